@@ -1,0 +1,72 @@
+"""The hub's own errors: vendor failures classified once, at the edge.
+
+Each error carries a plain-words message a staff member understands, the fix,
+and the raw vendor detail. `transient` says whether trying again later may help.
+"""
+
+
+class ConnectorError(Exception):
+    """A call to another system did not do what was asked."""
+
+    transient = False
+    code = "failed"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        system: str,
+        fix: str = "",
+        detail: str = "",
+        code: str | None = None,
+        field: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.system = system
+        self.fix = fix
+        self.detail = detail
+        self.field = field
+        if code:
+            self.code = code
+
+
+class Transient(ConnectorError):
+    """The system failed in a way that may pass (timeout, 5xx)."""
+
+    transient = True
+    code = "unavailable"
+
+
+class RateLimited(Transient):
+    """The system asked us to slow down; wait at least `retry_after` seconds."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class AuthExpired(ConnectorError):
+    """The system refused our credentials: a person must reconnect it."""
+
+    code = "auth"
+
+
+class Invalid(ConnectorError):
+    """The data is missing or wrong; a person must fix it, then retry."""
+
+    code = "invalid"
+
+
+class NotFound(ConnectorError):
+    """The record does not exist (or no longer exists) in that system."""
+
+    code = "not_found"
+
+
+class Duplicate(ConnectorError):
+    """The system already holds this record."""
+
+    code = "duplicate"

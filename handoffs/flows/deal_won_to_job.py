@@ -1,0 +1,70 @@
+"""Deal won in the CRM → one job in operations, carrying what was promised."""
+
+from django.db import transaction
+
+from connectors.base import BusinessEvent, OperationsConnector
+from connectors.hubspot.client import HubSpotClient
+from connectors.hubspot.mapping import job_promise
+from connectors.operations.client import JobRegister
+from handoffs.models import HandoffRun
+from handoffs.registry import Handoff, Outcome, handoff_register
+from ownership.models import Record
+from ownership.selectors import link_external_id
+from ownership.services import link_add, record_for_link
+
+
+def key(happened: BusinessEvent) -> str:
+    """One run per deal and stage: a deal re-entering a stage is the same event."""
+    return f"{happened.system}:deal:{happened.object_id}:stage:{happened.data.get('stage')}"
+
+
+def perform(run: HandoffRun) -> Outcome:
+    """Fetch the deal; if its stage is a won one, create its job (once)."""
+    operations: OperationsConnector = JobRegister()
+    bundle = HubSpotClient().deal_bundle(run.record_ref)
+    run.record_label = bundle.deal.properties.get("dealname") or ""
+    HandoffRun.objects.filter(pk=run.pk).update(record_label=run.record_label)
+    if not bundle.stage.is_won:
+        return Outcome(
+            f"The deal is now at '{bundle.stage.label}', which is not a won stage: no job.",
+            skipped=True,
+        )
+    promise = job_promise(bundle)
+    with transaction.atomic():
+        customer = record_for_link(
+            type=Record.Type.CUSTOMER,
+            system=promise.customer.system,
+            external_id=promise.customer.external_id,
+            label=promise.customer.name,
+        )
+        customer_id = link_external_id(record=customer, system=operations.system)
+        if customer_id is None:
+            customer_id = operations.customer_create(details=promise.customer)
+            link_add(record=customer, system=operations.system, external_id=customer_id)
+        job = operations.job_create(promise=promise, customer_id=customer_id)
+        deal = record_for_link(
+            type=Record.Type.DEAL, system=run.record_system, external_id=run.record_ref,
+            label=promise.title,
+        )  # fmt: skip
+        record_for_link(
+            type=Record.Type.JOB, system=operations.system, external_id=job.number,
+            label=promise.title,
+        )  # fmt: skip
+    verb = "Created" if job.created else "Found the existing"
+    return Outcome(
+        f"{verb} job {job.number} for {promise.customer.name}.",
+        result={"job": job.number, "customer_record": customer.pk, "deal_record": deal.pk},
+    )
+
+
+handoff_register(
+    Handoff(
+        name="deal_won_to_job",
+        label="Won deal to job",
+        listens_to=frozenset({"deal.stage_changed"}),
+        queue="hubspot",
+        record_type="deal",
+        key=key,
+        perform=perform,
+    )
+)

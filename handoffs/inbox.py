@@ -1,0 +1,102 @@
+"""The inbox: verified deliveries stored as events, then turned into handoff runs."""
+
+import logging
+from functools import partial
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from connectors.hubspot.webhooks import VendorEvent
+from handoffs.enqueue import event_enqueue
+from handoffs.models import InboundEvent, WebhookDelivery
+from handoffs.normalise import business_event
+from handoffs.registry import handoffs_for
+from handoffs.runs import handoff_run_start
+
+logger = logging.getLogger(__name__)
+REFUSED_BODY_KEPT = 64 * 1024
+
+
+def webhook_refusal_record(
+    *, source: str, outcome: str, status_code: int, reason: str, headers: dict, body: bytes,
+    remote_addr: str | None,
+) -> WebhookDelivery:  # fmt: skip
+    """Keep a refused request (bad signature, malformed, too large) for the audit trail."""
+    logger.warning("Refused %s webhook from %s: %s", source, remote_addr, reason)
+    return WebhookDelivery.objects.create(
+        source=source,
+        outcome=outcome,
+        status_code=status_code,
+        reason=reason,
+        headers=headers,
+        raw_body=body[:REFUSED_BODY_KEPT].decode("utf-8", "replace"),
+        body_size=len(body),
+        remote_addr=remote_addr,
+    )
+
+
+@transaction.atomic
+def inbound_events_store(
+    *, source: str, events: list[VendorEvent], headers: dict, body: bytes, remote_addr: str | None
+) -> WebhookDelivery:
+    """Store a verified delivery and its new events; enqueue them once the transaction commits."""
+    delivery = WebhookDelivery.objects.create(
+        source=source,
+        outcome=WebhookDelivery.Outcome.ACCEPTED,
+        status_code=200,
+        headers=headers,
+        raw_body=body.decode("utf-8", "replace"),
+        body_size=len(body),
+        remote_addr=remote_addr,
+    )
+    new_ids = []
+    for event in events:
+        try:
+            with transaction.atomic():
+                stored = InboundEvent.objects.create(
+                    source=source,
+                    delivery_key=event.delivery_key,
+                    event_type=event.event_type,
+                    object_id=event.object_id,
+                    payload=event.payload,
+                    delivery=delivery,
+                    enqueued_at=timezone.now(),
+                )
+            new_ids.append(stored.pk)
+        except IntegrityError:
+            pass  # Already stored by an earlier delivery of the same event.
+    delivery.events_new = len(new_ids)
+    delivery.events_duplicate = len(events) - len(new_ids)
+    if events and not new_ids:
+        delivery.outcome = WebhookDelivery.Outcome.DUPLICATE
+    delivery.save(update_fields=["events_new", "events_duplicate", "outcome"])
+    for event_id in new_ids:
+        transaction.on_commit(partial(event_enqueue, event_id))
+    return delivery
+
+
+@transaction.atomic
+def inbound_event_process(*, event_id: int) -> None:
+    """Turn one stored event into the handoff runs it starts; a second call does nothing."""
+    event = (
+        InboundEvent.objects.select_for_update(skip_locked=True)
+        .filter(pk=event_id, state=InboundEvent.State.PENDING)
+        .first()
+    )
+    if event is None:
+        return
+    happened = business_event(source=event.source, payload=event.payload)
+    handoffs = handoffs_for(happened.type) if happened else []
+    notes = []
+    for handoff in handoffs:
+        run, created = handoff_run_start(handoff=handoff, happened=happened, event=event)
+        notes.append(f"{'started' if created else 'already had'} run {run.pk} ({handoff.name})")
+    if handoffs:
+        event.state = InboundEvent.State.PROCESSED
+    else:
+        event.state = InboundEvent.State.IGNORED
+        what = happened.type if happened else event.event_type
+        notes.append(f"No handoff listens to {what}.")
+    event.note = "; ".join(notes)
+    event.processed_at = timezone.now()
+    event.save(update_fields=["state", "note", "processed_at"])

@@ -1,0 +1,156 @@
+"""The inbox, the handoff runs and their attempts."""
+
+from django.db import models
+from django.db.models import Q
+
+from review_queue.models import ReviewItem
+
+
+class WebhookDelivery(models.Model):
+    """One request to a webhook endpoint, accepted or refused, kept as it arrived."""
+
+    class Outcome(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted"
+        DUPLICATE = "duplicate", "Duplicate (already stored)"
+        REFUSED = "refused", "Refused: bad signature"
+        MALFORMED = "malformed", "Refused: malformed body"
+        TOO_LARGE = "too_large", "Refused: body too large"
+
+    source = models.CharField(max_length=32)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    status_code = models.PositiveSmallIntegerField()
+    reason = models.TextField(blank=True)
+    headers = models.JSONField(default=dict)
+    raw_body = models.TextField(blank=True)
+    body_size = models.PositiveIntegerField(default=0)
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    events_new = models.PositiveIntegerField(default=0)
+    events_duplicate = models.PositiveIntegerField(default=0)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [models.Index(fields=["source", "-received_at"])]
+
+
+class InboundEvent(models.Model):
+    """One event from a system, stored before we answer, processed after."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting to be processed"
+        PROCESSED = "processed", "Processed"
+        IGNORED = "ignored", "No handoff listens to it"
+
+    source = models.CharField(max_length=32)
+    delivery_key = models.CharField(max_length=128)
+    event_type = models.CharField(max_length=64)
+    object_id = models.CharField(max_length=128, blank=True)
+    payload = models.JSONField()
+    delivery = models.ForeignKey(
+        WebhookDelivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    note = models.TextField(blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "delivery_key"], name="one_event_per_delivery"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["received_at"], condition=Q(state="pending"), name="inbound_pending"
+            ),
+            models.Index(fields=["source", "object_id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.event_type} {self.object_id}"
+
+
+class HandoffRun(models.Model):
+    """One handoff for one business key (e.g. deal 123 won → its job), however often triggered."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting for a worker"
+        RUNNING = "running", "Running"
+        RETRYING = "retrying", "Will retry"
+        DONE = "done", "Done"
+        SKIPPED = "skipped", "Nothing to do"
+        NEEDS_REVIEW = "needs_review", "Waiting on a review item"
+
+    handoff = models.CharField(max_length=64)
+    key = models.CharField(max_length=255)
+    queue = models.CharField(max_length=32, default="default")
+    event = models.ForeignKey(
+        InboundEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+    )
+    payload = models.JSONField(default=dict)
+    # The record the run is about, as the source system names it (system, type, id, label).
+    record_system = models.CharField(max_length=32)
+    record_type = models.CharField(max_length=32)
+    record_ref = models.CharField(max_length=128)
+    record_label = models.CharField(max_length=255, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    summary = models.TextField(blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    review_item = models.ForeignKey(
+        ReviewItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["handoff", "key"], name="one_run_per_business_key")
+        ]
+        indexes = [
+            models.Index(
+                fields=["state", "next_attempt_at"],
+                condition=Q(state__in=["pending", "retrying", "running"]),
+                name="handoff_run_unfinished",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.handoff} {self.key}"
+
+
+class HandoffAttempt(models.Model):
+    """One try at a run: when, how it ended, and the error if any."""
+
+    class Outcome(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        SKIPPED = "skipped", "Nothing to do"
+        RETRY = "retry", "Failed, will retry"
+        FAILED = "failed", "Failed, sent to review"
+
+    run = models.ForeignKey(HandoffRun, on_delete=models.CASCADE, related_name="attempt_log")
+    number = models.PositiveIntegerField()
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.RUNNING)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    message = models.TextField(blank=True)
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["run", "number"]
+
+
+class WorkerHeartbeat(models.Model):
+    """The last time a worker ran the heartbeat task that beat scheduled."""
+
+    name = models.CharField(max_length=64, unique=True)
+    beat_at = models.DateTimeField()

@@ -1,0 +1,52 @@
+"""The handoffs the hub knows: which business events start them and what they do."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from connectors.base import BusinessEvent
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a run ended when it did not fail: a one-line summary and what it made."""
+
+    summary: str
+    skipped: bool = False
+    result: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """A flow from one business event to its effect in another system."""
+
+    name: str
+    label: str
+    listens_to: frozenset[str]
+    # The worker queue, named after the system the handoff calls most.
+    queue: str
+    record_type: str
+    # The business key: one run, and so one effect, per key.
+    key: Callable[[BusinessEvent], str]
+    # Receives the run; returns an Outcome or raises a ConnectorError.
+    perform: Callable[..., Outcome]
+
+
+_HANDOFFS: dict[str, Handoff] = {}
+
+
+def handoff_register(handoff: Handoff) -> Handoff:
+    """Add a handoff; its name must be new."""
+    if handoff.name in _HANDOFFS:
+        raise ValueError(f"A handoff named {handoff.name!r} is already registered.")
+    _HANDOFFS[handoff.name] = handoff
+    return handoff
+
+
+def handoff_get(name: str) -> Handoff:
+    """Return the handoff with this name."""
+    return _HANDOFFS[name]
+
+
+def handoffs_for(event_type: str) -> list[Handoff]:
+    """Return the handoffs that a business event of this type starts."""
+    return [h for h in _HANDOFFS.values() if event_type in h.listens_to]

@@ -1,0 +1,206 @@
+"""Handoff runs: started once per business key, executed by workers, retried or sent to review."""
+
+import logging
+import random
+import traceback
+from datetime import timedelta
+from functools import partial
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from connectors.base import BusinessEvent
+from connectors.errors import AuthExpired, ConnectorError, Invalid, Transient
+from handoffs.enqueue import run_enqueue
+from handoffs.models import HandoffAttempt, HandoffRun, InboundEvent
+from handoffs.registry import Handoff, Outcome, handoff_get
+from review_queue.models import ReviewItem
+from review_queue.services import review_item_open
+
+logger = logging.getLogger(__name__)
+SYSTEM_NAMES = {"hubspot": "HubSpot", "xero": "Xero", "operations": "the job register"}
+UNFINISHED = [HandoffRun.State.PENDING, HandoffRun.State.RETRYING]
+
+
+def handoff_run_start(
+    *, handoff: Handoff, happened: BusinessEvent, event: InboundEvent | None = None
+) -> tuple[HandoffRun, bool]:
+    """Create the run for this business key (enqueued on commit), or return the existing one."""
+    key = handoff.key(happened)
+    try:
+        with transaction.atomic():
+            run = HandoffRun.objects.create(
+                handoff=handoff.name,
+                key=key,
+                queue=handoff.queue,
+                event=event,
+                payload={"object_id": happened.object_id, **happened.data},
+                record_system=happened.system,
+                record_type=handoff.record_type,
+                record_ref=happened.object_id,
+                next_attempt_at=timezone.now(),
+            )
+    except IntegrityError:
+        return HandoffRun.objects.get(handoff=handoff.name, key=key), False
+    transaction.on_commit(partial(run_enqueue, run.pk, queue=run.queue))
+    return run, True
+
+
+def backoff_seconds(*, attempt: int, retry_after: float | None = None) -> float:
+    """Return the wait before the next try: exponential with jitter, never under Retry-After."""
+    cap = settings.HANDOFF_MAX_BACKOFF_SECONDS
+    ceiling = min(cap, settings.HANDOFF_BASE_BACKOFF_SECONDS * 2 ** max(attempt - 1, 0))
+    delay = random.uniform(ceiling / 2, ceiling)
+    if retry_after:
+        delay = max(delay, retry_after)
+    return min(delay, cap)
+
+
+def _claim(run_id: int) -> HandoffRun | None:
+    """Take the run for this worker; None if another worker has it or it is finished."""
+    claimed = HandoffRun.objects.filter(pk=run_id, state__in=UNFINISHED).update(
+        state=HandoffRun.State.RUNNING,
+        started_at=timezone.now(),
+        attempts=F("attempts") + 1,
+        next_attempt_at=None,
+    )
+    return HandoffRun.objects.get(pk=run_id) if claimed else None
+
+
+def handoff_run_execute(*, run_id: int) -> HandoffRun | None:
+    """Execute a run once: done, skipped, retry later, or a review item. Never silent."""
+    run = _claim(run_id)
+    if run is None:
+        return None
+    attempt = HandoffAttempt.objects.create(
+        run=run, number=run.attempt_log.count() + 1, outcome=HandoffAttempt.Outcome.RUNNING
+    )
+    handoff = handoff_get(run.handoff)
+    try:
+        outcome = handoff.perform(run)
+    except SoftTimeLimitExceeded:
+        _failed(run, attempt, Transient("The handoff took too long.", system=run.record_system))
+    except ConnectorError as error:
+        _failed(run, attempt, error)
+    except Exception as error:
+        logger.exception("Handoff run %s failed unexpectedly", run.pk)
+        _failed(run, attempt, error)
+    else:
+        _finished(run, attempt, outcome)
+    return run
+
+
+@transaction.atomic
+def _finished(run: HandoffRun, attempt: HandoffAttempt, outcome: Outcome) -> None:
+    state = HandoffRun.State.SKIPPED if outcome.skipped else HandoffRun.State.DONE
+    run.state, run.summary, run.result = state, outcome.summary, outcome.result
+    run.finished_at = timezone.now()
+    run.save()
+    attempt.outcome = (
+        HandoffAttempt.Outcome.SKIPPED if outcome.skipped else HandoffAttempt.Outcome.DONE
+    )
+    attempt.message, attempt.finished_at = outcome.summary, run.finished_at
+    attempt.save()
+
+
+@transaction.atomic
+def _failed(run: HandoffRun, attempt: HandoffAttempt, error: Exception) -> None:
+    attempt.finished_at = timezone.now()
+    attempt.message = getattr(error, "message", None) or str(error) or type(error).__name__
+    attempt.error_code = getattr(error, "code", "bug")
+    attempt.detail = getattr(error, "detail", "") or "".join(traceback.format_exception(error))
+    if isinstance(error, Transient) and run.attempts < settings.HANDOFF_MAX_ATTEMPTS:
+        delay = backoff_seconds(
+            attempt=run.attempts, retry_after=getattr(error, "retry_after", None)
+        )
+        run.state = HandoffRun.State.RETRYING
+        run.next_attempt_at = timezone.now() + timedelta(seconds=delay)
+        run.summary = f"{attempt.message} Trying again in {delay:.0f} s."
+        attempt.outcome = HandoffAttempt.Outcome.RETRY
+        transaction.on_commit(partial(run_enqueue, run.pk, queue=run.queue, countdown=delay))
+    else:
+        run.state = HandoffRun.State.NEEDS_REVIEW
+        run.review_item = _review_item_for(run, error)
+        run.summary = attempt.message
+        attempt.outcome = HandoffAttempt.Outcome.FAILED
+    run.finished_at = attempt.finished_at
+    run.save()
+    attempt.save()
+
+
+def _review_item_for(run: HandoffRun, error: Exception) -> ReviewItem:
+    """Open (or add to) the one review item for this failure's root cause."""
+    handoff = handoff_get(run.handoff)
+    record = {
+        "record_type": run.record_type,
+        "record_ref": run.record_ref,
+        "record_label": run.record_label or f"{run.record_type} {run.record_ref}",
+    }
+    detail = getattr(error, "detail", "") or "".join(traceback.format_exception(error))
+    if not isinstance(error, ConnectorError):
+        return review_item_open(
+            root_key=f"{run.handoff}:{run.record_type}:{run.record_ref}:bug",
+            kind=ReviewItem.Kind.FAILED,
+            system="hub",
+            title=f"{handoff.label} failed for {record['record_label']}",
+            reason=f"The hub hit an unexpected error ({type(error).__name__}: {error}). "
+            "This is a fault in the hub, not in your data.",
+            action="Tell the hub's maintainer (the detail below helps them). Once fixed, "
+            "press Retry.",
+            vendor_error=detail,
+            **record,
+        )
+    system = SYSTEM_NAMES.get(error.system, error.system)
+    if isinstance(error, AuthExpired):
+        # One expired connection is one item, however many runs wait on it.
+        return review_item_open(
+            root_key=f"connection:{error.system}:{error.code}",
+            kind=ReviewItem.Kind.CONNECTION,
+            system=error.system,
+            title=f"Reconnect {system}",
+            reason=f"{error.message} Handoffs that need {system} are waiting.",
+            action=f"{error.fix} Every waiting handoff then resumes.",
+            vendor_error=detail,
+        )
+    if isinstance(error, Transient):
+        return review_item_open(
+            root_key=f"unavailable:{error.system}",
+            kind=ReviewItem.Kind.UNAVAILABLE,
+            system=error.system,
+            title=f"{system} is not answering",
+            reason=f"{error.message} The hub tried {run.attempts} times and stopped.",
+            action=f"Check that {system} is up, then press Retry: every handoff waiting on "
+            "this item runs again.",
+            vendor_error=detail,
+        )
+    kind = ReviewItem.Kind.MISSING_DATA if isinstance(error, Invalid) else ReviewItem.Kind.FAILED
+    return review_item_open(
+        root_key=f"{run.handoff}:{run.record_type}:{run.record_ref}:{error.code}",
+        kind=kind,
+        system=error.system,
+        title=f"{handoff.label}: {record['record_label']}",
+        reason=error.message,
+        action=error.fix or "Check the record, then press Retry.",
+        vendor_error=detail,
+        **record,
+    )
+
+
+@transaction.atomic
+def handoff_runs_retry(*, item: ReviewItem) -> int:
+    """Send every run waiting on this item back to the workers; return how many."""
+    runs = list(
+        HandoffRun.objects.select_for_update().filter(
+            review_item=item, state=HandoffRun.State.NEEDS_REVIEW
+        )
+    )
+    for run in runs:
+        run.state, run.attempts, run.review_item = HandoffRun.State.PENDING, 0, None
+        run.next_attempt_at = timezone.now()
+        run.summary = "Retry requested from the review queue."
+        run.save()
+        transaction.on_commit(partial(run_enqueue, run.pk, queue=run.queue))
+    return len(runs)

@@ -1,0 +1,29 @@
+"""Thin Celery tasks: take ids, call one service."""
+
+from celery import shared_task
+from django.utils import timezone
+
+from handoffs.inbox import inbound_event_process
+from handoffs.models import WorkerHeartbeat
+from handoffs.runs import handoff_run_execute
+from handoffs.sweep import sweep as sweep_stale
+
+
+@shared_task(name="handoffs.tasks.process_event")
+def process_event(event_id: int) -> None:
+    inbound_event_process(event_id=event_id)
+
+
+@shared_task(name="handoffs.tasks.run_handoff")
+def run_handoff(run_id: int) -> None:
+    handoff_run_execute(run_id=run_id)
+
+
+@shared_task(name="handoffs.tasks.sweep")
+def sweep() -> dict[str, int]:
+    return sweep_stale()
+
+
+@shared_task(name="handoffs.tasks.heartbeat")
+def heartbeat() -> None:
+    WorkerHeartbeat.objects.update_or_create(name="worker", defaults={"beat_at": timezone.now()})

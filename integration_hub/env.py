@@ -1,0 +1,38 @@
+"""Typed readers for settings that come from the environment."""
+
+import os
+
+from django.core.exceptions import ImproperlyConfigured
+
+
+def env_str(name: str, default: str | None = None) -> str:
+    """Return a variable's text, or the contents of the file named by NAME_FILE."""
+    file_path = os.environ.get(f"{name}_FILE")
+    if file_path:
+        with open(file_path, encoding="utf-8") as f:
+            return f.read().strip()
+    value = os.environ.get(name)
+    if value is not None:
+        return value
+    if default is None:
+        raise ImproperlyConfigured(f"Set the environment variable {name} (or {name}_FILE).")
+    return default
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    """Return a variable read as yes/no (1, true, yes, on)."""
+    return env_str(name, "1" if default else "0").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    """Return a variable read as a whole number."""
+    text = env_str(name, str(default))
+    try:
+        return int(text)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {text!r}.") from exc
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    """Return a comma-separated variable as a list, without blanks."""
+    return [item.strip() for item in env_str(name, default).split(",") if item.strip()]

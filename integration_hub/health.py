@@ -1,0 +1,43 @@
+"""/healthz: the database, the broker and the workers' heartbeat, for load balancers and people."""
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+
+from handoffs.models import WorkerHeartbeat
+from integration_hub.celery import app
+
+
+def _database() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return "ok"
+
+
+def _broker() -> str:
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
+    return "ok"
+
+
+def _worker() -> str:
+    beat = WorkerHeartbeat.objects.filter(name="worker").first()
+    if beat is None:
+        raise RuntimeError("no worker has reported yet")
+    age = (timezone.now() - beat.beat_at).total_seconds()
+    if age > settings.HEARTBEAT_MAX_AGE_SECONDS:
+        raise RuntimeError(f"last heartbeat {age:.0f} s ago")
+    return f"ok, last heartbeat {age:.0f} s ago"
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Answer 200 when everything answers, 503 naming what does not."""
+    checks, healthy = {}, True
+    for name, check in (("database", _database), ("broker", _broker), ("worker", _worker)):
+        try:
+            checks[name] = check()
+        except Exception as exc:  # Any failure here is the answer, not a crash.
+            checks[name] = f"down: {exc}"
+            healthy = False
+    return JsonResponse({"healthy": healthy, "checks": checks}, status=200 if healthy else 503)

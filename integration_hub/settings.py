@@ -1,0 +1,221 @@
+"""Settings for the integration hub, read from the environment.
+
+HUB_DEMO=1 turns on demo mode: every setting gets a local default (SQLite, a
+filesystem broker, the sandboxes on loopback), so the hub runs with no outside
+service. Outside demo mode the secrets and service URLs must be given.
+"""
+
+from pathlib import Path
+
+import dj_database_url
+
+from integration_hub.env import env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("HUB_VAR_DIR", str(BASE_DIR / "var")))
+
+DEMO = env_bool("HUB_DEMO", False)
+
+
+def demo_default(value: str) -> str | None:
+    """Return the demo default in demo mode, else None (the variable is required)."""
+    return value if DEMO else None
+
+
+DEBUG = env_bool("DEBUG", DEMO)
+SECRET_KEY = env_str("SECRET_KEY", demo_default("demo-only-secret-key-not-for-production"))
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEMO else "")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+# Behind a TLS-terminating proxy the webhook signature must be checked against
+# the URL the vendor used, so trust the proxy's scheme and host headers when told to.
+if env_bool("BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = True
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "simple_history",
+    "django_htmx",
+    "review_queue",
+    "ownership",
+    "operations",
+    "handoffs",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+]
+
+ROOT_URLCONF = "integration_hub.urls"
+WSGI_APPLICATION = "integration_hub.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", demo_default(f"sqlite:///{VAR_DIR / 'demo.sqlite3'}")),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The demo's web, worker and beat share one SQLite file: WAL and a busy
+    # timeout let them take turns instead of failing with "database is locked".
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env_str("REDIS_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "review_queue:list"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-au"
+TIME_ZONE = env_str("TIME_ZONE", "Australia/Sydney")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+MEDIA_ROOT = VAR_DIR / "media"
+MEDIA_URL = "media/"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+}
+
+# Webhook bodies above this size are refused with 413 before any parsing.
+WEBHOOK_MAX_BODY_BYTES = env_int("WEBHOOK_MAX_BODY_BYTES", 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(WEBHOOK_MAX_BODY_BYTES * 2, 2_621_440)
+
+# Vendors. The base URLs are settings so the hub can talk to the sandboxes or
+# to any compatible server.
+HUBSPOT_API_BASE_URL = env_str(
+    "HUBSPOT_API_BASE_URL", "http://127.0.0.1:8100" if DEMO else "https://api.hubapi.com"
+)
+HUBSPOT_ACCESS_TOKEN = env_str("HUBSPOT_ACCESS_TOKEN", demo_default("demo-hubspot-token") or "")
+HUBSPOT_CLIENT_SECRET = env_str(
+    "HUBSPOT_CLIENT_SECRET", demo_default("demo-hubspot-client-secret") or ""
+)
+# The exact URL registered with HubSpot; its signature covers it. Empty means
+# "the URL this request arrived at".
+HUBSPOT_WEBHOOK_URL = env_str("HUBSPOT_WEBHOOK_URL", "")
+HUBSPOT_TIMEOUT_SECONDS = env_int("HUBSPOT_TIMEOUT_SECONDS", 15)
+XERO_API_BASE_URL = env_str(
+    "XERO_API_BASE_URL",
+    "http://127.0.0.1:8200/api.xro/2.0" if DEMO else "https://api.xero.com/api.xro/2.0",
+)
+FIELD_ENCRYPTION_KEYS = env_list(
+    "FIELD_ENCRYPTION_KEYS", demo_default("ZGVtby1vbmx5LWtleS1kZW1vLW9ubHkta2V5LTAwMDA=") or ""
+)
+
+# Celery: at-least-once delivery. A task is acknowledged only after it ran,
+# and a task whose worker died is handed to another worker.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", demo_default("filesystem://"))
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 60)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 90)
+CELERY_TASK_DEFAULT_QUEUE = "default"
+# Longest countdown a retry may ask for; the broker's visibility timeout must
+# exceed it or Redis hands the waiting task to a second worker.
+HANDOFF_MAX_BACKOFF_SECONDS = env_int("HANDOFF_MAX_BACKOFF_SECONDS", 15 * 60)
+HANDOFF_MAX_ATTEMPTS = env_int("HANDOFF_MAX_ATTEMPTS", 6)
+HANDOFF_BASE_BACKOFF_SECONDS = env_int("HANDOFF_BASE_BACKOFF_SECONDS", 10)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _broker_dir = VAR_DIR / "broker"
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
+        "data_folder_in": str(_broker_dir / "out"),
+        "data_folder_out": str(_broker_dir / "out"),
+        "control_folder": str(_broker_dir / "control"),
+    }
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {
+    "sweep-inbox-and-runs": {
+        "task": "handoffs.tasks.sweep",
+        "schedule": env_int("SWEEP_EVERY_SECONDS", 60),
+    },
+    "worker-heartbeat": {
+        "task": "handoffs.tasks.heartbeat",
+        "schedule": 30.0,
+    },
+}
+# An event stored but not processed after this long is handed to a worker again.
+SWEEP_AFTER_SECONDS = env_int("SWEEP_AFTER_SECONDS", 120)
+HEARTBEAT_MAX_AGE_SECONDS = env_int("HEARTBEAT_MAX_AGE_SECONDS", 120)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+}
+
+if not DEBUG:
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ReviewQueueConfig(AppConfig):
+    name = "review_queue"
+    verbose_name = "Review queue"

@@ -1,0 +1,68 @@
+"""The problem ledger: what the hub could not do by itself and a person must decide."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+
+class ReviewItem(models.Model):
+    """One problem, from one root cause, waiting for a person."""
+
+    class Kind(models.TextChoices):
+        MISSING_DATA = "missing_data", "Missing or invalid data"
+        CONNECTION = "connection", "Connection needs attention"
+        UNAVAILABLE = "unavailable", "A system is not answering"
+        DUPLICATE = "possible_duplicate", "Possible duplicate"
+        DISAGREEMENT = "disagreement", "Systems disagree"
+        FAILED = "handoff_failed", "Handoff failed"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"
+        DISMISSED = "dismissed", "Dismissed"
+
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    system = models.CharField(max_length=32, help_text="The system the problem is in.")
+    record_type = models.CharField(max_length=32, blank=True)
+    record_ref = models.CharField(max_length=128, blank=True, help_text="The id in that system.")
+    record_label = models.CharField(max_length=255, blank=True)
+    title = models.CharField(max_length=255)
+    reason = models.TextField(help_text="What went wrong, in plain words.")
+    action = models.TextField(help_text="What a person should do about it.")
+    vendor_error = models.TextField(blank=True, help_text="The raw error, kept for detail.")
+    # Several failures with one cause (an expired token, a vendor outage, one
+    # broken deal) share a root key, so they land on one open item.
+    root_key = models.CharField(max_length=255)
+    occurrences = models.PositiveIntegerField(default=1)
+    first_seen = models.DateTimeField(auto_now_add=True)
+    last_seen = models.DateTimeField(auto_now=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolution = models.CharField(max_length=32, blank=True)
+    resolution_note = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-last_seen"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["root_key"],
+                condition=Q(status="open"),
+                name="one_open_item_per_root_cause",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["status", "kind", "-last_seen"]),
+            models.Index(fields=["record_type", "record_ref"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
