@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.cache import cache
 from hubspot import HubSpot
 from hubspot.crm.objects import BatchReadInputSimplePublicObjectId, SimplePublicObjectId
+from urllib3.util.retry import Retry
 
 from connectors.hubspot.errors import translate
 
@@ -81,6 +82,9 @@ class HubSpotClient:
         self.api = HubSpot(
             access_token=access_token or settings.HUBSPOT_ACCESS_TOKEN,
             host=(base_url or settings.HUBSPOT_API_BASE_URL).rstrip("/"),
+            # urllib3 would otherwise sleep through 429s and retry on its own, out of
+            # sight; the hub decides retries itself (handoffs/runs.py).
+            retry=Retry(total=0, respect_retry_after_header=False, raise_on_status=False),
         )
         self.timeout = timeout or settings.HUBSPOT_TIMEOUT_SECONDS
 

@@ -1,0 +1,95 @@
+"""Seed the demo: logins, the HubSpot sandbox's CRM, and jobs for the deals already won."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.test.utils import override_settings
+
+from connectors.base import BusinessEvent
+from handoffs.models import HandoffRun
+from handoffs.registry import handoff_get
+from handoffs.runs import handoff_run_execute, handoff_run_start
+from operations.models import Job
+from operations.services import customer_create, job_create
+
+LOGINS = (("admin", "admin-demo-pass", True), ("staff", "staff-demo-pass", False))
+WON_STAGES = ("closedwon", "2001003")
+
+
+class Command(BaseCommand):
+    help = "Seed a believable small business for the demo (does nothing if already seeded)."
+
+    def handle(self, *args, **options) -> None:
+        self._logins()
+        if Job.objects.exists():
+            self.stdout.write("Demo data already seeded; delete var/ to start again.")
+            return
+        self._won_deals_to_jobs()
+        self._jobs_entered_in_the_register()
+
+    def _logins(self) -> None:
+        staff_group, _ = Group.objects.get_or_create(name="Office staff")
+        users = get_user_model()
+        for username, password, is_admin in LOGINS:
+            if not users.objects.filter(username=username).exists():
+                user = users.objects.create_user(
+                    username, f"{username}@demo.example", password,
+                    is_staff=is_admin, is_superuser=is_admin,
+                )  # fmt: skip
+                user.groups.add(staff_group)
+            role = "admin" if is_admin else "office staff"
+            self.stdout.write(f"Login ({role}): {username} / {password}")
+
+    def _won_deals_to_jobs(self) -> None:
+        """Run the real handoff for each deal the seed CRM has at a won stage."""
+        from connectors.sandbox.hubspot.server import start_in_thread
+
+        sandbox = start_in_thread(
+            port=0,
+            access_token=settings.HUBSPOT_ACCESS_TOKEN,
+            client_secret=settings.HUBSPOT_CLIENT_SECRET,
+            seed="demo",
+            state_file=str(settings.VAR_DIR / "hubspot-sandbox.json"),
+        )
+        try:
+            handoff = handoff_get("deal_won_to_job")
+            with override_settings(HUBSPOT_API_BASE_URL=sandbox.url):
+                for deal in sandbox.store.list("deals"):
+                    stage = deal["properties"].get("dealstage")
+                    if stage not in WON_STAGES:
+                        continue
+                    happened = BusinessEvent("deal.stage_changed", "hubspot", deal["id"],
+                                             {"stage": stage})  # fmt: skip
+                    run, _ = handoff_run_start(handoff=handoff, happened=happened)
+                    run = handoff_run_execute(run_id=run.pk) or run
+                    self.stdout.write(f"Seeded from HubSpot: {run.summary}")
+                    if run.state != HandoffRun.State.DONE:
+                        self.stderr.write(f"  (run {run.pk} ended {run.state})")
+        finally:
+            sandbox.stop()
+
+    def _jobs_entered_in_the_register(self) -> None:
+        """Add work that never went through the CRM, as a spreadsheet business has."""
+        customer = customer_create(
+            name="Marrickville Community Hall", email="bookings@mch.example",
+            phone="02 9550 1200", address="14 Petersham Rd, Marrickville NSW 2204",
+        )  # fmt: skip
+        job, _ = job_create(
+            customer=customer,
+            title="Emergency call-out: tripped RCD in kitchen",
+            status=Job.Status.IN_PROGRESS,
+            amount=Decimal("385.00"),
+            site_address=customer.address,
+            site_contact="Priya Nair (0412 555 019)",
+            notes="Key in lockbox 4821. Hall booked from 6 pm.",
+            lines=[
+                {"description": "Call-out fee", "quantity": Decimal("1"),
+                 "unit_price": Decimal("165.00"), "item_code": "CALLOUT"},
+                {"description": "Labour", "quantity": Decimal("2"),
+                 "unit_price": Decimal("110.00"), "item_code": "LABOUR-HR"},
+            ],
+        )  # fmt: skip
+        self.stdout.write(f"Seeded in the register: job {job.number} for {customer.name}")

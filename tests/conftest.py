@@ -1,0 +1,98 @@
+"""Shared fixtures: a HubSpot sandbox, the live hub and a real Celery worker process."""
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings
+
+from integration_hub.celery import app
+from tests.helpers import wait_for
+
+WORKER_QUEUES = "default,hubspot,xero,operations"
+
+
+@pytest.fixture(scope="session")
+def hubspot_sandbox(live_server):
+    """A HubSpot sandbox on a free loopback port, sending its webhooks to the live hub."""
+    from connectors.sandbox.hubspot.server import start_in_thread
+
+    server = start_in_thread(
+        port=0,
+        access_token=settings.HUBSPOT_ACCESS_TOKEN,
+        client_secret=settings.HUBSPOT_CLIENT_SECRET,
+        webhook_url=f"{live_server.url}/webhooks/hubspot/",
+        seed="demo",
+    )
+    yield server
+    server.stop()
+
+
+def worker_environment(sandbox_url: str) -> dict[str, str]:
+    """Return the environment for a worker that uses the test database and the sandbox."""
+    db = settings.DATABASES["default"]
+    return os.environ | {
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "HUBSPOT_API_BASE_URL": sandbox_url,
+        "HANDOFF_BASE_BACKOFF_SECONDS": "1",
+        "HANDOFF_MAX_ATTEMPTS": "3",
+    }
+
+
+def worker_start(env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    """Start a Celery worker process and wait until it answers a ping."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = open(log_path, "ab")  # noqa: SIM115 (closed with the process)
+    command = [
+        sys.executable, "-m", "celery", "-A", "integration_hub", "worker", "-Q", WORKER_QUEUES,
+        "--pool", "threads", "-c", "4", "-l", "info", "--without-mingle", "--without-gossip",
+        "-n", f"test-{os.getpid()}-{log_path.stem}@%h",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    wait_for(lambda: process.poll() is not None or app.control.ping(timeout=0.5),
+             what="the Celery worker to start", timeout=60)  # fmt: skip
+    assert process.poll() is None, f"The worker exited; see {log_path}"
+    return process
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, hubspot_sandbox):
+    """A real worker process on every queue, against the test database and the sandbox."""
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
+    process = worker_start(worker_environment(hubspot_sandbox.url), settings.VAR_DIR / "worker.log")
+    yield process
+    process.terminate()
+    process.wait(timeout=30)
+
+
+@dataclass
+class Hub:
+    """What an end-to-end test drives: the hub's URL and the HubSpot sandbox."""
+
+    url: str
+    sandbox: object
+
+    @property
+    def hubspot_webhook_url(self) -> str:
+        return f"{self.url}/webhooks/hubspot/"
+
+
+@pytest.fixture
+def hub(live_server, hubspot_sandbox, celery_worker, settings):
+    """A running hub with a fresh sandbox, for tests that cross the queue."""
+    hubspot_sandbox.store.reset("demo")
+    hubspot_sandbox.store.clear_faults()
+    settings.HUBSPOT_API_BASE_URL = hubspot_sandbox.url
+    return Hub(url=live_server.url, sandbox=hubspot_sandbox)
+
+
+@pytest.fixture(autouse=True)
+def plain_static_files(settings):
+    """Serve static files without the production manifest, which only collectstatic writes."""
+    settings.STORAGES = settings.STORAGES | {
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    }

@@ -1,0 +1,63 @@
+"""Small helpers shared by the tests."""
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+from connectors.hubspot.webhooks import signature_v3
+
+
+def wait_for(check: Callable[[], Any], *, what: str, timeout: float = 30.0) -> Any:
+    """Poll `check` until it returns something truthy; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.1)
+    raise AssertionError(f"Gave up after {timeout:.0f} s waiting for {what}.")
+
+
+def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict]:
+    """POST raw bytes and return the status and the JSON answer, errors included."""
+    request = urllib.request.Request(url, data=body, method="POST", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def hubspot_event(deal_id: str, stage: str = "closedwon", event_id: int = 1, **extra) -> dict:
+    """Return a deal-stage change event in HubSpot's webhook shape."""
+    return {
+        "eventId": event_id,
+        "subscriptionId": 1001,
+        "portalId": 62515,
+        "appId": 54321,
+        "occurredAt": int(time.time() * 1000),
+        "subscriptionType": "deal.propertyChange",
+        "attemptNumber": 0,
+        "objectId": int(deal_id),
+        "propertyName": "dealstage",
+        "propertyValue": stage,
+        "changeSource": "CRM_UI",
+        **extra,
+    }
+
+
+def signed_hubspot_post(
+    url: str, body: bytes, *, secret: str, timestamp_ms: int | None = None
+) -> tuple[int, dict]:
+    """POST a body to the hub's HubSpot webhook, signed as HubSpot signs it."""
+    timestamp = str(timestamp_ms if timestamp_ms is not None else int(time.time() * 1000))
+    signature = signature_v3(secret=secret, method="POST", uri=url, body=body, timestamp=timestamp)
+    headers = {
+        "Content-Type": "application/json",
+        "X-HubSpot-Signature-v3": signature,
+        "X-HubSpot-Request-Timestamp": timestamp,
+    }
+    return post(url, body, headers)
