@@ -10,7 +10,7 @@ def _has_waiting_runs(item: ReviewItem) -> bool:
     return item.runs.filter(state=HandoffRun.State.NEEDS_REVIEW).exists()
 
 
-def _retry(item: ReviewItem) -> str:
+def _retry(item: ReviewItem, values: dict) -> str:
     count = handoff_runs_retry(item=item)
     return f"Sent {count} handoff{'s' if count != 1 else ''} back to the workers."
 

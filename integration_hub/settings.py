@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "review_queue",
     "ownership",
+    "dashboard",
     "operations",
     "handoffs",
 ]
@@ -114,7 +115,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "review_queue:list"
+LOGIN_REDIRECT_URL = "dashboard:home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-au"
@@ -161,6 +162,11 @@ HUBSPOT_CLIENT_SECRET = env_str(
 # "the URL this request arrived at".
 HUBSPOT_WEBHOOK_URL = env_str("HUBSPOT_WEBHOOK_URL", "")
 HUBSPOT_TIMEOUT_SECONDS = env_int("HUBSPOT_TIMEOUT_SECONDS", 15)
+# Where people open records (links from review items); the demo's sandboxes have consoles.
+HUBSPOT_APP_URL = env_str(
+    "HUBSPOT_APP_URL", "http://127.0.0.1:8100" if DEMO else "https://app.hubspot.com/contacts"
+)
+XERO_APP_URL = env_str("XERO_APP_URL", "http://127.0.0.1:8200" if DEMO else "https://go.xero.com")
 XERO_API_BASE_URL = env_str(
     "XERO_API_BASE_URL",
     "http://127.0.0.1:8200/api.xro/2.0" if DEMO else "https://api.xero.com/api.xro/2.0",

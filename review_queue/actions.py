@@ -1,21 +1,44 @@
 """Resolution actions that higher layers register, so this app never imports them."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from review_queue.models import ReviewItem
 
 
+class ActionFailed(Exception):
+    """The action could not be done; the message says why, in plain words."""
+
+
+@dataclass(frozen=True)
+class ActionField:
+    """One value a person gives with an action (a fixed item code, a chosen value)."""
+
+    name: str
+    label: str
+    help: str = ""
+    # (value, label) pairs; empty means free text.
+    choices: Callable[[ReviewItem], list[tuple[str, str]]] | None = None
+    initial: Callable[[ReviewItem], str] | None = None
+
+
 @dataclass(frozen=True)
 class Action:
-    """A way to resolve an item: its name, a button label and what it does."""
+    """A way to resolve an item: a button, what it does, and what it would do (preview)."""
 
     name: str
     label: str
     explanation: str
     applies_to: Callable[[ReviewItem], bool]
-    # Called inside the resolving transaction; returns a one-line outcome.
-    perform: Callable[[ReviewItem], str]
+    # Called inside the resolving transaction with the person's values; returns a
+    # one-line outcome, or raises ActionFailed to leave the item open.
+    perform: Callable[[ReviewItem, dict], str]
+    # A dry run with no side effects: what perform would send or change.
+    preview: Callable[[ReviewItem, dict], str] | None = None
+    fields: tuple[ActionField, ...] = field(default_factory=tuple)
+    # Most actions close the item; some (a fix that is retried) leave it open
+    # until the retried work succeeds.
+    closes_item: bool = True
 
 
 _ACTIONS: dict[str, Action] = {}

@@ -5,6 +5,13 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+SYSTEMS = [
+    ("hubspot", "HubSpot"),
+    ("xero", "Xero"),
+    ("operations", "Operations"),
+    ("hub", "The hub itself"),
+]
+
 
 class ReviewItem(models.Model):
     """One problem, from one root cause, waiting for a person."""
@@ -44,6 +51,9 @@ class ReviewItem(models.Model):
     )
     resolution = models.CharField(max_length=32, blank=True)
     resolution_note = models.TextField(blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -56,7 +66,10 @@ class ReviewItem(models.Model):
             )
         ]
         indexes = [
+            models.Index(fields=["status", "-last_seen"]),
             models.Index(fields=["status", "kind", "-last_seen"]),
+            models.Index(fields=["status", "system", "-last_seen"]),
+            models.Index(fields=["status", "assignee", "-last_seen"]),
             models.Index(fields=["record_type", "record_ref"]),
         ]
 
@@ -66,3 +79,20 @@ class ReviewItem(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
+
+
+class ReviewLog(models.Model):
+    """One thing a person (or the hub) did to an item: who, when, what, and how it went."""
+
+    item = models.ForeignKey(ReviewItem, on_delete=models.CASCADE, related_name="log")
+    at = models.DateTimeField(auto_now_add=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=32)
+    note = models.TextField(blank=True)
+    outcome = models.TextField(blank=True)
+    succeeded = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["at", "pk"]

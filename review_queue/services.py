@@ -5,8 +5,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from review_queue.actions import action_get
-from review_queue.models import ReviewItem
+from review_queue.actions import ActionFailed, action_get
+from review_queue.models import ReviewItem, ReviewLog
 
 
 class ResolutionRefused(Exception):
@@ -62,27 +62,77 @@ def review_item_open(
     return existing
 
 
-@transaction.atomic
-def review_item_resolve(
-    *, item: ReviewItem, by: AbstractBaseUser | None, action: str, note: str = ""
-) -> str:
-    """Apply a registered action (or dismiss) and close the item; return the outcome."""
-    item = ReviewItem.objects.select_for_update().get(pk=item.pk)
-    if not item.is_open:
-        raise ResolutionRefused(f"This item was already {item.get_status_display().lower()}.")
-    if action == "dismiss":
-        if not note.strip():
-            raise ResolutionRefused("Say why you are dismissing this item.")
-        outcome, status = "Dismissed.", ReviewItem.Status.DISMISSED
-    else:
-        registered = action_get(action)
-        if registered is None or not registered.applies_to(item):
-            raise ResolutionRefused(f"'{action}' is not something that can be done to this item.")
-        outcome, status = registered.perform(item), ReviewItem.Status.RESOLVED
+def _log(item: ReviewItem, *, by, action: str, note: str = "", outcome: str = "",
+         succeeded: bool = True) -> ReviewLog:  # fmt: skip
+    return ReviewLog.objects.create(
+        item=item, by=by, action=action, note=note, outcome=outcome, succeeded=succeeded
+    )
+
+
+def _close(item: ReviewItem, *, by, action: str, status: str, note: str) -> None:
     item.status = status
     item.resolution = action
-    item.resolution_note = note.strip() or outcome
+    item.resolution_note = note
     item.resolved_at = timezone.now()
     item.resolved_by = by
     item.save()
-    return outcome
+
+
+def review_item_resolve(
+    *, item: ReviewItem, by: AbstractBaseUser | None, action: str, note: str = "",
+    values: dict | None = None,
+) -> str:  # fmt: skip
+    """Apply a registered action (or dismiss) and close the item; return the outcome.
+
+    Every attempt is logged, the refused and failed ones too.
+    """
+    values, note = values or {}, note.strip()
+    try:
+        with transaction.atomic():
+            item = ReviewItem.objects.select_for_update().get(pk=item.pk)
+            if not item.is_open:
+                raise ResolutionRefused(
+                    f"This item was already {item.get_status_display().lower()}."
+                )
+            if action == "dismiss":
+                if not note:
+                    raise ResolutionRefused("Say why you are dismissing this item.")
+                _close(item, by=by, action=action, status=ReviewItem.Status.DISMISSED, note=note)
+                outcome = "Dismissed."
+            else:
+                registered = action_get(action)
+                if registered is None or not registered.applies_to(item):
+                    raise ResolutionRefused(
+                        f"'{action}' is not something that can be done to this item."
+                    )
+                outcome = registered.perform(item, values)
+                if registered.closes_item:
+                    _close(item, by=by, action=action, status=ReviewItem.Status.RESOLVED,
+                           note=note or outcome)  # fmt: skip
+            _log(item, by=by, action=action, note=note, outcome=outcome)
+            return outcome
+    except (ResolutionRefused, ActionFailed) as refused:
+        _log(item, by=by, action=action, note=note, outcome=str(refused), succeeded=False)
+        raise ResolutionRefused(str(refused)) from refused
+
+
+def review_item_preview(*, item: ReviewItem, action: str, values: dict | None = None) -> str:
+    """Return what an action would do, without doing it."""
+    registered = action_get(action)
+    if registered is None or not registered.applies_to(item):
+        raise ResolutionRefused(f"'{action}' is not something that can be done to this item.")
+    if registered.preview is None:
+        return registered.explanation
+    try:
+        return registered.preview(item, values or {})
+    except ActionFailed as failed:
+        raise ResolutionRefused(str(failed)) from failed
+
+
+@transaction.atomic
+def review_item_assign(*, item: ReviewItem, by: AbstractBaseUser | None, assignee) -> None:
+    """Give an item to a person (or to nobody) and log who did it."""
+    ReviewItem.objects.filter(pk=item.pk).update(assignee=assignee)
+    item.assignee = assignee
+    name = assignee.get_username() if assignee else "nobody"
+    _log(item, by=by, action="assign", outcome=f"Assigned to {name}.")

@@ -1,0 +1,111 @@
+"""Reads for the home page: open items, handoff success, connections, queue over time."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.core.cache import cache
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from handoffs.models import HandoffAttempt, HandoffRun
+from review_queue.models import ReviewItem
+
+CONNECTED_SYSTEMS = (("hubspot", "HubSpot"), ("xero", "Xero"))
+
+
+def open_items_by_kind() -> list[dict]:
+    """Return open items per kind, split by age."""
+    now = timezone.now()
+    rows = (
+        ReviewItem.objects.filter(status=ReviewItem.Status.OPEN)
+        .values("kind")
+        .annotate(
+            total=Count("pk"),
+            hour=Count("pk", filter=Q(first_seen__gte=now - timedelta(hours=1))),
+            day=Count("pk", filter=Q(first_seen__gte=now - timedelta(days=1))),
+            week=Count("pk", filter=Q(first_seen__gte=now - timedelta(days=7))),
+        )
+        .order_by("-total")
+    )
+    labels = dict(ReviewItem.Kind.choices)
+    return [row | {"label": labels.get(row["kind"], row["kind"])} for row in rows]
+
+
+def handoff_success(*, days: int) -> dict:
+    """Return how many runs finished in the window and the share that succeeded."""
+    since = timezone.now() - timedelta(days=days)
+    counts = HandoffRun.objects.filter(finished_at__gte=since).aggregate(
+        done=Count("pk", filter=Q(state=HandoffRun.State.DONE)),
+        skipped=Count("pk", filter=Q(state=HandoffRun.State.SKIPPED)),
+        failed=Count("pk", filter=Q(state=HandoffRun.State.NEEDS_REVIEW)),
+        retrying=Count("pk", filter=Q(state=HandoffRun.State.RETRYING)),
+    )
+    finished = counts["done"] + counts["skipped"] + counts["failed"]
+    rate = (counts["done"] + counts["skipped"]) / finished if finished else None
+    return counts | {"finished": finished, "rate": rate}
+
+
+@dataclass(frozen=True)
+class ConnectionState:
+    """How the hub's connection to one system is doing."""
+
+    system: str
+    name: str
+    needs_reconnect: bool
+    item: ReviewItem | None
+    last_success: object
+    headroom: str
+
+
+def connection_states() -> list[ConnectionState]:
+    """Return each system's state: reconnect needed, last good call, rate-limit headroom."""
+    states = []
+    for system, name in CONNECTED_SYSTEMS:
+        item = ReviewItem.objects.filter(
+            status=ReviewItem.Status.OPEN, root_key__startswith=f"connection:{system}:"
+        ).first()
+        last = (
+            HandoffAttempt.objects.filter(run__queue=system, outcome=HandoffAttempt.Outcome.DONE)
+            .order_by("-finished_at")
+            .values_list("finished_at", flat=True)
+            .first()
+        )
+        headroom = cache.get(f"ratelimit:{system}") or "not reported yet"
+        states.append(ConnectionState(system, name, item is not None, item, last, headroom))
+    return states
+
+
+def queue_over_time(*, days: int = 14) -> list[dict]:
+    """Return, per day, items opened, items closed and the open depth at the day's end."""
+    today = timezone.localdate()
+    first = today - timedelta(days=days - 1)
+    start = timezone.make_aware(timezone.datetime.combine(first, timezone.datetime.min.time()))
+    opened = dict(
+        ReviewItem.objects.filter(first_seen__gte=start)
+        .annotate(day=TruncDate("first_seen"))
+        .values_list("day")
+        .annotate(n=Count("pk"))
+    )
+    closed = dict(
+        ReviewItem.objects.filter(resolved_at__gte=start)
+        .annotate(day=TruncDate("resolved_at"))
+        .values_list("day")
+        .annotate(n=Count("pk"))
+    )
+    depth = ReviewItem.objects.filter(first_seen__lt=start).exclude(resolved_at__lt=start).count()
+    series = []
+    for offset in range(days):
+        day: date = first + timedelta(days=offset)
+        depth += opened.get(day, 0) - closed.get(day, 0)
+        series.append({"day": day, "opened": opened.get(day, 0), "closed": closed.get(day, 0),
+                       "depth": depth})  # fmt: skip
+    peak = max([1] + [max(row["depth"], row["opened"]) for row in series])
+    for position, row in enumerate(series):
+        # Bar geometry for the page's SVG chart: 130 px for the busiest day.
+        row["x"] = 4 + position * 50
+        row["depth_h"] = round(130 * row["depth"] / peak)
+        row["opened_h"] = round(130 * row["opened"] / peak)
+        row["depth_y"] = 140 - row["depth_h"]
+        row["opened_y"] = 140 - row["opened_h"]
+    return series

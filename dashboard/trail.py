@@ -1,0 +1,97 @@
+"""One timeline for a record across the three systems."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Q
+from django.urls import reverse
+
+from handoffs.models import HandoffAttempt, HandoffRun, InboundEvent
+from operations.models import Job
+from ownership.models import Link
+from review_queue.models import ReviewItem, ReviewLog
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One thing that happened to the record."""
+
+    at: datetime
+    system: str
+    kind: str
+    title: str
+    detail: str = ""
+    url: str = ""
+
+
+def record_keys(*, system: str, type: str, ref: str) -> set[tuple[str, str]]:
+    """Return every (system, id) the record has, following links and deal → job origins."""
+    keys = {(system, ref)}
+    link = Link.objects.filter(system=system, record_type=type, external_id=ref).first()
+    if link:
+        keys |= set(Link.objects.filter(record=link.record).values_list("system", "external_id"))
+    if type == "deal":
+        jobs = Job.objects.filter(origin_system=system, origin_ref=ref)
+        keys |= {("operations", number) for number in jobs.values_list("number", flat=True)}
+    if type == "job":
+        job = Job.objects.filter(number=ref).first()
+        if job and job.origin_ref:
+            keys.add((job.origin_system, job.origin_ref))
+    return keys
+
+
+def _matching(keys: set[tuple[str, str]], system_field: str, ref_field: str) -> Q:
+    query = Q(pk__in=[])
+    for system, ref in keys:
+        query |= Q(**{system_field: system, ref_field: ref})
+    return query
+
+
+def _job_changes(numbers: list[str]) -> list[Entry]:
+    entries = []
+    for job in Job.objects.filter(number__in=numbers):
+        versions = list(job.history.select_related("history_user").order_by("history_date"))
+        for older, newer in zip([None, *versions], versions, strict=False):
+            who = newer.history_user.get_username() if newer.history_user else "the hub"
+            if older is None:
+                title, detail = f"Job {job.number} created", f"by {who}"
+            else:
+                changes = newer.diff_against(older).changes
+                if not changes:
+                    continue
+                title = f"Job {job.number} changed by {who}"
+                detail = "; ".join(f"{c.field}: {c.old!r} → {c.new!r}" for c in changes)
+            entries.append(Entry(newer.history_date, "operations", "change", title, detail,
+                                 reverse("operations:job_detail", args=[job.number])))  # fmt: skip
+    return entries
+
+
+def record_trail(*, system: str, type: str, ref: str) -> list[Entry]:
+    """Return the record's timeline: events, runs and attempts, changes, review items."""
+    keys = record_keys(system=system, type=type, ref=ref)
+    entries: list[Entry] = []
+    for event in InboundEvent.objects.filter(_matching(keys, "source", "object_id")):
+        detail = event.note
+        if event.payload.get("propertyName"):
+            detail = f"{event.payload['propertyName']} → {event.payload.get('propertyValue')}. "
+            detail += event.note
+        entries.append(Entry(event.received_at, event.source, "event",
+                             f"Received {event.event_type}", detail))  # fmt: skip
+    runs = HandoffRun.objects.filter(_matching(keys, "record_system", "record_ref"))
+    for attempt in HandoffAttempt.objects.filter(run__in=runs).select_related("run"):
+        url = reverse("handoffs:run_detail", args=[attempt.run_id])
+        title = f"{attempt.run.handoff}: attempt {attempt.number} {attempt.get_outcome_display()}"
+        entries.append(Entry(attempt.started_at, attempt.run.queue, "run", title,
+                             attempt.message, url))  # fmt: skip
+    items = ReviewItem.objects.filter(_matching(keys, "system", "record_ref"))
+    for item in items:
+        url = reverse("review_queue:detail", args=[item.pk])
+        entries.append(Entry(item.first_seen, item.system, "review",
+                             f"Review item opened: {item.title}", item.reason, url))  # fmt: skip
+    for entry in ReviewLog.objects.filter(item__in=items).select_related("by", "item"):
+        who = entry.by.get_username() if entry.by else "the hub"
+        entries.append(Entry(entry.at, "hub", "resolution",
+                             f"{who}: {entry.action} on “{entry.item.title}”",
+                             entry.outcome))  # fmt: skip
+    entries += _job_changes([ref for system, ref in keys if system == "operations"])
+    return sorted(entries, key=lambda e: e.at, reverse=True)

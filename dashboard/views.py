@@ -1,0 +1,36 @@
+"""The hub's home page and the record trail."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from dashboard.selectors import (
+    connection_states,
+    handoff_success,
+    open_items_by_kind,
+    queue_over_time,
+)
+from dashboard.trail import record_trail
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Show what needs attention, how handoffs are going and how each connection is."""
+    kinds = open_items_by_kind()
+    context = {
+        "kinds": kinds,
+        "open_total": sum(row["total"] for row in kinds),
+        "day": handoff_success(days=1),
+        "week": handoff_success(days=7),
+        "connections": connection_states(),
+        "series": queue_over_time(days=14),
+    }
+    return render(request, "dashboard/home.html", context)
+
+
+@login_required
+def trail(request: HttpRequest, system: str, type: str, ref: str) -> HttpResponse:
+    """Show one timeline for a record across the systems."""
+    entries = record_trail(system=system, type=type, ref=ref)
+    context = {"entries": entries, "system": system, "type": type, "ref": ref}
+    return render(request, "dashboard/trail.html", context)
