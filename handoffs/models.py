@@ -144,6 +144,8 @@ class HandoffAttempt(models.Model):
     error_code = models.CharField(max_length=64, blank=True)
     message = models.TextField(blank=True)
     detail = models.TextField(blank=True)
+    # The vendor calls made: operation, request and response summaries, status, time.
+    calls = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["run", "number"]

@@ -13,6 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from connectors.base import BusinessEvent
+from connectors.calls import calls_recorded
 from connectors.errors import AuthExpired, ConnectorError, Invalid, Transient
 from handoffs.enqueue import run_enqueue
 from handoffs.models import HandoffAttempt, HandoffRun, InboundEvent
@@ -23,6 +24,10 @@ from review_queue.services import review_item_open
 logger = logging.getLogger(__name__)
 SYSTEM_NAMES = {"hubspot": "HubSpot", "xero": "Xero", "operations": "the job register"}
 UNFINISHED = [HandoffRun.State.PENDING, HandoffRun.State.RETRYING]
+
+
+class ReplayRefused(Exception):
+    """The run cannot be replayed in its current state."""
 
 
 def handoff_run_start(
@@ -79,22 +84,24 @@ def handoff_run_execute(*, run_id: int) -> HandoffRun | None:
         run=run, number=run.attempt_log.count() + 1, outcome=HandoffAttempt.Outcome.RUNNING
     )
     handoff = handoff_get(run.handoff)
-    try:
-        outcome = handoff.perform(run)
-    except SoftTimeLimitExceeded:
-        _failed(run, attempt, Transient("The handoff took too long.", system=run.record_system))
-    except ConnectorError as error:
-        _failed(run, attempt, error)
-    except Exception as error:
-        logger.exception("Handoff run %s failed unexpectedly", run.pk)
-        _failed(run, attempt, error)
-    else:
-        _finished(run, attempt, outcome)
+    with calls_recorded() as calls:
+        try:
+            outcome = handoff.perform(run)
+        except SoftTimeLimitExceeded:
+            error = Transient("The handoff took too long.", system=run.record_system)
+            _failed(run, attempt, error, calls)
+        except ConnectorError as error:
+            _failed(run, attempt, error, calls)
+        except Exception as error:
+            logger.exception("Handoff run %s failed unexpectedly", run.pk)
+            _failed(run, attempt, error, calls)
+        else:
+            _finished(run, attempt, outcome, calls)
     return run
 
 
 @transaction.atomic
-def _finished(run: HandoffRun, attempt: HandoffAttempt, outcome: Outcome) -> None:
+def _finished(run: HandoffRun, attempt: HandoffAttempt, outcome: Outcome, calls: list) -> None:
     state = HandoffRun.State.SKIPPED if outcome.skipped else HandoffRun.State.DONE
     run.state, run.summary, run.result = state, outcome.summary, outcome.result
     run.finished_at = timezone.now()
@@ -103,12 +110,14 @@ def _finished(run: HandoffRun, attempt: HandoffAttempt, outcome: Outcome) -> Non
         HandoffAttempt.Outcome.SKIPPED if outcome.skipped else HandoffAttempt.Outcome.DONE
     )
     attempt.message, attempt.finished_at = outcome.summary, run.finished_at
+    attempt.calls = calls
     attempt.save()
 
 
 @transaction.atomic
-def _failed(run: HandoffRun, attempt: HandoffAttempt, error: Exception) -> None:
+def _failed(run: HandoffRun, attempt: HandoffAttempt, error: Exception, calls: list) -> None:
     attempt.finished_at = timezone.now()
+    attempt.calls = calls
     attempt.message = getattr(error, "message", None) or str(error) or type(error).__name__
     attempt.error_code = getattr(error, "code", "bug")
     attempt.detail = getattr(error, "detail", "") or "".join(traceback.format_exception(error))
@@ -204,3 +213,19 @@ def handoff_runs_retry(*, item: ReviewItem) -> int:
         run.save()
         transaction.on_commit(partial(run_enqueue, run.pk, queue=run.queue))
     return len(runs)
+
+
+@transaction.atomic
+def handoff_run_replay(*, run: HandoffRun) -> HandoffRun:
+    """Run a finished handoff again; its effects are idempotent, so nothing is made twice."""
+    run = HandoffRun.objects.select_for_update().get(pk=run.pk)
+    if run.state not in (HandoffRun.State.DONE, HandoffRun.State.SKIPPED):
+        raise ReplayRefused(
+            "Only finished runs can be replayed; a run waiting on a review item is retried "
+            "from that item."
+        )
+    run.state, run.attempts, run.next_attempt_at = HandoffRun.State.PENDING, 0, timezone.now()
+    run.summary = "Replay requested."
+    run.save()
+    transaction.on_commit(partial(run_enqueue, run.pk, queue=run.queue))
+    return run

@@ -6,5 +6,7 @@ app_name = "handoffs"
 urlpatterns = [
     path("webhooks/hubspot/", webhooks.hubspot_webhook, name="hubspot_webhook"),
     path("activity/", views.activity, name="activity"),
-    path("activity/runs/<int:pk>/", views.run_detail, name="run_detail"),
+    path("runs/", views.run_list, name="run_list"),
+    path("runs/<int:pk>/", views.run_detail, name="run_detail"),
+    path("runs/<int:pk>/replay/", views.run_replay, name="run_replay"),
 ]

@@ -1,27 +1,63 @@
 """Pages showing what arrived and what the hub did with it."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from handoffs.models import HandoffRun, InboundEvent, WebhookDelivery
+from handoffs.runs import ReplayRefused, handoff_run_replay
 
 
 @login_required
 def activity(request: HttpRequest) -> HttpResponse:
-    """Show recent deliveries (refusals too), events and handoff runs."""
+    """Show recent deliveries (refusals too) and stored events."""
     context = {
         "deliveries": WebhookDelivery.objects.all()[:30],
         "events": InboundEvent.objects.all()[:50],
-        "runs": HandoffRun.objects.select_related("review_item")[:50],
     }
     return render(request, "handoffs/activity.html", context)
 
 
 @login_required
+def run_list(request: HttpRequest) -> HttpResponse:
+    """List handoff runs, filtered by handoff and state."""
+    runs = HandoffRun.objects.select_related("review_item")
+    handoff, state = request.GET.get("handoff", ""), request.GET.get("state", "")
+    if handoff:
+        runs = runs.filter(handoff=handoff)
+    if state in HandoffRun.State.values:
+        runs = runs.filter(state=state)
+    context = {
+        "page": Paginator(runs, 50).get_page(request.GET.get("page")),
+        "handoffs": HandoffRun.objects.values_list("handoff", flat=True).distinct(),
+        "states": HandoffRun.State.choices,
+        "handoff": handoff,
+        "state": state,
+    }
+    return render(request, "handoffs/run_list.html", context)
+
+
+@login_required
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """Show one run with every attempt."""
+    """Show one run with every attempt and the vendor calls each made."""
     run = get_object_or_404(HandoffRun.objects.select_related("event", "review_item"), pk=pk)
     return render(
         request, "handoffs/run_detail.html", {"run": run, "attempts": run.attempt_log.all()}
     )
+
+
+@login_required
+@require_POST
+def run_replay(request: HttpRequest, pk: int) -> HttpResponse:
+    """Run a finished handoff again."""
+    run = get_object_or_404(HandoffRun, pk=pk)
+    try:
+        handoff_run_replay(run=run)
+    except ReplayRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, "Replay sent to the workers. Refresh to see the new attempt.")
+    return redirect("handoffs:run_detail", pk=pk)

@@ -10,6 +10,7 @@ from hubspot import HubSpot
 from hubspot.crm.objects import BatchReadInputSimplePublicObjectId, SimplePublicObjectId
 from urllib3.util.retry import Retry
 
+from connectors.calls import call
 from connectors.hubspot.errors import translate
 
 DEAL_PROPERTIES = [
@@ -67,6 +68,15 @@ class DealBundle:
     line_items: list[CrmObject]
 
 
+def _summary(result: Any) -> str:
+    """Return a short description of an SDK answer: the ids it carries."""
+    rows = getattr(result, "results", None)
+    if rows is not None:
+        ids = [str(getattr(row, "id", None) or getattr(row, "to_object_id", "?")) for row in rows]
+        return f"{len(ids)} result(s): {', '.join(ids[:20])}"
+    return f"id {getattr(result, 'id', '?')}"
+
+
 class HubSpotClient:
     """The hub's calls to HubSpot; every failure leaves as a typed ConnectorError."""
 
@@ -89,10 +99,14 @@ class HubSpotClient:
         self.timeout = timeout or settings.HUBSPOT_TIMEOUT_SECONDS
 
     def _call(self, what: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(*args, _request_timeout=self.timeout, **kwargs)
-        except Exception as exc:
-            raise translate(exc, what=what) from exc
+        request = ", ".join([*map(repr, args), *(f"{k}={v!r}" for k, v in kwargs.items())])
+        with call(self.system, method.__qualname__, request) as entry:
+            try:
+                result = method(*args, _request_timeout=self.timeout, **kwargs)
+            except Exception as exc:
+                raise translate(exc, what=what) from exc
+            entry["response"] = _summary(result)
+            return result
 
     def deal_stage(self, *, pipeline_id: str, stage_id: str) -> DealStage:
         """Return a deal stage's metadata, from a short-lived cache of the pipelines."""
