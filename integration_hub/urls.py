@@ -9,6 +9,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("api/", include("integration_hub.api")),
     path("review/", include("review_queue.urls")),
     path("jobs/", include("operations.urls")),
     path("", include("handoffs.urls")),
