@@ -8,6 +8,7 @@ service. Outside demo mode the secrets and service URLs must be given.
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 from integration_hub.env import env_bool, env_int, env_list, env_str
 
@@ -187,6 +188,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 60)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 90)
 CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TIMEZONE = TIME_ZONE
 # Longest countdown a retry may ask for; the broker's visibility timeout must
 # exceed it or Redis hands the waiting task to a second worker.
 HANDOFF_MAX_BACKOFF_SECONDS = env_int("HANDOFF_MAX_BACKOFF_SECONDS", 15 * 60)
@@ -206,6 +208,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "handoffs.tasks.sweep",
         "schedule": env_int("SWEEP_EVERY_SECONDS", 60),
     },
+    "review-daily-digest": {
+        "task": "review_queue.tasks.send_daily_digest",
+        "schedule": crontab(hour=env_int("DIGEST_HOUR", 7), minute=0),
+    },
     "worker-heartbeat": {
         "task": "handoffs.tasks.heartbeat",
         "schedule": 30.0,
@@ -214,6 +220,24 @@ CELERY_BEAT_SCHEDULE = {
 # An event stored but not processed after this long is handed to a worker again.
 SWEEP_AFTER_SECONDS = env_int("SWEEP_AFTER_SECONDS", 120)
 HEARTBEAT_MAX_AGE_SECONDS = env_int("HEARTBEAT_MAX_AGE_SECONDS", 120)
+
+# Email for review notifications; the demo prints them to the console.
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEMO
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "hub@localhost")
+# Links in notifications point here.
+HUB_BASE_URL = env_str("HUB_BASE_URL", "http://127.0.0.1:8000")
+# An optional Slack-compatible incoming webhook for new review items.
+REVIEW_CHAT_WEBHOOK_URL = env_str("REVIEW_CHAT_WEBHOOK_URL", "")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -96,3 +96,22 @@ class ReviewLog(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
+
+
+class NotificationRule(models.Model):
+    """Which new items a person hears about, and how: at once or in a daily digest."""
+
+    class Mode(models.TextChoices):
+        IMMEDIATE = "immediate", "As they happen"
+        DAILY = "daily", "Once a day, in a digest"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_notifications"
+    )
+    # Empty means every kind.
+    kinds = models.JSONField(default=list, blank=True)
+    mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.IMMEDIATE)
+    active = models.BooleanField(default=True)
+
+    def wants(self, kind: str) -> bool:
+        return self.active and (not self.kinds or kind in self.kinds)

@@ -1,12 +1,17 @@
 """Writes to the review queue."""
 
+from functools import partial
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from integration_hub.celery import app
 from review_queue.actions import ActionFailed, action_get
 from review_queue.models import ReviewItem, ReviewLog
+
+NOTIFY = "review_queue.tasks.notify_new_item"
 
 
 class ResolutionRefused(Exception):
@@ -36,7 +41,7 @@ def review_item_open(
     if existing is None:
         try:
             with transaction.atomic():
-                return ReviewItem.objects.create(
+                item = ReviewItem.objects.create(
                     root_key=root_key,
                     kind=kind,
                     system=system,
@@ -48,6 +53,8 @@ def review_item_open(
                     record_label=record_label,
                     vendor_error=vendor_error,
                 )
+            transaction.on_commit(partial(app.send_task, NOTIFY, args=[item.pk]))
+            return item
         except IntegrityError:
             # Another worker opened it between our read and our insert.
             existing = ReviewItem.objects.select_for_update().get(

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from review_queue.actions import actions_for
 from review_queue.links import record_links
-from review_queue.models import SYSTEMS, ReviewItem
+from review_queue.models import SYSTEMS, NotificationRule, ReviewItem
 from review_queue.selectors import AGES, SORTS, QueueFilter, review_items_filtered
 from review_queue.services import (
     ResolutionRefused,
@@ -164,3 +164,24 @@ def item_assign(request: HttpRequest, pk: int) -> HttpResponse:
     review_item_assign(item=item, by=request.user, assignee=people.first())
     messages.success(request, "Assignment saved.")
     return redirect("review_queue:detail", pk=item.pk)
+
+
+@login_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    """Let a person choose which new items they hear about, and how."""
+    rule, _ = NotificationRule.objects.get_or_create(user=request.user)
+    if request.method == "POST":
+        kinds = [k for k in request.POST.getlist("kinds") if k in ReviewItem.Kind.values]
+        mode = request.POST.get("mode")
+        rule.kinds = kinds
+        rule.mode = mode if mode in NotificationRule.Mode.values else rule.mode
+        rule.active = request.POST.get("active") == "on"
+        rule.save()
+        messages.success(request, "Notification settings saved.")
+        return redirect("review_queue:notifications")
+    context = {
+        "rule": rule,
+        "kinds": ReviewItem.Kind.choices,
+        "modes": NotificationRule.Mode.choices,
+    }
+    return render(request, "review_queue/notifications.html", context)
