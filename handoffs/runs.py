@@ -92,6 +92,14 @@ def handoff_run_execute(*, run_id: int) -> HandoffRun | None:
             _failed(run, attempt, error, calls)
         except ConnectorError as error:
             _failed(run, attempt, error, calls)
+        except IntegrityError as error:
+            # Another worker wrote the same record at the same moment: try again.
+            conflict = Transient(
+                f"Another handoff changed the same record at once ({error}).",
+                system="hub",
+                code="conflict",
+            )
+            _failed(run, attempt, conflict, calls)
         except Exception as error:
             logger.exception("Handoff run %s failed unexpectedly", run.pk)
             _failed(run, attempt, error, calls)

@@ -10,6 +10,7 @@ import pytest
 import redis
 from django.conf import settings
 
+from handoffs.models import HandoffRun, InboundEvent
 from integration_hub.celery import app
 from tests.helpers import wait_for
 
@@ -81,13 +82,29 @@ class Hub:
         return f"{self.url}/webhooks/hubspot/"
 
 
+def hub_quiet() -> bool:
+    """Return whether the worker has nothing in hand: no event or run waiting or running."""
+    busy_runs = HandoffRun.objects.filter(state__in=["pending", "running"]).exists()
+    return not busy_runs and not InboundEvent.objects.filter(state="pending").exists()
+
+
 @pytest.fixture
 def hub(live_server, hubspot_sandbox, celery_worker, settings):
-    """A running hub with a fresh sandbox, for tests that cross the queue."""
+    """A running hub with a fresh sandbox, for tests that cross the queue.
+
+    Afterwards it waits for webhooks in flight and the worker's work to settle, so
+    nothing from one test lands in the next one's database.
+    """
     hubspot_sandbox.store.reset("demo")
     hubspot_sandbox.store.clear_faults()
     settings.HUBSPOT_API_BASE_URL = hubspot_sandbox.url
-    return Hub(url=live_server.url, sandbox=hubspot_sandbox)
+    yield Hub(url=live_server.url, sandbox=hubspot_sandbox)
+    hubspot_sandbox.store.clear_faults()
+    hubspot_sandbox.sender.wait_idle()
+    try:
+        wait_for(hub_quiet, what="the worker to settle", timeout=15)
+    except AssertionError:
+        pass  # A run waiting on a long retry is cut off by the database flush; no harm.
 
 
 @pytest.fixture(autouse=True)

@@ -41,7 +41,9 @@ def translate(exc: Exception, *, what: str) -> Exception:
             detail=repr(exc),
         )
     status = getattr(exc, "status", None)
-    if type(exc).__name__ != "ApiException" or status is None:
+    # Each SDK package has its own ApiException (and subclasses such as
+    # UnauthorizedException), so recognise them by ancestry, not by one class.
+    if status is None or not any(k.__name__ == "ApiException" for k in type(exc).__mro__):
         return exc
     body = exc.body.decode() if isinstance(exc.body, bytes) else (exc.body or "")
     detail = f"HTTP {status} {exc.reason}\n{body}"

@@ -130,7 +130,13 @@ def test_a_won_deal_without_a_company_becomes_one_review_item(hub):
     # Moving the deal out and back in again is the same root cause: still one item.
     hub.sandbox.store.update("deals", deal["id"], {"dealstage": "contractsent"})
     hub.sandbox.store.update("deals", deal["id"], {"dealstage": "2001003"})
-    wait_for(lambda: HandoffRun.objects.filter(state="needs_review").count() == 2, what="run 2")
+    wait_for(
+        lambda: HandoffRun.objects.count() == 3
+        and not HandoffRun.objects.exclude(state__in=["needs_review", "skipped", "done"]).exists(),
+        what="all three runs to finish",
+    )
+    # A run acts on the deal as it is now, so the "contractsent" run may also see it won.
+    assert HandoffRun.objects.filter(state="needs_review").count() >= 2
     assert ReviewItem.objects.filter(status="open").count() == 1
     assert not Job.objects.exists()
 

@@ -1,0 +1,216 @@
+"""The HubSpot sandbox speaks HubSpot: its answers deserialize through the official SDK."""
+
+import json
+import threading
+import urllib.parse
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from hubspot import HubSpot
+from hubspot.crm.companies import Filter, FilterGroup, PublicObjectSearchRequest
+from hubspot.crm.deals import SimplePublicObjectInput, SimplePublicObjectInputForCreate
+from hubspot.crm.objects import BatchReadInputSimplePublicObjectId, SimplePublicObjectId
+from urllib3.util.retry import Retry
+
+from connectors.hubspot.webhooks import signature_check
+from connectors.sandbox.hubspot.server import start_in_thread
+from connectors.sandbox.hubspot.webhooks import sign_v3
+from tests.helpers import wait_for
+
+TOKEN, SECRET = "sandbox-test-token", "sandbox-test-secret"
+
+
+class Receiver(BaseHTTPRequestHandler):
+    """Records each POST; answers 500 to the first `fail_first` of them."""
+
+    received: list[tuple[dict, bytes]] = []
+    fail_first = 0
+
+    def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+        failing = len(type(self).received) <= type(self).fail_first
+        self.send_response(500 if failing else 200)
+        self.end_headers()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def receiver():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/hook"
+    server.shutdown()
+
+
+@pytest.fixture
+def sandbox(receiver):
+    Receiver.received, Receiver.fail_first = [], 0
+    server = start_in_thread(access_token=TOKEN, client_secret=SECRET, webhook_url=receiver)
+    server.sender.first_backoff = 0.05
+    yield server
+    server.stop()
+
+
+def sdk(sandbox, token: str = TOKEN) -> HubSpot:
+    # No urllib3 retries, as in the hub: a 429 must reach the caller.
+    return HubSpot(access_token=token, host=sandbox.url, retry=Retry(total=0))
+
+
+def a_deal(sandbox, name_part: str = "kitchen rewire") -> dict:
+    return next(d for d in sandbox.store.list("deals") if name_part in d["properties"]["dealname"])
+
+
+def test_deals_companies_and_line_items_deserialize_through_the_sdk(sandbox):
+    api, deal = sdk(sandbox), a_deal(sandbox)
+    read = api.crm.deals.basic_api.get_by_id(
+        deal["id"], properties=["dealname", "amount"], associations=["companies"]
+    )
+    assert read.properties["dealname"] == "Harbour View Cafe - kitchen rewire"
+    assert read.properties["amount"] == "4950.00"
+    assert read.associations["companies"].results[0].type == "deal_to_company"
+    page = api.crm.companies.basic_api.get_page(limit=4, properties=["name"])
+    assert len(page.results) == 4 and page.paging.next.after == "4"
+    ids = sandbox.store.associated_ids("deals", deal["id"], "line_items")
+    batch = api.crm.line_items.batch_api.read(
+        BatchReadInputSimplePublicObjectId(
+            inputs=[SimplePublicObjectId(id=i) for i in ids],
+            properties=["hs_sku", "quantity"],
+            properties_with_history=[],
+        )
+    )
+    assert sorted(row.properties["hs_sku"] for row in batch.results) == [
+        "CALLOUT", "LABOUR-HR", "SWB-UPG",
+    ]  # fmt: skip
+
+
+def test_a_batch_read_with_a_missing_id_answers_207_with_the_error(sandbox):
+    batch = sdk(sandbox).crm.contacts.batch_api.read(
+        BatchReadInputSimplePublicObjectId(
+            inputs=[
+                SimplePublicObjectId(id=sandbox.store.list("contacts")[0]["id"]),
+                SimplePublicObjectId(id="999999"),
+            ],
+            properties=["email"],
+            properties_with_history=[],
+        )
+    )
+    assert len(batch.results) == 1
+    assert batch.errors[0].category == "OBJECT_NOT_FOUND"
+    assert batch.errors[0].context == {"ids": ["999999"]}
+
+
+def test_pipelines_carry_the_won_metadata(sandbox):
+    pipelines = sdk(sandbox).crm.pipelines.pipelines_api.get_all(object_type="deals").results
+    stages = {s.id: s.metadata for p in pipelines for s in p.stages}
+    assert stages["closedwon"] == {"isClosed": "true", "probability": "1.0"}
+    assert stages["2001003"] == {"isClosed": "true", "probability": "1.0"}
+    assert stages["closedlost"]["probability"] == "0.0"
+
+
+def test_v4_associations_read_and_create(sandbox):
+    api, deal = sdk(sandbox), a_deal(sandbox)
+    rows = api.crm.associations.v4.basic_api.get_page("deals", deal["id"], "companies").results
+    assert [sorted(t.type_id for t in row.association_types) for row in rows] == [[5, 341]]
+    contact = sandbox.store.list("contacts")[-1]["id"]
+    made = api.crm.associations.v4.basic_api.create_default(
+        "deals", deal["id"], "contacts", contact
+    )
+    assert made.results[0].to.id == contact
+    assert contact in sandbox.store.associated_ids("deals", deal["id"], "contacts")
+
+
+def test_create_update_and_search(sandbox):
+    api = sdk(sandbox)
+    made = api.crm.deals.basic_api.create(
+        SimplePublicObjectInputForCreate(
+            properties={"dealname": "New", "dealstage": "qualifiedtobuy"}
+        )
+    )
+    updated = api.crm.deals.basic_api.update(
+        made.id, SimplePublicObjectInput(properties={"job_status": "scheduled"})
+    )
+    assert updated.properties["job_status"] == "scheduled"
+    found = api.crm.companies.search_api.do_search(
+        PublicObjectSearchRequest(
+            filter_groups=[FilterGroup(filters=[
+                Filter(property_name="name", operator="EQ", value="tran family bakery")])],
+            properties=["name"],
+        )
+    )  # fmt: skip
+    assert (found.total, found.results[0].properties["name"]) == (1, "Tran Family Bakery")
+
+
+def test_errors_come_back_as_hubspot_shapes_with_status(sandbox):
+    deal = a_deal(sandbox)["id"]
+    with pytest.raises(Exception) as wrong_token:
+        sdk(sandbox, token="wrong").crm.deals.basic_api.get_by_id(deal)
+    assert wrong_token.value.status == 401
+    assert json.loads(wrong_token.value.body)["category"] == "INVALID_AUTHENTICATION"
+    with pytest.raises(Exception) as missing:
+        sdk(sandbox).crm.deals.basic_api.get_by_id("424242")
+    assert missing.value.status == 404
+    sandbox.store.set_fault(status=429, count=1, retry_after=7)
+    with pytest.raises(Exception) as limited:
+        sdk(sandbox).crm.deals.basic_api.get_by_id(deal)
+    assert (limited.value.status, limited.value.headers["Retry-After"]) == (429, "7")
+    sandbox.store.set_fault(status=500, count=1)
+    with pytest.raises(Exception) as broken:
+        sdk(sandbox).crm.deals.basic_api.get_by_id(deal)
+    assert broken.value.status == 500
+    assert sdk(sandbox).crm.deals.basic_api.get_by_id(deal).id == deal
+
+
+def test_the_signing_function_matches_hubspots_published_v3_vector():
+    assert (
+        sign_v3(
+            secret="yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy",
+            method="POST",
+            uri="https://www.example.com/webhook_uri",
+            body=b"{'example_field':'example_value'}",
+            timestamp="1693657560000",
+        )
+        == "K36dawei4A+QBNolUOqo7s91KQDWQ5MXZ/QufNYuk/Y="
+    )
+
+
+def test_marking_a_deal_won_in_the_console_sends_one_signed_event(sandbox, receiver):
+    deal = a_deal(sandbox, "common-area lighting")
+    form = urllib.parse.urlencode({"dealstage": "closedwon"}).encode()
+    urllib.request.urlopen(f"{sandbox.url}/console/deals/{deal['id']}/stage", data=form)
+    headers, body = wait_for(lambda: Receiver.received and Receiver.received[0], what="a delivery")
+    signature_check(secret=SECRET, method="POST", uri=receiver, body=body,
+                    signature=headers["x-hubspot-signature-v3"],
+                    timestamp=headers["x-hubspot-request-timestamp"])  # fmt: skip
+    (event,) = json.loads(body)
+    assert event["subscriptionType"] == "deal.propertyChange"
+    assert (event["objectId"], event["propertyName"], event["propertyValue"]) == (
+        int(deal["id"]), "dealstage", "closedwon",
+    )  # fmt: skip
+    assert (event["changeSource"], event["attemptNumber"], event["portalId"]) == (
+        "CRM_UI",
+        0,
+        62515,
+    )
+
+
+def test_api_changes_are_marked_as_integration_and_failed_deliveries_are_retried(sandbox):
+    Receiver.fail_first = 1
+    deal = a_deal(sandbox)["id"]
+    sdk(sandbox).crm.deals.basic_api.update(
+        deal, SimplePublicObjectInput(properties={"amount": "1"})
+    )
+    wait_for(lambda: len(Receiver.received) == 2, what="the retried delivery")
+    first, again = (json.loads(body)[0] for _, body in Receiver.received)
+    assert (first["attemptNumber"], again["attemptNumber"]) == (0, 1)
+    assert first["eventId"] == again["eventId"]
+    assert (again["changeSource"], again["sourceId"]) == ("INTEGRATION", "54321")
+
+
+def test_the_console_lists_the_seeded_deals(sandbox):
+    page = urllib.request.urlopen(f"{sandbox.url}/").read().decode()
+    assert "Walk-in quote - no company yet" in page
+    assert "<em>no company</em>" in page
