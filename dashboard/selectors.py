@@ -11,7 +11,8 @@ from django.utils import timezone
 from handoffs.models import HandoffAttempt, HandoffRun
 from review_queue.models import ReviewItem
 
-CONNECTED_SYSTEMS = (("hubspot", "HubSpot"), ("xero", "Xero"))
+# The systems the hub holds credentials for; Xero joins when its connection lands.
+CONNECTED_SYSTEMS = (("hubspot", "HubSpot"),)
 
 
 def open_items_by_kind() -> list[dict]:
