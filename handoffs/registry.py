@@ -29,6 +29,8 @@ class Handoff:
     key: Callable[[BusinessEvent], str]
     # Receives the run; returns an Outcome or raises a ConnectorError.
     perform: Callable[..., Outcome]
+    # A dry run: reads only, returns what perform would send. None when not offered.
+    preview: Callable[..., str] | None = None
 
 
 _HANDOFFS: dict[str, Handoff] = {}

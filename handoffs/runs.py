@@ -128,7 +128,7 @@ def _failed(run: HandoffRun, attempt: HandoffAttempt, error: Exception, calls: l
     attempt.calls = calls
     attempt.message = getattr(error, "message", None) or str(error) or type(error).__name__
     attempt.error_code = getattr(error, "code", "bug")
-    attempt.detail = getattr(error, "detail", "") or "".join(traceback.format_exception(error))
+    attempt.detail = _detail(error)
     if isinstance(error, Transient) and run.attempts < settings.HANDOFF_MAX_ATTEMPTS:
         delay = backoff_seconds(
             attempt=run.attempts, retry_after=getattr(error, "retry_after", None)
@@ -148,6 +148,13 @@ def _failed(run: HandoffRun, attempt: HandoffAttempt, error: Exception, calls: l
     attempt.save()
 
 
+def _detail(error: Exception) -> str:
+    """Return the vendor's raw answer for a classified error, the traceback for a bug."""
+    if isinstance(error, ConnectorError):
+        return error.detail
+    return "".join(traceback.format_exception(error))
+
+
 def _review_item_for(run: HandoffRun, error: Exception) -> ReviewItem:
     """Open (or add to) the one review item for this failure's root cause."""
     handoff = handoff_get(run.handoff)
@@ -156,7 +163,7 @@ def _review_item_for(run: HandoffRun, error: Exception) -> ReviewItem:
         "record_ref": run.record_ref,
         "record_label": run.record_label or f"{run.record_type} {run.record_ref}",
     }
-    detail = getattr(error, "detail", "") or "".join(traceback.format_exception(error))
+    detail = _detail(error)
     if not isinstance(error, ConnectorError):
         return review_item_open(
             root_key=f"{run.handoff}:{run.record_type}:{run.record_ref}:bug",

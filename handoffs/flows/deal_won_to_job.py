@@ -57,6 +57,25 @@ def perform(run: HandoffRun) -> Outcome:
     )
 
 
+def preview(run: HandoffRun) -> str:
+    """Describe the job a retry would create, reading HubSpot but writing nothing."""
+    bundle = HubSpotClient().deal_bundle(run.record_ref)
+    if not bundle.stage.is_won:
+        return f"Nothing: the deal is now at '{bundle.stage.label}', which is not a won stage."
+    promise = job_promise(bundle)
+    lines = "\n".join(
+        f"  - {line.quantity} x {line.description} ({line.item_code or 'no item code'}) "
+        f"at {line.unit_price}"
+        for line in promise.lines
+    )
+    return (
+        f"Create a job in the job register for {promise.customer.name}:\n"
+        f"  {promise.title}, {promise.currency} {promise.amount}\n"
+        f"  site: {promise.site_address or '(none)'}; contact: {promise.site_contact or '(none)'}\n"
+        f"{lines or '  (no lines)'}"
+    )
+
+
 handoff_register(
     Handoff(
         name="deal_won_to_job",
@@ -66,5 +85,6 @@ handoff_register(
         record_type="deal",
         key=key,
         perform=perform,
+        preview=preview,
     )
 )

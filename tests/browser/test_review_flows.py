@@ -1,0 +1,76 @@
+"""The main staff flows in a real browser: log in, filter, fix and retry, follow the trail."""
+
+from playwright.sync_api import expect
+
+from operations.models import Job
+from review_queue.models import ReviewItem
+from tests.browser.conftest import log_in, shoot, unlabelled_fields
+from tests.helpers import wait_for
+from tests.review_queue.factories import ReviewItemFactory
+
+
+def test_staff_fix_a_won_deal_without_a_company_and_retry_it(hub, page, staff_login):
+    store = hub.sandbox.store
+    deal = next(d for d in store.list("deals") if "no company" in d["properties"]["dealname"])
+    store.update("deals", deal["id"], {"dealstage": "closedwon"})
+    wait_for(lambda: ReviewItem.objects.filter(status="open").exists(), what="the review item")
+
+    log_in(page, hub.url)
+    shoot(page, "home")
+    page.get_by_role("link", name="Review queue").click()
+    page.get_by_label("Kind").select_option(label="Missing or invalid data")
+    row = page.get_by_role("link", name="Won deal to job: Walk-in quote - no company yet")
+    expect(row).to_be_visible()
+    shoot(page, "review-queue")
+    assert unlabelled_fields(page) == []
+    row.click()
+    expect(page.get_by_text("has no company in HubSpot").first).to_be_visible()
+    assert unlabelled_fields(page) == []
+    shoot(page, "review-item")
+
+    # The person fixes the cause in the CRM, then previews and confirms the retry.
+    company = next(
+        c for c in store.list("companies") if c["properties"]["name"] == "Tran Family Bakery"
+    )
+    store.associate("deals", deal["id"], "companies", company["id"])
+    page.get_by_role("button", name="Retry…").click()
+    expect(
+        page.get_by_text("Create a job in the job register for Tran Family Bakery")
+    ).to_be_visible()
+    assert not Job.objects.filter(origin_ref=deal["id"]).exists()  # the preview wrote nothing
+    shoot(page, "review-item-preview")
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("status")).to_contain_text("Sent 1 handoff back to the workers.")
+    job = wait_for(lambda: Job.objects.filter(origin_ref=deal["id"]).first(), what="the job")
+
+    page.get_by_role("link", name="Record trail").click()
+    expect(page.get_by_text(f"Job {job.number} created")).to_be_visible()
+    expect(page.get_by_text("olivia: retry on")).to_be_visible()
+    shoot(page, "record-trail")
+    page.get_by_role("link", name="Jobs").click()
+    page.get_by_role("link", name=job.number).click()
+    expect(page.get_by_text("Tran Family Bakery").first).to_be_visible()
+    shoot(page, "job")
+
+
+def test_staff_dismiss_an_item_with_the_keyboard(live_server, page, staff_login):
+    item = ReviewItemFactory(title="Won deal to job: Old test deal")
+    log_in(page, live_server.url)
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.goto(f"{live_server.url}/review/{item.pk}/")
+    page.get_by_label("Why does this need no action?").focus()
+    page.keyboard.type("Created by mistake in a training session.")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Dismiss")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("Dismissed.")
+    item.refresh_from_db()
+    assert (item.status, item.resolved_by) == ("dismissed", staff_login)
+
+
+def test_anonymous_visitors_are_sent_to_the_login_page(live_server, page):
+    page.goto(f"{live_server.url}/review/")
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    assert unlabelled_fields(page) == []
+    shoot(page, "login")
