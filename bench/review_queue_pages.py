@@ -1,0 +1,109 @@
+"""How fast the review queue pages answer with 100,000 items (PostgreSQL).
+
+Run: .venv/bin/python bench/review_queue_pages.py   (needs PostgreSQL on 127.0.0.1:5432)
+It creates (once) the database `hub_bench` with 100,000 review items, then prints the
+median time of the queue page for common filters, rendered through Django's test client.
+"""
+
+import os
+import random
+import statistics
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hub_bench")
+os.environ.setdefault("CELERY_BROKER_URL", "memory://")
+os.environ.setdefault("SECRET_KEY", "bench-only")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "integration_hub.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import setup_test_environment  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from review_queue.models import ReviewItem  # noqa: E402
+
+ITEMS = 100_000
+RUNS = 7
+
+
+def ensure_database() -> None:
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
+        if not c.execute("SELECT 1 FROM pg_database WHERE datname = 'hub_bench'").fetchone():
+            c.execute("CREATE DATABASE hub_bench")
+
+
+def seed() -> None:
+    have = ReviewItem.objects.count()
+    if have >= ITEMS:
+        return
+    rng = random.Random(7)
+    kinds, systems = ReviewItem.Kind.values, ["hubspot", "xero", "operations"]
+    now = timezone.now()
+    batch = []
+    for n in range(have, ITEMS):
+        status = "open" if n % 3 else rng.choice(["resolved", "dismissed"])
+        seen = now - timedelta(minutes=rng.randint(0, 60 * 24 * 60))
+        batch.append(ReviewItem(
+            kind=rng.choice(kinds), status=status, system=rng.choice(systems),
+            record_type="deal", record_ref=str(100000 + n), record_label=f"Customer {n % 5000}",
+            title=f"Invoice for job J-{10000 + n}", reason="Item code 'X' is not valid.",
+            action="Fix the item code.", root_key=f"bench:{n}", first_seen=seen, last_seen=seen,
+        ))  # fmt: skip
+        if len(batch) == 5000:
+            ReviewItem.objects.bulk_create(batch)
+            batch = []
+    ReviewItem.objects.bulk_create(batch)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE review_queue_reviewitem")
+
+
+def main() -> None:
+    ensure_database()
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    started = time.monotonic()
+    seed()
+    print(
+        f"{ReviewItem.objects.count():,} items ready ({time.monotonic() - started:.1f} s to seed)"
+    )
+    setup_test_environment()
+    user, _ = get_user_model().objects.get_or_create(username="bench", is_staff=True)
+    client = Client()
+    client.force_login(user)
+    cases = [
+        ("open items, first page", {}),
+        ("open items, page 1000", {"page": "1000"}),
+        ("kind filter", {"kind": "connection"}),
+        ("system + age filter", {"system": "xero", "age": "7d"}),
+        ("search a job number", {"q": "J-54321"}),
+        ("search a customer", {"q": "Customer 4321"}),
+        ("any status, oldest first", {"status": "all", "sort": "first_seen"}),
+        ("htmx table only", {"kind": "missing_data", "htmx": True}),
+    ]
+    print(f"{'case':32} {'median ms':>10} {'max ms':>8}  (of {RUNS} runs)")
+    for label, params in cases:
+        headers = {"HTTP_HX_REQUEST": "true"} if params.pop("htmx", False) else {}
+        times = []
+        for _ in range(RUNS):
+            t = time.perf_counter()
+            response = client.get("/review/", params, **headers)
+            times.append((time.perf_counter() - t) * 1000)
+            assert response.status_code == 200
+        print(f"{label:32} {statistics.median(times):10.1f} {max(times):8.1f}")
+
+
+if __name__ == "__main__":
+    main()
