@@ -6,6 +6,16 @@ from typing import Protocol
 
 
 @dataclass(frozen=True)
+class VendorEvent:
+    """One event as a system sent it, with the key that identifies it across retries."""
+
+    delivery_key: str
+    event_type: str
+    object_id: str
+    payload: dict
+
+
+@dataclass(frozen=True)
 class BusinessEvent:
     """A vendor event in the hub's words, e.g. deal.stage_changed for deal 123."""
 

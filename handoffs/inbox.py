@@ -6,7 +6,8 @@ from functools import partial
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from connectors.hubspot.webhooks import VendorEvent
+from connectors.base import VendorEvent
+from connectors.operations.events import events_mark_forwarded, events_pending
 from handoffs.enqueue import event_enqueue
 from handoffs.models import InboundEvent, WebhookDelivery
 from handoffs.normalise import business_event
@@ -35,20 +36,8 @@ def webhook_refusal_record(
     )
 
 
-@transaction.atomic
-def inbound_events_store(
-    *, source: str, events: list[VendorEvent], headers: dict, body: bytes, remote_addr: str | None
-) -> WebhookDelivery:
-    """Store a verified delivery and its new events; enqueue them once the transaction commits."""
-    delivery = WebhookDelivery.objects.create(
-        source=source,
-        outcome=WebhookDelivery.Outcome.ACCEPTED,
-        status_code=200,
-        headers=headers,
-        raw_body=body.decode("utf-8", "replace"),
-        body_size=len(body),
-        remote_addr=remote_addr,
-    )
+def _events_store(*, source: str, events, delivery: WebhookDelivery | None) -> list[int]:
+    """Insert the events not seen before; enqueue each on commit; return the new ids."""
     new_ids = []
     for event in events:
         try:
@@ -65,14 +54,44 @@ def inbound_events_store(
             new_ids.append(stored.pk)
         except IntegrityError:
             pass  # Already stored by an earlier delivery of the same event.
+    for event_id in new_ids:
+        transaction.on_commit(partial(event_enqueue, event_id))
+    return new_ids
+
+
+@transaction.atomic
+def inbound_events_store(
+    *, source: str, events: list[VendorEvent], headers: dict, body: bytes, remote_addr: str | None
+) -> WebhookDelivery:
+    """Store a verified delivery and its new events; enqueue them once the transaction commits."""
+    delivery = WebhookDelivery.objects.create(
+        source=source,
+        outcome=WebhookDelivery.Outcome.ACCEPTED,
+        status_code=200,
+        headers=headers,
+        raw_body=body.decode("utf-8", "replace"),
+        body_size=len(body),
+        remote_addr=remote_addr,
+    )
+    new_ids = _events_store(source=source, events=events, delivery=delivery)
     delivery.events_new = len(new_ids)
     delivery.events_duplicate = len(events) - len(new_ids)
     if events and not new_ids:
         delivery.outcome = WebhookDelivery.Outcome.DUPLICATE
     delivery.save(update_fields=["events_new", "events_duplicate", "outcome"])
-    for event_id in new_ids:
-        transaction.on_commit(partial(event_enqueue, event_id))
     return delivery
+
+
+@transaction.atomic
+def operations_events_forward() -> int:
+    """Move operations' outbox events into the inbox, as if the job system had sent them."""
+    pending = events_pending()
+    if not pending:
+        return 0
+    ids = [pk for pk, _ in pending]
+    _events_store(source="operations", events=[event for _, event in pending], delivery=None)
+    events_mark_forwarded(ids)
+    return len(ids)
 
 
 @transaction.atomic

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from handoffs.enqueue import event_enqueue, run_enqueue
+from handoffs.inbox import operations_events_forward
 from handoffs.models import HandoffRun, InboundEvent
 from handoffs.runs import UNFINISHED
 
@@ -43,4 +44,4 @@ def sweep() -> dict[str, int]:
         transaction.on_commit(lambda pk=pk: event_enqueue(pk))
     for pk, queue in runs:
         transaction.on_commit(lambda pk=pk, queue=queue: run_enqueue(pk, queue=queue))
-    return {"events": len(events), "runs": len(runs)}
+    return {"events": len(events), "runs": len(runs), "outbox": operations_events_forward()}

@@ -2,8 +2,22 @@
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
+
+
+class Crew(models.Model):
+    """A team that does the work."""
+
+    name = models.CharField(max_length=100, unique=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Customer(models.Model):
@@ -44,9 +58,24 @@ class Job(models.Model):
     currency = models.CharField(max_length=3, default="AUD")
     site_address = models.TextField(blank=True)
     site_contact = models.CharField(max_length=255, blank=True)
-    notes = models.TextField(blank=True)
-    scheduled_start = models.DateTimeField(null=True, blank=True)
+    notes = models.TextField(blank=True, help_text="What sales noted when the deal was won.")
+    site_notes = models.TextField(blank=True, help_text="Operations' notes for the site.")
+    scheduled_start = models.DateTimeField(null=True, blank=True, db_index=True)
     scheduled_end = models.DateTimeField(null=True, blank=True)
+    crew = models.ForeignKey(
+        Crew, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
+    # The completion sign-off.
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    completion_note = models.TextField(blank=True)
+    # What finance invoiced, written by the hub from Xero; read-only here.
+    invoice_number = models.CharField(max_length=64, blank=True)
+    invoice_status = models.CharField(max_length=32, blank=True)
+    amount_invoiced = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    amount_paid = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     # Where the job came from (a won deal, an accepted quote): the business
     # key that keeps a second delivery of the same event from making a second job.
     origin_system = models.CharField(max_length=32, blank=True)
@@ -68,15 +97,25 @@ class Job(models.Model):
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
 
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.SCHEDULED, self.Status.IN_PROGRESS, self.Status.ON_HOLD)
+
 
 class JobLine(models.Model):
-    """One line of what was promised: description, quantity, price, item code."""
+    """One line of what was promised: description, quantity, price, item code, tax."""
+
+    class Tax(models.TextChoices):
+        GST = "gst", "GST on income (10%)"
+        GST_FREE = "gst_free", "GST-free"
+        NONE = "none", "No GST"
 
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="lines")
     description = models.CharField(max_length=500)
     quantity = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("1"))
     unit_price = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     item_code = models.CharField(max_length=64, blank=True)
+    tax = models.CharField(max_length=16, choices=Tax.choices, default=Tax.GST)
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -85,3 +124,69 @@ class JobLine(models.Model):
     @property
     def line_total(self) -> Decimal:
         return self.quantity * self.unit_price
+
+
+class JobMaterial(models.Model):
+    """Material actually used on the job."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="materials")
+    description = models.CharField(max_length=500)
+    quantity = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("1"))
+    item_code = models.CharField(max_length=64, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+
+def evidence_path(evidence: "JobEvidence", filename: str) -> str:
+    return f"jobs/{evidence.job.number}/{filename}"
+
+
+class JobEvidence(models.Model):
+    """A photo or document that shows the work was delivered."""
+
+    class Kind(models.TextChoices):
+        PHOTO = "photo", "Photo"
+        DOCUMENT = "document", "Document"
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="evidence")
+    file = models.FileField(upload_to=evidence_path)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    content_type = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    note = models.CharField(max_length=255, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+
+
+class JobEvent(models.Model):
+    """An outbox row: a change operations made, to reach the hub's inbox like a webhook.
+
+    Written in the same transaction as the change, so no change is lost even when
+    the hub's worker or broker is down.
+    """
+
+    type = models.CharField(max_length=32)
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="events")
+    data = models.JSONField(default=dict)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    forwarded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(forwarded_at__isnull=True),
+                name="job_event_unforwarded",
+            )
+        ]

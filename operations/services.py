@@ -1,8 +1,37 @@
-"""Writes to the job register."""
+"""Writes to the job register. Each change operations owns records an event."""
 
+from datetime import datetime
+
+import filetype
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from operations.models import Customer, Job, JobLine
+from operations.events import event_record
+from operations.models import Crew, Customer, Job, JobEvidence, JobLine, JobMaterial
+from operations.transitions import TransitionRefused, transition_check
+
+EVIDENCE_TYPES = {
+    "image/jpeg": JobEvidence.Kind.PHOTO,
+    "image/png": JobEvidence.Kind.PHOTO,
+    "image/webp": JobEvidence.Kind.PHOTO,
+    "image/heic": JobEvidence.Kind.PHOTO,
+    "application/pdf": JobEvidence.Kind.DOCUMENT,
+}
+
+
+class EvidenceRefused(ValueError):
+    """The upload is too large or not a photo or PDF; the message says which."""
+
+
+def _stamp(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _as_user(job: Job, by) -> None:
+    """Tell simple-history who made the change (also outside a request)."""
+    job._history_user = by
 
 
 @transaction.atomic
@@ -24,6 +53,7 @@ def job_create(
     lines: list[dict],
     origin_system: str = "",
     origin_ref: str = "",
+    by=None,
     **fields,
 ) -> tuple[Job, bool]:
     """Create a job with its lines; a job already made for the same origin is returned instead.
@@ -33,19 +63,169 @@ def job_create(
     """
     try:
         with transaction.atomic():
-            job = Job.objects.create(
+            job = Job(
                 customer=customer,
                 title=title,
                 origin_system=origin_system,
                 origin_ref=origin_ref,
                 **fields,
             )
-            job_number_assign(job=job)
+            _as_user(job, by)
+            job.save()
+            if not job.number:
+                job_number_assign(job=job)
             JobLine.objects.bulk_create(
                 JobLine(job=job, position=position, **line) for position, line in enumerate(lines)
             )
+            event_record(job=job, type="job.created", data={"status": job.status}, by=by)
             return job, True
     except IntegrityError:
         if not origin_ref:
             raise
         return Job.objects.get(origin_system=origin_system, origin_ref=origin_ref), False
+
+
+@transaction.atomic
+def job_transition(*, job: Job, to: str, by=None, by_finance: bool = False) -> Job:
+    """Move a job to another status, if the transition table allows it."""
+    job = Job.objects.select_for_update().get(pk=job.pk)
+    if to == Job.Status.DONE:
+        raise TransitionRefused("Use 'Mark done': finishing a job needs a sign-off.")
+    transition_check(job=job, to=to, by_finance=by_finance)
+    before = job.status
+    job.status = to
+    _as_user(job, by)
+    job.save(update_fields=["status", "updated_at"])
+    event_record(job=job, type="job.status_changed", data={"from": before, "to": to}, by=by)
+    return job
+
+
+@transaction.atomic
+def job_complete(*, job: Job, by, note: str) -> Job:
+    """Mark a job done with a sign-off; refuse a job with no lines or no customer."""
+    job = Job.objects.select_for_update().get(pk=job.pk)
+    transition_check(job=job, to=Job.Status.DONE)
+    problems = []
+    if job.customer_id is None:
+        problems.append("it has no customer")
+    if not job.lines.exists():
+        problems.append("it has no line items, so there is nothing to invoice")
+    if not note.strip():
+        problems.append("the sign-off note is empty: say what was done")
+    if problems:
+        raise TransitionRefused(f"Job {job.number} cannot be marked done: {'; '.join(problems)}.")
+    job.status = Job.Status.DONE
+    job.completed_at, job.completed_by, job.completion_note = timezone.now(), by, note.strip()
+    _as_user(job, by)
+    job.save()
+    event_record(
+        job=job,
+        type="job.completed",
+        by=by,
+        data={
+            "completed_at": _stamp(job.completed_at),
+            "note": job.completion_note,
+            "by": by.get_username() if by else "",
+        },
+    )
+    return job
+
+
+@transaction.atomic
+def job_reschedule(
+    *, job: Job, start: datetime | None, end: datetime | None, crew: Crew | None, by=None
+) -> Job:
+    """Change when and by whom the job is done."""
+    if start and end and end < start:
+        raise TransitionRefused("The end of the booking is before its start.")
+    job = Job.objects.select_for_update().get(pk=job.pk)
+    before = {
+        "start": _stamp(job.scheduled_start),
+        "end": _stamp(job.scheduled_end),
+        "crew": job.crew.name if job.crew else None,
+    }
+    job.scheduled_start, job.scheduled_end, job.crew = start, end, crew
+    after = {"start": _stamp(start), "end": _stamp(end), "crew": crew.name if crew else None}
+    if before == after:
+        return job
+    _as_user(job, by)
+    job.save()
+    event_record(job=job, type="job.rescheduled", data={"before": before, "after": after}, by=by)
+    return job
+
+
+@transaction.atomic
+def job_site_update(
+    *, job: Job, site_address: str, site_contact: str, site_notes: str, by=None
+) -> Job:
+    """Change the site details operations owns."""
+    job = Job.objects.select_for_update().get(pk=job.pk)
+    names = ("site_address", "site_contact", "site_notes")
+    before = {name: getattr(job, name) for name in names}
+    after = {
+        "site_address": site_address.strip(),
+        "site_contact": site_contact.strip(),
+        "site_notes": site_notes.strip(),
+    }
+    if before == after:
+        return job
+    for name, value in after.items():
+        setattr(job, name, value)
+    _as_user(job, by)
+    job.save()
+    changed = {n: {"before": before[n], "after": after[n]} for n in names if before[n] != after[n]}
+    event_record(job=job, type="job.site_changed", data=changed, by=by)
+    return job
+
+
+@transaction.atomic
+def evidence_add(*, job: Job, upload: UploadedFile, note: str = "", by=None) -> JobEvidence:
+    """Store a photo or PDF for the job, after checking its size and its real type."""
+    limit = settings.EVIDENCE_MAX_BYTES
+    if upload.size > limit:
+        raise EvidenceRefused(
+            f"'{upload.name}' is {upload.size / 1_048_576:.1f} MB; the limit is "
+            f"{limit / 1_048_576:.0f} MB. Send a smaller photo or a compressed PDF."
+        )
+    head = upload.read(8192)
+    upload.seek(0)
+    kind = filetype.guess(head)
+    mime = kind.mime if kind else "unknown"
+    if mime not in EVIDENCE_TYPES:
+        raise EvidenceRefused(
+            f"'{upload.name}' is not a photo (JPEG, PNG, WebP, HEIC) or a PDF "
+            f"(its content looks like {mime}); other files cannot be kept as evidence."
+        )
+    evidence = JobEvidence.objects.create(
+        job=job,
+        file=upload,
+        kind=EVIDENCE_TYPES[mime],
+        content_type=mime,
+        size=upload.size,
+        note=note,
+        uploaded_by=by,
+    )
+    event_record(
+        job=job,
+        type="job.evidence_added",
+        by=by,
+        data={"file": evidence.file.name, "kind": evidence.kind},
+    )
+    return evidence
+
+
+@transaction.atomic
+def material_add(
+    *, job: Job, description: str, quantity, item_code: str = "", by=None
+) -> JobMaterial:
+    """Record material actually used on the job."""
+    material = JobMaterial.objects.create(
+        job=job, description=description, quantity=quantity, item_code=item_code, added_by=by
+    )
+    event_record(
+        job=job,
+        type="job.material_added",
+        by=by,
+        data={"description": description, "quantity": str(quantity), "item_code": item_code},
+    )
+    return material

@@ -7,7 +7,11 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from hubspot import HubSpot
-from hubspot.crm.objects import BatchReadInputSimplePublicObjectId, SimplePublicObjectId
+from hubspot.crm.objects import (
+    BatchReadInputSimplePublicObjectId,
+    SimplePublicObjectId,
+    SimplePublicObjectInput,
+)
 from urllib3.util.retry import Retry
 
 from connectors.calls import call
@@ -187,4 +191,13 @@ class HubSpotClient:
             company=company[0] if company else None,
             contacts=self._batch_read("contacts", contact_ids, CONTACT_PROPERTIES),
             line_items=self._batch_read("line_items", line_ids, LINE_ITEM_PROPERTIES),
+        )
+
+    def deal_update(self, deal_id: str, properties: dict[str, str]) -> None:
+        """Write properties on a deal."""
+        self._call(
+            f"deal {deal_id}",
+            self.api.crm.deals.basic_api.update,
+            deal_id,
+            SimplePublicObjectInput(properties=properties),
         )

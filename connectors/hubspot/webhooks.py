@@ -5,7 +5,8 @@ import hashlib
 import hmac
 import json
 import time
-from dataclasses import dataclass
+
+from connectors.base import VendorEvent
 
 MAX_AGE_MS = 5 * 60 * 1000
 REQUIRED_FIELDS = ("eventId", "subscriptionType", "objectId", "occurredAt")
@@ -22,16 +23,6 @@ class SignatureRefused(Exception):
 
 class MalformedDelivery(Exception):
     """The body is not HubSpot's event array; the message says what is wrong."""
-
-
-@dataclass(frozen=True)
-class VendorEvent:
-    """One event of a delivery, with the key that identifies it across retries."""
-
-    delivery_key: str
-    event_type: str
-    object_id: str
-    payload: dict
 
 
 def signing_uri(uri: str) -> str:

@@ -1,0 +1,42 @@
+"""Operations' outbox read as vendor events, the way a webhook delivery is read."""
+
+from django.utils import timezone
+
+from connectors.base import VendorEvent
+from operations.models import JobEvent
+
+BATCH = 500
+
+
+def events_pending(*, limit: int = BATCH) -> list[tuple[int, VendorEvent]]:
+    """Return outbox events not yet handed to the hub, oldest first, locked for this transaction."""
+    rows = (
+        JobEvent.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(forwarded_at__isnull=True)
+        .select_related("job", "actor")
+        .order_by("created_at", "pk")[:limit]
+    )
+    return [
+        (
+            row.pk,
+            VendorEvent(
+                delivery_key=f"outbox:{row.pk}",
+                event_type=row.type,
+                object_id=row.job.number or "",
+                payload={
+                    "eventId": row.pk,
+                    "type": row.type,
+                    "job": row.job.number,
+                    "data": row.data,
+                    "actor": row.actor.get_username() if row.actor else "",
+                    "occurredAt": row.created_at.isoformat(),
+                },
+            ),
+        )
+        for row in rows
+    ]
+
+
+def events_mark_forwarded(ids: list[int]) -> None:
+    """Note that these outbox events are now in the hub's inbox."""
+    JobEvent.objects.filter(pk__in=ids).update(forwarded_at=timezone.now())

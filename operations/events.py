@@ -1,0 +1,31 @@
+"""Operations' outbox: every change it owns becomes an event for the hub's inbox."""
+
+from collections.abc import Callable
+
+from django.db import transaction
+
+from operations.models import Job, JobEvent
+
+# Called after commit whenever events were recorded; the hub registers its forwarder
+# here, so this app never imports the hub's layers.
+_SUBSCRIBERS: list[Callable[[], None]] = []
+
+
+def events_subscribe(callback: Callable[[], None]) -> None:
+    """Be told, after each commit that recorded events, that there are events to take."""
+    if callback not in _SUBSCRIBERS:
+        _SUBSCRIBERS.append(callback)
+
+
+def _notify() -> None:
+    for callback in _SUBSCRIBERS:
+        callback()
+
+
+def event_record(*, job: Job, type: str, data: dict, by=None) -> JobEvent:
+    """Record an event in the caller's transaction; subscribers hear of it on commit."""
+    event = JobEvent.objects.create(type=type, job=job, data=data, actor=by)
+    # Robust: a subscriber failing (logged by Django) must not undo or fail the change;
+    # the event waits in the outbox and the hub's sweeper forwards it.
+    transaction.on_commit(_notify, robust=True)
+    return event
