@@ -190,3 +190,16 @@ class JobEvent(models.Model):
                 name="job_event_unforwarded",
             )
         ]
+
+
+class JobImport(models.Model):
+    """An uploaded spreadsheet, kept between its preview and its confirmation."""
+
+    file = models.FileField(upload_to="imports/")
+    filename = models.CharField(max_length=255)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    summary = models.JSONField(default=dict, blank=True)

@@ -5,5 +5,9 @@ from operations import views
 app_name = "operations"
 urlpatterns = [
     path("", views.job_list, name="job_list"),
+    path("schedule/", views.job_schedule, name="schedule"),
+    path("import/", views.job_import, name="job_import"),
+    path("import/<int:pk>/", views.job_import_preview, name="job_import_preview"),
     path("<str:number>/", views.job_detail, name="job_detail"),
+    path("<str:number>/<str:action>/", views.job_act, name="job_act"),
 ]

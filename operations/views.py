@@ -1,21 +1,196 @@
-"""Pages of the job register."""
+"""Pages of the job register for operations staff."""
 
+from datetime import date, datetime, timedelta
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 
-from operations.models import Job
+from operations import services
+from operations.exports import jobs_csv, jobs_xlsx
+from operations.imports import ImportRefused, rows_apply, rows_parse
+from operations.models import Crew, Job, JobImport
+from operations.selectors import JobFilter, jobs_filtered, schedule
+from operations.transitions import TransitionRefused, next_statuses
+
+JOB_ACTIONS = {"status", "schedule", "site", "evidence", "material", "done"}
 
 
 @login_required
 def job_list(request: HttpRequest) -> HttpResponse:
-    """List jobs, newest first."""
-    jobs = Job.objects.select_related("customer")[:200]
-    return render(request, "operations/job_list.html", {"jobs": jobs})
+    """List jobs with filters and search; export them as CSV or XLSX."""
+    f = JobFilter.from_query(request.GET)
+    jobs = jobs_filtered(f)
+    export = request.GET.get("export")
+    if export in ("csv", "xlsx"):
+        body = jobs_csv(jobs) if export == "csv" else jobs_xlsx(jobs)
+        kind = (
+            "text/csv"
+            if export == "csv"
+            else ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        )
+        response = HttpResponse(body, content_type=kind)
+        response["Content-Disposition"] = f'attachment; filename="jobs.{export}"'
+        return response
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "page": Paginator(jobs, 50).get_page(request.GET.get("page")),
+        "f": f,
+        "query": query.urlencode(),
+        "statuses": Job.Status.choices,
+        "crews": Crew.objects.filter(active=True),
+        "today": request.GET.get("today"),
+    }
+    template = "operations/_job_table.html" if request.htmx else "operations/job_list.html"
+    return render(request, template, context)
+
+
+@login_required
+def job_schedule(request: HttpRequest) -> HttpResponse:
+    """Show the jobs booked by day, for a day or a week."""
+    try:
+        start = date.fromisoformat(request.GET.get("start", ""))
+    except ValueError:
+        start = timezone.localdate()
+    days = 1 if request.GET.get("view") == "day" else 7
+    if days == 7:
+        start -= timedelta(days=start.weekday())
+    context = {
+        "days": schedule(start=start, days=days),
+        "start": start,
+        "view": "day" if days == 1 else "week",
+        "prev": start - timedelta(days=days),
+        "next": start + timedelta(days=days),
+    }
+    return render(request, "operations/schedule.html", context)
 
 
 @login_required
 def job_detail(request: HttpRequest, number: str) -> HttpResponse:
-    """Show a job with what was promised."""
-    job = get_object_or_404(Job.objects.select_related("customer"), number=number)
-    return render(request, "operations/job_detail.html", {"job": job, "lines": job.lines.all()})
+    """Show a job: what sales promised and finance invoiced (read-only), what operations edits."""
+    job = get_object_or_404(
+        Job.objects.select_related("customer", "crew", "completed_by"), number=number
+    )
+    context = {
+        "job": job,
+        "lines": job.lines.all(),
+        "materials": job.materials.all(),
+        "evidence": job.evidence.all(),
+        "next_statuses": next_statuses(job),
+        "crews": Crew.objects.filter(active=True),
+        "history": job.history.select_related("history_user")[:20],
+    }
+    return render(request, "operations/job_detail.html", context)
+
+
+def _when(text: str) -> datetime | None:
+    if not text:
+        return None
+    return timezone.make_aware(datetime.fromisoformat(text))
+
+
+@login_required
+@require_POST
+def job_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
+    """Apply one change operations owns: status, schedule, site, evidence, material, done."""
+    if action not in JOB_ACTIONS:
+        raise Http404(f"No job action '{action}'.")
+    job = get_object_or_404(Job, number=number)
+    post, user = request.POST, request.user
+    try:
+        if action == "status":
+            services.job_transition(job=job, to=post.get("status", ""), by=user)
+            messages.success(request, "Status changed.")
+        elif action == "schedule":
+            crew = Crew.objects.filter(pk=post.get("crew") or None).first()
+            services.job_reschedule(
+                job=job,
+                start=_when(post.get("start", "")),
+                end=_when(post.get("end", "")),
+                crew=crew,
+                by=user,
+            )
+            messages.success(request, "Schedule saved.")
+        elif action == "site":
+            services.job_site_update(
+                job=job,
+                site_address=post.get("site_address", ""),
+                site_contact=post.get("site_contact", ""),
+                site_notes=post.get("site_notes", ""),
+                by=user,
+            )
+            messages.success(request, "Site details saved.")
+        elif action == "evidence":
+            upload = request.FILES.get("file")
+            if upload is None:
+                raise services.EvidenceRefused("Choose a photo or PDF to upload first.")
+            services.evidence_add(job=job, upload=upload, note=post.get("note", ""), by=user)
+            messages.success(request, f"'{upload.name}' added to the job.")
+        elif action == "material":
+            services.material_add(
+                job=job,
+                description=post.get("description", "").strip(),
+                quantity=post.get("quantity") or "1",
+                item_code=post.get("item_code", "").strip(),
+                by=user,
+            )
+            messages.success(request, "Material recorded.")
+        elif action == "done":
+            services.job_complete(job=job, by=user, note=post.get("note", ""))
+            messages.success(request, f"Job {job.number} marked done. Finance will be told.")
+    except (TransitionRefused, services.EvidenceRefused, ValueError) as refused:
+        messages.error(request, str(refused))
+    return redirect("operations:job_detail", number=job.number)
+
+
+@login_required
+def job_import(request: HttpRequest) -> HttpResponse:
+    """Upload a spreadsheet and preview it; nothing is imported until the person confirms."""
+    if request.method == "POST" and request.FILES.get("file"):
+        upload = request.FILES["file"]
+        pending = JobImport.objects.create(
+            file=upload, filename=upload.name, uploaded_by=request.user
+        )
+        return redirect("operations:job_import_preview", pk=pending.pk)
+    return render(request, "operations/import.html")
+
+
+@login_required
+def job_import_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show each row and its problems; confirming applies the import."""
+    pending = get_object_or_404(JobImport, pk=pk)
+    rows, refusal = [], ""
+    try:
+        rows = rows_parse(pending.filename, pending.file.read())
+    except ImportRefused as refused:
+        refusal = str(refused)
+    if request.method == "POST" and rows and pending.applied_at is None:
+        try:
+            counts = rows_apply(
+                rows=rows, skip_bad=request.POST.get("skip_bad") == "on", by=request.user
+            )
+        except ImportRefused as refused:
+            messages.error(request, str(refused))
+        else:
+            pending.applied_at, pending.summary = timezone.now(), counts
+            pending.save()
+            messages.success(
+                request,
+                "Imported: {created} new, {updated} updated, {unchanged} "
+                "unchanged, {skipped} skipped.".format(**counts),
+            )
+            return redirect("operations:job_list")
+    errors = [error for row in rows for error in row.errors]
+    context = {
+        "pending": pending,
+        "rows": rows[:200],
+        "count": len(rows),
+        "errors": errors,
+        "refusal": refusal,
+    }
+    return render(request, "operations/import_preview.html", context)

@@ -1,0 +1,227 @@
+"""Jobs and customers from a spreadsheet (CSV or XLSX): parse, check every row, then apply."""
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from operations.events import event_record
+from operations.models import Crew, Customer, Job, JobLine
+
+REQUIRED = ("number", "customer", "title")
+OPTIONAL = (
+    "status",
+    "scheduled_start",
+    "scheduled_end",
+    "crew",
+    "site_address",
+    "site_contact",
+    "site_notes",
+    "amount",
+    "customer_email",
+    "customer_phone",
+    "line_description",
+    "line_item_code",
+    "line_quantity",
+    "line_unit_price",
+)
+DATE_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%d/%m/%Y %H:%M", "%d/%m/%Y")
+STATUS_WORDS = {label.lower(): value for value, label in Job.Status.choices} | {
+    value: value for value in Job.Status.values
+}
+
+
+class ImportRefused(ValueError):
+    """The file cannot be imported as it is; the message says why."""
+
+
+@dataclass
+class Row:
+    """One spreadsheet row: its number as people see it, its clean values, its problems."""
+
+    line: int
+    values: dict = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+
+def _when(text, line: int, column: str, errors: list[str]):
+    if text in (None, ""):
+        return None
+    if isinstance(text, datetime):
+        return timezone.make_aware(text) if timezone.is_naive(text) else text
+    if isinstance(text, date):
+        return timezone.make_aware(datetime.combine(text, datetime.min.time()))
+    for pattern in DATE_FORMATS:
+        try:
+            return timezone.make_aware(datetime.strptime(str(text).strip(), pattern))
+        except ValueError:
+            continue
+    errors.append(
+        f"row {line}: {column} '{text}' is not a date — write it as 2026-12-01 08:30 "
+        "or 01/12/2026 08:30"
+    )
+    return None
+
+
+def _number(text, line: int, column: str, errors: list[str]) -> Decimal | None:
+    if text in (None, ""):
+        return None
+    try:
+        return Decimal(str(text).replace(",", "").replace("$", "").strip())
+    except InvalidOperation:
+        errors.append(f"row {line}: {column} '{text}' is not a number")
+        return None
+
+
+def _records(filename: str, content: bytes) -> list[dict]:
+    """Return the rows of the first sheet (XLSX) or the file (CSV) as dicts by header."""
+    if filename.lower().endswith(".xlsx"):
+        try:
+            sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
+        except Exception as exc:  # openpyxl raises many types for a damaged file
+            raise ImportRefused(
+                f"'{filename}' could not be read as an Excel file ({exc})."
+            ) from exc
+        rows = list(sheet.iter_rows(values_only=True))
+    elif filename.lower().endswith(".csv"):
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ImportRefused(f"'{filename}' is not UTF-8 text; save it as CSV UTF-8.") from exc
+        rows = list(csv.reader(io.StringIO(text)))
+    else:
+        raise ImportRefused(f"'{filename}' is neither .csv nor .xlsx.")
+    if not rows:
+        raise ImportRefused(f"'{filename}' is empty.")
+    header = [str(h or "").strip().lower().replace(" ", "_") for h in rows[0]]
+    missing = [name for name in REQUIRED if name not in header]
+    if missing:
+        raise ImportRefused(
+            f"The first row must name the columns; {', '.join(missing)} is missing. "
+            f"Columns read: {', '.join(REQUIRED + OPTIONAL)}."
+        )
+    return [
+        dict(zip(header, row, strict=False))
+        for row in rows[1:]
+        if any(c not in (None, "") for c in row)
+    ]
+
+
+def rows_parse(filename: str, content: bytes) -> list[Row]:
+    """Check every row and return them with their clean values and plain-words errors."""
+    parsed, seen = [], set()
+    for offset, record in enumerate(_records(filename, content), start=2):
+        row = Row(line=offset)
+        text = {k: ("" if v is None else v) for k, v in record.items()}
+        for name in REQUIRED:
+            if not str(text.get(name, "")).strip():
+                row.errors.append(f"row {offset}: {name} is empty")
+        number = str(text.get("number", "")).strip()
+        if number in seen:
+            row.errors.append(f"row {offset}: job number {number} appears twice in the file")
+        seen.add(number)
+        status = str(text.get("status", "") or "scheduled").strip().lower()
+        if status not in STATUS_WORDS:
+            row.errors.append(
+                f"row {offset}: unknown status '{text.get('status')}' — use one of "
+                f"{', '.join(Job.Status.values)}"
+            )
+        row.values = {
+            "number": number,
+            "customer": str(text.get("customer", "")).strip(),
+            "title": str(text.get("title", "")).strip(),
+            "status": STATUS_WORDS.get(status, "scheduled"),
+            "scheduled_start": _when(
+                text.get("scheduled_start"), offset, "scheduled_start", row.errors
+            ),
+            "scheduled_end": _when(text.get("scheduled_end"), offset, "scheduled_end", row.errors),
+            "crew": str(text.get("crew", "")).strip(),
+            "amount": _number(text.get("amount"), offset, "amount", row.errors) or Decimal("0"),
+            "line_quantity": _number(
+                text.get("line_quantity"), offset, "line_quantity", row.errors
+            ),
+            "line_unit_price": _number(
+                text.get("line_unit_price"), offset, "line_unit_price", row.errors
+            ),
+        }
+        for name in (
+            "site_address",
+            "site_contact",
+            "site_notes",
+            "customer_email",
+            "customer_phone",
+            "line_description",
+            "line_item_code",
+        ):
+            row.values[name] = str(text.get(name, "")).strip()
+        parsed.append(row)
+    return parsed
+
+
+JOB_FIELDS = (
+    "title",
+    "status",
+    "scheduled_start",
+    "scheduled_end",
+    "site_address",
+    "site_contact",
+    "site_notes",
+    "amount",
+)
+
+
+@transaction.atomic
+def rows_apply(*, rows: list[Row], skip_bad: bool, by=None) -> dict[str, int]:
+    """Create or update one job per good row, matched on job number; all or nothing."""
+    bad = [row for row in rows if row.errors]
+    if bad and not skip_bad:
+        raise ImportRefused(
+            f"{len(bad)} row(s) have problems; nothing was imported. Fix them, "
+            "or tick 'skip the rows with problems'."
+        )
+    good = [row.values for row in rows if not row.errors]
+    customers = {
+        c.name.lower(): c for c in Customer.objects.filter(name__in=[v["customer"] for v in good])
+    }
+    crews = {c.name.lower(): c for c in Crew.objects.all()}
+    jobs = {j.number: j for j in Job.objects.filter(number__in=[v["number"] for v in good])}
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "skipped": len(bad)}
+    for values in good:
+        customer = customers.get(values["customer"].lower())
+        if customer is None:
+            customer = Customer.objects.create(
+                name=values["customer"],
+                email=values["customer_email"],
+                phone=values["customer_phone"],
+            )
+            customers[customer.name.lower()] = customer
+        crew = None
+        if values["crew"]:
+            crew = crews.get(values["crew"].lower()) or Crew.objects.create(name=values["crew"])
+            crews[crew.name.lower()] = crew
+        job = jobs.get(values["number"]) or Job(number=values["number"])
+        created = job.pk is None
+        fields = {name: values[name] for name in JOB_FIELDS} | {"customer": customer, "crew": crew}
+        if not created and all(getattr(job, k) == v for k, v in fields.items()):
+            counts["unchanged"] += 1
+            continue
+        for name, value in fields.items():
+            setattr(job, name, value)
+        job._history_user = by
+        job.save()
+        if created and values["line_description"]:
+            JobLine.objects.create(
+                job=job,
+                description=values["line_description"],
+                item_code=values["line_item_code"],
+                quantity=values["line_quantity"] or Decimal("1"),
+                unit_price=values["line_unit_price"] or values["amount"],
+            )
+        event_record(job=job, type="job.imported", data={"created": created}, by=by)
+        counts["created" if created else "updated"] += 1
+    return counts

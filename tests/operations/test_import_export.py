@@ -1,0 +1,147 @@
+"""Spreadsheets in and out: previewed, all-or-nothing, idempotent, CSV and XLSX alike."""
+
+import csv
+import io
+
+import pytest
+from django.utils import timezone
+from openpyxl import Workbook, load_workbook
+
+from operations.exports import COLUMNS, jobs_csv, jobs_xlsx
+from operations.imports import ImportRefused, rows_apply, rows_parse
+from operations.models import Customer, Job, JobEvent
+from tests.operations.factories import JobFactory
+
+pytestmark = pytest.mark.django_db
+HEADER = [
+    "number",
+    "customer",
+    "title",
+    "status",
+    "scheduled_start",
+    "crew",
+    "amount",
+    "line_description",
+    "line_item_code",
+    "line_quantity",
+    "line_unit_price",
+]
+GOOD = [
+    [
+        "J-9001",
+        "Harbour View Cafe",
+        "Fix exhaust fan",
+        "scheduled",
+        "2026-12-01 08:30",
+        "Blue",
+        "330",
+        "Labour",
+        "LABOUR-HR",
+        "3",
+        "110",
+    ],
+    [
+        "J-9002",
+        "harbour view cafe",
+        "Test and tag",
+        "In progress",
+        "02/12/2026 09:00",
+        "Blue",
+        "$1,200.50",
+        "",
+        "",
+        "",
+        "",
+    ],
+]
+
+
+def as_csv(rows: list[list]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out).writerows([HEADER, *rows])
+    return out.getvalue().encode()
+
+
+def as_xlsx(rows: list[list]) -> bytes:
+    book = Workbook()
+    book.active.append(HEADER)
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("name", "encode"), [("jobs.csv", as_csv), ("jobs.xlsx", as_xlsx)])
+def test_a_good_file_creates_jobs_customers_and_crews(name, encode):
+    counts = rows_apply(rows=rows_parse(name, encode(GOOD)), skip_bad=False)
+    assert counts == {"created": 2, "updated": 0, "unchanged": 0, "skipped": 0}
+    first, second = Job.objects.get(number="J-9001"), Job.objects.get(number="J-9002")
+    assert Customer.objects.count() == 1  # matched by name, whatever the case
+    assert (second.status, str(second.amount), second.crew.name) == (
+        "in_progress",
+        "1200.50",
+        "Blue",
+    )
+    local = timezone.localtime(first.scheduled_start)
+    assert local.strftime("%Y-%m-%d %H:%M") == "2026-12-01 08:30"
+    assert [(line.item_code, line.quantity) for line in first.lines.all()] == [("LABOUR-HR", 3)]
+    assert JobEvent.objects.filter(type="job.imported").count() == 2
+
+
+def test_importing_the_same_file_again_duplicates_nothing():
+    content = as_csv(GOOD)
+    rows_apply(rows=rows_parse("jobs.csv", content), skip_bad=False)
+    again = rows_apply(rows=rows_parse("jobs.csv", content), skip_bad=False)
+    assert again == {"created": 0, "updated": 0, "unchanged": 2, "skipped": 0}
+    assert Job.objects.count() == 2 and Customer.objects.count() == 1
+
+
+def test_a_changed_row_updates_the_job_it_matches_by_number():
+    rows_apply(rows=rows_parse("jobs.csv", as_csv(GOOD)), skip_bad=False)
+    changed = [GOOD[0][:2] + ["Fix exhaust fan and light"] + GOOD[0][3:], GOOD[1]]
+    counts = rows_apply(rows=rows_parse("jobs.csv", as_csv(changed)), skip_bad=False)
+    assert counts["updated"] == 1 and counts["unchanged"] == 1
+    assert Job.objects.get(number="J-9001").title == "Fix exhaust fan and light"
+
+
+def test_bad_rows_are_explained_in_plain_words_and_block_the_whole_import():
+    bad = [
+        ["J-9003", "Cafe", "Paint", "finished", "tomorrow", "", "lots", "", "", "", ""],
+        ["", "", "", "", "", "", "", "", "", "", ""][:1]
+        + ["Cafe", "", "", "", "", "", "", "", "", ""],
+    ]
+    rows = rows_parse("jobs.csv", as_csv([GOOD[0], *bad]))
+    errors = [error for row in rows for error in row.errors]
+    assert "row 3: unknown status 'finished' — use one of scheduled, in_progress" in errors[0]
+    assert "row 3: scheduled_start 'tomorrow' is not a date" in errors[1]
+    assert "row 3: amount 'lots' is not a number" in errors[2]
+    assert "row 4: number is empty" in errors
+    with pytest.raises(ImportRefused, match="2 row"):
+        rows_apply(rows=rows, skip_bad=False)
+    assert not Job.objects.exists()
+
+
+def test_skipping_bad_rows_imports_the_good_ones():
+    rows = rows_parse(
+        "jobs.csv",
+        as_csv([GOOD[0], ["J-9004", "Cafe", "Paint", "finished", "", "", "", "", "", "", ""]]),
+    )
+    assert rows_apply(rows=rows, skip_bad=True)["skipped"] == 1
+    assert list(Job.objects.values_list("number", flat=True)) == ["J-9001"]
+
+
+def test_a_file_without_the_required_columns_is_refused():
+    with pytest.raises(ImportRefused, match="customer, title is missing"):
+        rows_parse("jobs.csv", b"number,colour\nJ-1,red\n")
+
+
+def test_an_export_imports_back_unchanged():
+    JobFactory.create_batch(3, scheduled_start=timezone.now().replace(second=0, microsecond=0))
+    exported = jobs_xlsx(Job.objects.all())
+    sheet = load_workbook(io.BytesIO(exported)).active
+    assert [cell.value for cell in sheet[1]] == COLUMNS
+    counts = rows_apply(rows=rows_parse("export.xlsx", exported), skip_bad=False)
+    assert counts == {"created": 0, "updated": 0, "unchanged": 3, "skipped": 0}
+    text = jobs_csv(Job.objects.all()).decode("utf-8-sig")
+    assert text.splitlines()[0] == ",".join(COLUMNS) and len(text.splitlines()) == 4
