@@ -25,7 +25,10 @@ def _notify() -> None:
 def event_record(*, job: Job, type: str, data: dict, by=None) -> JobEvent:
     """Record an event in the caller's transaction; subscribers hear of it on commit."""
     event = JobEvent.objects.create(type=type, job=job, data=data, actor=by)
+    # Once per transaction is enough: the subscriber takes every pending event.
     # Robust: a subscriber failing (logged by Django) must not undo or fail the change;
     # the event waits in the outbox and the hub's sweeper forwards it.
-    transaction.on_commit(_notify, robust=True)
+    pending = transaction.get_connection().run_on_commit
+    if not any(callback is _notify for _, callback, _ in pending):
+        transaction.on_commit(_notify, robust=True)
     return event

@@ -1,5 +1,6 @@
 """Seed the demo: logins, the HubSpot sandbox's CRM, and jobs for the deals already won."""
 
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -7,13 +8,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.test.utils import override_settings
+from django.utils import timezone
 
 from connectors.base import BusinessEvent
 from handoffs.models import HandoffRun
 from handoffs.registry import handoff_get
 from handoffs.runs import handoff_run_execute, handoff_run_start
-from operations.models import Job
-from operations.services import customer_create, job_create
+from operations.models import Crew, Job
+from operations.services import customer_create, job_create, job_reschedule, job_transition
 
 LOGINS = (("admin", "admin-demo-pass", True), ("staff", "staff-demo-pass", False))
 WON_STAGES = ("closedwon", "2001003")
@@ -29,6 +31,7 @@ class Command(BaseCommand):
             return
         self._won_deals_to_jobs()
         self._jobs_entered_in_the_register()
+        self._book_the_week()
 
     def _logins(self) -> None:
         staff_group, _ = Group.objects.get_or_create(name="Office staff")
@@ -80,7 +83,6 @@ class Command(BaseCommand):
         job, _ = job_create(
             customer=customer,
             title="Emergency call-out: tripped RCD in kitchen",
-            status=Job.Status.IN_PROGRESS,
             amount=Decimal("385.00"),
             site_address=customer.address,
             site_contact="Priya Nair (0412 555 019)",
@@ -93,3 +95,16 @@ class Command(BaseCommand):
             ],
         )  # fmt: skip
         self.stdout.write(f"Seeded in the register: job {job.number} for {customer.name}")
+
+    def _book_the_week(self) -> None:
+        """Give crews and times to the jobs, so today's jobs and the week show something."""
+        blue, _ = Crew.objects.get_or_create(name="Blue crew (Sam, Ava)")
+        green, _ = Crew.objects.get_or_create(name="Green crew (Noah)")
+        today = timezone.localdate()
+        plan = [(0, 8, blue, True), (0, 13, green, True), (1, 9, blue, False), (3, 7, green, False)]
+        for job, (days, hour, crew, started) in zip(Job.objects.order_by("pk"), plan, strict=False):
+            start = timezone.make_aware(datetime.combine(today + timedelta(days=days), time(hour)))
+            job_reschedule(job=job, start=start, end=start + timedelta(hours=4), crew=crew)
+            if started and job.status == Job.Status.SCHEDULED:
+                job_transition(job=job, to=Job.Status.IN_PROGRESS)
+            self.stdout.write(f"Booked job {job.number} for {start:%a %d %b %H:%M} ({crew.name})")

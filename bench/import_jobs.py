@@ -1,0 +1,108 @@
+"""How long a 500-job spreadsheet takes to import (parse, check, write), CSV and XLSX.
+
+Run: .venv/bin/python bench/import_jobs.py   (PostgreSQL on 127.0.0.1:5432, database hub_bench)
+Each file is imported twice: first into an empty register (500 new jobs), then again
+(nothing changes, nothing is duplicated).
+"""
+
+import csv
+import io
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hub_bench")
+os.environ.setdefault("CELERY_BROKER_URL", "memory://")
+os.environ.setdefault("SECRET_KEY", "bench-only")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "integration_hub.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from openpyxl import Workbook  # noqa: E402
+
+from operations.imports import rows_apply, rows_parse  # noqa: E402
+from operations.models import Job, JobEvent  # noqa: E402
+
+ROWS = 500
+HEADER = [
+    "number",
+    "customer",
+    "title",
+    "status",
+    "scheduled_start",
+    "scheduled_end",
+    "crew",
+    "site_address",
+    "amount",
+    "line_description",
+    "line_item_code",
+    "line_quantity",
+    "line_unit_price",
+]
+
+
+def rows(prefix: str) -> list[list]:
+    return [
+        [
+            f"{prefix}-{n:04d}",
+            f"Customer {n % 120}",
+            f"Service visit {n}",
+            "scheduled",
+            f"2026-12-{1 + n % 28:02d} {7 + n % 9:02d}:00",
+            f"2026-12-{1 + n % 28:02d} 16:00",
+            f"Crew {n % 6}",
+            f"{n} George St, Sydney NSW 2000",
+            "440.00",
+            "Labour",
+            "LABOUR-HR",
+            "4",
+            "110.00",
+        ]
+        for n in range(ROWS)
+    ]
+
+
+def as_csv(data: list[list]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out).writerows([HEADER, *data])
+    return out.getvalue().encode()
+
+
+def as_xlsx(data: list[list]) -> bytes:
+    book = Workbook()
+    book.active.append(HEADER)
+    for row in data:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def timed(name: str, content: bytes) -> tuple[float, dict]:
+    started = time.perf_counter()
+    counts = rows_apply(rows=rows_parse(name, content), skip_bad=False)
+    return time.perf_counter() - started, counts
+
+
+def main() -> None:
+    from bench.review_queue_pages import ensure_database
+
+    ensure_database()
+    call_command("migrate", verbosity=0)
+    JobEvent.objects.filter(job__number__regex=r"^(CSV|XLS)-").delete()
+    Job.objects.filter(number__regex=r"^(CSV|XLS)-").delete()
+    print(f"{'file':10} {'run':8} {'seconds':>8} {'rows/s':>8}  result")
+    for label, prefix, encode in (("csv", "CSV", as_csv), ("xlsx", "XLS", as_xlsx)):
+        content = encode(rows(prefix))
+        for run in ("first", "again"):
+            seconds, counts = timed(f"jobs.{label}", content)
+            print(f"{label:10} {run:8} {seconds:8.2f} {ROWS / seconds:8.0f}  {counts}")
+
+
+if __name__ == "__main__":
+    main()

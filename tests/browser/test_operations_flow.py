@@ -1,0 +1,45 @@
+"""Operations staff in a real browser: today's jobs, a photo, the sign-off, the inbox."""
+
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+from operations.models import Job
+from tests.browser.conftest import log_in, shoot, unlabelled_fields
+from tests.operations.factories import CrewFactory, JobLineFactory
+from tests.operations.test_job_rules import JPEG
+
+
+def test_staff_find_todays_job_add_a_photo_and_sign_it_off(
+    hub, page, staff_login, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    job = JobLineFactory(
+        job__title="Replace hot water system", job__crew=CrewFactory(name="Blue")
+    ).job
+    photo = tmp_path / "finished.jpg"
+    photo.write_bytes(JPEG)
+
+    log_in(page, hub.url)
+    page.get_by_role("link", name="Jobs").click()
+    page.get_by_role("link", name="Today's jobs").click()
+    expect(page.get_by_role("status")).to_contain_text("1 job scheduled today")
+    shoot(page, "jobs-today")
+    page.get_by_role("link", name=job.number).click()
+    assert unlabelled_fields(page) == []
+    page.get_by_label("Photo (JPEG, PNG, WebP, HEIC) or PDF, up to 10 MB").set_input_files(
+        str(photo)
+    )
+    page.get_by_role("button", name="Upload").click()
+    expect(page.get_by_role("status")).to_contain_text("'finished.jpg' added to the job.")
+    page.get_by_label("Sign-off: what was done?").fill("New 250L unit installed and tested.")
+    page.get_by_role("button", name="Mark done").click()
+    expect(page.get_by_role("status")).to_contain_text(f"Job {job.number} marked done")
+    shoot(page, "job-done")
+    assert Job.objects.get(pk=job.pk).status == "done"
+    assert Path(tmp_path, "jobs", job.number, "finished.jpg").exists()
+
+    page.get_by_role("link", name="Inbox").click()
+    row = page.get_by_role("row").filter(has_text="job.completed")
+    expect(row).to_contain_text(job.number)
+    shoot(page, "inbox")
