@@ -7,22 +7,12 @@ Each file is imported twice: first into an empty register (500 new jobs), then a
 
 import csv
 import io
-import os
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hub_bench")
-os.environ.setdefault("CELERY_BROKER_URL", "memory://")
-os.environ.setdefault("SECRET_KEY", "bench-only")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "integration_hub.settings")
+from benchdb import bench_django
 
-import django  # noqa: E402
+bench_django()
 
-django.setup()
-
-from django.core.management import call_command  # noqa: E402
 from openpyxl import Workbook  # noqa: E402
 
 from operations.imports import rows_apply, rows_parse  # noqa: E402
@@ -90,10 +80,6 @@ def timed(name: str, content: bytes) -> tuple[float, dict]:
 
 
 def main() -> None:
-    from bench.review_queue_pages import ensure_database
-
-    ensure_database()
-    call_command("migrate", verbosity=0)
     JobEvent.objects.filter(job__number__regex=r"^(CSV|XLS)-").delete()
     Job.objects.filter(number__regex=r"^(CSV|XLS)-").delete()
     print(f"{'file':10} {'run':8} {'seconds':>8} {'rows/s':>8}  result")

@@ -5,24 +5,14 @@ It creates (once) the database `hub_bench` with 100,000 review items, then print
 median time of the queue page for common filters, rendered through Django's test client.
 """
 
-import os
 import random
 import statistics
-import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hub_bench")
-os.environ.setdefault("CELERY_BROKER_URL", "memory://")
-os.environ.setdefault("SECRET_KEY", "bench-only")
-os.environ.setdefault("ALLOWED_HOSTS", "testserver")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "integration_hub.settings")
+from benchdb import bench_django
 
-import django  # noqa: E402
-
-django.setup()
+bench_django()
 
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
@@ -35,14 +25,6 @@ from review_queue.models import ReviewItem  # noqa: E402
 
 ITEMS = 100_000
 RUNS = 7
-
-
-def ensure_database() -> None:
-    import psycopg
-
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
-        if not c.execute("SELECT 1 FROM pg_database WHERE datname = 'hub_bench'").fetchone():
-            c.execute("CREATE DATABASE hub_bench")
 
 
 def seed() -> None:
@@ -71,8 +53,6 @@ def seed() -> None:
 
 
 def main() -> None:
-    ensure_database()
-    call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
     started = time.monotonic()
     seed()

@@ -10,15 +10,23 @@ from typing import Any
 from connectors.hubspot.webhooks import signature_v3
 
 
-def wait_for(check: Callable[[], Any], *, what: str, timeout: float = 30.0) -> Any:
-    """Poll `check` until it returns something truthy; fail the test after `timeout` seconds."""
+def poll(check: Callable[[], Any], *, timeout: float) -> Any:
+    """Call `check` every 0.1 s until it returns something truthy or time runs out."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = check()
         if result:
             return result
         time.sleep(0.1)
-    raise AssertionError(f"Gave up after {timeout:.0f} s waiting for {what}.")
+    return None
+
+
+def wait_for(check: Callable[[], Any], *, what: str, timeout: float = 30.0) -> Any:
+    """Poll `check` until it returns something truthy; fail the test after `timeout` seconds."""
+    result = poll(check, timeout=timeout)
+    if not result:
+        raise AssertionError(f"Gave up after {timeout:.0f} s waiting for {what}.")
+    return result
 
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict]:
@@ -61,3 +69,13 @@ def signed_hubspot_post(
         "X-HubSpot-Request-Timestamp": timestamp,
     }
     return post(url, body, headers)
+
+
+def api_for(user):
+    """Return a DRF test client that sends the user's API token."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return api

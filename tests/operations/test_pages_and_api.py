@@ -1,14 +1,12 @@
 """Operations pages and the jobs API: filters, actions, import preview, permissions."""
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from integration_hub.permissions import STAFF_GROUP
 from operations.models import Job
+from tests.helpers import api_for
 from tests.operations.factories import CrewFactory, JobFactory, JobLineFactory
 from tests.operations.test_job_rules import JPEG
 
@@ -16,11 +14,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def staff(client, django_user_model):
-    user = django_user_model.objects.create_user("ops")
-    user.groups.add(Group.objects.get_or_create(name=STAFF_GROUP)[0])
-    client.force_login(user)
-    return user
+def staff(client, office_staff):
+    client.force_login(office_staff)
+    return office_staff
 
 
 def numbers(response) -> list[str]:
@@ -84,12 +80,6 @@ def test_an_import_is_previewed_before_anything_is_written(client, staff, settin
     assert not Job.objects.exists()  # all or nothing
     client.post(preview_url, {"skip_bad": "on"})
     assert list(Job.objects.values_list("number", flat=True)) == ["J-7002"]
-
-
-def api_for(user) -> APIClient:
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    return api
 
 
 def test_the_api_needs_a_staff_token(django_user_model):

@@ -1,29 +1,23 @@
 """The review queue API: staff only, token auth, resolve and assign, an OpenAPI schema."""
 
 import pytest
-from django.contrib.auth.models import Group
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from integration_hub.permissions import STAFF_GROUP
 from review_queue.models import ReviewItem
+from tests.helpers import api_for
 from tests.review_queue.factories import ReviewItemFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def staff(django_user_model):
-    user = django_user_model.objects.create_user("ops")
-    user.groups.add(Group.objects.get_or_create(name=STAFF_GROUP)[0])
-    return user
+def staff(office_staff):
+    return office_staff
 
 
 @pytest.fixture
-def api(staff) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=staff).key}")
-    return client
+def api(staff):
+    return api_for(staff)
 
 
 def test_anonymous_and_non_staff_users_are_refused(django_user_model):
