@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/", include("integration_hub.api")),
     path("review/", include("review_queue.urls")),
     path("jobs/", include("operations.urls")),
+    path("ownership/", include("ownership.urls")),
     path("", include("handoffs.urls")),
     path("", include("dashboard.urls")),
 ]

@@ -1,6 +1,9 @@
 """Canonical records and their ids in each system."""
 
 from django.db import models
+from simple_history.models import HistoricalRecords
+
+from ownership.catalogue import EDITORS, ON_DISAGREEMENT, SYSTEMS
 
 
 class Record(models.Model):
@@ -41,3 +44,29 @@ class Link(models.Model):
 
     def __str__(self) -> str:
         return f"{self.system}:{self.external_id}"
+
+
+class FieldRule(models.Model):
+    """Who owns one shared field, who carries a copy (and under what name), who may edit it,
+    and what happens when a system that does not own it disagrees."""
+
+    record_type = models.CharField(max_length=16, choices=Record.Type.choices)
+    field = models.CharField(max_length=64)
+    owner = models.CharField(max_length=16, choices=SYSTEMS.items())
+    # {system: the field's name in that system}
+    carriers = models.JSONField(default=dict, blank=True)
+    editable_by = models.CharField(max_length=16, choices=EDITORS.items(), default="admin")
+    on_disagreement = models.CharField(
+        max_length=16, choices=ON_DISAGREEMENT.items(), default="flag"
+    )
+    note = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["record_type", "field"]
+        constraints = [
+            models.UniqueConstraint(fields=["record_type", "field"], name="one_rule_per_field")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.record_type}.{self.field}"

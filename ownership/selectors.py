@@ -1,6 +1,6 @@
-"""Reads of canonical records and their links."""
+"""Reads of canonical records, their links, and the field rules."""
 
-from ownership.models import Link, Record
+from ownership.models import FieldRule, Link, Record
 
 
 def link_external_id(*, record: Record, system: str) -> str | None:
@@ -10,3 +10,16 @@ def link_external_id(*, record: Record, system: str) -> str | None:
         .values_list("external_id", flat=True)
         .first()
     )
+
+
+def field_decision(*, record_type: str, field: str, changed_in: str) -> str:
+    """Say what to do with a change to a field made in one system.
+
+    "propagate": the owner changed it, so it flows to every carrier; otherwise the
+    rule's on_disagreement for a non-owner ("flag", "restore" or "ignore"), or
+    "unknown" for a field without a rule.
+    """
+    rule = FieldRule.objects.filter(record_type=record_type, field=field).first()
+    if rule is None:
+        return "unknown"
+    return "propagate" if changed_in == rule.owner else rule.on_disagreement

@@ -1,0 +1,132 @@
+"""Field-ownership rules: validated, edited by admins with history, round-tripped through YAML."""
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from ownership.catalogue import DEFAULT_RULES
+from ownership.models import FieldRule
+from ownership.rules_yaml import rules_to_yaml
+from ownership.selectors import field_decision
+from ownership.services import RuleInvalid, field_rule_save
+
+pytestmark = pytest.mark.django_db
+ADDRESS = {
+    "record_type": "customer",
+    "field": "billing_address",
+    "owner": "xero",
+    "carriers": {"hubspot": "address"},
+    "editable_by": "staff",
+    "on_disagreement": "flag",
+}
+
+
+def test_the_business_defaults_are_loaded():
+    assert FieldRule.objects.count() == len(DEFAULT_RULES)
+    rule = FieldRule.objects.get(record_type="job", field="status")
+    assert (rule.owner, rule.carriers) == ("operations", {"hubspot": "job_status"})
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"field": "colour"}, "unknown field. Fields of a customer"),
+        ({"record_type": "spaceship"}, "unknown record type"),
+        ({"owner": "myob"}, "the owner must be exactly one of"),
+        ({"owner": ["xero", "hubspot"]}, "the owner must be exactly one of"),
+        ({"carriers": {"xero": "Address"}}, "a field never flows into its owner"),
+        ({"carriers": {"slack": "x"}}, "unknown carrier system"),
+        ({"carriers": {"hubspot": " "}}, "say what HubSpot calls this field"),
+        ({"on_disagreement": "shout"}, "on_disagreement must be one of"),
+    ],
+)
+def test_a_broken_rule_is_refused_with_a_clear_message(change, message):
+    with pytest.raises(RuleInvalid, match=message):
+        field_rule_save(**(ADDRESS | change))
+
+
+def test_each_change_is_in_the_history_with_who(django_user_model):
+    admin = django_user_model.objects.create_user("boss", is_staff=True)
+    field_rule_save(
+        **(ADDRESS | {"owner": "hubspot", "carriers": {"xero": "Addresses"}}),
+        note="The CRM is kept more current.",
+        by=admin,
+    )
+    rule = FieldRule.objects.get(record_type="customer", field="billing_address")
+    latest, before = rule.history.all()[:2]
+    assert (latest.owner, latest.history_user, before.owner) == ("hubspot", admin, "xero")
+
+
+def test_decisions_follow_the_owner():
+    assert field_decision(record_type="customer", field="billing_address", changed_in="xero") == (
+        "propagate"
+    )
+    assert field_decision(
+        record_type="customer", field="billing_address", changed_in="hubspot"
+    ) == ("flag")
+    assert field_decision(record_type="customer", field="tax_number", changed_in="hubspot") == (
+        "restore"
+    )
+    assert field_decision(record_type="customer", field="colour", changed_in="xero") == "unknown"
+
+
+def test_the_yaml_round_trip_is_lossless(tmp_path):
+    field_rule_save(**(ADDRESS | {"note": "Wie gehts — ünïcode kept"}))
+    exported = rules_to_yaml()
+    path = tmp_path / "ownership.yaml"
+    call_command("ownership", "export", "--output", str(path))
+    assert path.read_text() == exported
+    FieldRule.objects.all().delete()
+    call_command("ownership", "import", str(path))
+    assert rules_to_yaml() == exported
+
+
+def test_import_check_refuses_a_broken_file_and_changes_nothing(tmp_path):
+    before = rules_to_yaml()
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(
+        before.replace("owner: operations", "owner: xero", 1).replace(
+            "hubspot: job_status", "xero: job_status", 1
+        )
+    )
+    broken.write_text("customer:\n  billing_address:\n    owner: xero\n    carriers: {xero: a}\n")
+    with pytest.raises(CommandError, match="never flows into its owner"):
+        call_command("ownership", "import", str(broken), "--check")
+    assert rules_to_yaml() == before
+
+
+def test_import_check_accepts_a_good_file_without_loading_it(tmp_path, capsys):
+    good = tmp_path / "good.yaml"
+    good.write_text("job:\n  status:\n    owner: operations\n    carriers: {hubspot: job_status}\n")
+    call_command("ownership", "import", str(good), "--check")
+    assert "1 rules are valid; nothing was changed" in capsys.readouterr().out
+    assert FieldRule.objects.count() == len(DEFAULT_RULES)
+    call_command("ownership", "import", str(good))
+    assert FieldRule.objects.count() == 1
+
+
+def test_only_admins_edit_rules(client, django_user_model):
+    rule = FieldRule.objects.get(record_type="customer", field="billing_address")
+    client.force_login(django_user_model.objects.create_user("staff"))
+    assert client.get("/ownership/").status_code == 200
+    assert client.post(f"/ownership/{rule.pk}/", {"owner": "hubspot"}).status_code == 302
+    assert FieldRule.objects.get(pk=rule.pk).owner == "xero"
+    client.force_login(django_user_model.objects.create_user("boss", is_staff=True))
+    response = client.post(
+        f"/ownership/{rule.pk}/",
+        {
+            "owner": "hubspot",
+            "carriers": "xero: Addresses\noperations: address",
+            "editable_by": "staff",
+            "on_disagreement": "restore",
+            "note": "CRM is current",
+        },
+        follow=True,
+    )
+    assert "is saved" in response.content.decode()
+    assert "boss" in response.content.decode()  # the history shows who
+    refused = client.post(
+        f"/ownership/{rule.pk}/",
+        {"owner": "xero", "carriers": "xero: a", "editable_by": "staff", "on_disagreement": "flag"},
+    )
+    assert "never flows into its owner" in refused.content.decode()
+    assert FieldRule.objects.get(pk=rule.pk).owner == "hubspot"
