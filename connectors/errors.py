@@ -70,3 +70,13 @@ class Duplicate(ConnectorError):
     """The system already holds this record."""
 
     code = "duplicate"
+
+
+class Disagreement(ConnectorError):
+    """A system that does not own a field holds a different value; a person decides."""
+
+    code = "disagreement"
+
+    def __init__(self, message: str, *, details: dict, **kwargs) -> None:
+        super().__init__(message, **kwargs)
+        self.details = details

@@ -105,7 +105,7 @@ def inbound_event_process(*, event_id: int) -> None:
     if event is None:
         return
     happened = business_event(source=event.source, payload=event.payload)
-    handoffs = handoffs_for(happened.type) if happened else []
+    handoffs = handoffs_for(happened) if happened else []
     notes = []
     for handoff in handoffs:
         run, created = handoff_run_start(handoff=handoff, happened=happened, event=event)

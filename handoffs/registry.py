@@ -31,6 +31,8 @@ class Handoff:
     perform: Callable[..., Outcome]
     # A dry run: reads only, returns what perform would send. None when not offered.
     preview: Callable[..., str] | None = None
+    # Narrows listens_to: only events for which this returns True start a run.
+    applies: Callable[[BusinessEvent], bool] | None = None
 
 
 _HANDOFFS: dict[str, Handoff] = {}
@@ -49,6 +51,10 @@ def handoff_get(name: str) -> Handoff:
     return _HANDOFFS[name]
 
 
-def handoffs_for(event_type: str) -> list[Handoff]:
-    """Return the handoffs that a business event of this type starts."""
-    return [h for h in _HANDOFFS.values() if event_type in h.listens_to]
+def handoffs_for(happened: BusinessEvent) -> list[Handoff]:
+    """Return the handoffs that this business event starts."""
+    return [
+        h
+        for h in _HANDOFFS.values()
+        if happened.type in h.listens_to and (h.applies is None or h.applies(happened))
+    ]

@@ -1,10 +1,14 @@
 """The review-queue actions that handoffs offer."""
 
 from connectors.errors import ConnectorError
+from connectors.hubspot.client import HubSpotClient
 from handoffs.models import HandoffRun
 from handoffs.registry import handoff_get
 from handoffs.runs import handoff_runs_retry
-from review_queue.actions import Action, action_register
+from operations.models import Job
+from operations.services import job_transition
+from operations.transitions import TransitionRefused, transition_check
+from review_queue.actions import Action, ActionFailed, action_register
 from review_queue.models import ReviewItem
 
 
@@ -12,7 +16,7 @@ def _has_waiting_runs(item: ReviewItem) -> bool:
     return item.runs.filter(state=HandoffRun.State.NEEDS_REVIEW).exists()
 
 
-def _retry(item: ReviewItem, values: dict) -> str:
+def _retry(item: ReviewItem, values: dict, by) -> str:
     count = handoff_runs_retry(item=item)
     return f"Sent {count} handoff{'s' if count != 1 else ''} back to the workers."
 
@@ -42,5 +46,89 @@ action_register(
         applies_to=_has_waiting_runs,
         perform=_retry,
         preview=_preview,
+    )
+)
+
+
+def _is_disagreement(item: ReviewItem) -> bool:
+    return item.kind == ReviewItem.Kind.DISAGREEMENT and "owner_value" in item.details
+
+
+def _keep_owner_preview(item: ReviewItem, values: dict) -> str:
+    d = item.details
+    return (
+        f"Set {d['other_field']} on HubSpot deal {d['deal']} to {d['owner_value']!r} "
+        f"(it has {d['other_value']!r}). {d['owner'].title()} keeps {d['owner_value']!r}."
+    )
+
+
+def _keep_owner(item: ReviewItem, values: dict, by) -> str:
+    d = item.details
+    try:
+        HubSpotClient().deal_update(d["deal"], {d["other_field"]: d["owner_value"]})
+    except ConnectorError as error:
+        raise ActionFailed(
+            f"HubSpot did not take the value: {error.message} {error.fix}"
+        ) from error
+    return f"HubSpot deal {d['deal']} has {d['owner_value']!r} again, as {d['owner']} says."
+
+
+def _take_other_check(item: ReviewItem, by) -> Job:
+    d = item.details
+    if d["field"] != "status":
+        raise ActionFailed(
+            f"The hub cannot change the {d['label']} in {d['owner']} for you; "
+            "change it there, or keep the owner's value."
+        )
+    if d["editable_by"] == "nobody" or (
+        d["editable_by"] == "admin" and not getattr(by, "is_staff", False)
+    ):
+        raise ActionFailed(
+            f"The ownership rule lets {d['editable_by']} change this field in the hub."
+        )
+    return Job.objects.get(number=d["job"])
+
+
+def _take_other_preview(item: ReviewItem, values: dict) -> str:
+    d = item.details
+    job = Job.objects.get(number=d["job"])
+    try:
+        transition_check(job=job, to=d["other_value"])
+    except TransitionRefused as refused:
+        raise ActionFailed(f"This cannot be done: {refused}") from refused
+    return (
+        f"Job {job.number} moves from {job.status!r} to {d['other_value']!r} in operations "
+        "(the owner); HubSpot already shows that, so nothing more is written there."
+    )
+
+
+def _take_other(item: ReviewItem, values: dict, by) -> str:
+    job = _take_other_check(item, by)
+    try:
+        job_transition(job=job, to=item.details["other_value"], by=by)
+    except TransitionRefused as refused:
+        raise ActionFailed(str(refused)) from refused
+    return f"Job {job.number} is now {item.details['other_value']!r} in operations."
+
+
+action_register(
+    Action(
+        name="keep_owner",
+        label="Keep the owner's value",
+        explanation="The owning system is right: write its value back where it was changed.",
+        applies_to=_is_disagreement,
+        perform=_keep_owner,
+        preview=_keep_owner_preview,
+    )
+)
+action_register(
+    Action(
+        name="take_other",
+        label="Use the other system's value",
+        explanation="The other system is right: change the value in the owner (only where the "
+        "rule allows it).",
+        applies_to=_is_disagreement,
+        perform=_take_other,
+        preview=_take_other_preview,
     )
 )

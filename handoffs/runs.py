@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from connectors.base import BusinessEvent
 from connectors.calls import calls_recorded
-from connectors.errors import AuthExpired, ConnectorError, Invalid, Transient
+from connectors.errors import AuthExpired, ConnectorError, Disagreement, Invalid, Transient
 from handoffs.enqueue import run_enqueue
 from handoffs.models import HandoffAttempt, HandoffRun, InboundEvent
 from handoffs.registry import Handoff, Outcome, handoff_get
@@ -199,6 +199,18 @@ def _review_item_for(run: HandoffRun, error: Exception) -> ReviewItem:
             action=f"Check that {system} is up, then press Retry: every handoff waiting on "
             "this item runs again.",
             vendor_error=detail,
+        )
+    if isinstance(error, Disagreement):
+        # One item per record and field: a second disagreement updates the values shown.
+        return review_item_open(
+            root_key=f"disagreement:{run.record_type}:{run.record_ref}:{error.details['field']}",
+            kind=ReviewItem.Kind.DISAGREEMENT,
+            system=error.system,
+            title=f"{system} disagrees about {error.details['label']}: {record['record_label']}",
+            reason=error.message,
+            action=error.fix,
+            details=error.details,
+            **record,
         )
     kind = ReviewItem.Kind.MISSING_DATA if isinstance(error, Invalid) else ReviewItem.Kind.FAILED
     return review_item_open(

@@ -167,6 +167,8 @@ HUBSPOT_CLIENT_SECRET = env_str(
 # "the URL this request arrived at".
 HUBSPOT_WEBHOOK_URL = env_str("HUBSPOT_WEBHOOK_URL", "")
 HUBSPOT_TIMEOUT_SECONDS = env_int("HUBSPOT_TIMEOUT_SECONDS", 15)
+# The hub's own HubSpot app id: webhooks carrying it as sourceId echo the hub's writes.
+HUBSPOT_APP_ID = env_str("HUBSPOT_APP_ID", "54321" if DEMO else "")
 # Where people open records (links from review items); the demo's sandboxes have consoles.
 HUBSPOT_APP_URL = env_str(
     "HUBSPOT_APP_URL", "http://127.0.0.1:8100" if DEMO else "https://app.hubspot.com/contacts"

@@ -2,7 +2,7 @@
 
 from django.db import transaction
 
-from ownership.catalogue import EDITORS, FIELDS, ON_DISAGREEMENT, SYSTEMS
+from ownership.catalogue import DEFAULT_RULES, EDITORS, FIELDS, ON_DISAGREEMENT, SYSTEMS
 from ownership.models import FieldRule, Link, Record
 
 RULE_KEYS = ("record_type", "field", "owner", "carriers", "editable_by", "on_disagreement", "note")
@@ -124,3 +124,26 @@ def field_rules_replace(*, rules: list[dict], by=None) -> dict[str, int]:
         field_rule_save(**{k: rule.get(k, "") for k in RULE_KEYS}, by=by)
         counts["saved"] += 1
     return counts
+
+
+def field_rules_defaults_load() -> int:
+    """Add the business's default rule for every field that has no rule; return how many."""
+    added = 0
+    for (record_type, field), (
+        owner,
+        carriers,
+        editable_by,
+        on_disagreement,
+    ) in DEFAULT_RULES.items():
+        if not FieldRule.objects.filter(record_type=record_type, field=field).exists():
+            field_rule_save(
+                record_type=record_type,
+                field=field,
+                owner=owner,
+                carriers=carriers,
+                editable_by=editable_by,
+                on_disagreement=on_disagreement,
+                note="The business's default.",
+            )
+            added += 1
+    return added

@@ -30,9 +30,9 @@ class Action:
     label: str
     explanation: str
     applies_to: Callable[[ReviewItem], bool]
-    # Called inside the resolving transaction with the person's values; returns a
-    # one-line outcome, or raises ActionFailed to leave the item open.
-    perform: Callable[[ReviewItem, dict], str]
+    # Called inside the resolving transaction with the person's values and the person;
+    # returns a one-line outcome, or raises ActionFailed to leave the item open.
+    perform: Callable[[ReviewItem, dict, object], str]
     # A dry run with no side effects: what perform would send or change.
     preview: Callable[[ReviewItem, dict], str] | None = None
     fields: tuple[ActionField, ...] = field(default_factory=tuple)

@@ -39,6 +39,8 @@ class ReviewItem(models.Model):
     reason = models.TextField(help_text="What went wrong, in plain words.")
     action = models.TextField(help_text="What a person should do about it.")
     vendor_error = models.TextField(blank=True, help_text="The raw error, kept for detail.")
+    # What the item's actions need, e.g. both values of a disagreement.
+    details = models.JSONField(default=dict, blank=True)
     # Several failures with one cause (an expired token, a vendor outage, one
     # broken deal) share a root key, so they land on one open item.
     root_key = models.CharField(max_length=255)

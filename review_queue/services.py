@@ -31,6 +31,7 @@ def review_item_open(
     record_ref: str = "",
     record_label: str = "",
     vendor_error: str = "",
+    details: dict | None = None,
 ) -> ReviewItem:
     """Open an item for this root cause, or count one more occurrence on the open one."""
     existing = (
@@ -52,6 +53,7 @@ def review_item_open(
                     record_ref=record_ref,
                     record_label=record_label,
                     vendor_error=vendor_error,
+                    details=details or {},
                 )
             transaction.on_commit(partial(app.send_task, NOTIFY, args=[item.pk]))
             return item
@@ -64,6 +66,7 @@ def review_item_open(
         occurrences=F("occurrences") + 1,
         last_seen=timezone.now(),
         vendor_error=vendor_error or existing.vendor_error,
+        details=details or existing.details,
     )
     existing.refresh_from_db()
     return existing
@@ -112,7 +115,7 @@ def review_item_resolve(
                     raise ResolutionRefused(
                         f"'{action}' is not something that can be done to this item."
                     )
-                outcome = registered.perform(item, values)
+                outcome = registered.perform(item, values, by)
                 if registered.closes_item:
                     _close(item, by=by, action=action, status=ReviewItem.Status.RESOLVED,
                            note=note or outcome)  # fmt: skip

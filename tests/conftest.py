@@ -12,6 +12,7 @@ from django.conf import settings
 
 from handoffs.models import HandoffRun, InboundEvent
 from integration_hub.celery import app
+from ownership.services import field_rules_defaults_load
 from tests.helpers import poll, wait_for
 
 WORKER_QUEUES = "default,hubspot,xero,operations"
@@ -95,6 +96,8 @@ def hub(live_server, hubspot_sandbox, celery_worker, settings):
     Afterwards it waits for webhooks in flight and the worker's work to settle, so
     nothing from one test lands in the next one's database.
     """
+    # The previous transactional test's flush emptied the tables the migrations filled.
+    field_rules_defaults_load()
     hubspot_sandbox.store.reset("demo")
     hubspot_sandbox.store.clear_faults()
     settings.HUBSPOT_API_BASE_URL = hubspot_sandbox.url

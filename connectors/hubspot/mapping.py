@@ -19,6 +19,7 @@ def business_event(payload: dict) -> BusinessEvent | None:
     source = {
         "change_source": payload.get("changeSource", ""),
         "source_id": payload.get("sourceId"),
+        "event": f"{payload.get('occurredAt')}:{payload.get('eventId')}",
     }
     if action == "propertyChange":
         prop, value = payload.get("propertyName", ""), payload.get("propertyValue")

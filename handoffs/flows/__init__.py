@@ -1,3 +1,3 @@
 """One module per handoff; importing this package registers them all."""
 
-from handoffs.flows import deal_won_to_job, job_to_crm  # noqa: F401
+from handoffs.flows import crm_carried_fields, deal_won_to_job, job_to_crm  # noqa: F401
