@@ -14,6 +14,7 @@ from operations.events import event_record
 from operations.models import Crew, Customer, Job, JobLine
 
 REQUIRED = ("number", "customer", "title")
+CUSTOMER_COLUMNS = ("name", "email", "phone", "address")
 OPTIONAL = (
     "status",
     "scheduled_start",
@@ -78,8 +79,8 @@ def _number(text, line: int, column: str, errors: list[str]) -> Decimal | None:
         return None
 
 
-def _records(filename: str, content: bytes) -> list[dict]:
-    """Return the rows of the first sheet (XLSX) or the file (CSV) as dicts by header."""
+def _table(filename: str, content: bytes) -> tuple[list[str], list[tuple]]:
+    """Return the header (normalised) and the non-empty rows of a CSV or the first XLSX sheet."""
     if filename.lower().endswith(".xlsx"):
         try:
             sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
@@ -99,23 +100,40 @@ def _records(filename: str, content: bytes) -> list[dict]:
     if not rows:
         raise ImportRefused(f"'{filename}' is empty.")
     header = [str(h or "").strip().lower().replace(" ", "_") for h in rows[0]]
-    missing = [name for name in REQUIRED if name not in header]
+    return header, [row for row in rows[1:] if any(c not in (None, "") for c in row)]
+
+
+def sheet_kind(filename: str, content: bytes) -> str:
+    """Return "jobs" or "customers", from the columns the first row names."""
+    header, _ = _table(filename, content)
+    if "number" in header:
+        return "jobs"
+    if "name" in header:
+        return "customers"
+    raise ImportRefused(
+        "The first row must name the columns: a jobs file has number, customer and title; "
+        f"a customers file has name (and {', '.join(CUSTOMER_COLUMNS[1:])})."
+    )
+
+
+def _records(filename: str, content: bytes, required: tuple[str, ...], known) -> list[dict]:
+    """Return the rows as dicts by header, refusing a file without the required columns."""
+    header, rows = _table(filename, content)
+    missing = [name for name in required if name not in header]
     if missing:
         raise ImportRefused(
             f"The first row must name the columns; {', '.join(missing)} is missing. "
-            f"Columns read: {', '.join(REQUIRED + OPTIONAL)}."
+            f"Columns read: {', '.join(known)}."
         )
-    return [
-        dict(zip(header, row, strict=False))
-        for row in rows[1:]
-        if any(c not in (None, "") for c in row)
-    ]
+    return [dict(zip(header, row, strict=False)) for row in rows]
 
 
 def rows_parse(filename: str, content: bytes) -> list[Row]:
     """Check every row and return them with their clean values and plain-words errors."""
     parsed, seen = [], set()
-    for offset, record in enumerate(_records(filename, content), start=2):
+    for offset, record in enumerate(
+        _records(filename, content, REQUIRED, REQUIRED + OPTIONAL), start=2
+    ):
         row = Row(line=offset)
         text = {k: ("" if v is None else v) for k, v in record.items()}
         for name in REQUIRED:
@@ -224,4 +242,55 @@ def rows_apply(*, rows: list[Row], skip_bad: bool, by=None) -> dict[str, int]:
             )
         event_record(job=job, type="job.imported", data={"created": created}, by=by)
         counts["created" if created else "updated"] += 1
+    return counts
+
+
+def customer_rows_parse(filename: str, content: bytes) -> list[Row]:
+    """Check a customers file: a name on every row, no name twice."""
+    parsed, seen = [], set()
+    records = _records(filename, content, ("name",), CUSTOMER_COLUMNS)
+    for offset, record in enumerate(records, start=2):
+        values = {k: str(record.get(k) or "").strip() for k in CUSTOMER_COLUMNS}
+        row = Row(line=offset, values=values | {"number": "", "customer": values["name"]})
+        if not values["name"]:
+            row.errors.append(f"row {offset}: name is empty")
+        elif values["name"].lower() in seen:
+            row.errors.append(
+                f"row {offset}: customer '{values['name']}' appears twice in the file"
+            )
+        seen.add(values["name"].lower())
+        parsed.append(row)
+    return parsed
+
+
+@transaction.atomic
+def customer_rows_apply(*, rows: list[Row], skip_bad: bool, by=None) -> dict[str, int]:
+    """Create or update one customer per good row, matched on name (any case); all or nothing."""
+    bad = [row for row in rows if row.errors]
+    if bad and not skip_bad:
+        raise ImportRefused(
+            f"{len(bad)} row(s) have problems; nothing was imported. Fix them, "
+            "or tick 'skip the rows with problems'."
+        )
+    existing = {c.name.lower(): c for c in Customer.objects.all()}
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "skipped": len(bad)}
+    for row in rows:
+        if row.errors:
+            continue
+        values = {k: row.values[k] for k in CUSTOMER_COLUMNS}
+        customer = existing.get(values["name"].lower())
+        if customer is None:
+            existing[values["name"].lower()] = Customer.objects.create(**values)
+            counts["created"] += 1
+            continue
+        # The name matched (in any case) and keeps its spelling; blanks change nothing.
+        details = {k: v for k, v in values.items() if v and k != "name"}
+        if all(getattr(customer, k) == v for k, v in details.items()):
+            counts["unchanged"] += 1
+        else:
+            for name, value in details.items():
+                setattr(customer, name, value)
+            customer._history_user = by
+            customer.save()
+            counts["updated"] += 1
     return counts

@@ -12,7 +12,14 @@ from django.views.decorators.http import require_POST
 
 from operations import services
 from operations.exports import jobs_csv, jobs_xlsx
-from operations.imports import ImportRefused, rows_apply, rows_parse
+from operations.imports import (
+    ImportRefused,
+    customer_rows_apply,
+    customer_rows_parse,
+    rows_apply,
+    rows_parse,
+    sheet_kind,
+)
 from operations.models import Crew, Job, JobImport
 from operations.selectors import JobFilter, jobs_filtered, schedule
 from operations.transitions import TransitionRefused, next_statuses
@@ -162,16 +169,19 @@ def job_import(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def job_import_preview(request: HttpRequest, pk: int) -> HttpResponse:
-    """Show each row and its problems; confirming applies the import."""
+    """Show each row and its problems; confirming applies the import (jobs or customers)."""
     pending = get_object_or_404(JobImport, pk=pk)
-    rows, refusal = [], ""
+    rows, refusal, kind = [], "", ""
     try:
-        rows = rows_parse(pending.filename, pending.file.read())
+        content = pending.file.read()
+        kind = sheet_kind(pending.filename, content)
+        rows = (rows_parse if kind == "jobs" else customer_rows_parse)(pending.filename, content)
     except ImportRefused as refused:
         refusal = str(refused)
     if request.method == "POST" and rows and pending.applied_at is None:
+        apply = rows_apply if kind == "jobs" else customer_rows_apply
         try:
-            counts = rows_apply(
+            counts = apply(
                 rows=rows, skip_bad=request.POST.get("skip_bad") == "on", by=request.user
             )
         except ImportRefused as refused:
@@ -181,16 +191,16 @@ def job_import_preview(request: HttpRequest, pk: int) -> HttpResponse:
             pending.save()
             messages.success(
                 request,
-                "Imported: {created} new, {updated} updated, {unchanged} "
-                "unchanged, {skipped} skipped.".format(**counts),
+                f"Imported {kind}: {counts['created']} new, {counts['updated']} updated, "
+                f"{counts['unchanged']} unchanged, {counts['skipped']} skipped.",
             )
-            return redirect("operations:job_list")
-    errors = [error for row in rows for error in row.errors]
+            return redirect("operations:job_list" if kind == "jobs" else "operations:job_import")
     context = {
         "pending": pending,
         "rows": rows[:200],
         "count": len(rows),
-        "errors": errors,
+        "errors": [error for row in rows for error in row.errors],
         "refusal": refusal,
+        "kind": kind,
     }
     return render(request, "operations/import_preview.html", context)

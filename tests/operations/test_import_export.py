@@ -145,3 +145,25 @@ def test_an_export_imports_back_unchanged():
     assert counts == {"created": 0, "updated": 0, "unchanged": 3, "skipped": 0}
     text = jobs_csv(Job.objects.all()).decode("utf-8-sig")
     assert text.splitlines()[0] == ",".join(COLUMNS) and len(text.splitlines()) == 4
+
+
+def test_a_customers_file_creates_and_updates_customers_by_name():
+    from operations.imports import customer_rows_apply, customer_rows_parse, sheet_kind
+
+    Customer.objects.create(name="Harbour View Cafe")
+    content = (
+        b"name,email,phone\n"
+        b"harbour view cafe,accounts@hvc.example,02 9555 0101\nTran Bakery,,\n,x@y.z,\n"
+    )
+    assert sheet_kind("c.csv", content) == "customers"
+    rows = customer_rows_parse("c.csv", content)
+    assert [e for r in rows for e in r.errors] == ["row 4: name is empty"]
+    with pytest.raises(ImportRefused):
+        customer_rows_apply(rows=rows, skip_bad=False)
+    counts = customer_rows_apply(rows=rows, skip_bad=True)
+    assert counts == {"created": 1, "updated": 1, "unchanged": 0, "skipped": 1}
+    assert Customer.objects.get(name="Harbour View Cafe").email == "accounts@hvc.example"
+    assert (
+        customer_rows_apply(rows=customer_rows_parse("c.csv", content), skip_bad=True)["unchanged"]
+        == 2
+    )
