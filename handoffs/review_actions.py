@@ -4,7 +4,7 @@ from connectors.errors import ConnectorError
 from connectors.hubspot.client import HubSpotClient
 from handoffs.models import HandoffRun
 from handoffs.registry import handoff_get
-from handoffs.runs import handoff_runs_retry
+from handoffs.runs import handoff_runs_close, handoff_runs_retry
 from operations.models import Job
 from operations.services import job_transition
 from operations.transitions import TransitionRefused, transition_check
@@ -13,6 +13,9 @@ from review_queue.models import ReviewItem
 
 
 def _has_waiting_runs(item: ReviewItem) -> bool:
+    # A disagreement is settled by choosing a value, not by running the comparison again.
+    if item.kind == ReviewItem.Kind.DISAGREEMENT:
+        return False
     return item.runs.filter(state=HandoffRun.State.NEEDS_REVIEW).exists()
 
 
@@ -70,7 +73,9 @@ def _keep_owner(item: ReviewItem, values: dict, by) -> str:
         raise ActionFailed(
             f"HubSpot did not take the value: {error.message} {error.fix}"
         ) from error
-    return f"HubSpot deal {d['deal']} has {d['owner_value']!r} again, as {d['owner']} says."
+    outcome = f"HubSpot deal {d['deal']} has {d['owner_value']!r} again, as {d['owner']} says."
+    handoff_runs_close(item=item, summary=f"Resolved from the review queue: {outcome}")
+    return outcome
 
 
 def _take_other_check(item: ReviewItem, by) -> Job:
@@ -108,7 +113,9 @@ def _take_other(item: ReviewItem, values: dict, by) -> str:
         job_transition(job=job, to=item.details["other_value"], by=by)
     except TransitionRefused as refused:
         raise ActionFailed(str(refused)) from refused
-    return f"Job {job.number} is now {item.details['other_value']!r} in operations."
+    outcome = f"Job {job.number} is now {item.details['other_value']!r} in operations."
+    handoff_runs_close(item=item, summary=f"Resolved from the review queue: {outcome}")
+    return outcome
 
 
 action_register(

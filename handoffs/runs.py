@@ -256,3 +256,11 @@ def handoff_run_replay(*, run: HandoffRun) -> HandoffRun:
     run.save()
     transaction.on_commit(partial(run_enqueue, run.pk, queue=run.queue))
     return run
+
+
+@transaction.atomic
+def handoff_runs_close(*, item: ReviewItem, summary: str) -> int:
+    """Mark the runs waiting on an item as done, because a person resolved it another way."""
+    return HandoffRun.objects.filter(review_item=item, state=HandoffRun.State.NEEDS_REVIEW).update(
+        state=HandoffRun.State.DONE, summary=summary, finished_at=timezone.now()
+    )

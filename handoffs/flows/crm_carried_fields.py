@@ -42,6 +42,8 @@ def perform(run: HandoffRun) -> Outcome:
     job = Job.objects.filter(origin_system="hubspot", origin_ref=run.record_ref).first()
     if job is None:
         return Outcome(f"The deal has no job yet, so '{prop}' has no owner value.", skipped=True)
+    run.record_label = f"{job.number} {job.title}"
+    HandoffRun.objects.filter(pk=run.pk).update(record_label=run.record_label)
     owner_value = deal_properties(job)[prop]
     if value == owner_value:
         return Outcome(f"HubSpot's {prop} agrees with operations ({value!r}).", skipped=True)
@@ -50,6 +52,8 @@ def perform(run: HandoffRun) -> Outcome:
         "label": f"job {rule.field.replace('_', ' ')}",
         "record_type": "job",
         "owner": rule.owner,
+        "owner_name": "Operations",
+        "other_name": "HubSpot",
         "owner_value": owner_value,
         "other_system": "hubspot",
         "other_field": prop,

@@ -74,3 +74,36 @@ def test_anonymous_visitors_are_sent_to_the_login_page(live_server, page):
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
     assert unlabelled_fields(page) == []
     shoot(page, "login")
+
+
+def test_staff_resolve_a_disagreement_by_keeping_the_owners_value(hub, page, staff_login):
+    from tests.handoffs.test_crm_carried_fields import (
+        crm_sets_status,
+        deal_status,
+        rule,
+        started_job,
+    )
+
+    job = started_job(hub)
+    rule("flag")
+    crm_sets_status(hub, job, "done")
+    wait_for(lambda: ReviewItem.objects.filter(kind="disagreement").exists(), what="the item")
+
+    log_in(page, hub.url)
+    page.get_by_role("link", name="Review queue").click()
+    page.get_by_label("Kind").select_option(label="Systems disagree")
+    page.get_by_role("link", name="HubSpot disagrees about job status").click()
+    both = page.get_by_role("table", name="Both values")
+    expect(both).to_contain_text("owns this field")
+    expect(both).to_contain_text("in_progress")
+    expect(both).to_contain_text("done")
+    shoot(page, "disagreement")
+    page.get_by_role("button", name="Keep the owner's value…").click()
+    expect(page.get_by_text("Set job_status on HubSpot deal")).to_be_visible()
+    assert deal_status(hub, job) == "done"
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("status")).to_contain_text("has 'in_progress' again")
+    assert deal_status(hub, job) == "in_progress"
+    page.get_by_role("link", name="Record trail").click()
+    expect(page.get_by_text("olivia: keep_owner on")).to_be_visible()
+    shoot(page, "disagreement-trail")

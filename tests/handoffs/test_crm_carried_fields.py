@@ -73,6 +73,8 @@ def test_a_flagged_disagreement_shows_both_values_and_keeping_the_owner_restores
     assert deal_status(hub, job) == "done"  # the preview wrote nothing
     review_item_resolve(item=item, by=office_staff, action="keep_owner")
     assert deal_status(hub, job) == "in_progress"
+    run = HandoffRun.objects.get(review_item=item)
+    assert run.state == "done" and run.summary.startswith("Resolved from the review queue")
     assert Job.objects.get(pk=job.pk).status == "in_progress"
 
 
