@@ -73,10 +73,13 @@ class Duplicate(ConnectorError):
 
 
 class Disagreement(ConnectorError):
-    """A system that does not own a field holds a different value; a person decides."""
+    """Two systems differ in a way only a person may settle (a non-owner's value, a quote
+    changed after work started); `details` carries what the person chooses between."""
 
     code = "disagreement"
 
-    def __init__(self, message: str, *, details: dict, **kwargs) -> None:
+    def __init__(
+        self, message: str, *, title: str, details: dict, kind: str = "disagreement", **kwargs
+    ) -> None:
         super().__init__(message, **kwargs)
-        self.details = details
+        self.title, self.details, self.kind = title, details, kind

@@ -1,12 +1,14 @@
 """The review-queue actions that handoffs offer."""
 
+from decimal import Decimal
+
 from connectors.errors import ConnectorError
 from connectors.hubspot.client import HubSpotClient
 from handoffs.models import HandoffRun
 from handoffs.registry import handoff_get
 from handoffs.runs import handoff_runs_close, handoff_runs_retry
 from operations.models import Job
-from operations.services import job_transition
+from operations.services import job_promise_update, job_transition
 from operations.transitions import TransitionRefused, transition_check
 from review_queue.actions import Action, ActionFailed, action_register
 from review_queue.models import ReviewItem
@@ -14,7 +16,7 @@ from review_queue.models import ReviewItem
 
 def _has_waiting_runs(item: ReviewItem) -> bool:
     # A disagreement is settled by choosing a value, not by running the comparison again.
-    if item.kind == ReviewItem.Kind.DISAGREEMENT:
+    if item.kind in (ReviewItem.Kind.DISAGREEMENT, ReviewItem.Kind.QUOTE_CHANGED):
         return False
     return item.runs.filter(state=HandoffRun.State.NEEDS_REVIEW).exists()
 
@@ -137,5 +139,52 @@ action_register(
         applies_to=_is_disagreement,
         perform=_take_other,
         preview=_take_other_preview,
+    )
+)
+
+
+def _is_quote_change(item: ReviewItem) -> bool:
+    return item.kind == ReviewItem.Kind.QUOTE_CHANGED and "after" in item.details
+
+
+def _apply_preview(item: ReviewItem, values: dict) -> str:
+    d = item.details
+    removed = [f"  - {line}" for line in d["before"]["lines"] if line not in d["after"]["lines"]]
+    added = [f"  + {line}" for line in d["after"]["lines"] if line not in d["before"]["lines"]]
+    return "\n".join(
+        [
+            f"Job {d['job']}: amount {d['before']['amount']} → {d['after']['amount']}",
+            *removed,
+            *added,
+        ]
+    )
+
+
+def _apply_to_job(item: ReviewItem, values: dict, by) -> str:
+    d = item.details
+    job = Job.objects.get(number=d["job"])
+    lines = [
+        {
+            "description": line["description"],
+            "quantity": Decimal(line["quantity"]),
+            "unit_price": Decimal(line["unit_price"]),
+            "item_code": line["item_code"],
+        }
+        for line in d["lines"]
+    ]
+    job_promise_update(job=job, amount=Decimal(d["after"]["amount"]), lines=lines, by=by)
+    outcome = f"Job {job.number} now carries the deal's amount {d['after']['amount']} and lines."
+    handoff_runs_close(item=item, summary=f"Resolved from the review queue: {outcome}")
+    return outcome
+
+
+action_register(
+    Action(
+        name="apply_to_job",
+        label="Apply to the job",
+        explanation="Replace the job's promised amount and lines with the deal's.",
+        applies_to=_is_quote_change,
+        perform=_apply_to_job,
+        preview=_apply_preview,
     )
 )

@@ -201,12 +201,12 @@ def _review_item_for(run: HandoffRun, error: Exception) -> ReviewItem:
             vendor_error=detail,
         )
     if isinstance(error, Disagreement):
-        # One item per record and field: a second disagreement updates the values shown.
+        # One item per record and field: a later difference updates the values shown.
         return review_item_open(
-            root_key=f"disagreement:{run.record_type}:{run.record_ref}:{error.details['field']}",
-            kind=ReviewItem.Kind.DISAGREEMENT,
+            root_key=f"{error.kind}:{run.record_type}:{run.record_ref}:{error.details.get('field')}",
+            kind=error.kind,
             system=error.system,
-            title=f"{system} disagrees about {error.details['label']}: {record['record_label']}",
+            title=f"{error.title}: {record['record_label']}",
             reason=error.message,
             action=error.fix,
             details=error.details,

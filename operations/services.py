@@ -229,3 +229,31 @@ def material_add(
         data={"description": description, "quantity": str(quantity), "item_code": item_code},
     )
     return material
+
+
+@transaction.atomic
+def job_promise_update(*, job: Job, amount, lines: list[dict], by=None) -> Job:
+    """Replace what the job was promised (amount and lines), recording before and after."""
+    job = Job.objects.select_for_update().get(pk=job.pk)
+    before = {"amount": str(job.amount), "lines": promised_lines(job)}
+    job.amount = amount
+    _as_user(job, by)
+    job.save()
+    job.lines.all().delete()
+    JobLine.objects.bulk_create(
+        JobLine(job=job, position=position, **line) for position, line in enumerate(lines)
+    )
+    after = {"amount": str(job.amount), "lines": promised_lines(job)}
+    event_record(
+        job=job, type="job.promise_changed", data={"before": before, "after": after}, by=by
+    )
+    return job
+
+
+def promised_lines(job: Job) -> list[str]:
+    """Return the job's lines as short comparable text: '2 x Labour (LABOUR-HR) at 110.00'."""
+    return [
+        f"{line.quantity.normalize():f} x {line.description} ({line.item_code or 'no code'}) "
+        f"at {line.unit_price:.2f}"
+        for line in job.lines.order_by("position", "pk")
+    ]

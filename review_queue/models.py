@@ -22,6 +22,7 @@ class ReviewItem(models.Model):
         UNAVAILABLE = "unavailable", "A system is not answering"
         DUPLICATE = "possible_duplicate", "Possible duplicate"
         DISAGREEMENT = "disagreement", "Systems disagree"
+        QUOTE_CHANGED = "quote_changed", "Quote changed after work started"
         FAILED = "handoff_failed", "Handoff failed"
 
     class Status(models.TextChoices):

@@ -1,3 +1,8 @@
 """One module per handoff; importing this package registers them all."""
 
-from handoffs.flows import crm_carried_fields, deal_won_to_job, job_to_crm  # noqa: F401
+from handoffs.flows import (  # noqa: F401
+    crm_carried_fields,
+    deal_changes_to_job,
+    deal_won_to_job,
+    job_to_crm,
+)

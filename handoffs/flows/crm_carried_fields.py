@@ -75,8 +75,9 @@ def perform(run: HandoffRun) -> Outcome:
             result=details,
         )
     raise Disagreement(
-        f"Someone set {prop} on deal {run.record_ref} to {value!r} in HubSpot, but operations "
-        f"owns it and job {job.number} says {owner_value!r}.",
+        title=f"HubSpot disagrees about {details['label']}",
+        message=f"Someone set {prop} on deal {run.record_ref} to {value!r} in HubSpot, but "
+        f"operations owns it and job {job.number} says {owner_value!r}.",
         system="hubspot",
         fix="Choose which value is right. Keeping operations' value writes it back to HubSpot; "
         "taking HubSpot's changes job {job.number} in operations.".replace(

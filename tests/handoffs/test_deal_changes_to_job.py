@@ -1,0 +1,56 @@
+"""A deal's amount changes in the CRM: a scheduled job follows; a started job goes to review."""
+
+from decimal import Decimal
+
+from handoffs.models import HandoffRun
+from operations import services
+from operations.models import Job
+from review_queue.models import ReviewItem
+from review_queue.services import review_item_preview, review_item_resolve
+from tests.helpers import wait_for
+
+
+def won_job(hub) -> Job:
+    deal = next(
+        d for d in hub.sandbox.store.list("deals") if "common-area" in d["properties"]["dealname"]
+    )
+    hub.sandbox.store.update("deals", deal["id"], {"dealstage": "closedwon"})
+    return wait_for(lambda: Job.objects.filter(origin_ref=deal["id"]).first(), what="the job")
+
+
+def change_the_quote(hub, job: Job) -> None:
+    store = hub.sandbox.store
+    line = store.get("line_items", store.associated_ids("deals", job.origin_ref, "line_items")[0])
+    store.update("line_items", line["id"], {"quantity": "40"}, notify=False)
+    store.update("deals", job.origin_ref, {"amount": "8640.00"}, change_source="CRM_UI")
+
+
+def test_a_scheduled_job_follows_the_deal(hub):
+    job = won_job(hub)
+    change_the_quote(hub, job)
+    run = wait_for(
+        lambda: HandoffRun.objects.filter(handoff="deal_changes_to_job", state="done").first(),
+        what="the update",
+    )
+    job.refresh_from_db()
+    assert job.amount == Decimal("8640.00")
+    assert sorted(line.quantity for line in job.lines.all()) == [Decimal("26"), Decimal("40")]
+    assert run.result["before"]["amount"] == "7480.00"
+    assert not ReviewItem.objects.exists()
+
+
+def test_a_started_job_is_not_edited_silently(hub, office_staff):
+    job = won_job(hub)
+    services.job_transition(job=job, to="in_progress")
+    change_the_quote(hub, job)
+    item = wait_for(
+        lambda: ReviewItem.objects.filter(kind="quote_changed").first(), what="the item"
+    )
+    assert "amount 7480.00 → 8640.00" in item.reason
+    assert Job.objects.get(pk=job.pk).amount == Decimal("7480.00")
+    preview = review_item_preview(item=item, action="apply_to_job")
+    assert "- 32 x LED panel light 600x600" in preview and "+ 40 x LED panel light" in preview
+    review_item_resolve(item=item, by=office_staff, action="apply_to_job")
+    job.refresh_from_db()
+    assert (job.amount, job.status) == (Decimal("8640.00"), "in_progress")
+    assert job.history.first().history_user == office_staff
