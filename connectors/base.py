@@ -35,6 +35,7 @@ class CustomerDetails:
     email: str = ""
     phone: str = ""
     address: str = ""
+    tax_number: str = ""
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,14 @@ class OperationsConnector(Protocol):
 
     def customer_create(self, *, details: CustomerDetails) -> str:
         """Create the customer and return its id in the operations system."""
+        ...
+
+    def customer_candidates(self, *, details: CustomerDetails) -> list[dict]:
+        """Return existing customers ({id, name, why}) that are likely the same one."""
+        ...
+
+    def customer_merge(self, *, customer_id: str, details: CustomerDetails) -> None:
+        """Fill an existing customer's details from another system's record."""
         ...
 
     def job_create(self, *, promise: JobPromise, customer_id: str) -> JobRef:

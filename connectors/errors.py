@@ -74,12 +74,21 @@ class Duplicate(ConnectorError):
 
 class Disagreement(ConnectorError):
     """Two systems differ in a way only a person may settle (a non-owner's value, a quote
-    changed after work started); `details` carries what the person chooses between."""
+    changed after work started, a likely duplicate); `details` carries the choices."""
 
     code = "disagreement"
 
     def __init__(
-        self, message: str, *, title: str, details: dict, kind: str = "disagreement", **kwargs
+        self,
+        message: str,
+        *,
+        title: str,
+        details: dict,
+        kind: str = "disagreement",
+        root: str = "",
+        **kwargs,
     ) -> None:
         super().__init__(message, **kwargs)
         self.title, self.details, self.kind = title, details, kind
+        # What makes two of these the same problem, when it is not the run's record.
+        self.root = root

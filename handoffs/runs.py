@@ -203,7 +203,8 @@ def _review_item_for(run: HandoffRun, error: Exception) -> ReviewItem:
     if isinstance(error, Disagreement):
         # One item per record and field: a later difference updates the values shown.
         return review_item_open(
-            root_key=f"{error.kind}:{run.record_type}:{run.record_ref}:{error.details.get('field')}",
+            root_key=f"{error.kind}:"
+            + (error.root or f"{run.record_type}:{run.record_ref}:{error.details.get('field')}"),
             kind=error.kind,
             system=error.system,
             title=f"{error.title}: {record['record_label']}",

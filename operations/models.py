@@ -27,6 +27,7 @@ class Customer(models.Model):
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=64, blank=True)
     address = models.TextField(blank=True)
+    tax_number = models.CharField(max_length=32, blank=True, help_text="ABN, digits only.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()

@@ -35,9 +35,13 @@ def _as_user(job: Job, by) -> None:
 
 
 @transaction.atomic
-def customer_create(*, name: str, email: str = "", phone: str = "", address: str = "") -> Customer:
+def customer_create(
+    *, name: str, email: str = "", phone: str = "", address: str = "", tax_number: str = ""
+) -> Customer:
     """Add a customer to the register."""
-    return Customer.objects.create(name=name, email=email, phone=phone, address=address)
+    return Customer.objects.create(
+        name=name, email=email, phone=phone, address=address, tax_number=tax_number
+    )
 
 
 def job_number_assign(*, job: Job) -> None:

@@ -97,6 +97,7 @@ def job_promise(bundle: DealBundle) -> JobPromise:
             email=(contact.properties.get("email") or "") if contact else "",
             phone=company.get("phone") or "",
             address=_address(company),
+            tax_number="".join(ch for ch in company.get("abn") or "" if ch.isdigit()),
         ),
         amount=(
             _decimal(amount, what="The amount", deal=deal)

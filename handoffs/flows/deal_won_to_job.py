@@ -1,8 +1,11 @@
 """Deal won in the CRM → one job in operations, carrying what was promised."""
 
+from dataclasses import asdict
+
 from django.db import transaction
 
 from connectors.base import BusinessEvent, OperationsConnector
+from connectors.errors import Disagreement
 from connectors.hubspot.client import HubSpotClient
 from connectors.hubspot.mapping import job_promise
 from connectors.operations.client import JobRegister
@@ -16,6 +19,25 @@ from ownership.services import link_add, record_for_link
 def key(happened: BusinessEvent) -> str:
     """One run per deal and stage: a deal re-entering a stage is the same event."""
     return f"{happened.system}:deal:{happened.object_id}:stage:{happened.data.get('stage')}"
+
+
+def _new_customer(run: HandoffRun, operations: OperationsConnector, details) -> str:
+    """Create the customer, unless a likely duplicate exists and no person has said it is new."""
+    candidates = operations.customer_candidates(details=details)
+    if candidates and not run.payload.get("new_customer_confirmed"):
+        named = "; ".join(f"{c['name']} ({c['why']})" for c in candidates)
+        raise Disagreement(
+            f"The register may already have '{details.name}' from HubSpot: {named}. The hub "
+            "made no second customer and no job yet.",
+            title="Possible duplicate customer",
+            kind="possible_duplicate",
+            system="operations",
+            fix="Choose: link the HubSpot company to the existing customer (optionally taking "
+            "HubSpot's details), or confirm it is a different customer. The job is then created.",
+            details={"field": "customer", "candidates": candidates, "new": asdict(details)},
+            root=f"{details.system}:company:{details.external_id}",
+        )
+    return operations.customer_create(details=details)
 
 
 def perform(run: HandoffRun) -> Outcome:
@@ -39,7 +61,7 @@ def perform(run: HandoffRun) -> Outcome:
         )
         customer_id = link_external_id(record=customer, system=operations.system)
         if customer_id is None:
-            customer_id = operations.customer_create(details=promise.customer)
+            customer_id = _new_customer(run, operations, promise.customer)
             link_add(record=customer, system=operations.system, external_id=customer_id)
         job = operations.job_create(promise=promise, customer_id=customer_id)
         deal = record_for_link(

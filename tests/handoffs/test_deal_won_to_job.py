@@ -13,7 +13,7 @@ from handoffs.sweep import sweep
 from operations.models import Job
 from ownership.models import Link
 from review_queue.models import ReviewItem
-from review_queue.services import review_item_resolve
+from review_queue.services import review_item_preview, review_item_resolve
 from tests.helpers import hubspot_event, signed_hubspot_post, wait_for
 
 
@@ -181,3 +181,54 @@ def test_it_waits_as_long_as_retry_after_says_and_then_succeeds(hub):
     assert first.outcome == "retry" and first.error_code == "rate_limited"
     assert (second.started_at - first.finished_at).total_seconds() >= 2
     assert job.number
+
+
+def test_a_likely_duplicate_customer_becomes_one_item_and_linking_it_makes_the_job(
+    hub, office_staff
+):
+    from operations.models import Customer
+
+    existing = Customer.objects.create(
+        name="Kestrel Property Group Pty Ltd", email="accounts@x.example"
+    )
+    deals = [
+        d
+        for d in hub.sandbox.store.list("deals")
+        if d["properties"]["dealname"].startswith("Kestrel")
+    ]
+    for deal in deals:
+        mark_won(hub, deal)
+    item = wait_for(
+        lambda: ReviewItem.objects.filter(kind="possible_duplicate").first(), what="item"
+    )
+    wait_for(
+        lambda: HandoffRun.objects.filter(state="needs_review").count() == 2, what="both deals"
+    )
+    assert ReviewItem.objects.filter(status="open").count() == 1  # one company, one item
+    assert item.details["candidates"] == [
+        {"id": str(existing.pk), "name": existing.name, "why": "a similar name"}
+    ]
+    assert not Job.objects.exists() and Customer.objects.count() == 1
+    values = {"customer": str(existing.pk)}
+    preview = review_item_preview(item=item, action="merge_existing", values=values)
+    assert "takes these details from HubSpot" in preview and "phone: 02 9555 0188" in preview
+    review_item_resolve(item=item, by=office_staff, action="merge_existing", values=values)
+    wait_for(lambda: Job.objects.count() == 2, what="both jobs for the existing customer")
+    assert set(Job.objects.values_list("customer_id", flat=True)) == {existing.pk}
+    existing.refresh_from_db()
+    assert existing.phone == "02 9555 0188" and Customer.objects.count() == 1
+
+
+def test_confirming_a_new_customer_creates_it(hub, office_staff):
+    from operations.models import Customer
+
+    Customer.objects.create(name="Harbour View Cafe", email="other@y.example")
+    deal = deal_named(hub, "quarterly maintenance")
+    hub.sandbox.store.update("deals", deal["id"], {"dealstage": "2001003"})
+    item = wait_for(
+        lambda: ReviewItem.objects.filter(kind="possible_duplicate").first(), what="item"
+    )
+    review_item_resolve(item=item, by=office_staff, action="create_new")
+    job = wait_for(lambda: job_for(deal), what="the job")
+    assert Customer.objects.filter(name="Harbour View Cafe").count() == 2
+    assert job.customer.email == "sophie@harbourviewcafe.com.au"
