@@ -23,6 +23,7 @@ class ReviewItem(models.Model):
         DUPLICATE = "possible_duplicate", "Possible duplicate"
         DISAGREEMENT = "disagreement", "Systems disagree"
         QUOTE_CHANGED = "quote_changed", "Quote changed after work started"
+        ACTIVE_JOB = "active_job_affected", "Customer change affects an active job"
         FAILED = "handoff_failed", "Handoff failed"
 
     class Status(models.TextChoices):

@@ -2,6 +2,7 @@
 
 from handoffs.flows import (  # noqa: F401
     crm_carried_fields,
+    customer_change_to_active_jobs,
     deal_changes_to_job,
     deal_won_to_job,
     job_to_crm,

@@ -54,3 +54,32 @@ def test_a_started_job_is_not_edited_silently(hub, office_staff):
     job.refresh_from_db()
     assert (job.amount, job.status) == (Decimal("8640.00"), "in_progress")
     assert job.history.first().history_user == office_staff
+
+
+def test_a_customer_address_change_flags_the_active_job_once(hub):
+    job = won_job(hub)
+    company = hub.sandbox.store.associated_ids("deals", job.origin_ref, "companies")[0]
+    hub.sandbox.store.update("companies", company, {"address": "1 New Rd", "city": "Penrith"})
+    item = wait_for(
+        lambda: ReviewItem.objects.filter(kind="active_job_affected").first(),
+        what="the item for operations",
+    )
+    assert f"job {job.number} is scheduled at {job.site_address}" in item.reason
+    wait_for(lambda: ReviewItem.objects.get(pk=item.pk).occurrences == 2, what="the city change")
+    assert ReviewItem.objects.filter(kind="active_job_affected").count() == 1
+    assert Job.objects.get(pk=job.pk).site_address == job.site_address  # not edited silently
+
+
+def test_a_customer_change_without_active_jobs_only_leaves_a_trail(hub):
+    company = next(
+        c for c in hub.sandbox.store.list("companies") if c["properties"]["name"].startswith("Moss")
+    )
+    hub.sandbox.store.update("companies", company["id"], {"phone": "02 9000 0000"})
+    run = wait_for(
+        lambda: HandoffRun.objects.filter(
+            handoff="customer_change_to_active_jobs", state="skipped"
+        ).first(),
+        what="the run",
+    )
+    assert "no active job depends on it" in run.summary
+    assert not ReviewItem.objects.exists()
