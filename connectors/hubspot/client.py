@@ -201,3 +201,13 @@ class HubSpotClient:
             deal_id,
             SimplePublicObjectInput(properties=properties),
         )
+
+    def deal_read(self, deal_id: str, properties: list[str]) -> dict[str, str | None]:
+        """Return some of a deal's current properties."""
+        deal = self._call(
+            f"deal {deal_id}",
+            self.api.crm.deals.basic_api.get_by_id,
+            deal_id,
+            properties=properties,
+        )
+        return {name: deal.properties.get(name) for name in properties}

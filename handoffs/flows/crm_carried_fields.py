@@ -33,7 +33,7 @@ def carried_rule(prop: str) -> FieldRule | None:
 
 def perform(run: HandoffRun) -> Outcome:
     """Compare the CRM's value with the owner's; restore, flag or ignore as the rule says."""
-    prop, value = run.payload.get("property", ""), run.payload.get("value") or ""
+    prop = run.payload.get("property", "")
     if settings.HUBSPOT_APP_ID and str(run.payload.get("source_id")) == settings.HUBSPOT_APP_ID:
         return Outcome(f"{prop} changed by the hub itself (an echo): nothing to do.", skipped=True)
     rule = carried_rule(prop)
@@ -45,6 +45,8 @@ def perform(run: HandoffRun) -> Outcome:
     run.record_label = f"{job.number} {job.title}"
     HandoffRun.objects.filter(pk=run.pk).update(record_label=run.record_label)
     owner_value = deal_properties(job)[prop]
+    # Events arrive late and out of order: judge the deal as it is now, not as the event said.
+    value = HubSpotClient().deal_read(run.record_ref, [prop])[prop] or ""
     if value == owner_value:
         return Outcome(f"HubSpot's {prop} agrees with operations ({value!r}).", skipped=True)
     details = {
