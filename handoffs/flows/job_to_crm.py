@@ -47,7 +47,9 @@ handoff_register(
     Handoff(
         name="job_to_crm",
         label="Job progress to the CRM",
-        listens_to=frozenset({"job.status_changed", "job.completed", "job.rescheduled"}),
+        listens_to=frozenset(
+            {"job.created", "job.status_changed", "job.completed", "job.rescheduled"}
+        ),
         queue="hubspot",
         record_type="job",
         key=key,
