@@ -78,17 +78,20 @@ def test_it_creates_one_job_when_the_won_event_arrives_twice(hub):
     signed_hubspot_post(hub.hubspot_webhook_url, body, secret=secret)
     again = json.dumps([hubspot_event(deal["id"], event_id=2)]).encode()
     signed_hubspot_post(hub.hubspot_webhook_url, again, secret=secret)
-    wait_for(lambda: InboundEvent.objects.filter(state="processed").count() == 2, what="events")
-    wait_for(lambda: HandoffRun.objects.filter(state="done").exists(), what="the run")
+    stage_events = InboundEvent.objects.filter(source="hubspot", payload__propertyName="dealstage")
+    wait_for(lambda: stage_events.filter(state="processed").count() == 2, what="both events")
+    won = HandoffRun.objects.filter(handoff="deal_won_to_job")
+    wait_for(lambda: won.filter(state="done").exists(), what="the run")
     assert Job.objects.filter(origin_ref=deal["id"]).count() == 1
-    assert HandoffRun.objects.count() == 1
+    assert won.count() == 1
 
 
 def test_a_rerun_after_a_worker_died_finds_the_job_instead_of_making_another(hub):
     deal = open_deals_with_company(hub, 1)[0]
     mark_won(hub, deal)
     job = wait_for(lambda: job_for(deal), what="the job")
-    run = wait_for(lambda: HandoffRun.objects.filter(state="done").first(), what="the run")
+    won = HandoffRun.objects.filter(handoff="deal_won_to_job", state="done")
+    run = wait_for(lambda: won.first(), what="the run")
     # As if the worker was killed after creating the job but before recording the run.
     long_ago = timezone.now() - timedelta(hours=1)
     HandoffRun.objects.filter(pk=run.pk).update(state="running", started_at=long_ago)

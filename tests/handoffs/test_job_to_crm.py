@@ -27,8 +27,8 @@ def test_a_completed_job_is_in_the_inbox_and_the_deal_shows_it(hub, django_user_
     )
     assert event.object_id == job.number and event.payload["actor"] == "tech"
     wait_for(
-        lambda: HandoffRun.objects.filter(handoff="job_to_crm", state="done").count() == 2,
-        what="both job_to_crm runs",
+        lambda: HandoffRun.objects.filter(handoff="job_to_crm", state="done").count() == 3,
+        what="job_to_crm for the creation, the start and the completion",
     )
     deal = hub.sandbox.store.get("deals", job.origin_ref)["properties"]
     assert (deal["job_number"], deal["job_status"]) == (job.number, "done")
