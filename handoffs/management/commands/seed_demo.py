@@ -29,27 +29,10 @@ class Command(BaseCommand):
         if Job.objects.exists():
             self.stdout.write("Demo data already seeded; delete var/ to start again.")
             return
-        self._won_deals_to_jobs()
-        self._jobs_entered_in_the_register()
-        self._book_the_week()
-
-    def _logins(self) -> None:
-        staff_group, _ = Group.objects.get_or_create(name="Office staff")
-        users = get_user_model()
-        for username, password, is_admin in LOGINS:
-            if not users.objects.filter(username=username).exists():
-                user = users.objects.create_user(
-                    username, f"{username}@demo.example", password,
-                    is_staff=is_admin, is_superuser=is_admin,
-                )  # fmt: skip
-                user.groups.add(staff_group)
-            role = "admin" if is_admin else "office staff"
-            self.stdout.write(f"Login ({role}): {username} / {password}")
-
-    def _won_deals_to_jobs(self) -> None:
-        """Run the real handoff for each deal the seed CRM has at a won stage."""
         from connectors.sandbox.hubspot.server import start_in_thread
 
+        # The CRM's seed lives in the HubSpot sandbox's state file; the hub reaches it
+        # through the real SDK and handoffs, as it will when the demo runs.
         sandbox = start_in_thread(
             port=0,
             access_token=settings.HUBSPOT_ACCESS_TOKEN,
@@ -58,28 +41,107 @@ class Command(BaseCommand):
             state_file=str(settings.VAR_DIR / "hubspot-sandbox.json"),
         )
         try:
-            handoff = handoff_get("deal_won_to_job")
             with override_settings(HUBSPOT_API_BASE_URL=sandbox.url):
-                for deal in sandbox.store.list("deals"):
-                    stage = deal["properties"].get("dealstage")
-                    if stage not in WON_STAGES:
-                        continue
-                    happened = BusinessEvent("deal.stage_changed", "hubspot", deal["id"],
-                                             {"stage": stage})  # fmt: skip
-                    run, _ = handoff_run_start(handoff=handoff, happened=happened)
-                    run = handoff_run_execute(run_id=run.pk) or run
-                    self.stdout.write(f"Seeded from HubSpot: {run.summary}")
-                    if run.state != HandoffRun.State.DONE:
-                        self.stderr.write(f"  (run {run.pk} ended {run.state})")
+                self._won_deals_to_jobs(sandbox.store)
+                self._jobs_entered_in_the_register()
+                self._book_the_week()
+                self._problems(sandbox.store)
         finally:
             sandbox.stop()
+
+    def _run(self, name: str, happened: BusinessEvent) -> HandoffRun:
+        """Run a handoff now, in this process, exactly as a worker would."""
+        run, _ = handoff_run_start(handoff=handoff_get(name), happened=happened)
+        return handoff_run_execute(run_id=run.pk) or run
+
+    def _logins(self) -> None:
+        staff_group, _ = Group.objects.get_or_create(name="Office staff")
+        users = get_user_model()
+        for username, password, is_admin in LOGINS:
+            if not users.objects.filter(username=username).exists():
+                user = users.objects.create_user(
+                    username,
+                    f"{username}@demo.example",
+                    password,
+                    is_staff=is_admin,
+                    is_superuser=is_admin,
+                )
+                user.groups.add(staff_group)
+            role = "admin" if is_admin else "office staff"
+            self.stdout.write(f"Login ({role}): {username} / {password}")
+
+    def _won_deals_to_jobs(self, store) -> None:
+        """Run the real handoff for each deal the seed CRM has at a won stage."""
+        for deal in store.list("deals"):
+            stage = deal["properties"].get("dealstage")
+            if stage in WON_STAGES:
+                happened = BusinessEvent(
+                    "deal.stage_changed", "hubspot", deal["id"], {"stage": stage}
+                )
+                self.stdout.write(
+                    f"Seeded from HubSpot: {self._run('deal_won_to_job', happened).summary}"
+                )
+
+    def _problems(self, store) -> None:
+        """Leave one review item of each kind the hub raises today, made the real way."""
+        deals = {d["properties"]["dealname"]: d for d in store.list("deals")}
+        walk_in = deals["Walk-in quote - no company yet"]
+        store.update("deals", walk_in["id"], {"dealstage": "closedwon"}, notify=False)
+        bondi = deals["Bondi Physio - hot water system replacement"]
+        customer_create(
+            name="Bondi Physio and Pilates Pty Ltd", email="reception@bondiphysio.com.au"
+        )
+        store.update("deals", bondi["id"], {"dealstage": "closedwon"}, notify=False)
+        greenway = deals["Greenway Childcare - annual maintenance contract"]
+        line = store.associated_ids("deals", greenway["id"], "line_items")[0]
+        store.update("line_items", line, {"quantity": "5"}, notify=False)
+        store.update("deals", greenway["id"], {"amount": "4950.00"}, notify=False)
+        cafe = store.associated_ids(
+            "deals", deals["Harbour View Cafe - kitchen rewire"]["id"], "companies"
+        )[0]
+        store.update("companies", cafe, {"address": "14 Wharf St"}, notify=False)
+        for name, happened in (
+            (
+                "deal_won_to_job",
+                BusinessEvent(
+                    "deal.stage_changed", "hubspot", walk_in["id"], {"stage": "closedwon"}
+                ),
+            ),
+            (
+                "deal_won_to_job",
+                BusinessEvent("deal.stage_changed", "hubspot", bondi["id"], {"stage": "closedwon"}),
+            ),
+            (
+                "deal_changes_to_job",
+                BusinessEvent(
+                    "deal.changed",
+                    "hubspot",
+                    greenway["id"],
+                    {"property": "amount", "value": "4950.00", "event": "seed"},
+                ),
+            ),
+            (
+                "customer_change_to_active_jobs",
+                BusinessEvent(
+                    "customer.changed",
+                    "hubspot",
+                    cafe,
+                    {"property": "address", "value": "14 Wharf St", "event": "seed"},
+                ),
+            ),
+        ):
+            run = self._run(name, happened)
+            item = run.review_item.title if run.review_item else "no review item"
+            self.stdout.write(f"Seeded a problem to review: {item}")
 
     def _jobs_entered_in_the_register(self) -> None:
         """Add work that never went through the CRM, as a spreadsheet business has."""
         customer = customer_create(
-            name="Marrickville Community Hall", email="bookings@mch.example",
-            phone="02 9550 1200", address="14 Petersham Rd, Marrickville NSW 2204",
-        )  # fmt: skip
+            name="Marrickville Community Hall",
+            email="bookings@mch.example",
+            phone="02 9550 1200",
+            address="14 Petersham Rd, Marrickville NSW 2204",
+        )
         job, _ = job_create(
             customer=customer,
             title="Emergency call-out: tripped RCD in kitchen",
@@ -88,12 +150,20 @@ class Command(BaseCommand):
             site_contact="Priya Nair (0412 555 019)",
             notes="Key in lockbox 4821. Hall booked from 6 pm.",
             lines=[
-                {"description": "Call-out fee", "quantity": Decimal("1"),
-                 "unit_price": Decimal("165.00"), "item_code": "CALLOUT"},
-                {"description": "Labour", "quantity": Decimal("2"),
-                 "unit_price": Decimal("110.00"), "item_code": "LABOUR-HR"},
+                {
+                    "description": "Call-out fee",
+                    "quantity": Decimal("1"),
+                    "unit_price": Decimal("165.00"),
+                    "item_code": "CALLOUT",
+                },
+                {
+                    "description": "Labour",
+                    "quantity": Decimal("2"),
+                    "unit_price": Decimal("110.00"),
+                    "item_code": "LABOUR-HR",
+                },
             ],
-        )  # fmt: skip
+        )
         self.stdout.write(f"Seeded in the register: job {job.number} for {customer.name}")
 
     def _book_the_week(self) -> None:
