@@ -18,6 +18,7 @@ form{display:inline}
 .note{background:#fff;border:1px solid #eadfd9;padding:.6rem 1rem;border-radius:6px}
 :focus{outline:3px solid #2d3e50;outline-offset:2px}
 """
+JOB_STATUSES = ("scheduled", "in_progress", "on_hold", "done", "invoiced", "paid", "cancelled")
 COMPANY_FIELDS = ("name", "address", "city", "state", "zip", "phone", "abn")
 FAULTS = (
     ("500", "Answer 500"),
@@ -69,9 +70,33 @@ def _deal_row(store: Store, deal: dict) -> str:
         f'<input type="hidden" name="dealstage" value="{escape(won)}">'
         f'<button type="submit" aria-label="Mark {name} won">Mark won</button>',
     )
+    if company:
+        company_cell = escape(company)
+    else:
+        options = "".join(
+            f'<option value="{c["id"]}">{escape(c["properties"]["name"])}</option>'
+            for c in store.list("companies")
+        )
+        company_cell = "<em>no company</em><br>" + _form(
+            f"/console/deals/{deal['id']}/company",
+            f'<label>Company <select name="company">{options}</select></label> '
+            '<button class="plain" type="submit">Associate</button>',
+        )
+    job = ""
+    if p.get("job_number"):
+        statuses = "".join(
+            f"<option{' selected' if v == p.get('job_status') else ''}>{v}</option>"
+            for v in JOB_STATUSES
+        )
+        job = "<br>" + _form(
+            f"/console/deals/{deal['id']}/job_status",
+            f"<label>Job {escape(p['job_number'])} status "
+            f'<select name="job_status">{statuses}</select></label> '
+            '<button class="plain" type="submit">Set</button>',
+        )
     return (
-        f'<tr id="deal-{deal["id"]}"><td>{name}<br><small>id {deal["id"]}</small></td>'
-        f"<td>{escape(company) if company else '<em>no company</em>'}</td>"
+        f'<tr id="deal-{deal["id"]}"><td>{name}<br><small>id {deal["id"]}</small>{job}</td>'
+        f"<td>{company_cell}</td>"
         f"<td>{escape(p.get('amount') or '')}</td><td>{escape(label)}</td>"
         f"<td>{move} {mark_won}</td></tr>"
     )

@@ -214,3 +214,15 @@ def test_the_console_lists_the_seeded_deals(sandbox):
     page = urllib.request.urlopen(f"{sandbox.url}/").read().decode()
     assert "Walk-in quote - no company yet" in page
     assert "<em>no company</em>" in page
+
+
+def test_the_console_associates_a_company_and_edits_the_job_status(sandbox):
+    deal = a_deal(sandbox, "no company")
+    company = sandbox.store.list("companies")[2]["id"]
+    data = urllib.parse.urlencode({"company": company}).encode()
+    urllib.request.urlopen(f"{sandbox.url}/console/deals/{deal['id']}/company", data=data)
+    assert sandbox.store.associated_ids("deals", deal["id"], "companies") == [company]
+    sandbox.store.update("deals", deal["id"], {"job_number": "J-1"}, notify=False)
+    data = urllib.parse.urlencode({"job_status": "done"}).encode()
+    urllib.request.urlopen(f"{sandbox.url}/console/deals/{deal['id']}/job_status", data=data)
+    assert sandbox.store.get("deals", deal["id"])["properties"]["job_status"] == "done"
