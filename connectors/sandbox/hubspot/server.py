@@ -104,10 +104,10 @@ def make_app(store: Store, config: Config, sender: Sender):
 
     def console_action(path: str, form: dict) -> None:
         parts = path.strip("/").split("/")
-        if parts[1:2] == ["deals"] and parts[3:] == ["stage"]:
-            store.update(
-                "deals", parts[2], {"dealstage": form["dealstage"]}, change_source="CRM_UI"
-            )
+        if parts[1:2] == ["deals"] and parts[3:] in (["stage"], ["job_status"]):
+            store.update("deals", parts[2], form, change_source="CRM_UI")
+        elif parts[1:2] == ["deals"] and parts[3:] == ["company"]:
+            store.associate("deals", parts[2], "companies", form["company"])
         elif parts[1:2] == ["companies"]:
             store.update("companies", parts[2], form, change_source="CRM_UI")
         elif parts[1:] == ["faults"]:
