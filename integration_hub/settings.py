@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "review_queue",
     "ownership",
     "dashboard",
+    "connectors",
     "operations",
     "handoffs",
 ]
@@ -177,6 +178,12 @@ XERO_APP_URL = env_str("XERO_APP_URL", "http://127.0.0.1:8200" if DEMO else "htt
 XERO_API_BASE_URL = env_str(
     "XERO_API_BASE_URL",
     "http://127.0.0.1:8200/api.xro/2.0" if DEMO else "https://api.xero.com/api.xro/2.0",
+)
+XERO_CLIENT_ID = env_str("XERO_CLIENT_ID", "demo-xero-client" if DEMO else "")
+XERO_CLIENT_SECRET = env_str("XERO_CLIENT_SECRET", "demo-xero-secret" if DEMO else "")
+XERO_TOKEN_URL = env_str(
+    "XERO_TOKEN_URL",
+    "http://127.0.0.1:8200/connect/token" if DEMO else "https://identity.xero.com/connect/token",
 )
 FIELD_ENCRYPTION_KEYS = env_list(
     "FIELD_ENCRYPTION_KEYS", demo_default("ZGVtby1vbmx5LWtleS1kZW1vLW9ubHkta2V5LTAwMDA=") or ""

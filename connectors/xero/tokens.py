@@ -1,0 +1,94 @@
+"""Xero access tokens: refreshed once, under a row lock, however many workers need one.
+
+Xero refresh tokens are single-use: two workers refreshing with the same one make the
+second fail with invalid_grant. So the refresh happens while holding the connection's
+row lock, and the token is read again after taking the lock: the workers that waited
+find it already fresh.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from xero_python.api_client import ApiClient, Configuration
+from xero_python.api_client.oauth2 import OAuth2Token, TokenApi
+
+from connectors.errors import AuthExpired, Transient
+from connectors.models import XeroConnection
+
+SYSTEM = "xero"
+# Refresh a little before expiry, as xero-python itself would.
+MARGIN = timedelta(seconds=60)
+
+
+def _fresh(connection: XeroConnection) -> bool:
+    return bool(
+        connection.access_token
+        and connection.expires_at
+        and connection.expires_at - MARGIN > timezone.now()
+    )
+
+
+def _token_api() -> TokenApi:
+    api = TokenApi(
+        ApiClient(Configuration(oauth2_token=OAuth2Token())),
+        settings.XERO_CLIENT_ID,
+        settings.XERO_CLIENT_SECRET,
+    )
+    # The token URLs are class attributes of TokenApi; set them on this instance only.
+    api.refresh_token_url = settings.XERO_TOKEN_URL
+    api.client_credentials_token_url = settings.XERO_TOKEN_URL
+    return api
+
+
+def _reconnect_needed(connection: XeroConnection, detail: str) -> AuthExpired:
+    XeroConnection.objects.filter(pk=connection.pk).update(status=XeroConnection.Status.RECONNECT)
+    return AuthExpired(
+        f"Xero no longer accepts the hub's connection to {connection.tenant_name}.",
+        system=SYSTEM,
+        fix="An admin reconnects Xero from the hub's settings page.",
+        detail=detail,
+        code="reconnect",
+    )
+
+
+def access_token(connection_id: int) -> str:
+    """Return a usable access token for the connection, refreshing it if it is about to expire."""
+    connection = XeroConnection.objects.get(pk=connection_id)
+    if connection.status == XeroConnection.Status.CONNECTED and _fresh(connection):
+        return connection.access_token
+    with transaction.atomic():
+        connection = XeroConnection.objects.select_for_update().get(pk=connection_id)
+        if connection.status == XeroConnection.Status.CONNECTED and _fresh(connection):
+            return connection.access_token  # another worker refreshed it while we waited
+        refused = (
+            f"The connection is {connection.get_status_display().lower()}."
+            if connection.status != XeroConnection.Status.CONNECTED
+            else _refresh(connection)
+        )
+        if not refused:
+            return connection.access_token
+    # Outside the refresh's transaction, so the mark stays when the error propagates.
+    raise _reconnect_needed(connection, refused)
+
+
+def _refresh(connection: XeroConnection) -> str:
+    """Refresh and save the tokens; return why Xero refused, or "" when it did not."""
+    api = _token_api()
+    try:
+        if connection.kind == XeroConnection.Kind.CUSTOM:
+            token = api.get_client_credentials_token(app_store_billing=False)
+        else:
+            token = api.refresh_token(connection.refresh_token, connection.scopes.split())
+    except Exception as exc:  # the SDK raises plain Exception or ApiException here
+        text = f"{exc} {getattr(exc, 'body', '')}"
+        if "invalid_grant" in text or "invalid_client" in text:
+            return text
+        raise Transient("Xero's token service did not answer.", system=SYSTEM, detail=text) from exc
+    connection.access_token = token["access_token"]
+    connection.refresh_token = token.get("refresh_token") or connection.refresh_token
+    connection.expires_at = timezone.now() + timedelta(seconds=int(token.get("expires_in", 1800)))
+    connection.refreshed_at = timezone.now()
+    connection.save()
+    return ""
