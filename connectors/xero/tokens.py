@@ -11,11 +11,11 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from xero_python.api_client import ApiClient, Configuration
-from xero_python.api_client.oauth2 import OAuth2Token, TokenApi
+from xero_python.api_client.oauth2 import TokenApi
 
 from connectors.errors import AuthExpired, Transient
 from connectors.models import XeroConnection
+from connectors.xero.client import api_client
 
 SYSTEM = "xero"
 # Refresh a little before expiry, as xero-python itself would.
@@ -31,11 +31,13 @@ def _fresh(connection: XeroConnection) -> bool:
 
 
 def _token_api() -> TokenApi:
-    api = TokenApi(
-        ApiClient(Configuration(oauth2_token=OAuth2Token())),
-        settings.XERO_CLIENT_ID,
-        settings.XERO_CLIENT_SECRET,
+    client = api_client(
+        client_id=settings.XERO_CLIENT_ID,
+        client_secret=settings.XERO_CLIENT_SECRET,
+        token_getter=dict,
+        token_saver=lambda token: None,
     )
+    api = TokenApi(client, settings.XERO_CLIENT_ID, settings.XERO_CLIENT_SECRET)
     # The token URLs are class attributes of TokenApi; set them on this instance only.
     api.refresh_token_url = settings.XERO_TOKEN_URL
     api.client_credentials_token_url = settings.XERO_TOKEN_URL

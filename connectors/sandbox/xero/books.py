@@ -1,0 +1,167 @@
+"""Xero's rules for the records the hub writes: contacts and invoices."""
+
+import re
+import uuid
+
+from connectors.sandbox.xero.store import Organisation, Store, xero_date
+
+STATUS_FLOW = {
+    "DRAFT": {"SUBMITTED", "AUTHORISED", "DELETED"},
+    "SUBMITTED": {"AUTHORISED", "DRAFT", "DELETED"},
+    "AUTHORISED": {"PAID", "VOIDED"},
+    "PAID": set(),
+    "VOIDED": set(),
+    "DELETED": set(),
+}
+WHERE = re.compile(r'(\w+)\s*==\s*"([^"]*)"')
+
+
+def public(record: dict) -> dict:
+    """Return the record as Xero shows it, without the sandbox's own bookkeeping."""
+    return {k: v for k, v in record.items() if not k.startswith("_")}
+
+
+def filtered(records, query: dict) -> list[dict]:
+    """Apply Xero's simple `where` equality clauses, `IDs` and `Statuses` filters."""
+    rows = list(records)
+    for field, value in WHERE.findall(query.get("where", [""])[0]):
+        rows = [r for r in rows if str(r.get(field, "")).lower() == value.lower()]
+    if query.get("IDs"):
+        ids = set(query["IDs"][0].split(","))
+        rows = [r for r in rows if (r.get("InvoiceID") or r.get("ContactID")) in ids]
+    if query.get("Statuses"):
+        wanted = set(query["Statuses"][0].split(","))
+        rows = [r for r in rows if r.get("Status") in wanted]
+    return [public(r) for r in rows]
+
+
+def _contact_errors(org: Organisation, contact: dict) -> list[str]:
+    name = (contact.get("Name") or "").strip()
+    if not name and not contact.get("ContactID"):
+        return ["The contact name must be supplied."]
+    for other in org.contacts.values():
+        if (
+            name
+            and other.get("Name", "").lower() == name.lower()
+            and other["ContactStatus"] == "ACTIVE"
+            and other["ContactID"] != contact.get("ContactID")
+        ):
+            return [
+                f"The contact name {name} is already assigned to another contact. The contact "
+                "name must be unique across all active contacts."
+            ]
+    return []
+
+
+def _invoice_errors(org: Organisation, invoice: dict, existing: dict | None) -> list[str]:
+    errors = []
+    if existing:
+        wanted = invoice.get("Status", existing["Status"])
+        if wanted != existing["Status"] and wanted not in STATUS_FLOW[existing["Status"]]:
+            errors.append(
+                f"Invoice not of valid status for modification ({existing['Status']} to {wanted})."
+            )
+        return errors
+    if invoice.get("Type") not in ("ACCREC", "ACCPAY"):
+        errors.append("Invoice Type must be ACCREC or ACCPAY.")
+    contact = _contact_for(org, invoice.get("Contact") or {})
+    if contact is None:
+        errors.append("A Contact must be specified for this type of transaction.")
+    elif contact["ContactStatus"] != "ACTIVE":
+        errors.append(f"The contact {contact['Name']} is archived; it cannot be used.")
+    if invoice.get("LineAmountTypes", "Exclusive") not in ("Exclusive", "Inclusive", "NoTax"):
+        errors.append("LineAmountTypes must be Exclusive, Inclusive or NoTax.")
+    for line in invoice.get("LineItems") or []:
+        if line.get("ItemCode") and line["ItemCode"] not in org.items:
+            errors.append(f"Item code '{line['ItemCode']}' is not valid.")
+        line.setdefault("TaxType", "OUTPUT")
+        if line["TaxType"] not in org.tax_rates:
+            errors.append(f"The TaxType code '{line['TaxType']}' does not exist or cannot be used.")
+    if not invoice.get("LineItems"):
+        errors.append("An invoice must have at least one line item.")
+    return errors
+
+
+def _contact_for(org: Organisation, ref: dict) -> dict | None:
+    if ref.get("ContactID"):
+        return org.contacts.get(ref["ContactID"])
+    for contact in org.contacts.values():
+        if ref.get("ContactNumber") and contact.get("ContactNumber") == ref["ContactNumber"]:
+            return contact
+    return None
+
+
+def _saved(store: Store, org: Organisation, kind: str, element: dict) -> dict:
+    """Store a valid element and return it as saved."""
+    stamp = xero_date()
+    if kind == "Contacts":
+        record = org.contacts.get(element.get("ContactID", "")) or {
+            "ContactID": str(uuid.uuid4()),
+            "ContactStatus": "ACTIVE",
+        }
+        record.update(element, UpdatedDateUTC=stamp)
+        org.contacts[record["ContactID"]] = record
+        return record
+    record = org.invoices.get(element.get("InvoiceID", ""))
+    if record is None:
+        contact = _contact_for(org, element["Contact"])
+        record = {
+            "InvoiceID": str(uuid.uuid4()),
+            "Status": "DRAFT",
+            "AmountPaid": 0.0,
+            "InvoiceNumber": f"INV-{next(org.invoice_numbers):04d}",
+            "_tenant": org.tenant_id,
+            "LineAmountTypes": "Exclusive",
+            "CurrencyCode": "AUD",
+        }
+        record.update(element, Contact={"ContactID": contact["ContactID"], "Name": contact["Name"]})
+    else:
+        record.update({k: v for k, v in element.items() if k != "InvoiceID"})
+    record["UpdatedDateUTC"] = stamp
+    store.invoice_total(record)
+    org.invoices[record["InvoiceID"]] = record
+    return record
+
+
+def save_many(store: Store, org: Organisation, kind: str, elements: list[dict], summarize: bool):
+    """Validate and save a batch the way Xero does, including its summarizeErrors trap."""
+    results, failed = [], False
+    with store.lock:
+        for element in elements:
+            if kind == "Contacts":
+                errors = _contact_errors(org, element)
+            else:
+                errors = _invoice_errors(
+                    org, element, org.invoices.get(element.get("InvoiceID", ""))
+                )
+            if errors:
+                failed = True
+                # Contacts say HasValidationErrors, invoices HasErrors (Xero's spec).
+                flag = "HasValidationErrors" if kind == "Contacts" else "HasErrors"
+                results.append(
+                    dict(
+                        element,
+                        StatusAttributeString="ERROR",
+                        ValidationErrors=[{"Message": m} for m in errors],
+                        **{flag: True},
+                    )
+                )
+            else:
+                saved = public(_saved(store, org, kind, element))
+                results.append(dict(saved, StatusAttributeString="OK"))
+    if failed and summarize:
+        # Xero's trap: 400, yet the valid elements were saved, without their ids.
+        elements_out = [r if r["StatusAttributeString"] == "ERROR" else {} for r in results]
+        return 400, {
+            "ErrorNumber": 10,
+            "Type": "ValidationException",
+            "Message": "A validation exception occurred",
+            "Elements": elements_out,
+        }
+    return 200, {
+        "Id": str(uuid.uuid4()),
+        "Status": "OK",
+        "ProviderName": "Integration hub",
+        "DateTimeUTC": xero_date(),
+        kind: results,
+    }
