@@ -261,3 +261,17 @@ def promised_lines(job: Job) -> list[str]:
         f"at {line.unit_price:.2f}"
         for line in job.lines.order_by("position", "pk")
     ]
+
+
+@transaction.atomic
+def job_finance_update(
+    *, job: Job, invoice_number: str, invoice_status: str, amount_invoiced, amount_paid=None
+) -> Job:
+    """Record what finance invoiced; a done job becomes invoiced."""
+    job = Job.objects.select_for_update().get(pk=job.pk)
+    job.invoice_number, job.invoice_status = invoice_number, invoice_status
+    job.amount_invoiced, job.amount_paid = amount_invoiced, amount_paid
+    job.save()
+    if job.status == Job.Status.DONE:
+        job_transition(job=job, to=Job.Status.INVOICED, by_finance=True)
+    return job

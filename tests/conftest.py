@@ -34,12 +34,26 @@ def hubspot_sandbox(live_server):
     server.stop()
 
 
-def worker_environment(sandbox_url: str) -> dict[str, str]:
-    """Return the environment for a worker that uses the test database and the sandbox."""
+@pytest.fixture(scope="session")
+def xero_sandbox():
+    """A Xero sandbox on a free loopback port."""
+    from connectors.sandbox.xero.server import start_in_thread
+
+    server = start_in_thread(
+        client_id=settings.XERO_CLIENT_ID, client_secret=settings.XERO_CLIENT_SECRET
+    )
+    yield server
+    server.stop()
+
+
+def worker_environment(sandbox_url: str, xero_url: str) -> dict[str, str]:
+    """Return the environment for a worker that uses the test database and the sandboxes."""
     db = settings.DATABASES["default"]
     return os.environ | {
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "HUBSPOT_API_BASE_URL": sandbox_url,
+        "XERO_API_BASE_URL": f"{xero_url}/api.xro/2.0",
+        "XERO_TOKEN_URL": f"{xero_url}/connect/token",
         "HANDOFF_BASE_BACKOFF_SECONDS": "1",
         "HANDOFF_MAX_ATTEMPTS": "3",
     }
@@ -62,10 +76,11 @@ def worker_start(env: dict[str, str], log_path: Path) -> subprocess.Popen:
 
 
 @pytest.fixture(scope="session")
-def celery_worker(django_db_setup, hubspot_sandbox):
-    """A real worker process on every queue, against the test database and the sandbox."""
+def celery_worker(django_db_setup, hubspot_sandbox, xero_sandbox):
+    """A real worker process on every queue, against the test database and the sandboxes."""
     redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
-    process = worker_start(worker_environment(hubspot_sandbox.url), settings.VAR_DIR / "worker.log")
+    environment = worker_environment(hubspot_sandbox.url, xero_sandbox.url)
+    process = worker_start(environment, settings.VAR_DIR / "worker.log")
     yield process
     process.terminate()
     process.wait(timeout=30)
@@ -77,6 +92,7 @@ class Hub:
 
     url: str
     sandbox: object
+    xero: object
 
     @property
     def hubspot_webhook_url(self) -> str:
@@ -90,7 +106,7 @@ def hub_quiet() -> bool:
 
 
 @pytest.fixture
-def hub(live_server, hubspot_sandbox, celery_worker, settings):
+def hub(live_server, hubspot_sandbox, xero_sandbox, celery_worker, settings):
     """A running hub with a fresh sandbox, for tests that cross the queue.
 
     Afterwards it waits for webhooks in flight and the worker's work to settle, so
@@ -100,8 +116,11 @@ def hub(live_server, hubspot_sandbox, celery_worker, settings):
     field_rules_defaults_load()
     hubspot_sandbox.store.reset("demo")
     hubspot_sandbox.store.clear_faults()
+    xero_sandbox.store.reset()
     settings.HUBSPOT_API_BASE_URL = hubspot_sandbox.url
-    yield Hub(url=live_server.url, sandbox=hubspot_sandbox)
+    settings.XERO_API_BASE_URL = f"{xero_sandbox.url}/api.xro/2.0"
+    settings.XERO_TOKEN_URL = f"{xero_sandbox.url}/connect/token"
+    yield Hub(url=live_server.url, sandbox=hubspot_sandbox, xero=xero_sandbox)
     hubspot_sandbox.store.clear_faults()
     hubspot_sandbox.sender.wait_idle()
     # A run still waiting on a long retry after this is cut off by the database flush.

@@ -52,7 +52,13 @@ SEED_ITEMS = [
     ("SWB-UPG", "Switchboard upgrade kit", 1800.0),
     ("HWS-250L", "Hot water system 250L", 2450.0),
     ("MAINT-Q", "Quarterly maintenance visit", 990.0),
+    ("RCBO", "RCBO safety switch", 95.0),
+    ("EM-TEST", "Emergency lighting test (per fitting)", 30.0),
+    ("DISPOSAL", "Disposal of old unit", 240.0),
+    ("FITOUT-EL", "Fit-out electrical package", 18400.0),
+    ("3PH-CCT", "Three-phase circuit", 850.0),
 ]
+# LED-600, sold in the CRM, is deliberately not an item here: the demo's missing item code.
 SEED_TAX_RATES = [
     ("OUTPUT", "GST on Income", 10.0),
     ("EXEMPTOUTPUT", "GST Free Income", 0.0),
@@ -67,12 +73,17 @@ class Store:
         self.lock = threading.RLock()
         self.client_id, self.client_secret = client_id, client_secret
         self.minute_limit = minute_limit
-        demo = Organisation("6f4e7e1c-0000-4000-8000-00000000d3m0", "Demo Trades Pty Ltd")
-        self.organisations = {demo.tenant_id: demo}
-        self.access_tokens: dict[str, float] = {}  # token -> expiry
-        self.refresh_tokens: set[str] = set()
-        self.idempotent: dict[tuple[str, str, str], tuple[int, dict]] = {}
-        self.token_calls = 0
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every record, token and idempotency key: one fresh organisation."""
+        with self.lock:
+            demo = Organisation("6f4e7e1c-0000-4000-8000-00000000d3m0", "Demo Trades Pty Ltd")
+            self.organisations = {demo.tenant_id: demo}
+            self.access_tokens: dict[str, float] = {}  # token -> expiry
+            self.refresh_tokens: set[str] = set()
+            self.idempotent: dict[tuple[str, str, str], tuple[int, dict]] = {}
+            self.token_calls = 0
 
     def issue_tokens(self) -> dict:
         """Issue a new access token and a single-use refresh token."""

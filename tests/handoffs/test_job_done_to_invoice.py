@@ -1,0 +1,77 @@
+"""A finished job becomes exactly one DRAFT invoice in Xero (through the sandbox and a worker)."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from connectors.models import XeroConnection
+from handoffs.models import HandoffRun
+from operations import services
+from operations.models import Job
+from review_queue.models import ReviewItem
+from tests.helpers import wait_for
+
+
+def connect_xero(hub) -> XeroConnection:
+    tokens = hub.xero.store.issue_tokens()
+    return XeroConnection.objects.create(
+        tenant_id=next(iter(hub.xero.store.organisations)),
+        tenant_name="Demo Trades Pty Ltd",
+        access_token=tokens["access_token"],
+        refresh_token=tokens["refresh_token"],
+        expires_at=timezone.now() + timedelta(minutes=30),
+        scopes="offline_access",
+    )
+
+
+def finished_job(hub, django_user_model, name: str) -> Job:
+    deal = next(d for d in hub.sandbox.store.list("deals") if name in d["properties"]["dealname"])
+    hub.sandbox.store.update("deals", deal["id"], {"dealstage": "closedwon"})
+    job = wait_for(lambda: Job.objects.filter(origin_ref=deal["id"]).first(), what="the job")
+    services.job_transition(job=job, to="in_progress")
+    services.job_complete(job=job, by=django_user_model.objects.create_user("tech"), note="Done.")
+    return job
+
+
+def xero_invoices(hub) -> list[dict]:
+    return [i for org in hub.xero.store.organisations.values() for i in org.invoices.values()]
+
+
+def test_a_finished_job_becomes_one_draft_invoice_and_the_job_is_invoiced(hub, django_user_model):
+    connect_xero(hub)
+    job = finished_job(hub, django_user_model, "safety switch upgrade")
+    wait_for(lambda: Job.objects.get(pk=job.pk).status == "invoiced", what="the invoice")
+    (invoice,) = xero_invoices(hub)
+    assert (invoice["Status"], invoice["Type"], invoice["Reference"]) == (
+        "DRAFT",
+        "ACCREC",
+        job.number,
+    )
+    assert [line["ItemCode"] for line in invoice["LineItems"]] == ["RCBO", "LABOUR-HR"]
+    assert invoice["Total"] == 3141.6  # 12 x 95.00 + 15.6 x 110.00, plus 10% GST
+    job.refresh_from_db()
+    assert job.invoice_number == invoice["InvoiceNumber"]
+    contact = next(iter(hub.xero.store.organisations.values())).contacts[
+        invoice["Contact"]["ContactID"]
+    ]
+    assert contact["Name"] == job.customer.name and contact["ContactNumber"].startswith("HUB-")
+    # The completion handled again (duplicate event, killed worker) makes no second invoice.
+    run = HandoffRun.objects.get(handoff="job_done_to_invoice")
+    Job.objects.filter(pk=job.pk).update(invoice_number="")
+    HandoffRun.objects.filter(pk=run.pk).update(state="retrying")
+    from handoffs.runs import handoff_run_execute
+
+    handoff_run_execute(run_id=run.pk)
+    assert len(xero_invoices(hub)) == 1
+
+
+def test_an_unknown_item_code_becomes_a_review_item_naming_it(hub, django_user_model):
+    connect_xero(hub)
+    job = finished_job(hub, django_user_model, "common-area lighting")
+    item = wait_for(
+        lambda: ReviewItem.objects.filter(kind="missing_data", system="xero").first(),
+        what="the item",
+    )
+    assert "Item code 'LED-600' is not valid." in item.reason
+    assert Job.objects.get(pk=job.pk).status == "done"
+    assert xero_invoices(hub) == []
