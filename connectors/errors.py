@@ -20,6 +20,7 @@ class ConnectorError(Exception):
         detail: str = "",
         code: str | None = None,
         field: str = "",
+        details: dict | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -27,6 +28,8 @@ class ConnectorError(Exception):
         self.fix = fix
         self.detail = detail
         self.field = field
+        # What a person needs to fix it from the review queue (e.g. the bad item codes).
+        self.details = details or {}
         if code:
             self.code = code
 

@@ -215,6 +215,7 @@ def _review_item_for(run: HandoffRun, error: Exception) -> ReviewItem:
         )
     kind = ReviewItem.Kind.MISSING_DATA if isinstance(error, Invalid) else ReviewItem.Kind.FAILED
     return review_item_open(
+        details=error.details,
         root_key=f"{run.handoff}:{run.record_type}:{run.record_ref}:{error.code}",
         kind=kind,
         system=error.system,

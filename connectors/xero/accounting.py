@@ -95,3 +95,7 @@ class XeroAccounting:
             idempotency_key=idempotency_key,
         )
         return made.invoices
+
+    def item_codes(self) -> list[str]:
+        """Return the item codes the organisation knows."""
+        return sorted(item.code for item in self._call("reading items", self.api.get_items).items)

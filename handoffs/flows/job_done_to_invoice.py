@@ -1,5 +1,8 @@
 """Job finished in operations → one DRAFT invoice in Xero, with its lines, item codes and tax."""
 
+import hashlib
+import re
+
 from django.conf import settings
 from xero_python.accounting import Contact, Invoice, LineAmountTypes, LineItem
 
@@ -15,6 +18,7 @@ from ownership.models import Record
 from ownership.selectors import link_external_id
 from ownership.services import link_add, record_for_link
 
+BAD_ITEM_CODE = re.compile(r"Item code '([^']+)' is not valid")
 TAX_TYPES = {
     JobLine.Tax.GST: "OUTPUT",
     JobLine.Tax.GST_FREE: "EXEMPTOUTPUT",
@@ -85,15 +89,22 @@ def perform(run: HandoffRun) -> Outcome:
         reference=job.number,
         line_items=lines,
     )
-    (made,) = xero.invoices_create([draft], idempotency_key=f"hub-job-{job.number}-invoice")
+    # Deterministic, so a retry after a lost answer replays Xero's first answer instead of
+    # making a second invoice; and tied to the content, so a corrected job is a new request.
+    content = hashlib.sha256(
+        repr([(lb.item_code, lb.quantity, lb.unit_amount, lb.tax_type) for lb in lines]).encode()
+    ).hexdigest()[:16]
+    (made,) = xero.invoices_create([draft], idempotency_key=f"hub-job-{job.number}-{content}")
     if made.has_errors:
         messages = "; ".join(e.message for e in made.validation_errors or [])
+        bad_codes = sorted(set(BAD_ITEM_CODE.findall(messages)))
         raise Invalid(
             f"Xero would not take the invoice for job {job.number}: {messages}",
             system="xero",
             code="invoice_rejected",
-            fix="Fix the item code or tax setting on the job (or the item in Xero), "
-            "then press Retry.",
+            fix="Choose the Xero item code to use instead and press 'Use this item code', or "
+            "add the item in Xero and press Retry.",
+            details={"job": job.number, "bad_item_codes": bad_codes} if bad_codes else {},
         )
     record_for_link(
         type=Record.Type.INVOICE,

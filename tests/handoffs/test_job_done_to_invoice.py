@@ -75,3 +75,27 @@ def test_an_unknown_item_code_becomes_a_review_item_naming_it(hub, django_user_m
     assert "Item code 'LED-600' is not valid." in item.reason
     assert Job.objects.get(pk=job.pk).status == "done"
     assert xero_invoices(hub) == []
+
+
+def test_staff_fix_the_item_code_from_the_review_item_and_the_invoice_follows(
+    hub, office_staff, django_user_model
+):
+    from review_queue.services import review_item_preview, review_item_resolve
+
+    connect_xero(hub)
+    job = finished_job(hub, django_user_model, "common-area lighting")
+    item = wait_for(
+        lambda: ReviewItem.objects.filter(kind="missing_data", system="xero").first(),
+        what="the item",
+    )
+    assert item.details["bad_item_codes"] == ["LED-600"]
+    preview = review_item_preview(item=item, action="use_item_code", values={"code": "FITOUT-EL"})
+    assert "1 line(s) with item code LED-600 will use FITOUT-EL" in preview
+    review_item_resolve(
+        item=item, by=office_staff, action="use_item_code", values={"code": "FITOUT-EL"}
+    )
+    wait_for(lambda: Job.objects.get(pk=job.pk).status == "invoiced", what="the invoice")
+    assert [line["ItemCode"] for line in xero_invoices(hub)[0]["LineItems"]] == [
+        "FITOUT-EL",
+        "LABOUR-HR",
+    ]
