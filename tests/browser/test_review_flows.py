@@ -107,3 +107,30 @@ def test_staff_resolve_a_disagreement_by_keeping_the_owners_value(hub, page, sta
     page.get_by_role("link", name="Record trail").click()
     expect(page.get_by_text("olivia: keep_owner on")).to_be_visible()
     shoot(page, "disagreement-trail")
+
+
+def test_staff_fix_a_missing_item_code_and_the_invoice_goes_through(
+    hub, page, staff_login, django_user_model
+):
+    from tests.handoffs.test_job_done_to_invoice import connect_xero, finished_job, xero_invoices
+
+    connect_xero(hub)
+    job = finished_job(hub, django_user_model, "common-area lighting")
+    wait_for(
+        lambda: ReviewItem.objects.filter(kind="missing_data", system="xero").exists(),
+        what="the item",
+    )
+    log_in(page, hub.url)
+    page.get_by_role("link", name="Review queue").click()
+    page.get_by_role("link", name=f"Finished job to a draft invoice: {job.number}").click()
+    expect(page.get_by_text("Item code 'LED-600' is not valid.").first).to_be_visible()
+    page.get_by_label("Xero item code").select_option("FITOUT-EL")
+    shoot(page, "missing-item-code")
+    page.get_by_role("button", name="Use this item code…").click()
+    expect(page.get_by_text("with item code LED-600 will use FITOUT-EL")).to_be_visible()
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("status")).to_contain_text("now use FITOUT-EL")
+    wait_for(lambda: Job.objects.get(pk=job.pk).status == "invoiced", what="the invoice")
+    assert len(xero_invoices(hub)) == 1
+    page.get_by_role("link", name="Record trail").click()
+    expect(page.get_by_text("olivia: use_item_code on")).to_be_visible()
