@@ -7,7 +7,7 @@ from django.conf import settings
 from xero_python.accounting import Contact, Invoice, LineAmountTypes, LineItem
 
 from connectors.base import BusinessEvent
-from connectors.errors import Invalid
+from connectors.errors import AuthExpired, Invalid
 from connectors.models import XeroConnection
 from connectors.xero.accounting import XeroAccounting
 from handoffs.models import HandoffRun
@@ -34,11 +34,12 @@ def key(happened: BusinessEvent) -> str:
 def _connection() -> XeroConnection:
     connection = XeroConnection.objects.filter(status=XeroConnection.Status.CONNECTED).first()
     if connection is None:
-        raise Invalid(
+        # One cause for every finished job: one "connect Xero" item, and Retry resumes them all.
+        raise AuthExpired(
             "No Xero organisation is connected, so finished jobs cannot be invoiced.",
             system="xero",
             code="not_connected",
-            fix="An admin connects Xero from the hub's settings page, then presses Retry.",
+            fix="An admin connects Xero from the hub's settings page.",
         )
     return connection
 

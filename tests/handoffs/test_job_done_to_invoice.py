@@ -9,6 +9,7 @@ from handoffs.models import HandoffRun
 from operations import services
 from operations.models import Job
 from review_queue.models import ReviewItem
+from review_queue.services import review_item_resolve
 from tests.helpers import wait_for
 
 
@@ -29,7 +30,8 @@ def finished_job(hub, django_user_model, name: str) -> Job:
     hub.sandbox.store.update("deals", deal["id"], {"dealstage": "closedwon"})
     job = wait_for(lambda: Job.objects.filter(origin_ref=deal["id"]).first(), what="the job")
     services.job_transition(job=job, to="in_progress")
-    services.job_complete(job=job, by=django_user_model.objects.create_user("tech"), note="Done.")
+    tech, _ = django_user_model.objects.get_or_create(username="tech")
+    services.job_complete(job=job, by=tech, note="Done.")
     return job
 
 
@@ -99,3 +101,18 @@ def test_staff_fix_the_item_code_from_the_review_item_and_the_invoice_follows(
         "FITOUT-EL",
         "LABOUR-HR",
     ]
+
+
+def test_without_a_xero_connection_finished_jobs_wait_on_one_item(hub, django_user_model):
+    first = finished_job(hub, django_user_model, "safety switch upgrade")
+    second = finished_job(hub, django_user_model, "common-area lighting")
+    waiting = HandoffRun.objects.filter(handoff="job_done_to_invoice", state="needs_review")
+    wait_for(lambda: waiting.count() == 2, what="both invoices to wait")
+    item = ReviewItem.objects.get(status="open", system="xero")
+    assert (item.kind, item.title, item.occurrences) == ("connection", "Reconnect Xero", 2)
+    connect_xero(hub)
+    review_item_resolve(item=item, by=None, action="retry")
+    wait_for(
+        lambda: Job.objects.filter(pk__in=[first.pk, second.pk], status="invoiced").count() == 1,
+        what="the job with known item codes to be invoiced",
+    )
