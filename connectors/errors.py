@@ -95,3 +95,11 @@ class Disagreement(ConnectorError):
         self.title, self.details, self.kind = title, details, kind
         # What makes two of these the same problem, when it is not the run's record.
         self.root = root
+
+
+class SignatureRefused(Exception):
+    """A webhook request is not provably from the system; the message says why."""
+
+
+class MalformedDelivery(Exception):
+    """A webhook body is not the system's event format; the message says what is wrong."""

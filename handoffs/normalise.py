@@ -5,10 +5,12 @@ from collections.abc import Callable
 from connectors.base import BusinessEvent
 from connectors.hubspot.mapping import business_event as hubspot_business_event
 from connectors.operations.mapping import business_event as operations_business_event
+from connectors.xero.mapping import business_event as xero_business_event
 
 NORMALISERS: dict[str, Callable[[dict], BusinessEvent | None]] = {
     "hubspot": hubspot_business_event,
     "operations": operations_business_event,
+    "xero": xero_business_event,
 }
 
 

@@ -5,6 +5,7 @@ from handoffs import views, webhooks
 app_name = "handoffs"
 urlpatterns = [
     path("webhooks/hubspot/", webhooks.hubspot_webhook, name="hubspot_webhook"),
+    path("webhooks/xero/", webhooks.xero_webhook, name="xero_webhook"),
     path("activity/", views.activity, name="activity"),
     path("runs/", views.run_list, name="run_list"),
     path("runs/<int:pk>/", views.run_detail, name="run_detail"),

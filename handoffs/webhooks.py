@@ -1,32 +1,20 @@
 """Webhook endpoints: verify, store, enqueue, answer. Nothing else happens here."""
 
+from collections.abc import Callable
+
 from django.conf import settings
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from connectors.hubspot.webhooks import (
-    MalformedDelivery,
-    SignatureRefused,
-    events_parse,
-    signature_check,
-)
+from connectors.base import VendorEvent
+from connectors.errors import MalformedDelivery, SignatureRefused
+from connectors.hubspot import webhooks as hubspot
+from connectors.xero import webhooks as xero
 from handoffs.inbox import inbound_events_store, webhook_refusal_record
 from handoffs.models import WebhookDelivery
 
-
-def _refuse(request: HttpRequest, *, source: str, outcome: str, status: int, reason: str,
-            body: bytes = b"") -> JsonResponse:  # fmt: skip
-    webhook_refusal_record(
-        source=source,
-        outcome=outcome,
-        status_code=status,
-        reason=reason,
-        headers=dict(request.headers),
-        body=body,
-        remote_addr=request.META.get("REMOTE_ADDR"),
-    )
-    return JsonResponse({"error": reason}, status=status)
+Outcome = WebhookDelivery.Outcome
 
 
 def _body_or_none(request: HttpRequest) -> bytes | None:
@@ -42,32 +30,37 @@ def _body_or_none(request: HttpRequest) -> bytes | None:
     return None if len(body) > limit else body
 
 
-@csrf_exempt
-@require_POST
-def hubspot_webhook(request: HttpRequest) -> JsonResponse:
-    """Receive HubSpot's batched events: 200 stored, 401 unsigned, 400 malformed, 413 too big."""
-    source = "hubspot"
+def _receive(
+    request: HttpRequest,
+    *,
+    source: str,
+    verify: Callable[[bytes], None],
+    parse: Callable[[bytes], list[VendorEvent]],
+    answer: Callable[[WebhookDelivery], HttpResponse],
+) -> HttpResponse:
+    """Size, signature, parse, store and enqueue; every refusal is recorded with its reason."""
     body = _body_or_none(request)
-    if body is None:
-        reason = f"The body is over {settings.WEBHOOK_MAX_BODY_BYTES} bytes."
-        return _refuse(request, source=source, outcome=WebhookDelivery.Outcome.TOO_LARGE,
-                       status=413, reason=reason)  # fmt: skip
     try:
-        signature_check(
-            secret=settings.HUBSPOT_CLIENT_SECRET,
-            method=request.method or "POST",
-            uri=settings.HUBSPOT_WEBHOOK_URL or request.build_absolute_uri(),
-            body=body,
-            signature=request.headers.get("X-HubSpot-Signature-v3"),
-            timestamp=request.headers.get("X-HubSpot-Request-Timestamp"),
+        if body is None:
+            raise OverflowError(f"The body is over {settings.WEBHOOK_MAX_BODY_BYTES} bytes.")
+        verify(body)
+        events = parse(body)
+    except (OverflowError, SignatureRefused, MalformedDelivery) as refused:
+        outcome, status = {
+            OverflowError: (Outcome.TOO_LARGE, 413),
+            SignatureRefused: (Outcome.REFUSED, 401),
+            MalformedDelivery: (Outcome.MALFORMED, 400),
+        }[type(refused)]
+        webhook_refusal_record(
+            source=source,
+            outcome=outcome,
+            status_code=status,
+            reason=str(refused),
+            headers=dict(request.headers),
+            body=body or b"",
+            remote_addr=request.META.get("REMOTE_ADDR"),
         )
-        events = events_parse(body)
-    except SignatureRefused as refused:
-        return _refuse(request, source=source, outcome=WebhookDelivery.Outcome.REFUSED,
-                       status=401, reason=str(refused), body=body)  # fmt: skip
-    except MalformedDelivery as malformed:
-        return _refuse(request, source=source, outcome=WebhookDelivery.Outcome.MALFORMED,
-                       status=400, reason=str(malformed), body=body)  # fmt: skip
+        return JsonResponse({"error": str(refused)}, status=status)
     delivery = inbound_events_store(
         source=source,
         events=events,
@@ -75,4 +68,47 @@ def hubspot_webhook(request: HttpRequest) -> JsonResponse:
         body=body,
         remote_addr=request.META.get("REMOTE_ADDR"),
     )
-    return JsonResponse({"stored": delivery.events_new, "duplicates": delivery.events_duplicate})
+    return answer(delivery)
+
+
+@csrf_exempt
+@require_POST
+def hubspot_webhook(request: HttpRequest) -> HttpResponse:
+    """Receive HubSpot's batched events: 200 stored, 401 unsigned, 400 malformed, 413 too big."""
+
+    def verify(body: bytes) -> None:
+        hubspot.signature_check(
+            secret=settings.HUBSPOT_CLIENT_SECRET,
+            method=request.method or "POST",
+            uri=settings.HUBSPOT_WEBHOOK_URL or request.build_absolute_uri(),
+            body=body,
+            signature=request.headers.get("X-HubSpot-Signature-v3"),
+            timestamp=request.headers.get("X-HubSpot-Request-Timestamp"),
+        )
+
+    return _receive(
+        request,
+        source="hubspot",
+        verify=verify,
+        parse=hubspot.events_parse,
+        answer=lambda d: JsonResponse({"stored": d.events_new, "duplicates": d.events_duplicate}),
+    )
+
+
+@csrf_exempt
+@require_POST
+def xero_webhook(request: HttpRequest) -> HttpResponse:
+    """Receive Xero's events; pass its intent-to-receive (200 with an empty body, or 401)."""
+
+    def verify(body: bytes) -> None:
+        xero.signature_check(
+            key=settings.XERO_WEBHOOK_KEY, body=body, sent=request.headers.get("x-xero-signature")
+        )
+
+    return _receive(
+        request,
+        source="xero",
+        verify=verify,
+        parse=xero.events_parse,
+        answer=lambda delivery: HttpResponse(status=200),
+    )

@@ -179,6 +179,8 @@ XERO_API_BASE_URL = env_str(
     "XERO_API_BASE_URL",
     "http://127.0.0.1:8200/api.xro/2.0" if DEMO else "https://api.xero.com/api.xro/2.0",
 )
+# The key Xero shows for the app's webhooks; it signs every delivery.
+XERO_WEBHOOK_KEY = env_str("XERO_WEBHOOK_KEY", "demo-xero-webhook-key" if DEMO else "")
 # The revenue account code for invoice lines that name no item (or whose item has none).
 XERO_SALES_ACCOUNT = env_str("XERO_SALES_ACCOUNT", "200")
 XERO_CLIENT_ID = env_str("XERO_CLIENT_ID", "demo-xero-client" if DEMO else "")

@@ -7,6 +7,7 @@ import json
 import time
 
 from connectors.base import VendorEvent
+from connectors.errors import MalformedDelivery, SignatureRefused
 
 MAX_AGE_MS = 5 * 60 * 1000
 REQUIRED_FIELDS = ("eventId", "subscriptionType", "objectId", "occurredAt")
@@ -15,14 +16,6 @@ DECODED_ESCAPES = {
     "%3A": ":", "%2F": "/", "%3F": "?", "%40": "@", "%21": "!", "%24": "$",
     "%27": "'", "%28": "(", "%29": ")", "%2A": "*", "%2C": ",", "%3B": ";",
 }  # fmt: skip
-
-
-class SignatureRefused(Exception):
-    """The request is not provably from HubSpot; the message says why."""
-
-
-class MalformedDelivery(Exception):
-    """The body is not HubSpot's event array; the message says what is wrong."""
 
 
 def signing_uri(uri: str) -> str:

@@ -1,0 +1,102 @@
+"""Xero webhooks: the published signature vectors, intent-to-receive, and stored events."""
+
+import json
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from connectors.errors import SignatureRefused
+from connectors.xero.webhooks import signature, signature_check
+from handoffs.inbox import inbound_event_process
+from handoffs.models import InboundEvent, WebhookDelivery
+
+# Copied from shared/specs/xero/webhook_signature_vectors.json (assembled for this project).
+VECTORS = json.loads(
+    (Path(__file__).parents[2] / "fixtures" / "xero_webhook_signature_vectors.json").read_text()
+)["vectors"]
+REAL, RESERIALISED, EXAMPLE = VECTORS
+
+
+def test_the_signatures_match_the_vectors():
+    assert (
+        signature(key=REAL["webhook_key"], body=REAL["raw_body"].encode())
+        == REAL["expected_signature"]
+    )
+    assert (
+        signature(key=EXAMPLE["webhook_key"], body=EXAMPLE["raw_body"].encode())
+        == (EXAMPLE["expected_signature"])
+    )
+
+
+def test_the_mis_signed_probe_and_a_reserialised_body_are_refused():
+    with pytest.raises(SignatureRefused):
+        signature_check(
+            key=REAL["webhook_key"],
+            body=REAL["raw_body"].encode(),
+            sent=REAL["header_sent_by_xero"],
+        )
+    with pytest.raises(SignatureRefused):
+        signature_check(
+            key=REAL["webhook_key"],
+            body=RESERIALISED["raw_body"].encode(),
+            sent=REAL["expected_signature"],
+        )
+
+
+@pytest.fixture
+def xero_key(settings):
+    settings.XERO_WEBHOOK_KEY = REAL["webhook_key"]
+
+
+def post(body: str, sent: str):
+    return Client().post(
+        "/webhooks/xero/", data=body, content_type="application/json", HTTP_X_XERO_SIGNATURE=sent
+    )
+
+
+@pytest.mark.django_db
+def test_intent_to_receive_passes_200_with_an_empty_body_and_401_for_the_probe(xero_key):
+    good = post(REAL["raw_body"], REAL["expected_signature"])
+    assert (good.status_code, good.content) == (200, b"")
+    probe = post(REAL["raw_body"], REAL["header_sent_by_xero"])
+    assert probe.status_code == 401
+    assert WebhookDelivery.objects.filter(source="xero", outcome="refused").count() == 1
+    assert not InboundEvent.objects.filter(source="xero").exists()
+
+
+@pytest.mark.django_db
+def test_a_signed_invoice_event_is_stored_once_and_normalised(xero_key):
+    body = json.dumps(
+        {
+            "events": [
+                {
+                    "resourceUrl": "https://api.xero.com/api.xro/2.0/Invoices/1",
+                    "resourceId": "inv-1",
+                    "eventDateUtc": "2026-11-25T04:00:00.000",
+                    "eventType": "UPDATE",
+                    "eventCategory": "INVOICE",
+                    "tenantId": "t-1",
+                    "tenantType": "ORGANISATION",
+                }
+            ],
+            "firstEventSequence": 1,
+            "lastEventSequence": 1,
+            "entropy": "ABCDEFGHIJKLMNOPQRST",
+        }
+    )
+    sent = signature(key=REAL["webhook_key"], body=body.encode())
+    assert post(body, sent).status_code == 200
+    assert post(body, sent).status_code == 200  # Xero retries: nothing new is stored
+    event = InboundEvent.objects.get(source="xero")
+    assert (event.event_type, event.object_id) == ("INVOICE.UPDATE", "inv-1")
+    inbound_event_process(event_id=event.pk)
+    event.refresh_from_db()
+    assert event.note == "No handoff listens to invoice.updated."
+
+
+@pytest.mark.django_db
+def test_a_signed_but_malformed_body_gets_400(xero_key):
+    body = '{"events": [{"resourceId": "x"}]}'
+    response = post(body, signature(key=REAL["webhook_key"], body=body.encode()))
+    assert response.status_code == 400 and "lacks eventCategory" in response.json()["error"]
