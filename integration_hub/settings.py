@@ -189,6 +189,27 @@ XERO_TOKEN_URL = env_str(
     "XERO_TOKEN_URL",
     "http://127.0.0.1:8200/connect/token" if DEMO else "https://identity.xero.com/connect/token",
 )
+# Connecting: Xero's consent page, and the identity API that lists connected organisations.
+XERO_AUTHORIZE_URL = env_str(
+    "XERO_AUTHORIZE_URL",
+    "http://127.0.0.1:8200/identity/connect/authorize"
+    if DEMO
+    else "https://login.xero.com/identity/connect/authorize",
+)
+XERO_IDENTITY_URL = env_str(
+    "XERO_IDENTITY_URL", "http://127.0.0.1:8200" if DEMO else "https://api.xero.com"
+)
+# Where Xero sends the admin back after consent; by default this hub's own callback URL.
+XERO_REDIRECT_URI = env_str("XERO_REDIRECT_URI", "")
+# Apps created after March 2026 must ask for granular scopes.
+XERO_SCOPES = env_str(
+    "XERO_SCOPES",
+    "offline_access accounting.invoices accounting.payments accounting.contacts "
+    "accounting.settings.read",
+)
+# Polling (Xero sends no payment webhooks): how often, and how far back each read overlaps.
+XERO_POLL_SECONDS = env_int("XERO_POLL_SECONDS", 60)
+XERO_POLL_OVERLAP_SECONDS = env_int("XERO_POLL_OVERLAP_SECONDS", 300)
 FIELD_ENCRYPTION_KEYS = env_list(
     "FIELD_ENCRYPTION_KEYS", demo_default("ZGVtby1vbmx5LWtleS1kZW1vLW9ubHkta2V5LTAwMDA=") or ""
 )

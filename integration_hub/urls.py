@@ -15,6 +15,7 @@ urlpatterns = [
     path("review/", include("review_queue.urls")),
     path("jobs/", include("operations.urls")),
     path("ownership/", include("ownership.urls")),
+    path("settings/", include("connectors.urls")),
     path("", include("handoffs.urls")),
     path("", include("dashboard.urls")),
 ]

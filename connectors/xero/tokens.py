@@ -61,7 +61,7 @@ def access_token(connection_id: int) -> str:
     if connection.status == XeroConnection.Status.CONNECTED and _fresh(connection):
         return connection.access_token
     with transaction.atomic():
-        connection = XeroConnection.objects.select_for_update().get(pk=connection_id)
+        connection = _locked(connection)
         if connection.status == XeroConnection.Status.CONNECTED and _fresh(connection):
             return connection.access_token  # another worker refreshed it while we waited
         refused = (
@@ -73,6 +73,18 @@ def access_token(connection_id: int) -> str:
             return connection.access_token
     # Outside the refresh's transaction, so the mark stays when the error propagates.
     raise _reconnect_needed(connection, refused)
+
+
+def _locked(connection: XeroConnection) -> XeroConnection:
+    """Lock the connection and every tenant sharing its grant (in pk order); re-read it."""
+    if connection.grant:
+        list(
+            XeroConnection.objects.select_for_update()
+            .filter(grant=connection.grant)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+    return XeroConnection.objects.select_for_update().get(pk=connection.pk)
 
 
 def _refresh(connection: XeroConnection) -> str:
@@ -93,4 +105,15 @@ def _refresh(connection: XeroConnection) -> str:
     connection.expires_at = timezone.now() + timedelta(seconds=int(token.get("expires_in", 1800)))
     connection.refreshed_at = timezone.now()
     connection.save()
+    if connection.grant:
+        sharing = XeroConnection.objects.filter(grant=connection.grant).exclude(pk=connection.pk)
+        for other in sharing:
+            tokens_copy(connection, other)
     return ""
+
+
+def tokens_copy(source: XeroConnection, target: XeroConnection) -> None:
+    """Give target the source's tokens (tenants of one grant share them)."""
+    for name in ("access_token", "refresh_token", "expires_at", "refreshed_at", "scopes"):
+        setattr(target, name, getattr(source, name))
+    target.save()

@@ -17,18 +17,6 @@ class Answer(Exception):
         self.status, self.body, self.headers = status, body, headers or {}
 
 
-def validation(elements: list[dict], key: str) -> Answer:
-    return Answer(
-        400,
-        {
-            "ErrorNumber": 10,
-            "Type": "ValidationException",
-            "Message": "A validation exception occurred",
-            "Elements": elements,
-        },
-    )
-
-
 class Api:
     """Routes one request against the store."""
 
@@ -48,33 +36,24 @@ class Api:
         if (client_id, secret) != (self.store.client_id, self.store.client_secret):
             return 400, {"error": "invalid_client"}
         if grant == "client_credentials":
-            return 200, self.store.issue_tokens()
+            # A Custom Connection reaches exactly one organisation.
+            return 200, self.store.issue_tokens(tenants=[next(iter(self.store.organisations))])
+        if grant == "authorization_code":
+            with self.store.lock:
+                code = self.store.codes.pop(form.get("code", ""), None)
+            if code is None or code["redirect_uri"] != form.get("redirect_uri"):
+                return 400, {"error": "invalid_grant"}
+            return 200, self.store.issue_tokens(tenants=code["tenants"], scope=code["scope"])
         if grant == "refresh_token":
             with self.store.lock:
-                if form.get("refresh_token") not in self.store.refresh_tokens:
-                    return 400, {"error": "invalid_grant"}
-                self.store.refresh_tokens.discard(form["refresh_token"])
-            return 200, self.store.issue_tokens()
+                owner = self.store.refresh_tokens.pop(form.get("refresh_token", ""), None)
+            if owner is None:
+                return 400, {"error": "invalid_grant"}
+            return 200, self.store.issue_tokens(grant=owner)
         return 400, {"error": "unsupported_grant_type"}
 
-    def connections(self) -> tuple[int, list]:
-        stamp = "2026-11-25T00:00:00.0000000"
-        return 200, [
-            {
-                "id": str(uuid.uuid5(uuid.NAMESPACE_URL, o.tenant_id)),
-                "authEventId": str(uuid.uuid4()),
-                "tenantId": o.tenant_id,
-                "tenantType": "ORGANISATION",
-                "tenantName": o.name,
-                "createdDateUtc": stamp,
-                "updatedDateUtc": stamp,
-            }
-            for o in self.store.organisations.values()
-        ]
-
-    # Gatekeeping ----------------------------------------------------------------------
-
-    def organisation(self, headers: dict):
+    def authorized(self, headers: dict) -> str:
+        """Return the bearer token, or answer 401 when it is unknown or expired."""
         token = headers.get("authorization", "").removeprefix("Bearer ")
         if not self.store.token_valid(token):
             raise Answer(
@@ -86,8 +65,43 @@ class Api:
                     "Detail": "AuthenticationUnsuccessful",
                 },
             )
+        return token
+
+    def connections(self, headers: dict) -> tuple[int, list]:
+        tenants = self.store.tenants_for(self.authorized(headers))
+        stamp = "2026-11-25T00:00:00.0000000"
+        return 200, [
+            {
+                "id": connection_id(o.tenant_id),
+                "authEventId": str(uuid.uuid4()),
+                "tenantId": o.tenant_id,
+                "tenantType": "ORGANISATION",
+                "tenantName": o.name,
+                "createdDateUtc": stamp,
+                "updatedDateUtc": stamp,
+            }
+            for o in self.store.organisations.values()
+            if o.tenant_id in tenants
+        ]
+
+    def connection_delete(self, headers: dict, connection: str) -> tuple[int, dict]:
+        """Disconnect: the token's grant no longer reaches that organisation."""
+        token = self.authorized(headers)
+        with self.store.lock:
+            grant = self.store.access_tokens[token][1]
+            tenants = self.store.grants[grant]
+            gone = {t for t in tenants if connection_id(t) == connection}
+            if not gone:
+                raise Answer(404, {"Title": "Not Found", "Status": 404})
+            tenants -= gone
+        return 204, {}
+
+    # Gatekeeping ----------------------------------------------------------------------
+
+    def organisation(self, headers: dict):
+        token = self.authorized(headers)
         org = self.store.organisations.get(headers.get("xero-tenant-id", ""))
-        if org is None:
+        if org is None or org.tenant_id not in self.store.tenants_for(token):
             raise Answer(
                 403,
                 {
@@ -98,32 +112,70 @@ class Api:
                 },
             )
         now = time.time()
-        with self.store.lock:
+        store = self.store
+        with store.lock:
             while org.calls and now - org.calls[0] > 60:
                 org.calls.popleft()
-            remaining = self.store.minute_limit - len(org.calls)
+            remaining = store.minute_limit - len(org.calls)
             limits = {
                 "X-MinLimit-Remaining": str(max(remaining - 1, 0)),
-                "X-DayLimit-Remaining": "4999",
+                "X-DayLimit-Remaining": str(max(store.day_limit - org.day_count - 1, 0)),
                 "X-AppMinLimit-Remaining": "9999",
             }
-            if remaining <= 0:
+            problem = (
+                "minute"
+                if remaining <= 0
+                else "day"
+                if org.day_count >= store.day_limit
+                else "concurrent"
+                if org.in_flight >= store.concurrent_limit
+                else ""
+            )
+            if problem:
                 org.rejected += 1
-                retry = str(max(1, int(61 - (now - org.calls[0]))))
+                retry = {
+                    "minute": 61 - (now - org.calls[0]) if org.calls else 1,
+                    "day": 3600,
+                    "concurrent": 1,
+                }[problem]
                 raise Answer(
                     429,
                     {"Title": "Too Many Requests"},
-                    limits | {"Retry-After": retry, "X-Rate-Limit-Problem": "minute"},
+                    limits
+                    | {"Retry-After": str(max(1, int(retry))), "X-Rate-Limit-Problem": problem},
                 )
             org.calls.append(now)
             org.call_count += 1
+            org.day_count += 1
+            org.in_flight += 1
         return org, limits
+
+    def fault(self) -> None:
+        """Apply the console's fault switch: latency, or an answer such as 500 or 503."""
+        fault = dict(self.store.faults)
+        if fault.get("latency_ms"):
+            time.sleep(fault["latency_ms"] / 1000)
+        if fault.get("status"):
+            raise Answer(fault["status"], {"Title": "Sandbox fault", "Status": fault["status"]})
 
     # Accounting --------------------------------------------------------------------------
 
     def accounting(self, method: str, path: str, query: dict, headers: dict, raw: bytes):
+        self.fault()
         org, limits = self.organisation(headers)
-        body = json.loads(raw) if raw else {}
+        try:
+            status, answer = self.idempotent(org, method, path, query, headers, raw)
+        finally:
+            with self.store.lock:
+                org.in_flight -= 1
+        return status, answer, limits
+
+    def idempotent(self, org, method: str, path: str, query: dict, headers: dict, raw: bytes):
+        """Answer a replayed Idempotency-Key with the first answer; else route the request."""
+        try:
+            body = json.loads(raw) if raw else {}
+        except ValueError as exc:
+            raise Answer(400, {"Type": "ValidationException", "Message": str(exc)}) from exc
         summarize = query.get("summarizeErrors", ["true"])[0].lower() != "false"
         key = headers.get("idempotency-key")
         if key and len(key) > 128:
@@ -133,45 +185,66 @@ class Api:
         if key and method in ("PUT", "POST"):
             replay = self.store.idempotent.get((org.tenant_id, path, key))
             if replay:
-                return replay[0], replay[1], limits
-        status, answer = self.route(org, method, path, query, body, summarize)
+                return replay
+        since = headers.get("if-modified-since")
+        status, answer = self.route(org, method, path, query, body, summarize, since)
         if key and method in ("PUT", "POST"):
             self.store.idempotent[(org.tenant_id, path, key)] = (status, answer)
-        return status, answer, limits
+        return status, answer
 
-    def route(self, org, method: str, path: str, query: dict, body: dict, summarize: bool):
-        from connectors.sandbox.xero import books
+    def route(self, org, method, path, query, body, summarize, since):
+        from connectors.sandbox.xero import books, money
 
         if path == "/Items" and method == "GET":
             return 200, {"Items": list(org.items.values())}
         if path == "/TaxRates" and method == "GET":
             return 200, {"TaxRates": list(org.tax_rates.values())}
-        if path == "/Contacts":
-            if method == "GET":
-                return 200, {"Contacts": books.filtered(org.contacts.values(), query)}
-            return books.save_many(self.store, org, "Contacts", body.get("Contacts", []), summarize)
-        if path == "/Invoices":
-            if method == "GET":
-                return 200, {"Invoices": books.filtered(org.invoices.values(), query)}
-            return books.save_many(self.store, org, "Invoices", body.get("Invoices", []), summarize)
-        match = re.fullmatch(r"/(Contacts|Invoices)/([0-9a-f-]+)", path)
+        collections = {
+            "/Contacts": org.contacts,
+            "/Invoices": org.invoices,
+            "/Payments": org.payments,
+            "/Quotes": org.quotes,
+        }
+        if path in collections and method == "GET":
+            rows = books.filtered(money.modified_since(collections[path].values(), since), query)
+            return 200, {path[1:]: paged(rows, query)}
+        if path in ("/Contacts", "/Invoices") and method in ("PUT", "POST"):
+            kind = path[1:]
+            return books.save_many(self.store, org, kind, body.get(kind, []), summarize)
+        if path == "/Payments" and method in ("PUT", "POST"):
+            return money.payments_save(self.store, org, body.get("Payments", []), summarize)
+        match = re.fullmatch(r"/(Contacts|Invoices|Quotes|Payments)/([0-9a-f-]+)", path)
         if match:
-            records = org.contacts if match[1] == "Contacts" else org.invoices
-            record = records.get(match[2])
+            record = collections["/" + match[1]].get(match[2])
             if record is None:
                 raise Answer(404, {"Title": "Not Found", "Status": 404})
             if method == "GET":
                 return 200, {match[1]: [books.public(record)]}
-            return books.save_many(
-                self.store,
-                org,
-                match[1],
-                [dict(body.get(match[1], [{}])[0], **{match[1][:-1] + "ID": match[2]})],
-                summarize,
-            )
+            if match[1] in ("Contacts", "Invoices"):
+                return books.save_many(
+                    self.store,
+                    org,
+                    match[1],
+                    [dict(body.get(match[1], [{}])[0], **{match[1][:-1] + "ID": match[2]})],
+                    summarize,
+                )
         raise Answer(
             404, {"Title": "Not Found", "Status": 404, "Detail": f"No route {method} {path}"}
         )
+
+
+def paged(rows: list[dict], query: dict) -> list[dict]:
+    """Xero's paging: with ?page=N, pageSize records (default 100) of page N; else all."""
+    if "page" not in query:
+        return rows
+    page = max(int(query["page"][0]), 1)
+    size = min(int(query.get("pageSize", ["100"])[0]), 1000)
+    return rows[(page - 1) * size : page * size]
+
+
+def connection_id(tenant_id: str) -> str:
+    """The /connections id of a tenant (stable, so a disconnect can name it)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, tenant_id))
 
 
 def parse_form(raw: bytes) -> dict:

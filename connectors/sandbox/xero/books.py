@@ -147,8 +147,11 @@ def save_many(store: Store, org: Organisation, kind: str, elements: list[dict], 
                     )
                 )
             else:
+                created = not element.get(kind[:-1] + "ID")
                 saved = public(_saved(store, org, kind, element))
                 results.append(dict(saved, StatusAttributeString="OK"))
+                category, resource = kind[:-1].upper(), saved[kind[:-1] + "ID"]
+                store.changed(org, category, resource, "CREATE" if created else "UPDATE")
     if failed and summarize:
         # Xero's trap: 400, yet the valid elements were saved, without their ids.
         elements_out = [r if r["StatusAttributeString"] == "ERROR" else {} for r in results]

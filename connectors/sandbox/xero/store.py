@@ -19,6 +19,8 @@ class Organisation:
         self.tenant_id, self.name = tenant_id, name
         self.contacts: dict[str, dict] = {}
         self.invoices: dict[str, dict] = {}
+        self.payments: dict[str, dict] = {}
+        self.quotes: dict[str, dict] = {}
         self.items = {
             code: {
                 "ItemID": str(uuid.uuid4()),
@@ -43,6 +45,8 @@ class Organisation:
         self.calls: deque[float] = deque()
         self.call_count = 0
         self.rejected = 0
+        self.in_flight = 0
+        self.day_count = 0
 
 
 SEED_ITEMS = [
@@ -66,41 +70,134 @@ SEED_TAX_RATES = [
 ]
 
 
+def quote_seed(org: Organisation) -> None:
+    """A customer who quotes in Xero: one SENT quote, ready to be accepted in the console."""
+    stamp = xero_date()
+    contact = {
+        "ContactID": str(uuid.uuid4()),
+        "Name": "Northside Dental Group",
+        "EmailAddress": "accounts@northsidedental.example",
+        "TaxNumber": "51 824 753 556",
+        "ContactStatus": "ACTIVE",
+        "Addresses": [
+            {
+                "AddressType": "STREET",
+                "AddressLine1": "3/88 Military Rd",
+                "City": "Neutral Bay",
+                "Region": "NSW",
+                "PostalCode": "2089",
+                "Country": "Australia",
+            }
+        ],
+        "UpdatedDateUTC": stamp,
+    }
+    org.contacts[contact["ContactID"]] = contact
+    lines = [
+        ("FITOUT-EL", "Surgery 3 fit-out electrical package", 1, 18400.0),
+        ("EM-TEST", "Emergency lighting test (per fitting)", 12, 30.0),
+    ]
+    quote = {
+        "QuoteID": str(uuid.uuid4()),
+        "QuoteNumber": "QU-0001",
+        "Reference": "Surgery 3 fit-out",
+        "Title": "Northside Dental - Surgery 3 fit-out",
+        "Summary": "Electrical fit-out of the new surgery, with emergency lighting tested.",
+        "Status": "SENT",
+        "Contact": {"ContactID": contact["ContactID"], "Name": contact["Name"]},
+        "Date": stamp,
+        "LineAmountTypes": "EXCLUSIVE",
+        "CurrencyCode": "AUD",
+        "LineItems": [
+            {
+                "ItemCode": code,
+                "Description": text,
+                "Quantity": qty,
+                "UnitAmount": price,
+                "LineAmount": qty * price,
+                "TaxType": "OUTPUT",
+                "AccountCode": "200",
+            }
+            for code, text, qty, price in lines
+        ],
+        "SubTotal": sum(q * p for _, _, q, p in lines),
+        "TotalTax": round(sum(q * p for _, _, q, p in lines) * 0.1, 2),
+        "Total": round(sum(q * p for _, _, q, p in lines) * 1.1, 2),
+        "UpdatedDateUTC": stamp,
+    }
+    org.quotes[quote["QuoteID"]] = quote
+
+
 class Store:
     """Every organisation, the OAuth clients' tokens, idempotency records and faults."""
 
-    def __init__(self, *, client_id: str, client_secret: str, minute_limit: int = 60) -> None:
+    def __init__(
+        self,
+        *,
+        client_id: str,
+        client_secret: str,
+        minute_limit: int = 60,
+        day_limit: int = 5000,
+        concurrent_limit: int = 5,
+    ) -> None:
         self.lock = threading.RLock()
         self.client_id, self.client_secret = client_id, client_secret
-        self.minute_limit = minute_limit
+        self.minute_limit, self.day_limit = minute_limit, day_limit
+        self.concurrent_limit = concurrent_limit
+        # Called with (tenant id, category, resource id, event type) for each change.
+        self.listeners: list = []
+        self.faults: dict = {}  # e.g. {"status": 503} or {"latency_ms": 2000}
         self.reset()
 
+    def changed(self, org: Organisation, category: str, resource_id: str, kind: str) -> None:
+        """Tell the listeners (the webhook sender) that a contact or invoice changed."""
+        for listener in self.listeners:
+            listener(org.tenant_id, category, resource_id, kind)
+
     def reset(self) -> None:
-        """Forget every record, token and idempotency key: one fresh organisation."""
+        """Forget every record, token and idempotency key: fresh organisations."""
         with self.lock:
-            demo = Organisation("6f4e7e1c-0000-4000-8000-00000000d3m0", "Demo Trades Pty Ltd")
-            self.organisations = {demo.tenant_id: demo}
-            self.access_tokens: dict[str, float] = {}  # token -> expiry
-            self.refresh_tokens: set[str] = set()
+            orgs = [
+                Organisation("6f4e7e1c-0d3a-4000-8000-000000000001", "Demo Trades Pty Ltd"),
+                Organisation(
+                    "6f4e7e1c-0d3a-4000-8000-000000000002", "Demo Trades Brisbane Pty Ltd"
+                ),
+            ]
+            self.organisations = {org.tenant_id: org for org in orgs}
+            quote_seed(orgs[0])
+            self.grants: dict[str, set[str]] = {}  # grant -> the tenants a person allowed
+            self.access_tokens: dict[str, tuple[float, str]] = {}  # token -> (expiry, grant)
+            self.refresh_tokens: dict[str, str] = {}  # single-use token -> grant
+            self.codes: dict[str, dict] = {}  # authorization code -> what it grants
             self.idempotent: dict[tuple[str, str, str], tuple[int, dict]] = {}
             self.token_calls = 0
 
-    def issue_tokens(self) -> dict:
-        """Issue a new access token and a single-use refresh token."""
+    def issue_tokens(self, *, grant: str = "", tenants=None, scope: str = "") -> dict:
+        """Issue an access token and a single-use refresh token for a grant (new by default).
+
+        A new grant reaches the tenants given, or every organisation.
+        """
         access, refresh = f"xa-{uuid.uuid4().hex}", f"xr-{uuid.uuid4().hex}"
         with self.lock:
-            self.access_tokens[access] = time.time() + 1800
-            self.refresh_tokens.add(refresh)
+            if not grant:
+                grant = uuid.uuid4().hex
+                self.grants[grant] = set(tenants or self.organisations)
+            self.access_tokens[access] = (time.time() + 1800, grant)
+            self.refresh_tokens[refresh] = grant
         return {
             "access_token": access,
             "refresh_token": refresh,
             "expires_in": 1800,
             "token_type": "Bearer",
-            "scope": "offline_access accounting.invoices",
+            "scope": scope or "offline_access accounting.invoices",
         }
 
+    def tenants_for(self, token: str) -> set[str]:
+        """Return the tenants a live access token reaches (empty when it is unknown or expired)."""
+        expiry, grant = self.access_tokens.get(token, (0, ""))
+        return set(self.grants.get(grant, ())) if expiry > time.time() else set()
+
     def token_valid(self, token: str) -> bool:
-        return self.access_tokens.get(token, 0) > time.time()
+        return self.access_tokens.get(token, (0, ""))[0] > time.time()
 
     def invoice_total(self, invoice: dict) -> None:
         """Compute line amounts, tax and totals (GST at the tax rate on each line)."""

@@ -121,7 +121,7 @@ def test_refresh_tokens_are_single_use(xero):
 def test_the_minute_limit_answers_429_with_retry_after(xero):
     sandbox, _, accounting, tenant = xero
     sandbox.store.minute_limit = 3
-    for _ in range(2):  # the connection lookup already used one call of the minute
+    for _ in range(3):  # /connections is the identity API: outside the minute limit
         accounting.get_items(tenant)
     with pytest.raises(Exception) as limited:
         accounting.get_items(tenant)

@@ -1,0 +1,148 @@
+"""The Xero settings page: connect organisations (OAuth or Custom Connection), disconnect."""
+
+import json
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from connectors.errors import ConnectorError
+from connectors.models import XeroConnection
+from connectors.xero import connect
+from integration_hub.crypto import fernet
+from review_queue.models import ReviewItem
+from review_queue.services import ResolutionRefused, review_item_resolve
+
+admin_only = staff_member_required(login_url="login")
+PENDING = "xero_pending_consent"
+
+
+def _callback_url(request: HttpRequest) -> str:
+    return settings.XERO_REDIRECT_URI or request.build_absolute_uri(reverse("connectors:callback"))
+
+
+def _waiting_resume(request: HttpRequest) -> None:
+    """Retry the handoffs that waited for Xero (its "Reconnect Xero" items), as this admin."""
+    items = ReviewItem.objects.filter(
+        system="xero", kind=ReviewItem.Kind.CONNECTION, status=ReviewItem.Status.OPEN
+    )
+    for item in items:
+        try:
+            outcome = review_item_resolve(item=item, by=request.user, action="retry")
+        except ResolutionRefused as refused:
+            outcome = str(refused)
+        messages.info(request, f"{item.title}: {outcome}")
+
+
+@admin_only
+def xero_settings(request: HttpRequest) -> HttpResponse:
+    """List the connected organisations and offer to connect more."""
+    return render(
+        request,
+        "connectors/xero.html",
+        {
+            "connections": XeroConnection.objects.order_by("tenant_name"),
+            "scopes": settings.XERO_SCOPES,
+            "callback": _callback_url(request),
+        },
+    )
+
+
+@admin_only
+@require_POST
+def xero_connect(request: HttpRequest) -> HttpResponse:
+    """Send the admin to Xero's consent page, remembering the state to check on return."""
+    scopes = " ".join(request.POST.get("scopes", settings.XERO_SCOPES).split())
+    if "offline_access" not in scopes.split():
+        messages.error(request, "Keep offline_access in the scopes: without it Xero gives no "
+                       "refresh token and the connection ends after 30 minutes.")  # fmt: skip
+        return redirect("connectors:xero")
+    state = connect.state_new()
+    request.session["xero_oauth_state"] = state
+    return redirect(
+        connect.authorize_url(state=state, scopes=scopes, redirect_uri=_callback_url(request))
+    )
+
+
+@admin_only
+def xero_callback(request: HttpRequest) -> HttpResponse:
+    """Xero sends the admin back here: check the state, swap the code, list the tenants."""
+    expected = request.session.pop("xero_oauth_state", None)
+    if not expected or request.GET.get("state") != expected:
+        return HttpResponseBadRequest(
+            "This answer from Xero does not match a Connect request from this browser "
+            "(the state differs or has been used). Press Connect on the Xero settings page again."
+        )
+    if request.GET.get("error"):
+        messages.error(request, f"Xero did not connect: {request.GET['error']}.")
+        return redirect("connectors:xero")
+    try:
+        token = connect.code_exchange(
+            code=request.GET.get("code", ""), redirect_uri=_callback_url(request)
+        )
+        tenants = connect.tenants_list(token["access_token"])
+    except ConnectorError as error:
+        messages.error(request, f"{error.message} {error.fix}")
+        return redirect("connectors:xero")
+    # Kept encrypted until the admin chooses: the session table is not a secret store.
+    pending = json.dumps({"token": token, "tenants": tenants}).encode()
+    request.session[PENDING] = fernet().encrypt(pending).decode()
+    return redirect("connectors:tenants")
+
+
+def _pending(request: HttpRequest) -> dict | None:
+    sealed = request.session.get(PENDING)
+    return json.loads(fernet().decrypt(sealed.encode())) if sealed else None
+
+
+@admin_only
+def xero_tenants(request: HttpRequest) -> HttpResponse:
+    """Let the admin pick which of the consented organisations the hub connects."""
+    pending = _pending(request)
+    if pending is None:
+        messages.error(request, "There is no Xero consent waiting; press Connect first.")
+        return redirect("connectors:xero")
+    if request.method == "POST":
+        chosen = set(request.POST.getlist("tenant"))
+        tenants = [t for t in pending["tenants"] if t["tenant_id"] in chosen]
+        try:
+            saved = connect.tenants_connect(token=pending["token"], tenants=tenants)
+        except ConnectorError as error:
+            messages.error(request, error.message)
+        else:
+            del request.session[PENDING]
+            names = ", ".join(c.tenant_name for c in saved)
+            messages.success(request, f"Connected {names}.")
+            _waiting_resume(request)
+            return redirect("connectors:xero")
+    known = set(XeroConnection.objects.values_list("tenant_id", flat=True))
+    return render(
+        request, "connectors/xero_tenants.html", {"tenants": pending["tenants"], "known": known}
+    )
+
+
+@admin_only
+@require_POST
+def xero_custom(request: HttpRequest) -> HttpResponse:
+    """Connect the organisation of a Xero Custom Connection (client credentials)."""
+    try:
+        saved = connect.custom_connect()
+    except ConnectorError as error:
+        messages.error(request, f"{error.message} {error.fix}")
+    else:
+        messages.success(request, f"Connected {', '.join(c.tenant_name for c in saved)}.")
+        _waiting_resume(request)
+    return redirect("connectors:xero")
+
+
+@admin_only
+@require_POST
+def xero_disconnect(request: HttpRequest, pk: int) -> HttpResponse:
+    """Disconnect one organisation; handoffs needing it wait for a new connection."""
+    connection = get_object_or_404(XeroConnection, pk=pk)
+    messages.success(request, f"{connection.tenant_name}: {connect.disconnect(connection)}")
+    return redirect("connectors:xero")

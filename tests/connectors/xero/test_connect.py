@@ -1,0 +1,118 @@
+"""Connecting Xero from the settings page, end to end through the sandbox's consent page."""
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from django.test import Client
+
+from connectors.models import XeroConnection
+from connectors.xero.accounting import XeroAccounting
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def xero(xero_sandbox, settings):
+    xero_sandbox.store.reset()
+    settings.XERO_AUTHORIZE_URL = f"{xero_sandbox.url}/identity/connect/authorize"
+    settings.XERO_IDENTITY_URL = xero_sandbox.url
+    settings.XERO_TOKEN_URL = f"{xero_sandbox.url}/connect/token"
+    settings.XERO_API_BASE_URL = f"{xero_sandbox.url}/api.xro/2.0"
+    return xero_sandbox
+
+
+@pytest.fixture
+def admin(django_user_model) -> Client:
+    client = Client()
+    client.force_login(django_user_model.objects.create_user("boss", is_staff=True))
+    return client
+
+
+def consent(admin: Client, *, tenants: int | None = None, scopes: str = "") -> str:
+    """Press Connect, allow access on the sandbox's consent page; return the callback URL."""
+    scopes = scopes or "offline_access accounting.invoices accounting.payments"
+    to_xero = admin.post("/settings/xero/connect/", {"scopes": scopes})
+    assert to_xero.status_code == 302
+    page = requests.get(to_xero["Location"], timeout=5)
+    assert "Allow access" in page.text and "accounting.payments" in page.text
+    query = {k: v[0] for k, v in parse_qs(urlsplit(to_xero["Location"]).query).items()}
+    all_tenants = [
+        line.split('value="')[1].split('"')[0]
+        for line in page.text.split("<input")
+        if 'name="tenant"' in line
+    ]
+    allowed = requests.post(
+        to_xero["Location"],
+        data={**query, "tenant": all_tenants[:tenants]},
+        allow_redirects=False,
+        timeout=5,
+    )
+    assert allowed.status_code == 302
+    return allowed.headers["Location"]
+
+
+def test_an_admin_connects_two_organisations_that_share_one_token_pair(xero, admin):
+    back = urlsplit(consent(admin))
+    assert back.path == "/settings/xero/callback/"
+    choose = admin.get(f"{back.path}?{back.query}")
+    assert choose["Location"] == "/settings/xero/tenants/"
+    page = admin.get("/settings/xero/tenants/").content.decode()
+    assert "Demo Trades Pty Ltd" in page and "Demo Trades Brisbane Pty Ltd" in page
+    done = admin.post("/settings/xero/tenants/", {"tenant": list(xero.store.organisations)})
+    assert done.status_code == 302
+    connections = list(XeroConnection.objects.order_by("tenant_name"))
+    assert [c.tenant_name for c in connections] == [
+        "Demo Trades Brisbane Pty Ltd",
+        "Demo Trades Pty Ltd",
+    ]
+    assert connections[0].grant and connections[0].grant == connections[1].grant
+    assert "accounting.payments" in connections[0].scopes
+    for connection in connections:  # both reach their books through xero-python
+        assert "LABOUR-HR" in XeroAccounting(connection).item_codes()
+    assert "Demo Trades Pty Ltd" in admin.get("/settings/xero/").content.decode()
+
+
+def test_a_callback_whose_state_differs_is_refused_and_connects_nothing(xero, admin):
+    back = urlsplit(consent(admin))
+    forged = back.query.replace("state=", "state=x")
+    refused = admin.get(f"{back.path}?{forged}")
+    assert refused.status_code == 400
+    assert b"does not match a Connect request" in refused.content
+    # The state is single-use: the genuine answer cannot be replayed after it was consumed.
+    assert admin.get(f"{back.path}?{back.query}").status_code == 400
+    assert not XeroConnection.objects.exists()
+
+
+def test_staff_who_are_not_admins_cannot_open_the_xero_settings(django_user_model):
+    staff = Client()
+    staff.force_login(django_user_model.objects.create_user("clerk"))
+    assert staff.get("/settings/xero/")["Location"].startswith("/login/")
+    assert Client().post("/settings/xero/connect/")["Location"].startswith("/login/")
+
+
+def test_scopes_without_offline_access_are_refused_before_leaving_the_hub(xero, admin):
+    answer = admin.post("/settings/xero/connect/", {"scopes": "accounting.invoices"}, follow=True)
+    assert "Keep offline_access" in answer.content.decode()
+
+
+def test_a_custom_connection_connects_its_one_organisation(xero, admin):
+    admin.post("/settings/xero/custom/")
+    (connection,) = XeroConnection.objects.all()
+    assert (connection.kind, connection.tenant_name) == ("custom", "Demo Trades Pty Ltd")
+    assert XeroAccounting(connection).item_codes()
+
+
+def test_disconnecting_forgets_the_tokens_and_xero_no_longer_lists_the_organisation(xero, admin):
+    back = urlsplit(consent(admin, tenants=1))
+    admin.get(f"{back.path}?{back.query}")
+    admin.post("/settings/xero/tenants/", {"tenant": list(xero.store.organisations)[:1]})
+    connection = XeroConnection.objects.get()
+    token = connection.access_token
+    admin.post(f"/settings/xero/{connection.pk}/disconnect/")
+    connection.refresh_from_db()
+    assert (connection.status, connection.access_token) == ("disconnected", "")
+    listed = requests.get(
+        f"{xero.url}/connections", headers={"Authorization": f"Bearer {token}"}, timeout=5
+    )
+    assert listed.json() == []
