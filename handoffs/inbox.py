@@ -83,6 +83,12 @@ def inbound_events_store(
 
 
 @transaction.atomic
+def polled_events_store(*, source: str, events: list[VendorEvent]) -> int:
+    """Store events found by polling (no delivery to record); return how many were new."""
+    return len(_events_store(source=source, events=events, delivery=None))
+
+
+@transaction.atomic
 def operations_events_forward() -> int:
     """Move operations' outbox events into the inbox, as if the job system had sent them."""
     pending = events_pending()

@@ -33,6 +33,12 @@ class Handoff:
     preview: Callable[..., str] | None = None
     # Narrows listens_to: only events for which this returns True start a run.
     applies: Callable[[BusinessEvent], bool] | None = None
+    # Handles many runs in one go (e.g. one Xero request for 50 invoices): receives the runs,
+    # returns an Outcome or an exception for each, in order. perform is then batch of one.
+    batch: Callable[[list], list] | None = None
+    batch_size: int = 1
+    # A new run waits this long before a worker takes it, so its companions can gather.
+    gather_seconds: float = 0
 
 
 _HANDOFFS: dict[str, Handoff] = {}

@@ -9,7 +9,7 @@ from functools import partial
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Case, F, Q, When
 from django.utils import timezone
 
 from connectors.base import BusinessEvent
@@ -50,7 +50,8 @@ def handoff_run_start(
             )
     except IntegrityError:
         return HandoffRun.objects.get(handoff=handoff.name, key=key), False
-    transaction.on_commit(partial(run_enqueue, run.pk, queue=run.queue))
+    countdown = handoff.gather_seconds or None
+    transaction.on_commit(partial(run_enqueue, run.pk, queue=run.queue, countdown=countdown))
     return run, True
 
 
@@ -75,37 +76,82 @@ def _claim(run_id: int) -> HandoffRun | None:
     return HandoffRun.objects.get(pk=run_id) if claimed else None
 
 
-def handoff_run_execute(*, run_id: int) -> HandoffRun | None:
-    """Execute a run once: done, skipped, retry later, or a review item. Never silent."""
-    run = _claim(run_id)
-    if run is None:
-        return None
-    attempt = HandoffAttempt.objects.create(
+def _batch_claim(run_id: int, handoff: Handoff) -> list[HandoffRun]:
+    """Take the run with up to batch_size - 1 due runs of its handoff, in one locked step.
+
+    Workers whose runs came due together race here: the first takes them all, and the
+    others find their run taken and do nothing.
+    """
+    with transaction.atomic():
+        ids = list(
+            HandoffRun.objects.select_for_update(skip_locked=True)
+            .filter(state__in=UNFINISHED)
+            .filter(Q(pk=run_id) | Q(handoff=handoff.name, next_attempt_at__lte=timezone.now()))
+            .order_by(Case(When(pk=run_id, then=0), default=1), "pk")
+            .values_list("pk", flat=True)[: handoff.batch_size]
+        )
+        if run_id not in ids:
+            return []
+        HandoffRun.objects.filter(pk__in=ids).update(
+            state=HandoffRun.State.RUNNING,
+            started_at=timezone.now(),
+            attempts=F("attempts") + 1,
+            next_attempt_at=None,
+        )
+    runs = {r.pk: r for r in HandoffRun.objects.filter(pk__in=ids)}
+    return [runs[pk] for pk in ids]
+
+
+def _attempt_start(run: HandoffRun) -> HandoffAttempt:
+    return HandoffAttempt.objects.create(
         run=run, number=run.attempt_log.count() + 1, outcome=HandoffAttempt.Outcome.RUNNING
     )
-    handoff = handoff_get(run.handoff)
+
+
+def _perform(handoff: Handoff, runs: list[HandoffRun]) -> list[Outcome | Exception]:
+    """Run the handoff for these runs; an exception stands for the run it belongs to."""
+    try:
+        if len(runs) > 1:
+            return handoff.batch(runs)
+        return [handoff.perform(runs[0])]
+    except SoftTimeLimitExceeded:
+        return [Transient("The handoff took too long.", system=runs[0].record_system)] * len(runs)
+    except IntegrityError as error:
+        # Another worker wrote the same record at the same moment: try again.
+        conflict = Transient(
+            f"Another handoff changed the same record at once ({error}).",
+            system="hub",
+            code="conflict",
+        )
+        return [conflict] * len(runs)
+    except Exception as error:  # ConnectorError or a bug: every run of the batch shares it
+        if not isinstance(error, ConnectorError):
+            logger.exception("Handoff %s failed unexpectedly", handoff.name)
+        return [error] * len(runs)
+
+
+def handoff_run_execute(*, run_id: int) -> HandoffRun | None:
+    """Execute a run once (with due companions, if the handoff batches): done, skipped,
+    retry later, or a review item. Never silent."""
+    name = HandoffRun.objects.filter(pk=run_id).values_list("handoff", flat=True).first()
+    if name is None:
+        return None
+    handoff = handoff_get(name)
+    if handoff.batch and handoff.batch_size > 1:
+        runs = _batch_claim(run_id, handoff)
+    else:
+        runs = [run] if (run := _claim(run_id)) else []
+    if not runs:
+        return None
+    attempts = [_attempt_start(r) for r in runs]
     with calls_recorded() as calls:
-        try:
-            outcome = handoff.perform(run)
-        except SoftTimeLimitExceeded:
-            error = Transient("The handoff took too long.", system=run.record_system)
-            _failed(run, attempt, error, calls)
-        except ConnectorError as error:
-            _failed(run, attempt, error, calls)
-        except IntegrityError as error:
-            # Another worker wrote the same record at the same moment: try again.
-            conflict = Transient(
-                f"Another handoff changed the same record at once ({error}).",
-                system="hub",
-                code="conflict",
-            )
-            _failed(run, attempt, conflict, calls)
-        except Exception as error:
-            logger.exception("Handoff run %s failed unexpectedly", run.pk)
-            _failed(run, attempt, error, calls)
+        results = _perform(handoff, runs)
+    for each, attempt, result in zip(runs, attempts, results, strict=True):
+        if isinstance(result, Exception):
+            _failed(each, attempt, result, calls)
         else:
-            _finished(run, attempt, outcome, calls)
-    return run
+            _finished(each, attempt, result, calls)
+    return runs[0]
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ from handoffs.inbox import inbound_event_process
 from handoffs.models import WorkerHeartbeat
 from handoffs.runs import handoff_run_execute
 from handoffs.sweep import sweep as sweep_stale
+from handoffs.xero_poll import xero_poll as xero_poll_all
 
 
 @shared_task(name="handoffs.tasks.process_event")
@@ -22,6 +23,11 @@ def run_handoff(run_id: int) -> None:
 @shared_task(name="handoffs.tasks.sweep")
 def sweep() -> dict[str, int]:
     return sweep_stale()
+
+
+@shared_task(name="handoffs.tasks.xero_poll")
+def xero_poll() -> dict[str, int]:
+    return xero_poll_all()
 
 
 @shared_task(name="handoffs.tasks.heartbeat")

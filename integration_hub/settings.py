@@ -207,6 +207,12 @@ XERO_SCOPES = env_str(
     "offline_access accounting.invoices accounting.payments accounting.contacts "
     "accounting.settings.read",
 )
+# Xero's limits per organisation; the hub stays under them across all its workers.
+XERO_MINUTE_LIMIT = env_int("XERO_MINUTE_LIMIT", 60)
+XERO_DAY_LIMIT = env_int("XERO_DAY_LIMIT", 5000)
+XERO_CONCURRENT_LIMIT = env_int("XERO_CONCURRENT_LIMIT", 5)
+# A finished job waits this long before invoicing, so jobs finished together share requests.
+XERO_INVOICE_GATHER_SECONDS = env_int("XERO_INVOICE_GATHER_SECONDS", 2)
 # Polling (Xero sends no payment webhooks): how often, and how far back each read overlaps.
 XERO_POLL_SECONDS = env_int("XERO_POLL_SECONDS", 60)
 XERO_POLL_OVERLAP_SECONDS = env_int("XERO_POLL_OVERLAP_SECONDS", 300)
@@ -251,6 +257,10 @@ CELERY_BEAT_SCHEDULE = {
     "review-daily-digest": {
         "task": "review_queue.tasks.send_daily_digest",
         "schedule": crontab(hour=env_int("DIGEST_HOUR", 7), minute=0),
+    },
+    "xero-poll": {
+        "task": "handoffs.tasks.xero_poll",
+        "schedule": float(XERO_POLL_SECONDS),
     },
     "worker-heartbeat": {
         "task": "handoffs.tasks.heartbeat",

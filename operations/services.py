@@ -93,7 +93,7 @@ def job_create(
 def job_transition(*, job: Job, to: str, by=None, by_finance: bool = False) -> Job:
     """Move a job to another status, if the transition table allows it."""
     job = Job.objects.select_for_update().get(pk=job.pk)
-    if to == Job.Status.DONE:
+    if to == Job.Status.DONE and not by_finance:
         raise TransitionRefused("Use 'Mark done': finishing a job needs a sign-off.")
     transition_check(job=job, to=to, by_finance=by_finance)
     before = job.status
@@ -267,11 +267,20 @@ def promised_lines(job: Job) -> list[str]:
 def job_finance_update(
     *, job: Job, invoice_number: str, invoice_status: str, amount_invoiced, amount_paid=None
 ) -> Job:
-    """Record what finance invoiced; a done job becomes invoiced."""
+    """Record the invoice as Xero has it; the job's status follows it.
+
+    A done job becomes invoiced, and paid once the invoice is paid; an invoice voided or
+    deleted in Xero sends an invoiced job back to done.
+    """
     job = Job.objects.select_for_update().get(pk=job.pk)
     job.invoice_number, job.invoice_status = invoice_number, invoice_status
     job.amount_invoiced, job.amount_paid = amount_invoiced, amount_paid
     job.save()
-    if job.status == Job.Status.DONE:
-        job_transition(job=job, to=Job.Status.INVOICED, by_finance=True)
+    cancelled = invoice_status in ("VOIDED", "DELETED")
+    if job.status == Job.Status.DONE and not cancelled:
+        job = job_transition(job=job, to=Job.Status.INVOICED, by_finance=True)
+    if job.status == Job.Status.INVOICED and invoice_status == "PAID":
+        job = job_transition(job=job, to=Job.Status.PAID, by_finance=True)
+    if job.status == Job.Status.INVOICED and cancelled:
+        job = job_transition(job=job, to=Job.Status.DONE, by_finance=True)
     return job

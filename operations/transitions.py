@@ -8,12 +8,14 @@ ALLOWED: dict[str, set[str]] = {
     S.IN_PROGRESS: {S.DONE, S.ON_HOLD, S.CANCELLED},
     S.ON_HOLD: {S.SCHEDULED, S.IN_PROGRESS, S.CANCELLED},
     S.DONE: {S.INVOICED, S.IN_PROGRESS},
-    S.INVOICED: {S.PAID},
+    S.INVOICED: {S.PAID, S.DONE},
     S.PAID: set(),
     S.CANCELLED: set(),
 }
 # Finance owns these: they follow the invoice in Xero, set by the hub's handoffs.
 FINANCE_ONLY = {S.INVOICED, S.PAID}
+# An invoice voided or deleted in Xero sends its job back to done; only finance does that.
+FINANCE_ONLY_MOVES = {(S.INVOICED, S.DONE)}
 
 
 class TransitionRefused(ValueError):
@@ -31,7 +33,7 @@ def transition_check(*, job: Job, to: str, by_finance: bool = False) -> None:
             f"A job that is {job.get_status_display().lower()} cannot become "
             f"'{S(to).label.lower()}'. It can become: {options}."
         )
-    if to in FINANCE_ONLY and not by_finance:
+    if (to in FINANCE_ONLY or (job.status, to) in FINANCE_ONLY_MOVES) and not by_finance:
         raise TransitionRefused(
             f"'{S(to).label}' follows the invoice in Xero; the hub sets it, not a person."
         )
@@ -39,4 +41,8 @@ def transition_check(*, job: Job, to: str, by_finance: bool = False) -> None:
 
 def next_statuses(job: Job) -> list[tuple[str, str]]:
     """Return the (value, label) statuses a person may move the job to now."""
-    return [(s, S(s).label) for s in S.values if s in ALLOWED[job.status] - FINANCE_ONLY]
+    return [
+        (s, S(s).label)
+        for s in S.values
+        if s in ALLOWED[job.status] - FINANCE_ONLY and (job.status, s) not in FINANCE_ONLY_MOVES
+    ]

@@ -35,12 +35,15 @@ def hubspot_sandbox(live_server):
 
 
 @pytest.fixture(scope="session")
-def xero_sandbox():
-    """A Xero sandbox on a free loopback port."""
+def xero_sandbox(live_server):
+    """A Xero sandbox on a free loopback port, sending its signed webhooks to the hub."""
     from connectors.sandbox.xero.server import start_in_thread
 
     server = start_in_thread(
-        client_id=settings.XERO_CLIENT_ID, client_secret=settings.XERO_CLIENT_SECRET
+        client_id=settings.XERO_CLIENT_ID,
+        client_secret=settings.XERO_CLIENT_SECRET,
+        webhook_url=f"{live_server.url}/webhooks/xero/",
+        webhook_key=settings.XERO_WEBHOOK_KEY,
     )
     yield server
     server.stop()
@@ -54,7 +57,9 @@ def worker_environment(sandbox_url: str, xero_url: str) -> dict[str, str]:
         "HUBSPOT_API_BASE_URL": sandbox_url,
         "XERO_API_BASE_URL": f"{xero_url}/api.xro/2.0",
         "XERO_TOKEN_URL": f"{xero_url}/connect/token",
+        "XERO_IDENTITY_URL": xero_url,
         "HANDOFF_BASE_BACKOFF_SECONDS": "1",
+        "XERO_INVOICE_GATHER_SECONDS": "1",
         "HANDOFF_MAX_ATTEMPTS": "3",
     }
 
@@ -120,9 +125,13 @@ def hub(live_server, hubspot_sandbox, xero_sandbox, celery_worker, settings):
     settings.HUBSPOT_API_BASE_URL = hubspot_sandbox.url
     settings.XERO_API_BASE_URL = f"{xero_sandbox.url}/api.xro/2.0"
     settings.XERO_TOKEN_URL = f"{xero_sandbox.url}/connect/token"
+    settings.XERO_IDENTITY_URL = xero_sandbox.url
+    settings.XERO_AUTHORIZE_URL = f"{xero_sandbox.url}/identity/connect/authorize"
     yield Hub(url=live_server.url, sandbox=hubspot_sandbox, xero=xero_sandbox)
     hubspot_sandbox.store.clear_faults()
     hubspot_sandbox.sender.wait_idle()
+    xero_sandbox.store.faults = {}
+    xero_sandbox.sender.wait_idle()
     # A run still waiting on a long retry after this is cut off by the database flush.
     poll(hub_quiet, timeout=15)
 

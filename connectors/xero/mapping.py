@@ -1,8 +1,16 @@
-"""Xero webhook events in the hub's words (they carry ids only: handoffs fetch the rest)."""
+"""Xero events in the hub's words: webhooks carry ids only (handoffs fetch the rest), polls more."""
 
-from connectors.base import BusinessEvent
+from decimal import Decimal
 
-NOUNS = {"INVOICE": "invoice", "CONTACT": "xero_contact", "CREDITNOTE": "credit_note"}
+from connectors.base import BusinessEvent, CustomerDetails, JobPromise, PromisedLine
+
+NOUNS = {
+    "INVOICE": "invoice",
+    "CONTACT": "xero_contact",
+    "CREDITNOTE": "credit_note",
+    # Xero sends no quote webhooks: these come from polling (handoffs/xero_poll.py).
+    "QUOTE": "quote",
+}
 
 
 def business_event(payload: dict) -> BusinessEvent | None:
@@ -14,4 +22,57 @@ def business_event(payload: dict) -> BusinessEvent | None:
         str(payload.get("eventType")).upper(), "changed"
     )
     data = {"tenant": payload.get("tenantId"), "event": payload.get("eventDateUtc")}
+    # A polled event carries the record as the poll read it.
+    data |= {k: payload[k] for k in ("invoice", "quote") if k in payload}
     return BusinessEvent(f"{noun}.{verb}", "xero", str(payload["resourceId"]), data)
+
+
+def _address(contact) -> str:
+    """The contact's street address (else its postal one) on one line."""
+    addresses = sorted(contact.addresses or [], key=lambda a: code(a.address_type) != "STREET")
+    for a in addresses:
+        parts = [a.address_line1, a.address_line2, a.city, a.region, a.postal_code]
+        line = ", ".join(p for p in parts if p)
+        if line:
+            return line
+    return ""
+
+
+def quote_promise(quote, contact) -> JobPromise:
+    """Return what an accepted Xero quote promised, as a won deal would."""
+    return JobPromise(
+        origin_system="xero",
+        origin_ref=quote.quote_id,
+        title=quote.title or f"Quote {quote.quote_number}",
+        customer=CustomerDetails(
+            system="xero",
+            external_id=contact.contact_id,
+            name=contact.name,
+            email=contact.email_address or "",
+            address=_address(contact),
+            tax_number="".join(ch for ch in contact.tax_number or "" if ch.isdigit()),
+        ),
+        amount=Decimal(str(quote.total or 0)),
+        currency=code(quote.currency_code) or "AUD",
+        lines=tuple(
+            PromisedLine(
+                description=line.description or line.item_code or "",
+                quantity=Decimal(str(line.quantity or 1)),
+                unit_price=Decimal(str(line.unit_amount or 0)),
+                item_code=line.item_code or "",
+            )
+            for line in quote.line_items or []
+        ),
+        site_address=_address(contact),
+        site_contact="",
+        notes="\n".join(
+            text
+            for text in (f"Xero quote {quote.quote_number}", quote.summary, quote.terms)
+            if text
+        ),
+    )
+
+
+def code(value) -> str:
+    """Return a Xero code as text: xero-python gives some as enums (QuoteStatusCodes.SENT)."""
+    return str(getattr(value, "value", value) or "")

@@ -7,9 +7,10 @@ from django.conf import settings
 from xero_python.accounting import Contact, Invoice, LineAmountTypes, LineItem
 
 from connectors.base import BusinessEvent
-from connectors.errors import AuthExpired, Invalid
+from connectors.errors import AuthExpired, ConnectorError, Invalid
 from connectors.models import XeroConnection
 from connectors.xero.accounting import XeroAccounting
+from connectors.xero.mapping import code
 from handoffs.models import HandoffRun
 from handoffs.registry import Handoff, Outcome, handoff_register
 from operations.models import Job, JobLine
@@ -18,6 +19,8 @@ from ownership.models import Record
 from ownership.selectors import link_external_id
 from ownership.services import link_add, record_for_link
 
+# Xero takes up to 50 invoices in one request (its documented batch size).
+BATCH_SIZE = 50
 BAD_ITEM_CODE = re.compile(r"Item code '([^']+)' is not valid")
 TAX_TYPES = {
     JobLine.Tax.GST: "OUTPUT",
@@ -63,14 +66,8 @@ def _contact_id(xero: XeroAccounting, job: Job) -> str:
     return contact_id
 
 
-def perform(run: HandoffRun) -> Outcome:
-    """Create the draft invoice (once: the Idempotency-Key is the job's), link it, mark the job."""
-    job = Job.objects.select_related("customer").get(number=run.record_ref)
-    run.record_label = f"{job.number} {job.title}"
-    HandoffRun.objects.filter(pk=run.pk).update(record_label=run.record_label)
-    if job.invoice_number:
-        return Outcome(f"Job {job.number} already has invoice {job.invoice_number}.", skipped=True)
-    xero = XeroAccounting(_connection())
+def _draft(xero: XeroAccounting, job: Job) -> Invoice:
+    """Return the DRAFT invoice for the job's lines, to the customer's contact."""
     lines = [
         LineItem(
             description=line.description,
@@ -82,7 +79,7 @@ def perform(run: HandoffRun) -> Outcome:
         )
         for line in job.lines.all()
     ]
-    draft = Invoice(
+    return Invoice(
         type="ACCREC",
         contact=Contact(contact_id=_contact_id(xero, job)),
         line_amount_types=LineAmountTypes.EXCLUSIVE,
@@ -90,23 +87,20 @@ def perform(run: HandoffRun) -> Outcome:
         reference=job.number,
         line_items=lines,
     )
-    # Deterministic, so a retry after a lost answer replays Xero's first answer instead of
-    # making a second invoice; and tied to the content, so a corrected job is a new request.
+
+
+def _job_key(job: Job, draft: Invoice) -> str:
+    """The job's Idempotency-Key: tied to its content, so a corrected job is a new request."""
     content = hashlib.sha256(
-        repr([(lb.item_code, lb.quantity, lb.unit_amount, lb.tax_type) for lb in lines]).encode()
+        repr(
+            [(lb.item_code, lb.quantity, lb.unit_amount, lb.tax_type) for lb in draft.line_items]
+        ).encode()
     ).hexdigest()[:16]
-    (made,) = xero.invoices_create([draft], idempotency_key=f"hub-job-{job.number}-{content}")
-    if made.has_errors:
-        messages = "; ".join(e.message for e in made.validation_errors or [])
-        bad_codes = sorted(set(BAD_ITEM_CODE.findall(messages)))
-        raise Invalid(
-            f"Xero would not take the invoice for job {job.number}: {messages}",
-            system="xero",
-            code="invoice_rejected",
-            fix="Choose the Xero item code to use instead and press 'Use this item code', or "
-            "add the item in Xero and press Retry.",
-            details={"job": job.number, "bad_item_codes": bad_codes} if bad_codes else {},
-        )
+    return f"hub-job-{job.number}-{content}"
+
+
+def _recorded(job: Job, made) -> Outcome:
+    """Link the invoice Xero made and move the job to invoiced."""
     record_for_link(
         type=Record.Type.INVOICE,
         system="xero",
@@ -116,13 +110,81 @@ def perform(run: HandoffRun) -> Outcome:
     job_finance_update(
         job=job,
         invoice_number=made.invoice_number,
-        invoice_status=made.status,
+        invoice_status=code(made.status),
         amount_invoiced=made.total,
+        amount_paid=made.amount_paid or 0,
     )
     return Outcome(
         f"Draft invoice {made.invoice_number} for {made.total} created in Xero.",
         result={"invoice_id": made.invoice_id, "number": made.invoice_number},
     )
+
+
+def _refused(job: Job, made) -> Invalid:
+    messages = "; ".join(e.message for e in made.validation_errors or [])
+    bad_codes = sorted(set(BAD_ITEM_CODE.findall(messages)))
+    return Invalid(
+        f"Xero would not take the invoice for job {job.number}: {messages}",
+        system="xero",
+        code="invoice_rejected",
+        fix="Choose the Xero item code to use instead and press 'Use this item code', or "
+        "add the item in Xero and press Retry.",
+        details={"job": job.number, "bad_item_codes": bad_codes} if bad_codes else {},
+    )
+
+
+def batch(runs: list[HandoffRun]) -> list[Outcome | Exception]:
+    """Invoice many finished jobs with as few Xero calls as can be: 50 invoices a request.
+
+    Each job's problems (a missing contact detail, an unknown item code) stay its own:
+    Xero answers per invoice under summarizeErrors=false, and the answers are mapped back.
+    """
+    xero = XeroAccounting(_connection())
+    results: dict[int, Outcome | Exception] = {}
+    drafts: list[tuple[HandoffRun, Job, Invoice]] = []
+    for run in runs:
+        job = Job.objects.select_related("customer").get(number=run.record_ref)
+        run.record_label = f"{job.number} {job.title}"
+        HandoffRun.objects.filter(pk=run.pk).update(record_label=run.record_label)
+        if job.invoice_number:
+            results[run.pk] = Outcome(
+                f"Job {job.number} already has invoice {job.invoice_number}.", skipped=True
+            )
+            continue
+        try:
+            drafts.append((run, job, _draft(xero, job)))
+        except ConnectorError as error:
+            results[run.pk] = error
+    # A retried run may have had its invoice made by a worker that died before recording it.
+    retried = [job.number for run, job, _ in drafts if run.attempts > 1]
+    if retried:
+        found = {i.reference: i for i in xero.invoices_by_reference(retried)}
+        for run, job, _ in [d for d in drafts if d[1].number in found]:
+            results[run.pk] = _recorded(job, found[job.number])
+        drafts = [d for d in drafts if d[1].number not in found]
+    for start in range(0, len(drafts), BATCH_SIZE):
+        chunk = drafts[start : start + BATCH_SIZE]
+        keys = sorted(_job_key(job, draft) for _, job, draft in chunk)
+        # Deterministic: a retry of the same request replays Xero's first answer.
+        key = (
+            keys[0]
+            if len(keys) == 1
+            else "hub-batch-" + hashlib.sha256("|".join(keys).encode()).hexdigest()[:40]
+        )
+        made = xero.invoices_create([draft for _, _, draft in chunk], idempotency_key=key)
+        for (run, job, _), invoice in zip(chunk, made, strict=True):
+            results[run.pk] = (
+                _refused(job, invoice) if invoice.has_errors else _recorded(job, invoice)
+            )
+    return [results[run.pk] for run in runs]
+
+
+def perform(run: HandoffRun) -> Outcome:
+    """Create the job's draft invoice (once: the Idempotency-Key is the job's)."""
+    (result,) = batch([run])
+    if isinstance(result, Exception):
+        raise result
+    return result
 
 
 handoff_register(
@@ -134,5 +196,8 @@ handoff_register(
         record_type="job",
         key=key,
         perform=perform,
+        batch=batch,
+        batch_size=BATCH_SIZE,
+        gather_seconds=settings.XERO_INVOICE_GATHER_SECONDS,
     )
 )

@@ -1,42 +1,12 @@
 """A finished job becomes exactly one DRAFT invoice in Xero (through the sandbox and a worker)."""
 
-from datetime import timedelta
-
-from django.utils import timezone
-
-from connectors.models import XeroConnection
 from handoffs.models import HandoffRun
 from operations import services
 from operations.models import Job
 from review_queue.models import ReviewItem
 from review_queue.services import review_item_resolve
 from tests.helpers import wait_for
-
-
-def connect_xero(hub) -> XeroConnection:
-    tokens = hub.xero.store.issue_tokens()
-    return XeroConnection.objects.create(
-        tenant_id=next(iter(hub.xero.store.organisations)),
-        tenant_name="Demo Trades Pty Ltd",
-        access_token=tokens["access_token"],
-        refresh_token=tokens["refresh_token"],
-        expires_at=timezone.now() + timedelta(minutes=30),
-        scopes="offline_access",
-    )
-
-
-def finished_job(hub, django_user_model, name: str) -> Job:
-    deal = next(d for d in hub.sandbox.store.list("deals") if name in d["properties"]["dealname"])
-    hub.sandbox.store.update("deals", deal["id"], {"dealstage": "closedwon"})
-    job = wait_for(lambda: Job.objects.filter(origin_ref=deal["id"]).first(), what="the job")
-    services.job_transition(job=job, to="in_progress")
-    tech, _ = django_user_model.objects.get_or_create(username="tech")
-    services.job_complete(job=job, by=tech, note="Done.")
-    return job
-
-
-def xero_invoices(hub) -> list[dict]:
-    return [i for org in hub.xero.store.organisations.values() for i in org.invoices.values()]
+from tests.xero_helpers import connect_xero, finished_job, won_job, xero_invoices
 
 
 def test_a_finished_job_becomes_one_draft_invoice_and_the_job_is_invoiced(hub, django_user_model):
@@ -116,3 +86,27 @@ def test_without_a_xero_connection_finished_jobs_wait_on_one_item(hub, django_us
         lambda: Job.objects.filter(pk__in=[first.pk, second.pk], status="invoiced").count() == 1,
         what="the job with known item codes to be invoiced",
     )
+
+
+def test_jobs_finished_together_share_one_request_and_keep_their_own_errors(
+    hub, django_user_model
+):
+    connect_xero(hub)
+    names = ["safety switch upgrade", "common-area lighting", "emergency lighting test"]
+    jobs = [won_job(hub, name) for name in names]
+    tech = django_user_model.objects.create_user("tech")
+    for job in jobs:  # finished within the same second
+        services.job_transition(job=job, to="in_progress")
+        services.job_complete(job=job, by=tech, note="Done.")
+    item = wait_for(
+        lambda: ReviewItem.objects.filter(kind="missing_data", system="xero").first(),
+        what="the refused invoice's item",
+    )
+    wait_for(
+        lambda: Job.objects.filter(pk__in=[j.pk for j in jobs], status="invoiced").count() == 2,
+        what="the two good jobs to be invoiced",
+    )
+    org = next(iter(hub.xero.store.organisations.values()))
+    assert org.requests["PUT /Invoices"] == 1
+    assert item.details["bad_item_codes"] == ["LED-600"] and item.record_ref == jobs[1].number
+    assert sorted(i["Reference"] for i in xero_invoices(hub)) == [jobs[0].number, jobs[2].number]

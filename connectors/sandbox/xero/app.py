@@ -163,6 +163,7 @@ class Api:
     def accounting(self, method: str, path: str, query: dict, headers: dict, raw: bytes):
         self.fault()
         org, limits = self.organisation(headers)
+        org.requests[f"{method} {path}"] += 1
         try:
             status, answer = self.idempotent(org, method, path, query, headers, raw)
         finally:

@@ -24,8 +24,12 @@ def public(record: dict) -> dict:
 def filtered(records, query: dict) -> list[dict]:
     """Apply Xero's simple `where` equality clauses, `IDs` and `Statuses` filters."""
     rows = list(records)
+    # Clauses on one field are ORed (Reference=="A" OR Reference=="B"); fields are ANDed.
+    wanted: dict[str, set[str]] = {}
     for field, value in WHERE.findall(query.get("where", [""])[0]):
-        rows = [r for r in rows if str(r.get(field, "")).lower() == value.lower()]
+        wanted.setdefault(field, set()).add(value.lower())
+    for field, values in wanted.items():
+        rows = [r for r in rows if str(r.get(field, "")).lower() in values]
     if query.get("IDs"):
         ids = set(query["IDs"][0].split(","))
         rows = [r for r in rows if (r.get("InvoiceID") or r.get("ContactID")) in ids]

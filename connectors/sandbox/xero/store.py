@@ -3,7 +3,7 @@
 import threading
 import time
 import uuid
-from collections import deque
+from collections import Counter, deque
 from decimal import Decimal
 
 
@@ -47,6 +47,7 @@ class Organisation:
         self.rejected = 0
         self.in_flight = 0
         self.day_count = 0
+        self.requests: Counter[str] = Counter()  # "PUT /Invoices" -> how many were answered
 
 
 SEED_ITEMS = [

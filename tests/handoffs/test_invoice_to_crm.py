@@ -1,0 +1,74 @@
+"""Invoice approved, paid, part-paid or voided in Xero → the job and the HubSpot deal follow.
+
+Through the sandboxes over HTTP and a real worker: INVOICE webhooks are the fast path,
+polling (Payments and Invoices, If-Modified-Since) catches what has no webhook.
+"""
+
+from datetime import datetime
+
+from connectors.models import XeroConnection
+from connectors.sandbox.xero.money import MS_DATE
+from handoffs.models import HandoffRun, InboundEvent
+from handoffs.xero_poll import xero_poll
+from operations.models import Job
+from tests.helpers import wait_for
+from tests.xero_helpers import bookkeeper, invoiced_job
+
+
+def deal(hub, job: Job) -> dict:
+    return hub.sandbox.store.get("deals", job.origin_ref)["properties"]
+
+
+def test_approving_and_paying_in_xero_reach_the_job_and_the_deal(hub, django_user_model):
+    job, invoice = invoiced_job(hub, django_user_model)
+    bookkeeper(hub, invoice, "approve")
+    wait_for(lambda: deal(hub, job).get("payment_status") == "awaiting_payment", what="approval")
+    bookkeeper(hub, invoice, "pay", amount="1000.00")
+    wait_for(lambda: deal(hub, job).get("payment_status") == "part_paid", what="part payment")
+    assert (deal(hub, job)["amount_paid"], deal(hub, job)["amount_due"]) == ("1000.00", "2141.60")
+    assert Job.objects.get(pk=job.pk).status == "invoiced"
+    bookkeeper(hub, invoice, "pay", amount="2141.60")
+    wait_for(lambda: Job.objects.get(pk=job.pk).status == "paid", what="the job to be paid")
+    shown = deal(hub, job)
+    assert (shown["payment_status"], shown["amount_paid"], shown["amount_due"]) == (
+        "paid",
+        "3141.60",
+        "0.00",
+    )
+    assert shown["last_payment_date"] and shown["invoice_number"] == invoice["InvoiceNumber"]
+    wait_for(lambda: deal(hub, job).get("job_status") == "paid", what="the job status on the deal")
+
+
+def test_a_voided_invoice_sends_the_job_back_to_done(hub, django_user_model):
+    job, invoice = invoiced_job(hub, django_user_model)
+    bookkeeper(hub, invoice, "approve")
+    bookkeeper(hub, invoice, "void")
+    wait_for(lambda: Job.objects.get(pk=job.pk).status == "done", what="the job back to done")
+    assert Job.objects.get(pk=job.pk).invoice_status == "VOIDED"
+    wait_for(lambda: deal(hub, job).get("payment_status") == "voided", what="the deal")
+
+
+def test_polling_finds_a_payment_that_sent_no_webhook_and_moves_the_watermark(
+    hub, django_user_model
+):
+    job, invoice = invoiced_job(hub, django_user_model)
+    hub.xero.sender.wait_idle()
+    hub.xero.sender.webhook_url = ""  # as for payments in real Xero: no webhook at all
+    try:
+        bookkeeper(hub, invoice, "approve")
+        bookkeeper(hub, invoice, "pay", amount=str(invoice["Total"]))
+        counts = xero_poll()
+    finally:
+        hub.xero.sender.webhook_url = f"{hub.url}/webhooks/xero/"
+    assert counts["invoices"] == 1 and counts["payments"] == 1
+    wait_for(lambda: Job.objects.get(pk=job.pk).status == "paid", what="the job to be paid")
+    # The watermark is Xero's UpdatedDateUTC of the newest record, not the hub's clock.
+    stored = next(iter(hub.xero.store.organisations.values())).invoices[invoice["InvoiceID"]]
+    xero_ms = int(MS_DATE.match(stored["UpdatedDateUTC"])[1])
+    marks = XeroConnection.objects.get().watermarks
+    assert datetime.fromisoformat(marks["invoices"]).timestamp() * 1000 == xero_ms
+    # The next poll re-reads the overlap but stores nothing twice and starts no new run.
+    runs = HandoffRun.objects.count()
+    assert xero_poll() == {"invoices": 0, "payments": 0, "quotes": 0}
+    assert HandoffRun.objects.count() == runs
+    assert InboundEvent.objects.filter(delivery_key__startswith="poll:invoice:").count() == 1
