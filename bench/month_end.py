@@ -1,0 +1,252 @@
+"""Month-end rush: 1,000 jobs for 200 customers (already linked to Xero contacts) finish
+together. How many Xero calls, how long, how many 429s, how much worker memory?
+
+Run: .venv/bin/python bench/month_end.py   (PostgreSQL and Redis on 127.0.0.1; database
+hub_bench, Redis dbs 11 and 12). A real Celery worker process invoices the jobs against
+the Xero sandbox, which enforces Xero's limits (60 calls a minute, 5 at once, 5,000 a
+day). Then the same invoices are sent one per call, as most integration tools do, for
+BASELINE_SECONDS, and the time that would take for all 1,000 is projected.
+"""
+
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/12")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/11")
+os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "xLGZLUIiOVlM5RLI3zE-w1pJC9mqr5-JUKmQ5VsYIsU=")
+os.environ.setdefault("XERO_CLIENT_ID", "bench-client")
+os.environ.setdefault("XERO_CLIENT_SECRET", "bench-secret")
+
+from benchdb import bench_django  # noqa: E402
+
+JOBS, CUSTOMERS = int(os.environ.get("BENCH_JOBS", 1000)), 200
+BASELINE_SECONDS, TIMEOUT = int(os.environ.get("BENCH_BASELINE_SECONDS", 65)), 300
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def sandbox_start():
+    from connectors.sandbox.xero.server import start_in_thread
+
+    return start_in_thread(
+        client_id=os.environ["XERO_CLIENT_ID"], client_secret=os.environ["XERO_CLIENT_SECRET"]
+    )
+
+
+def contacts_make(org, count: int) -> list[str]:
+    ids = []
+    for n in range(count):
+        contact_id = str(uuid.uuid4())
+        org.contacts[contact_id] = {
+            "ContactID": contact_id, "Name": f"Customer {n:03d} Pty Ltd",
+            "ContactStatus": "ACTIVE", "UpdatedDateUTC": "/Date(0+0000)/",
+        }  # fmt: skip
+        ids.append(contact_id)
+    return ids
+
+
+def register_fill(contact_ids: list[str]) -> None:
+    """A clean register: customers linked to their contacts, jobs in progress with lines."""
+    import redis
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    from operations.models import Customer, Job, JobLine
+    from ownership.models import Record
+    from ownership.services import link_add, record_for_link
+
+    redis.Redis.from_url(os.environ["CELERY_BROKER_URL"]).flushdb()
+    redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()
+    with connection.cursor() as cursor:
+        tables = [
+            "handoffs_handoffattempt", "handoffs_handoffrun", "handoffs_inboundevent",
+            "handoffs_webhookdelivery", "review_queue_reviewlog", "review_queue_reviewitem",
+            "operations_jobline", "operations_jobevent", "operations_job",
+            "operations_customer", "ownership_link", "ownership_record",
+            "connectors_xeroconnection",
+        ]  # fmt: skip
+        cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+    customers = Customer.objects.bulk_create(
+        Customer(name=f"Customer {n:03d} Pty Ltd") for n in range(len(contact_ids))
+    )
+    for customer, contact_id in zip(customers, contact_ids, strict=True):
+        record = record_for_link(type=Record.Type.CUSTOMER, system="operations",
+                                 external_id=str(customer.pk), label=customer.name)  # fmt: skip
+        link_add(record=record, system="xero", external_id=contact_id)
+    jobs = Job.objects.bulk_create(
+        Job(customer=customers[n % len(customers)], title=f"Service visit {n}",
+            number=f"J-{100000 + n}", status=Job.Status.IN_PROGRESS)
+        for n in range(JOBS)
+    )  # fmt: skip
+    JobLine.objects.bulk_create(
+        line
+        for job in jobs
+        for line in (
+            JobLine(job=job, description="Labour - electrician (hours)", quantity=3,
+                    unit_price=110, item_code="LABOUR-HR", position=0),
+            JobLine(job=job, description="Call-out fee", quantity=1, unit_price=165,
+                    item_code="CALLOUT", position=1),
+        )
+    )  # fmt: skip
+    get_user_model().objects.get_or_create(username="bench-tech")
+
+
+def worker_start(sandbox_url: str) -> subprocess.Popen:
+    env = os.environ | {
+        "XERO_API_BASE_URL": f"{sandbox_url}/api.xro/2.0",
+        "XERO_TOKEN_URL": f"{sandbox_url}/connect/token",
+    }
+    command = [
+        sys.executable, "-m", "celery", "-A", "integration_hub", "worker",
+        "-Q", "default,hubspot,xero,operations", "--pool", "prefork", "-c", "2",
+        "-l", "warning", "--without-mingle", "--without-gossip", "-n", f"bench-{os.getpid()}@%h",
+    ]  # fmt: skip
+    log = open(ROOT / "var" / "bench-worker.log", "wb")  # noqa: SIM115 (closed with it)
+    return subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+
+
+def peak_kib(pid: int) -> tuple[int, int]:
+    """Return the peak resident memory (VmHWM) of the worker's parent and of its children."""
+
+    def hwm(p: int) -> int:
+        for line in Path(f"/proc/{p}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+        return 0
+
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return hwm(pid), sum(hwm(int(child)) for child in children)
+
+
+def hub_run(sandbox) -> dict:
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from connectors.models import XeroConnection
+    from operations.models import Job
+    from operations.services import job_complete
+    from review_queue.models import ReviewItem
+
+    settings.XERO_API_BASE_URL = f"{sandbox.url}/api.xro/2.0"
+    org = next(iter(sandbox.store.organisations.values()))
+    register_fill(contacts_make(org, CUSTOMERS))
+    tokens = sandbox.store.issue_tokens()
+    XeroConnection.objects.create(
+        tenant_id=org.tenant_id, tenant_name=org.name, access_token=tokens["access_token"],
+        refresh_token=tokens["refresh_token"], scopes="offline_access accounting.invoices",
+        expires_at=timezone.now() + timedelta(minutes=30),
+    )  # fmt: skip
+    worker = worker_start(sandbox.url)
+    time.sleep(6)  # the worker connects to the broker
+    tech = get_user_model().objects.get(username="bench-tech")
+    started = time.monotonic()
+    for job in Job.objects.filter(status=Job.Status.IN_PROGRESS).order_by("pk"):
+        job_complete(job=job, by=tech, note="Done at month end.")
+    finished_marking = time.monotonic() - started
+    invoiced = 0
+    while time.monotonic() - started < TIMEOUT:
+        invoiced = Job.objects.filter(status=Job.Status.INVOICED).count()
+        if invoiced == JOBS:
+            break
+        time.sleep(0.5)
+    wall = time.monotonic() - started
+    peak = peak_kib(worker.pid)
+    worker.terminate()
+    worker.wait(timeout=30)
+    return {
+        "invoiced": invoiced,
+        "calls": sum(org.requests.values()) + org.rejected,
+        "create_calls": org.requests["PUT /Invoices"],
+        "rejected_429": org.rejected,
+        "wall_s": wall,
+        "marking_s": finished_marking,
+        "peak_mib": peak[0] / 1024,
+        "children_peak_mib": peak[1] / 1024,
+        "review_items": ReviewItem.objects.count(),
+    }
+
+
+def baseline_run(sandbox) -> dict:
+    """One invoice per call from 4 threads, sleeping through 429s as xero-python does."""
+    from xero_python.accounting import AccountingApi, Contact, Invoice, Invoices, LineItem
+    from xero_python.api_client import ApiClient, Configuration
+    from xero_python.api_client.oauth2 import OAuth2Token
+
+    sandbox.store.reset()
+    org = next(iter(sandbox.store.organisations.values()))
+    contact_ids = contacts_make(org, CUSTOMERS)
+    token = sandbox.store.issue_tokens()
+    client = ApiClient(
+        Configuration(
+            oauth2_token=OAuth2Token(
+                client_id=os.environ["XERO_CLIENT_ID"],
+                client_secret=os.environ["XERO_CLIENT_SECRET"],
+            )
+        )
+    )
+    client.oauth2_token_getter(lambda: dict(token, expires_at=time.time() + 1800, scope=[]))
+    api = AccountingApi(client, base_url=f"{sandbox.url}/api.xro/2.0")
+    numbers = iter(range(JOBS))
+    lock, made = threading.Lock(), []
+    started = time.monotonic()
+
+    def send() -> None:
+        while time.monotonic() - started < BASELINE_SECONDS:
+            with lock:
+                n = next(numbers, None)
+            if n is None:
+                return
+            invoice = Invoice(type="ACCREC", contact=Contact(contact_id=contact_ids[n % CUSTOMERS]),
+                              reference=f"J-{100000 + n}", status="DRAFT", line_items=[
+                LineItem(item_code="LABOUR-HR", description="Labour", quantity=3, unit_amount=110),
+                LineItem(item_code="CALLOUT", description="Call-out", quantity=1, unit_amount=165),
+            ])  # fmt: skip
+            api.create_invoices(org.tenant_id, Invoices(invoices=[invoice]))
+            with lock:
+                made.append(n)
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.monotonic() - started
+    return {
+        "invoiced": len(made),
+        "calls": sum(org.requests.values()) + org.rejected,
+        "rejected_429": org.rejected,
+        "wall_s": wall,
+        "projected_s": wall * JOBS / max(len(made), 1),
+    }
+
+
+def main() -> None:
+    bench_django()
+    sandbox = sandbox_start()
+    hub = hub_run(sandbox)
+    print(f"Hub, batched ({JOBS} jobs, {CUSTOMERS} customers, one worker, prefork -c 2):")
+    print(f"  invoiced {hub['invoiced']}/{JOBS} in {hub['wall_s']:.1f} s "
+          f"(marking the jobs done took {hub['marking_s']:.1f} s of it)")  # fmt: skip
+    print(f"  Xero calls {hub['calls']} ({hub['create_calls']} invoice requests), "
+          f"429s {hub['rejected_429']}, review items {hub['review_items']}")  # fmt: skip
+    print(
+        f"  worker peak memory (VmHWM): parent {hub['peak_mib']:.0f} MiB, "
+        f"its 2 pool processes {hub['children_peak_mib']:.0f} MiB together"
+    )
+    base = baseline_run(sandbox)
+    print(f"One invoice per call (4 threads, sleeping through 429s), {BASELINE_SECONDS} s window:")
+    print(f"  invoiced {base['invoiced']} in {base['wall_s']:.1f} s with {base['calls']} calls, "
+          f"429s {base['rejected_429']}")  # fmt: skip
+    print(f"  projected for all {JOBS}: {base['projected_s'] / 60:.1f} min")
+    sandbox.stop()
+
+
+if __name__ == "__main__":
+    main()
