@@ -8,10 +8,11 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from connectors.models import XeroConnection
 from handoffs.models import HandoffAttempt, HandoffRun
 from review_queue.models import ReviewItem
 
-# The systems the hub holds credentials for; Xero joins when its connection lands.
+# The systems the hub holds one credential for; Xero has a row per organisation.
 CONNECTED_SYSTEMS = (("hubspot", "HubSpot"),)
 
 
@@ -57,6 +58,9 @@ class ConnectionState:
     item: ReviewItem | None
     last_success: object
     headroom: str
+    # Xero's organisations: the connection's own state and how old its token is.
+    status_label: str = ""
+    token_refreshed: object = None
 
 
 def connection_states() -> list[ConnectionState]:
@@ -74,7 +78,32 @@ def connection_states() -> list[ConnectionState]:
         )
         headroom = cache.get(f"ratelimit:{system}") or "not reported yet"
         states.append(ConnectionState(system, name, item is not None, item, last, headroom))
-    return states
+    return states + xero_states()
+
+
+def xero_states() -> list[ConnectionState]:
+    """Return one row per Xero organisation, or one saying none is connected."""
+    item = ReviewItem.objects.filter(
+        status=ReviewItem.Status.OPEN, root_key__startswith="connection:xero:"
+    ).first()
+    rows = []
+    for c in XeroConnection.objects.exclude(status=XeroConnection.Status.DISCONNECTED):
+        headroom = (
+            f"{c.minute_remaining} calls left this minute, {c.day_remaining} today"
+            if c.minute_remaining is not None
+            else "not reported yet"
+        )
+        rows.append(
+            ConnectionState(
+                "xero", f"Xero: {c.tenant_name}",
+                needs_reconnect=c.status == XeroConnection.Status.RECONNECT, item=item,
+                last_success=c.last_success_at, headroom=headroom,
+                status_label=c.get_status_display(), token_refreshed=c.refreshed_at,
+            )  # fmt: skip
+        )
+    return rows or [
+        ConnectionState("xero", "Xero", True, item, None, "—", status_label="Not connected")
+    ]
 
 
 def queue_over_time(*, days: int = 14) -> list[dict]:

@@ -17,8 +17,13 @@ def test_the_seed_makes_a_believable_business_with_problems_to_review(settings, 
     assert get_user_model().objects.get(username="admin").is_superuser
     assert Job.objects.filter(origin_system="hubspot").count() == 2
     assert Job.objects.filter(status="in_progress").count() == 2
+    # The hall's call-out is finished, and its invoice waits for Xero to be connected.
+    assert Job.objects.get(title__startswith="Emergency call-out").status == "done"
     kinds = set(ReviewItem.objects.filter(status="open").values_list("kind", flat=True))
-    assert kinds == {"missing_data", "possible_duplicate", "quote_changed", "active_job_affected"}
+    assert kinds == {
+        "missing_data", "possible_duplicate", "quote_changed", "active_job_affected", "connection"
+    }  # fmt: skip
+    assert ReviewItem.objects.get(kind="connection").title == "Reconnect Xero"
     assert (tmp_path / "hubspot-sandbox.json").exists()
     call_command("seed_demo")
     assert "already seeded" in capsys.readouterr().out

@@ -23,3 +23,27 @@ def test_home_counts_open_items_by_kind_and_flags_a_connection_to_reconnect(
     assert hubspot.needs_reconnect
     assert "Reconnect needed" in page
     assert response.context["series"][-1]["depth"] == 3
+
+
+def test_home_shows_each_xero_organisation_with_token_age_and_headroom(client, django_user_model):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from connectors.models import XeroConnection
+
+    client.force_login(django_user_model.objects.create_user("boss"))
+    page = client.get(reverse("dashboard:home")).content.decode()
+    assert "Not connected" in page  # no organisation yet: the row says so
+    XeroConnection.objects.create(
+        tenant_id="t-1", tenant_name="Demo Trades Pty Ltd", minute_remaining=57,
+        day_remaining=4988, refreshed_at=timezone.now() - timedelta(minutes=12),
+        last_success_at=timezone.now(),
+    )  # fmt: skip
+    XeroConnection.objects.create(
+        tenant_id="t-2", tenant_name="Brisbane", status="reconnect_needed"
+    )
+    page = client.get(reverse("dashboard:home")).content.decode()
+    assert "Xero: Demo Trades Pty Ltd" in page and "57 calls left this minute, 4988 today" in page
+    assert "12\xa0minutes ago" in page
+    assert "Xero: Brisbane" in page and "Reconnect needed" in page

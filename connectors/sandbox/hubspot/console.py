@@ -94,6 +94,14 @@ def _deal_row(store: Store, deal: dict) -> str:
             f'<select name="job_status">{statuses}</select></label> '
             '<button class="plain" type="submit">Set</button>',
         )
+    if p.get("payment_status"):
+        last = p.get("last_payment_date")
+        job += (
+            f"<br>Invoice {escape(p.get('invoice_number') or '')}: "
+            f"<strong>{escape(p['payment_status'].replace('_', ' '))}</strong> "
+            f"(paid {escape(p.get('amount_paid') or '0')}, due {escape(p.get('amount_due') or '')}"
+            f"{', last payment ' + escape(last) if last else ''})"
+        )
     return (
         f'<tr id="deal-{deal["id"]}"><td>{name}<br><small>id {deal["id"]}</small>{job}</td>'
         f"<td>{company_cell}</td>"

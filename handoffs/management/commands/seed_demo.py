@@ -15,7 +15,13 @@ from handoffs.models import HandoffRun
 from handoffs.registry import handoff_get
 from handoffs.runs import handoff_run_execute, handoff_run_start
 from operations.models import Crew, Job
-from operations.services import customer_create, job_create, job_reschedule, job_transition
+from operations.services import (
+    customer_create,
+    job_complete,
+    job_create,
+    job_reschedule,
+    job_transition,
+)
 
 LOGINS = (("admin", "admin-demo-pass", True), ("staff", "staff-demo-pass", False))
 WON_STAGES = ("closedwon", "2001003")
@@ -133,6 +139,19 @@ class Command(BaseCommand):
             run = self._run(name, happened)
             item = run.review_item.title if run.review_item else "no review item"
             self.stdout.write(f"Seeded a problem to review: {item}")
+        self._finished_before_xero()
+
+    def _finished_before_xero(self) -> None:
+        """Finish the hall's call-out: with no Xero connected yet, its invoice waits on an item."""
+        job = Job.objects.get(title="Emergency call-out: tripped RCD in kitchen")
+        if job.status == Job.Status.SCHEDULED:
+            job_transition(job=job, to=Job.Status.IN_PROGRESS)
+        tech = get_user_model().objects.get(username="staff")
+        job_complete(job=job, by=tech, note="RCD reset; faulty kettle lead found and tagged out.")
+        happened = BusinessEvent("job.completed", "operations", job.number, {})
+        run = self._run("job_done_to_invoice", happened)
+        item = run.review_item.title if run.review_item else "no review item"
+        self.stdout.write(f"Seeded a problem to review: {item} (job {job.number} waits to invoice)")
 
     def _jobs_entered_in_the_register(self) -> None:
         """Add work that never went through the CRM, as a spreadsheet business has."""
