@@ -1,7 +1,10 @@
 """The hub's connections to other systems, with their tokens encrypted at rest."""
 
+from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from integration_hub.crypto import EncryptedTextField
 
@@ -41,3 +44,44 @@ class XeroConnection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tenant_name} ({self.get_status_display()})"
+
+
+CODE = RegexValidator(r"^[A-Za-z0-9_.-]{1,20}$", "Use Xero's code: letters, digits, - _ or . only.")
+
+
+class InvoiceSettings(models.Model):
+    """How the hub writes a job's lines on a Xero invoice; admins edit it on the Xero page."""
+
+    sales_account = models.CharField(
+        max_length=20, validators=[CODE], help_text="Revenue account code for every line."
+    )
+    tax_gst = models.CharField(
+        "Tax type for lines with GST", max_length=20, default="OUTPUT", validators=[CODE]
+    )
+    tax_gst_free = models.CharField(
+        "Tax type for GST-free lines", max_length=20, default="EXEMPTOUTPUT", validators=[CODE]
+    )
+    tax_none = models.CharField(
+        "Tax type for lines with no GST", max_length=20, default="BASEXCLUDED", validators=[CODE]
+    )
+    default_due_days = models.PositiveIntegerField(
+        "Days to pay when the contact has no terms",
+        default=14,
+        validators=[MinValueValidator(0)],
+    )
+    history = HistoricalRecords()
+
+    def __str__(self) -> str:
+        return "Invoice settings"
+
+    @classmethod
+    def current(cls) -> "InvoiceSettings":
+        """Return the one row of settings, made from the defaults the first time."""
+        found, _ = cls.objects.get_or_create(
+            pk=1, defaults={"sales_account": settings.XERO_SALES_ACCOUNT}
+        )
+        return found
+
+    def tax_type(self, tax: str) -> str:
+        """Return the Xero tax type for a job line's tax treatment (gst, gst_free, none)."""
+        return {"gst": self.tax_gst, "gst_free": self.tax_gst_free, "none": self.tax_none}[tax]

@@ -2,6 +2,7 @@
 
 import json
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
@@ -11,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from connectors.errors import ConnectorError
-from connectors.models import XeroConnection
+from connectors.models import InvoiceSettings, XeroConnection
 from connectors.xero import connect
 from integration_hub.crypto import fernet
 from review_queue.models import ReviewItem
@@ -38,9 +39,22 @@ def _waiting_resume(request: HttpRequest) -> None:
         messages.info(request, f"{item.title}: {outcome}")
 
 
+class InvoiceSettingsForm(forms.ModelForm):
+    class Meta:
+        model = InvoiceSettings
+        fields = ["sales_account", "tax_gst", "tax_gst_free", "tax_none", "default_due_days"]
+
+
 @admin_only
 def xero_settings(request: HttpRequest) -> HttpResponse:
-    """List the connected organisations and offer to connect more."""
+    """List the connected organisations, offer to connect more; edit the invoice mapping."""
+    mapping = InvoiceSettings.current()
+    form = InvoiceSettingsForm(request.POST or None, instance=mapping)
+    if request.method == "POST" and form.is_valid():
+        form.instance._change_reason = f"Changed on the Xero page by {request.user}"
+        form.save()
+        messages.success(request, "Invoice settings saved: the next invoices use them.")
+        return redirect("connectors:xero")
     return render(
         request,
         "connectors/xero.html",
@@ -48,6 +62,8 @@ def xero_settings(request: HttpRequest) -> HttpResponse:
             "connections": XeroConnection.objects.order_by("tenant_name"),
             "scopes": settings.XERO_SCOPES,
             "callback": _callback_url(request),
+            "form": form,
+            "changes": mapping.history.select_related("history_user")[:10],
         },
     )
 

@@ -74,6 +74,8 @@ class Job(models.Model):
     completion_note = models.TextField(blank=True)
     # What finance invoiced, written by the hub from Xero; read-only here.
     invoice_number = models.CharField(max_length=64, blank=True)
+    # How the line prices read on the invoice: with GST included, or with GST added.
+    prices_include_gst = models.BooleanField(default=False)
     invoice_status = models.CharField(max_length=32, blank=True)
     amount_invoiced = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     amount_paid = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)

@@ -44,6 +44,22 @@ def customer_create(
     )
 
 
+@transaction.atomic
+def customer_fields_set(*, customer: Customer, changes: dict[str, str]) -> dict[str, tuple]:
+    """Change some of a customer's details (a field's owner said so); return what changed."""
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    changed = {
+        name: (getattr(customer, name), value)
+        for name, value in changes.items()
+        if getattr(customer, name) != value
+    }
+    for name, (_, value) in changed.items():
+        setattr(customer, name, value)
+    if changed:
+        customer.save()
+    return changed
+
+
 def job_number_assign(*, job: Job) -> None:
     """Give a new job its human-readable number, derived from its id so it never repeats."""
     job.number = f"J-{1000 + job.pk}"
@@ -155,6 +171,20 @@ def job_reschedule(
     _as_user(job, by)
     job.save()
     event_record(job=job, type="job.rescheduled", data={"before": before, "after": after}, by=by)
+    return job
+
+
+@transaction.atomic
+def job_pricing_set(*, job: Job, prices_include_gst: bool, by=None) -> Job:
+    """Say whether the job's prices already include GST (how its invoice lines read)."""
+    job = Job.objects.select_for_update().get(pk=job.pk)
+    if job.invoice_number:
+        raise TransitionRefused(
+            f"Job {job.number} is already on invoice {job.invoice_number}: change it in Xero."
+        )
+    job.prices_include_gst = prices_include_gst
+    _as_user(job, by)
+    job.save(update_fields=["prices_include_gst", "updated_at"])
     return job
 
 

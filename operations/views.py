@@ -24,7 +24,7 @@ from operations.models import Crew, Job, JobImport
 from operations.selectors import JobFilter, jobs_filtered, schedule
 from operations.transitions import TransitionRefused, next_statuses
 
-JOB_ACTIONS = {"status", "schedule", "site", "evidence", "material", "done"}
+JOB_ACTIONS = {"status", "schedule", "site", "pricing", "evidence", "material", "done"}
 
 
 @login_required
@@ -132,6 +132,12 @@ def job_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
                 by=user,
             )
             messages.success(request, "Site details saved.")
+        elif action == "pricing":
+            include = post.get("prices_include_gst") == "yes"
+            services.job_pricing_set(job=job, prices_include_gst=include, by=user)
+            messages.success(
+                request, "Prices include GST." if include else "GST is added to the prices."
+            )
         elif action == "evidence":
             upload = request.FILES.get("file")
             if upload is None:

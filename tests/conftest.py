@@ -110,6 +110,14 @@ def hub_quiet() -> bool:
     return not busy_runs and not InboundEvent.objects.filter(state="pending").exists()
 
 
+def xero_limits_forget() -> None:
+    """Forget the Xero calls earlier tests made: the sandbox's organisations are fresh too."""
+    shared = redis.Redis.from_url(settings.REDIS_URL)
+    keys = list(shared.scan_iter("xero:*"))
+    if keys:
+        shared.delete(*keys)
+
+
 @pytest.fixture
 def hub(live_server, hubspot_sandbox, xero_sandbox, celery_worker, settings):
     """A running hub with a fresh sandbox, for tests that cross the queue.
@@ -122,6 +130,7 @@ def hub(live_server, hubspot_sandbox, xero_sandbox, celery_worker, settings):
     hubspot_sandbox.store.reset("demo")
     hubspot_sandbox.store.clear_faults()
     xero_sandbox.store.reset()
+    xero_limits_forget()
     settings.HUBSPOT_API_BASE_URL = hubspot_sandbox.url
     settings.XERO_API_BASE_URL = f"{xero_sandbox.url}/api.xro/2.0"
     settings.XERO_TOKEN_URL = f"{xero_sandbox.url}/connect/token"

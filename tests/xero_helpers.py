@@ -1,11 +1,12 @@
 """Helpers for tests that go through the Xero sandbox: a connection, a finished job."""
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.utils import timezone
 
 from connectors.models import XeroConnection
 from connectors.sandbox.xero import console
+from connectors.sandbox.xero.money import MS_DATE
 from operations import services
 from operations.models import Job
 from tests.helpers import wait_for
@@ -56,3 +57,8 @@ def invoiced_job(hub, django_user_model, name: str = "safety switch upgrade") ->
     wait_for(lambda: Job.objects.get(pk=job.pk).status == "invoiced", what="the invoice")
     (invoice,) = xero_invoices(hub)
     return job, invoice
+
+
+def day(xero_date: str) -> date:
+    """The date in one of Xero's /Date(ms+0000)/ values."""
+    return datetime.fromtimestamp(int(MS_DATE.match(xero_date)[1]) / 1000, UTC).date()

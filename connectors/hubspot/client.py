@@ -211,3 +211,22 @@ class HubSpotClient:
             properties=properties,
         )
         return {name: deal.properties.get(name) for name in properties}
+
+    def company_read(self, company_id: str, properties: list[str]) -> dict[str, str | None]:
+        """Return some of a company's current properties."""
+        company = self._call(
+            f"company {company_id}",
+            self.api.crm.companies.basic_api.get_by_id,
+            company_id,
+            properties=properties,
+        )
+        return {name: company.properties.get(name) for name in properties}
+
+    def company_update(self, company_id: str, properties: dict[str, str]) -> None:
+        """Write properties on a company."""
+        self._call(
+            f"company {company_id}",
+            self.api.crm.companies.basic_api.update,
+            company_id,
+            SimplePublicObjectInput(properties=properties),
+        )

@@ -6,14 +6,15 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
-from xero_python.accounting import AccountingApi, Contact, Contacts, Invoices
+from xero_python.accounting import AccountingApi, Address, Contact, Contacts, Invoices
 
 from connectors.calls import call
 from connectors.errors import Invalid
 from connectors.models import XeroConnection
 from connectors.xero.client import api_client
-from connectors.xero.errors import translate
+from connectors.xero.errors import refusal, translate
 from connectors.xero.limits import slot
+from connectors.xero.mapping import code
 from connectors.xero.tokens import access_token
 
 
@@ -84,14 +85,57 @@ class XeroAccounting:
         )
         return found.contacts[0].contact_id if found.contacts else None
 
-    def contact_create(self, *, name: str, contact_number: str, email: str = "") -> str:
-        """Create a contact carrying the hub's id as ContactNumber; return its ContactID."""
+    def contact_candidates(self, *, name: str, email: str, tax_number: str) -> list[dict]:
+        """Return contacts that may be this customer: same ABN, same email, or same name.
+
+        Xero's names are unique among active contacts, so a same-named contact would also
+        stop a new one being created.
+        """
+        digits = "".join(ch for ch in tax_number if ch.isdigit())
+        searches = []
+        if len(digits) == 11:  # an ABN, as Xero may show it: plain or spaced 2-3-3-3
+            spaced = f"{digits[:2]} {digits[2:5]} {digits[5:8]} {digits[8:]}"
+            searches.append(("same ABN", f'TaxNumber=="{digits}" OR TaxNumber=="{spaced}"'))
+        if email:
+            searches.append(("same email", f'EmailAddress=="{email}"'))
+        searches.append(("same name", f'Name=="{name}"'))
+        found: dict[str, dict] = {}
+        for why, where in searches:
+            for contact in self._call(
+                f"looking for {why}", self.api.get_contacts, where=where
+            ).contacts:
+                if code(contact.contact_status) == "ACTIVE":
+                    entry = found.setdefault(
+                        contact.contact_id,
+                        {"id": contact.contact_id, "name": contact.name, "why": why},
+                    )
+                    if why not in entry["why"]:
+                        entry["why"] += f", {why}"
+        return list(found.values())
+
+    def contact_create(
+        self, *, name: str, contact_number: str, email: str = "", address: str = "",
+        tax_number: str = "",
+    ) -> str:  # fmt: skip
+        """Create a contact carrying the hub's id as ContactNumber; return its ContactID.
+
+        The address is the register's one line ("street, city, state, postcode").
+        """
+        parts = [part.strip() for part in address.split(",")] + ["", "", "", ""]
+        billing = Address(address_type="POBOX", address_line1=parts[0], city=parts[1] or None,
+                          region=parts[2] or None, postal_code=parts[3] or None)  # fmt: skip
         made = self._call(
             f"creating contact {name}",
             self.api.create_contacts,
             Contacts(
                 contacts=[
-                    Contact(name=name, contact_number=contact_number, email_address=email or None)
+                    Contact(
+                        name=name,
+                        contact_number=contact_number,
+                        email_address=email or None,
+                        tax_number=tax_number or None,
+                        addresses=[billing] if parts[0] else None,
+                    )
                 ]
             ),
             summarize_errors=False,
@@ -99,11 +143,12 @@ class XeroAccounting:
         contact = made.contacts[0]
         if contact.has_validation_errors:
             messages = "; ".join(e.message for e in contact.validation_errors)
+            code, fix = refusal(messages)
             raise Invalid(
                 f"Xero would not create the contact '{name}': {messages}",
                 system=self.system,
-                code="contact_rejected",
-                fix="Rename or merge the contact in Xero (names must be unique), then Retry.",
+                code=code,
+                fix=fix,
             )
         return contact.contact_id
 
@@ -161,3 +206,33 @@ class XeroAccounting:
         return self._call(
             f"reading contact {contact_id}", self.api.get_contact, contact_id
         ).contacts[0]
+
+    def contacts_by_id(self, contact_ids: list[str]) -> list:
+        """Return these contacts (their terms included), in one call per 50."""
+        found = []
+        for start in range(0, len(contact_ids), 50):
+            chunk = contact_ids[start : start + 50]
+            found += self._call(
+                f"reading {len(chunk)} contacts", self.api.get_contacts, i_ds=chunk
+            ).contacts
+        return found
+
+    def contact_field_set(self, contact_id: str, field: str, value: str) -> None:
+        """Change one customer field Xero owns on a contact (a person chose it in the hub)."""
+        change = {
+            "billing_name": {"name": value},
+            "billing_address": {"addresses": [Address(address_type="POBOX", address_line1=value)]},
+            "tax_number": {"tax_number": value},
+        }[field]
+        made = self._call(
+            f"changing {field} of contact {contact_id}",
+            self.api.update_contact,
+            contact_id,
+            Contacts(contacts=[Contact(contact_id=contact_id, **change)]),
+        )
+        contact = made.contacts[0]
+        if contact.has_validation_errors:
+            messages = "; ".join(e.message for e in contact.validation_errors)
+            code, fix = refusal(messages)
+            raise Invalid(f"Xero refused the change: {messages}", system=self.system,
+                          code=code, fix=fix)  # fmt: skip

@@ -1,6 +1,7 @@
 """Xero failures turned into the hub's typed errors, with plain words and the fix."""
 
 import json
+import re
 
 import urllib3
 
@@ -66,3 +67,50 @@ def _messages(body: str) -> str:
         e["Message"] for el in data.get("Elements", []) for e in el.get("ValidationErrors", [])
     ]
     return "; ".join(found) or data.get("Message", "")
+
+
+# Xero's validation messages, the hub's name for each, and what a person does about it.
+REFUSALS = (
+    (
+        re.compile(r"Item code '[^']+' is not valid"),
+        "unknown_item_code",
+        "Choose the Xero item code to use instead and press 'Use this item code', or add the "
+        "item in Xero and press Retry.",
+    ),
+    (
+        re.compile(r"TaxType code '[^']+' does not exist|tax type .* cannot be used", re.I),
+        "invalid_tax_type",
+        "Set tax types your Xero organisation has under 'How jobs are written on invoices' on "
+        "the hub's Xero page (or fix the job line's GST treatment), then press Retry.",
+    ),
+    (
+        re.compile(r"Account code '[^']+' is not a valid code", re.I),
+        "invalid_account",
+        "Set a revenue account your Xero organisation has under 'How jobs are written on "
+        "invoices' on the hub's Xero page, then press Retry.",
+    ),
+    (
+        re.compile(r"is archived", re.I),
+        "archived_contact",
+        "Restore the contact in Xero (Contacts → Archived → Restore), then press Retry.",
+    ),
+    (
+        re.compile(r"already assigned to another contact", re.I),
+        "contact_name_taken",
+        "Xero needs unique contact names: rename one of them in Xero, or link the customer to "
+        "the existing contact, then press Retry.",
+    ),
+    (
+        re.compile(r"must be (supplied|specified)|is required", re.I),
+        "missing_field",
+        "Fill in the detail the message names (on the job or the customer), then press Retry.",
+    ),
+)
+
+
+def refusal(messages: str) -> tuple[str, str]:
+    """Return the hub's code and the fix for Xero's validation messages."""
+    for pattern, code, fix in REFUSALS:
+        if pattern.search(messages):
+            return code, fix
+    return "rejected", "Correct what Xero's message names, then press Retry."

@@ -76,3 +76,30 @@ def quote_promise(quote, contact) -> JobPromise:
 def code(value) -> str:
     """Return a Xero code as text: xero-python gives some as enums (QuoteStatusCodes.SENT)."""
     return str(getattr(value, "value", value) or "")
+
+
+def billing_address(contact) -> str:
+    """The street line of the contact's billing (POBOX) address, else of its street one."""
+    addresses = sorted(contact.addresses or [], key=lambda a: code(a.address_type) != "POBOX")
+    return next((a.address_line1 for a in addresses if a.address_line1), "") or ""
+
+
+def billing_address_line(contact) -> str:
+    """The billing address on one line, as the job register keeps it."""
+    addresses = sorted(contact.addresses or [], key=lambda a: code(a.address_type) != "POBOX")
+    for a in addresses:
+        if a.address_line1:
+            parts = [a.address_line1, a.city, a.region, a.postal_code]
+            return ", ".join(part for part in parts if part)
+    return ""
+
+
+def customer_field(contact, field: str) -> str:
+    """The value of a customer field Xero owns, as the other systems carry it."""
+    if field == "billing_name":
+        return contact.name or ""
+    if field == "billing_address":
+        return billing_address(contact)
+    if field == "tax_number":
+        return "".join(ch for ch in contact.tax_number or "" if ch.isdigit())
+    raise KeyError(f"Xero holds no customer field '{field}'.")

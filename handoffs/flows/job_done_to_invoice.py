@@ -4,16 +4,19 @@ import hashlib
 import re
 
 from django.conf import settings
+from django.utils import timezone
 from xero_python.accounting import Contact, Invoice, LineAmountTypes, LineItem
 
 from connectors.base import BusinessEvent
-from connectors.errors import AuthExpired, ConnectorError, Invalid
-from connectors.models import XeroConnection
+from connectors.errors import AuthExpired, ConnectorError, Disagreement, Invalid
+from connectors.models import InvoiceSettings, XeroConnection
 from connectors.xero.accounting import XeroAccounting
+from connectors.xero.errors import refusal
 from connectors.xero.mapping import code
+from connectors.xero.terms import contacts_terms, due_date
 from handoffs.models import HandoffRun
 from handoffs.registry import Handoff, Outcome, handoff_register
-from operations.models import Job, JobLine
+from operations.models import Job
 from operations.services import job_finance_update
 from ownership.models import Record
 from ownership.selectors import link_external_id
@@ -22,11 +25,6 @@ from ownership.services import link_add, record_for_link
 # Xero takes up to 50 invoices in one request (its documented batch size).
 BATCH_SIZE = 50
 BAD_ITEM_CODE = re.compile(r"Item code '([^']+)' is not valid")
-TAX_TYPES = {
-    JobLine.Tax.GST: "OUTPUT",
-    JobLine.Tax.GST_FREE: "EXEMPTOUTPUT",
-    JobLine.Tax.NONE: "BASEXCLUDED",
-}
 
 
 def key(happened: BusinessEvent) -> str:
@@ -34,7 +32,7 @@ def key(happened: BusinessEvent) -> str:
     return f"operations:job:{happened.object_id}:invoice"
 
 
-def _connection() -> XeroConnection:
+def xero_connection() -> XeroConnection:
     connection = XeroConnection.objects.filter(status=XeroConnection.Status.CONNECTED).first()
     if connection is None:
         # One cause for every finished job: one "connect Xero" item, and Retry resumes them all.
@@ -47,53 +45,114 @@ def _connection() -> XeroConnection:
     return connection
 
 
-def _contact_id(xero: XeroAccounting, job: Job) -> str:
-    """Find the customer's Xero contact (link, then ContactNumber) or create it."""
+def _contact_id(xero: XeroAccounting, job: Job, run: HandoffRun) -> str:
+    """Find the customer's Xero contact or create it, never a second one for the same customer.
+
+    By its link, then the hub's ContactNumber; then one contact with the same ABN is it;
+    any other likely match (same email, same name) goes to a person to decide.
+    """
+    customer = job.customer
     record = record_for_link(
         type=Record.Type.CUSTOMER,
         system="operations",
-        external_id=str(job.customer_id),
-        label=job.customer.name,
+        external_id=str(customer.pk),
+        label=customer.name,
     )
     linked = link_external_id(record=record, system="xero")
     if linked:
         return linked
     number = f"HUB-{record.pk}"
-    contact_id = xero.contact_find(contact_number=number) or xero.contact_create(
-        name=job.customer.name, contact_number=number, email=job.customer.email
-    )
+    contact_id = xero.contact_find(contact_number=number)
+    if contact_id is None and not run.payload.get("new_customer_confirmed"):
+        candidates = xero.contact_candidates(
+            name=customer.name, email=customer.email, tax_number=customer.tax_number
+        )
+        if len(candidates) == 1 and "same ABN" in candidates[0]["why"]:
+            contact_id = candidates[0]["id"]
+        elif candidates:
+            named = "; ".join(f"{c['name']} ({c['why']})" for c in candidates)
+            raise Disagreement(
+                f"Xero may already have '{customer.name}': {named}. The hub made no second "
+                f"contact and no invoice for job {job.number} yet.",
+                title="Possible duplicate Xero contact",
+                kind="possible_duplicate",
+                system="xero",
+                fix="Choose: link the customer to the existing Xero contact, or confirm it is "
+                "a different customer. The invoice is then created.",
+                details={
+                    "field": "customer",
+                    "target": "xero",
+                    "candidates": candidates,
+                    "new": {
+                        "system": "operations",
+                        "external_id": str(customer.pk),
+                        "name": customer.name,
+                        "email": customer.email,
+                        "phone": customer.phone,
+                        "address": customer.address,
+                        "tax_number": customer.tax_number,
+                    },
+                },  # fmt: skip
+                root=f"operations:customer:{customer.pk}:xero",
+            )
+    if contact_id is None:
+        contact_id = xero.contact_create(
+            name=customer.name, contact_number=number, email=customer.email,
+            address=customer.address, tax_number=customer.tax_number,
+        )  # fmt: skip
     link_add(record=record, system="xero", external_id=contact_id)
     return contact_id
 
 
-def _draft(xero: XeroAccounting, job: Job) -> Invoice:
-    """Return the DRAFT invoice for the job's lines, to the customer's contact."""
+def _draft(xero: XeroAccounting, job: Job, run: HandoffRun, mapping: InvoiceSettings) -> Invoice:
+    """Return the DRAFT invoice for the job's lines, to the customer's contact.
+
+    Account and tax types come from the invoice settings admins edit on the Xero page;
+    the due date is set later, from the contact's terms.
+    """
     lines = [
         LineItem(
             description=line.description,
             quantity=float(line.quantity),
             unit_amount=float(line.unit_price),
             item_code=line.item_code or None,
-            account_code=settings.XERO_SALES_ACCOUNT,
-            tax_type=TAX_TYPES[line.tax],
+            account_code=mapping.sales_account,
+            tax_type=mapping.tax_type(line.tax),
         )
         for line in job.lines.all()
     ]
     return Invoice(
         type="ACCREC",
-        contact=Contact(contact_id=_contact_id(xero, job)),
-        line_amount_types=LineAmountTypes.EXCLUSIVE,
+        contact=Contact(contact_id=_contact_id(xero, job, run)),
+        line_amount_types=(
+            LineAmountTypes.INCLUSIVE if job.prices_include_gst else LineAmountTypes.EXCLUSIVE
+        ),
         status="DRAFT",
         reference=job.number,
+        date=timezone.localdate(),
         line_items=lines,
     )
+
+
+def _due_dates(xero: XeroAccounting, drafts: list[Invoice], mapping: InvoiceSettings) -> None:
+    """Set each draft's due date from its contact's sales terms (read once per contact)."""
+    terms = contacts_terms(xero, [d.contact.contact_id for d in drafts])
+    for draft in drafts:
+        day, kind = terms.get(draft.contact.contact_id, (None, None))
+        draft.due_date = due_date(
+            issued=draft.date, day=day, kind=kind, default_days=mapping.default_due_days
+        )
 
 
 def _job_key(job: Job, draft: Invoice) -> str:
     """The job's Idempotency-Key: tied to its content, so a corrected job is a new request."""
     content = hashlib.sha256(
         repr(
-            [(lb.item_code, lb.quantity, lb.unit_amount, lb.tax_type) for lb in draft.line_items]
+            [
+                (lb.item_code, lb.quantity, lb.unit_amount, lb.tax_type, lb.account_code)
+                for lb in draft.line_items
+            ]
+            + [str(draft.line_amount_types)]
         ).encode()
     ).hexdigest()[:16]
     return f"hub-job-{job.number}-{content}"
@@ -121,14 +180,15 @@ def _recorded(job: Job, made) -> Outcome:
 
 
 def _refused(job: Job, made) -> Invalid:
+    """Xero's per-invoice refusal as a review item naming the problem and the fix."""
     messages = "; ".join(e.message for e in made.validation_errors or [])
+    code, fix = refusal(messages)
     bad_codes = sorted(set(BAD_ITEM_CODE.findall(messages)))
     return Invalid(
         f"Xero would not take the invoice for job {job.number}: {messages}",
         system="xero",
-        code="invoice_rejected",
-        fix="Choose the Xero item code to use instead and press 'Use this item code', or "
-        "add the item in Xero and press Retry.",
+        code=code,
+        fix=fix,
         details={"job": job.number, "bad_item_codes": bad_codes} if bad_codes else {},
     )
 
@@ -139,7 +199,7 @@ def batch(runs: list[HandoffRun]) -> list[Outcome | Exception]:
     Each job's problems (a missing contact detail, an unknown item code) stay its own:
     Xero answers per invoice under summarizeErrors=false, and the answers are mapped back.
     """
-    xero = XeroAccounting(_connection())
+    xero, mapping = XeroAccounting(xero_connection()), InvoiceSettings.current()
     results: dict[int, Outcome | Exception] = {}
     drafts: list[tuple[HandoffRun, Job, Invoice]] = []
     for run in runs:
@@ -152,7 +212,7 @@ def batch(runs: list[HandoffRun]) -> list[Outcome | Exception]:
             )
             continue
         try:
-            drafts.append((run, job, _draft(xero, job)))
+            drafts.append((run, job, _draft(xero, job, run, mapping)))
         except ConnectorError as error:
             results[run.pk] = error
     # A retried run may have had its invoice made by a worker that died before recording it.
@@ -162,6 +222,8 @@ def batch(runs: list[HandoffRun]) -> list[Outcome | Exception]:
         for run, job, _ in [d for d in drafts if d[1].number in found]:
             results[run.pk] = _recorded(job, found[job.number])
         drafts = [d for d in drafts if d[1].number not in found]
+    if drafts:
+        _due_dates(xero, [draft for _, _, draft in drafts], mapping)
     for start in range(0, len(drafts), BATCH_SIZE):
         chunk = drafts[start : start + BATCH_SIZE]
         keys = sorted(_job_key(job, draft) for _, job, draft in chunk)

@@ -2,6 +2,8 @@
 
 from connectors.errors import ConnectorError
 from connectors.hubspot.client import HubSpotClient
+from connectors.xero.accounting import XeroAccounting
+from handoffs.flows.job_done_to_invoice import xero_connection
 from handoffs.runs import handoff_runs_close
 from operations.models import Job
 from operations.services import job_transition
@@ -14,25 +16,44 @@ def _is_disagreement(item: ReviewItem) -> bool:
     return item.kind == ReviewItem.Kind.DISAGREEMENT and "owner_value" in item.details
 
 
+def _hubspot_object(d: dict) -> tuple[str, str]:
+    """The HubSpot record that holds the other value: a deal (job fields) or a company."""
+    if d.get("other_object") == "companies":
+        return "company", d["other_id"]
+    return "deal", d["deal"]
+
+
 def _keep_owner_preview(item: ReviewItem, values: dict) -> str:
     d = item.details
+    kind, object_id = _hubspot_object(d)
     return (
-        f"Set {d['other_field']} on HubSpot deal {d['deal']} to {d['owner_value']!r} "
+        f"Set {d['other_field']} on HubSpot {kind} {object_id} to {d['owner_value']!r} "
         f"(it has {d['other_value']!r}). {d['owner'].title()} keeps {d['owner_value']!r}."
     )
 
 
 def _keep_owner(item: ReviewItem, values: dict, by) -> str:
     d = item.details
+    kind, object_id = _hubspot_object(d)
+    write = HubSpotClient().company_update if kind == "company" else HubSpotClient().deal_update
     try:
-        HubSpotClient().deal_update(d["deal"], {d["other_field"]: d["owner_value"]})
+        write(object_id, {d["other_field"]: d["owner_value"]})
     except ConnectorError as error:
         raise ActionFailed(
             f"HubSpot did not take the value: {error.message} {error.fix}"
         ) from error
-    outcome = f"HubSpot deal {d['deal']} has {d['owner_value']!r} again, as {d['owner']} says."
+    outcome = f"HubSpot {kind} {object_id} has {d['owner_value']!r} again, as {d['owner']} says."
     handoff_runs_close(item=item, summary=f"Resolved from the review queue: {outcome}")
     return outcome
+
+
+def _editable_check(d: dict, by) -> None:
+    if d["editable_by"] == "nobody" or (
+        d["editable_by"] == "admin" and not getattr(by, "is_staff", False)
+    ):
+        raise ActionFailed(
+            f"The ownership rule lets {d['editable_by']} change this field in the hub."
+        )
 
 
 def _take_other_check(item: ReviewItem, by) -> Job:
@@ -42,17 +63,18 @@ def _take_other_check(item: ReviewItem, by) -> Job:
             f"The hub cannot change the {d['label']} in {d['owner']} for you; "
             "change it there, or keep the owner's value."
         )
-    if d["editable_by"] == "nobody" or (
-        d["editable_by"] == "admin" and not getattr(by, "is_staff", False)
-    ):
-        raise ActionFailed(
-            f"The ownership rule lets {d['editable_by']} change this field in the hub."
-        )
+    _editable_check(d, by)
     return Job.objects.get(number=d["job"])
 
 
 def _take_other_preview(item: ReviewItem, values: dict) -> str:
     d = item.details
+    if d.get("record_type") == "customer":
+        return (
+            f"Change the {d['label']} of the Xero contact (the owner) from "
+            f"{d['owner_value']!r} to {d['other_value']!r}; HubSpot already shows it. "
+            f"The rule lets {d['editable_by']} do this."
+        )
     job = Job.objects.get(number=d["job"])
     try:
         transition_check(job=job, to=d["other_value"])
@@ -64,7 +86,23 @@ def _take_other_preview(item: ReviewItem, values: dict) -> str:
     )
 
 
+def _take_other_in_xero(item: ReviewItem, by) -> str:
+    d = item.details
+    _editable_check(d, by)
+    try:
+        XeroAccounting(xero_connection()).contact_field_set(
+            d["xero_contact"], d["field"], d["other_value"]
+        )
+    except ConnectorError as error:
+        raise ActionFailed(f"Xero did not take the value: {error.message} {error.fix}") from error
+    outcome = f"The Xero contact's {d['label']} is now {d['other_value']!r}, as HubSpot had it."
+    handoff_runs_close(item=item, summary=f"Resolved from the review queue: {outcome}")
+    return outcome
+
+
 def _take_other(item: ReviewItem, values: dict, by) -> str:
+    if item.details.get("record_type") == "customer":
+        return _take_other_in_xero(item, by)
     job = _take_other_check(item, by)
     try:
         job_transition(job=job, to=item.details["other_value"], by=by)

@@ -4,6 +4,7 @@ from connectors.sandbox.xero import console
 from handoffs.xero_poll import xero_poll
 from operations import services
 from operations.models import Job
+from tests.handoffs.test_invoice_settings import day
 from tests.helpers import wait_for
 from tests.xero_helpers import connect_xero, xero_invoices
 
@@ -32,4 +33,7 @@ def test_an_accepted_quote_becomes_one_job_for_the_quoted_contact(hub, django_us
     wait_for(lambda: Job.objects.get(pk=job.pk).status == "invoiced", what="the invoice")
     (invoice,) = xero_invoices(hub)
     assert invoice["Contact"]["ContactID"] == quote["Contact"]["ContactID"]
+    # Due by the contact's terms: the 20th of the month after the invoice's month.
+    issued, due = day(invoice["Date"]), day(invoice["DueDate"])
+    assert (due.day, (due.year * 12 + due.month) - (issued.year * 12 + issued.month)) == (20, 1)
     assert len(org.contacts) == 1

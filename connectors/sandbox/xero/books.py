@@ -78,6 +78,10 @@ def _invoice_errors(org: Organisation, invoice: dict, existing: dict | None) -> 
     for line in invoice.get("LineItems") or []:
         if line.get("ItemCode") and line["ItemCode"] not in org.items:
             errors.append(f"Item code '{line['ItemCode']}' is not valid.")
+        if line.get("AccountCode") and line["AccountCode"] not in org.accounts:
+            errors.append(
+                f"Account code '{line['AccountCode']}' is not a valid code for this document."
+            )
         line.setdefault("TaxType", "OUTPUT")
         if line["TaxType"] not in org.tax_rates:
             errors.append(f"The TaxType code '{line['TaxType']}' does not exist or cannot be used.")

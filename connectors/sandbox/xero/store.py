@@ -20,6 +20,8 @@ class Organisation:
         self.contacts: dict[str, dict] = {}
         self.invoices: dict[str, dict] = {}
         self.payments: dict[str, dict] = {}
+        # Revenue accounts an invoice line may use (Xero's demo company's codes).
+        self.accounts = {"200": "Sales", "260": "Other Revenue"}
         self.quotes: dict[str, dict] = {}
         self.items = {
             code: {
@@ -80,6 +82,7 @@ def quote_seed(org: Organisation) -> None:
         "EmailAddress": "accounts@northsidedental.example",
         "TaxNumber": "51 824 753 556",
         "ContactStatus": "ACTIVE",
+        "PaymentTerms": {"Sales": {"Day": 20, "Type": "OFFOLLOWINGMONTH"}},
         "Addresses": [
             {
                 "AddressType": "STREET",

@@ -116,3 +116,29 @@ def test_disconnecting_forgets_the_tokens_and_xero_no_longer_lists_the_organisat
         f"{xero.url}/connections", headers={"Authorization": f"Bearer {token}"}, timeout=5
     )
     assert listed.json() == []
+
+
+def test_connecting_resolves_the_reconnect_item_and_resumes_the_waiting_handoffs(xero, admin):
+    from handoffs.models import HandoffRun
+    from review_queue.models import ReviewItem
+    from tests.review_queue.factories import ReviewItemFactory
+
+    item = ReviewItemFactory(kind="connection", system="xero", title="Reconnect Xero",
+                             root_key="connection:xero:not_connected", record_type="",
+                             record_ref="", record_label="")  # fmt: skip
+    run = HandoffRun.objects.create(
+        handoff="job_done_to_invoice", key="operations:job:J-1:invoice", queue="xero",
+        record_system="operations", record_type="job", record_ref="J-1",
+        state=HandoffRun.State.NEEDS_REVIEW, review_item=item,
+    )  # fmt: skip
+    page = admin.get(f"/review/{item.pk}/").content.decode()
+    assert 'href="/settings/xero/">Reconnect Xero</a>' in page
+    back = urlsplit(consent(admin, tenants=1))
+    admin.get(f"{back.path}?{back.query}")
+    done = admin.post(
+        "/settings/xero/tenants/", {"tenant": list(xero.store.organisations)[:1]}, follow=True
+    )
+    assert "Reconnect Xero: Sent 1 handoff back to the workers." in done.content.decode()
+    item.refresh_from_db()
+    assert (item.status, item.resolved_by.username) == (ReviewItem.Status.RESOLVED, "boss")
+    assert HandoffRun.objects.get(pk=run.pk).state == HandoffRun.State.PENDING

@@ -1,0 +1,63 @@
+"""When an invoice is due: the Xero contact's sales payment terms, else the hub's default.
+
+The terms of contacts are cached (an hour, dropped when Xero says the contact changed),
+so a month-end batch reads each contact's terms once, many at a time.
+"""
+
+import calendar
+from datetime import date, timedelta
+
+from django.core.cache import cache
+
+CACHE_SECONDS = 3600
+NO_TERMS = "none"
+
+
+def due_date(*, issued: date, day: int | None, kind: str | None, default_days: int) -> date:
+    """Apply Xero's PaymentTerms types to the issue date."""
+
+    def day_of(year: int, month: int, wanted: int) -> date:
+        return date(year, month, min(max(wanted, 1), calendar.monthrange(year, month)[1]))
+
+    next_year, next_month = (
+        (issued.year + 1, 1) if issued.month == 12 else (issued.year, issued.month + 1)
+    )
+    if kind == "DAYSAFTERBILLDATE":
+        return issued + timedelta(days=day or 0)
+    if kind == "DAYSAFTERBILLMONTH":
+        month_end = day_of(issued.year, issued.month, 31)
+        return month_end + timedelta(days=day or 0)
+    if kind == "OFCURRENTMONTH":
+        return day_of(issued.year, issued.month, day or 1)
+    if kind == "OFFOLLOWINGMONTH":
+        return day_of(next_year, next_month, day or 1)
+    return issued + timedelta(days=default_days)
+
+
+def _key(contact_id: str) -> str:
+    return f"xero:terms:{contact_id}"
+
+
+def terms_forget(contact_id: str) -> None:
+    """Drop a contact's cached terms (its CONTACT webhook said it changed)."""
+    cache.delete(_key(contact_id))
+
+
+def contacts_terms(xero, contact_ids: list[str]) -> dict[str, tuple[int | None, str | None]]:
+    """Return (day, type) of each contact's sales terms, reading the uncached ones at once."""
+    found = {cid: cache.get(_key(cid)) for cid in set(contact_ids)}
+    missing = [cid for cid, terms in found.items() if terms is None]
+    if missing:
+        for contact in xero.contacts_by_id(missing):
+            sales = contact.payment_terms.sales if contact.payment_terms else None
+            terms = f"{sales.day}:{getattr(sales.type, 'value', sales.type)}" if sales else NO_TERMS
+            cache.set(_key(contact.contact_id), terms, CACHE_SECONDS)
+            found[contact.contact_id] = terms
+    result = {}
+    for cid, terms in found.items():
+        if not terms or terms == NO_TERMS:
+            result[cid] = (None, None)
+        else:
+            day, _, kind = terms.partition(":")
+            result[cid] = (int(day), kind)
+    return result
