@@ -208,10 +208,10 @@ class XeroAccounting:
         ).contacts[0]
 
     def contacts_by_id(self, contact_ids: list[str]) -> list:
-        """Return these contacts (their terms included), in one call per 50."""
+        """Return these contacts (their terms included), in one call per 100 ids."""
         found = []
-        for start in range(0, len(contact_ids), 50):
-            chunk = contact_ids[start : start + 50]
+        for start in range(0, len(contact_ids), 100):
+            chunk = contact_ids[start : start + 100]
             found += self._call(
                 f"reading {len(chunk)} contacts", self.api.get_contacts, i_ds=chunk
             ).contacts

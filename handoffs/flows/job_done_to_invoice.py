@@ -18,7 +18,7 @@ from handoffs.models import HandoffRun
 from handoffs.registry import Handoff, Outcome, handoff_register
 from operations.models import Job
 from operations.services import job_finance_update
-from ownership.models import Record
+from ownership.models import Link, Record
 from ownership.selectors import link_external_id
 from ownership.services import link_add, record_for_link
 
@@ -134,9 +134,26 @@ def _draft(xero: XeroAccounting, job: Job, run: HandoffRun, mapping: InvoiceSett
     )
 
 
+def _contacts_next(limit: int = 200) -> list[str]:
+    """The Xero contacts of the finished jobs waiting their turn to be invoiced."""
+    numbers = HandoffRun.objects.filter(
+        handoff="job_done_to_invoice",
+        state__in=[HandoffRun.State.PENDING, HandoffRun.State.RETRYING],
+    ).values_list("record_ref", flat=True)[:limit]
+    customers = Job.objects.filter(number__in=list(numbers)).values_list("customer_id", flat=True)
+    records = Link.objects.filter(
+        system="operations", record_type="customer", external_id__in=[str(c) for c in customers]
+    ).values_list("record_id", flat=True)
+    return list(
+        Link.objects.filter(system="xero", record_id__in=records).values_list(
+            "external_id", flat=True
+        )
+    )
+
+
 def _due_dates(xero: XeroAccounting, drafts: list[Invoice], mapping: InvoiceSettings) -> None:
     """Set each draft's due date from its contact's sales terms (read once per contact)."""
-    terms = contacts_terms(xero, [d.contact.contact_id for d in drafts])
+    terms = contacts_terms(xero, [d.contact.contact_id for d in drafts], soon=_contacts_next())
     for draft in drafts:
         day, kind = terms.get(draft.contact.contact_id, (None, None))
         draft.due_date = due_date(
