@@ -15,6 +15,7 @@ class Record(models.Model):
         DEAL = "deal", "Deal / quote"
         JOB = "job", "Job"
         INVOICE = "invoice", "Invoice"
+        PAYMENT = "payment", "Payment summary"
 
     type = models.CharField(max_length=16, choices=Type.choices)
     label = models.CharField(max_length=255, blank=True)

@@ -17,6 +17,9 @@ from handoffs.models import HandoffRun
 from handoffs.registry import Handoff, Outcome, handoff_register
 from operations.models import Job
 from operations.services import job_finance_update
+from ownership.models import Record
+from ownership.selectors import link_external_id
+from ownership.services import link_add, record_for_link
 
 
 def key(happened: BusinessEvent) -> str:
@@ -73,6 +76,22 @@ def deal_properties(facts: dict) -> dict[str, str]:
     }
 
 
+def _payment_summary(invoice_id: str, facts: dict, job: Job) -> None:
+    """Keep the invoice's payment summary as a record linked in each system that shows it."""
+    summary = record_for_link(
+        type=Record.Type.PAYMENT,
+        system="xero",
+        external_id=invoice_id,
+        label=f"{facts['number']}: paid {facts['amount_paid']} of {facts['total']}",
+    )
+    shown = {"operations": job.number}
+    if job.origin_system == "hubspot":
+        shown["hubspot"] = job.origin_ref
+    for system, external_id in shown.items():
+        if link_external_id(record=summary, system=system) is None:
+            link_add(record=summary, system=system, external_id=external_id)
+
+
 def perform(run: HandoffRun) -> Outcome:
     """Record the invoice on its job and show its payment state on the job's deal.
 
@@ -101,6 +120,8 @@ def perform(run: HandoffRun) -> Outcome:
         amount_invoiced=Decimal(facts["total"]),
         amount_paid=Decimal(facts["amount_paid"]),
     )
+    if Decimal(facts["amount_paid"]) > 0:
+        _payment_summary(run.record_ref, facts, job)
     properties = deal_properties(facts)
     told = ""
     if job.origin_system == "hubspot":

@@ -70,3 +70,36 @@ def unlabelled_fields(page) -> list[str]:
             .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
             .map(el => el.outerHTML)"""
     )
+
+
+# For each visible element with its own text: its colour against the first opaque
+# background behind it, as WCAG 2 computes contrast. Returns those under 4.5:1.
+LOW_CONTRAST_JS = """() => {
+  const rgb = s => (s.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = c => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const behind = el => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] > 0.9)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const found = [];
+  for (const el of document.querySelectorAll('body *')) {
+    const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    if (!own || el.offsetParent === null) continue;
+    const fg = lum(rgb(getComputedStyle(el).color)), bg = lum(behind(el));
+    const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+    const text = el.textContent.trim().slice(0, 30);
+    if (ratio < 4.5) found.push(`${el.tagName} "${text}" ${ratio.toFixed(2)}`);
+  }
+  return found;
+}"""
+
+
+def low_contrast(page) -> list[str]:
+    """Return the visible texts whose contrast with their background is under 4.5:1."""
+    return page.evaluate(LOW_CONTRAST_JS)

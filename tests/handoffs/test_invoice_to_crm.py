@@ -11,6 +11,7 @@ from connectors.sandbox.xero.money import MS_DATE
 from handoffs.models import HandoffRun, InboundEvent
 from handoffs.xero_poll import xero_poll
 from operations.models import Job
+from ownership.models import Record
 from tests.helpers import wait_for
 from tests.xero_helpers import bookkeeper, invoiced_job
 
@@ -37,6 +38,12 @@ def test_approving_and_paying_in_xero_reach_the_job_and_the_deal(hub, django_use
     )
     assert shown["last_payment_date"] and shown["invoice_number"] == invoice["InvoiceNumber"]
     wait_for(lambda: deal(hub, job).get("job_status") == "paid", what="the job status on the deal")
+    # The payment summary is a canonical record, linked where each system shows it.
+    summary = Record.objects.get(type="payment")
+    assert dict(summary.links.values_list("system", "external_id")) == {
+        "xero": invoice["InvoiceID"], "operations": job.number, "hubspot": job.origin_ref,
+    }  # fmt: skip
+    assert summary.label == f"{invoice['InvoiceNumber']}: paid 3141.60 of 3141.60"
 
 
 def test_a_voided_invoice_sends_the_job_back_to_done(hub, django_user_model):
