@@ -80,7 +80,7 @@ def quote_seed(org: Organisation) -> None:
         "ContactID": str(uuid.uuid4()),
         "Name": "Northside Dental Group",
         "EmailAddress": "accounts@northsidedental.example",
-        "TaxNumber": "51 824 753 556",
+        "TaxNumber": "33 102 417 032",
         "ContactStatus": "ACTIVE",
         "PaymentTerms": {"Sales": {"Day": 20, "Type": "OFFOLLOWINGMONTH"}},
         "Addresses": [
