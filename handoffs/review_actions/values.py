@@ -42,7 +42,10 @@ def _keep_owner(item: ReviewItem, values: dict, by) -> str:
         raise ActionFailed(
             f"HubSpot did not take the value: {error.message} {error.fix}"
         ) from error
-    outcome = f"HubSpot {kind} {object_id} has {d['owner_value']!r} again, as {d['owner']} says."
+    outcome = (
+        f"HubSpot {kind} {object_id} has {d['owner_value']!r} again, as "
+        f"{d.get('owner_name', d['owner'])} says."
+    )
     handoff_runs_close(item=item, summary=f"Resolved from the review queue: {outcome}")
     return outcome
 

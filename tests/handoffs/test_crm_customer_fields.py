@@ -109,3 +109,35 @@ def test_a_billing_address_changed_in_xero_reaches_the_crm_and_the_register(hub,
     # The HubSpot writes come back as webhooks: echoes, not disagreements.
     hub.sandbox.sender.wait_idle()
     assert not ReviewItem.objects.filter(kind="disagreement").exists()
+
+
+def test_a_xero_address_change_for_a_customer_with_an_active_job_goes_to_operations(
+    hub, django_user_model
+):
+    from decimal import Decimal
+
+    from connectors.sandbox.xero import console
+    from operations import services
+
+    job, invoice = invoiced_job(hub, django_user_model)
+    next_visit, _ = services.job_create(
+        customer=job.customer, title="Follow-up visit", site_address=job.customer.address,
+        lines=[{"description": "Call-out fee", "quantity": Decimal("1"),
+                "unit_price": Decimal("165"), "item_code": "CALLOUT"}],
+    )  # fmt: skip
+    org = next(iter(hub.xero.store.organisations.values()))
+    contact_id = invoice["Contact"]["ContactID"]
+    form = {
+        "Name": contact(hub, contact_id)["Name"],
+        "TaxNumber": "",
+        "AddressLine1": "9 New Rd",
+        "City": "Ultimo",
+        "Region": "NSW",
+        "PostalCode": "2007",
+    }
+    console.act(hub.xero.store, [org.tenant_id, "contacts", contact_id], form)
+    item = wait_for(
+        lambda: ReviewItem.objects.filter(kind="active_job_affected").first(),
+        what="the item for operations",
+    )
+    assert next_visit.number in item.reason
