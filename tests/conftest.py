@@ -70,7 +70,7 @@ def worker_start(env: dict[str, str], log_path: Path) -> subprocess.Popen:
     log = open(log_path, "ab")  # noqa: SIM115 (closed with the process)
     command = [
         sys.executable, "-m", "celery", "-A", "integration_hub", "worker", "-Q", WORKER_QUEUES,
-        "--pool", "threads", "-c", "4", "-l", "info", "--without-mingle", "--without-gossip",
+        "--pool", "prefork", "-c", "3", "-l", "info", "--without-mingle", "--without-gossip",
         "-n", f"test-{os.getpid()}-{log_path.stem}@%h",
     ]  # fmt: skip
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
