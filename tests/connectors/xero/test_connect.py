@@ -8,6 +8,7 @@ from django.test import Client
 
 from connectors.models import XeroConnection
 from connectors.xero.accounting import XeroAccounting
+from tests.helpers import wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -118,7 +119,8 @@ def test_disconnecting_forgets_the_tokens_and_xero_no_longer_lists_the_organisat
     assert listed.json() == []
 
 
-def test_connecting_resolves_the_reconnect_item_and_resumes_the_waiting_handoffs(xero, admin):
+def test_connecting_resolves_the_reconnect_item_and_resumes_the_waiting_handoffs(hub, admin):
+    xero = hub.xero
     from handoffs.models import HandoffRun
     from review_queue.models import ReviewItem
     from tests.review_queue.factories import ReviewItemFactory
@@ -143,3 +145,8 @@ def test_connecting_resolves_the_reconnect_item_and_resumes_the_waiting_handoffs
     assert (item.status, item.resolved_by.username) == (ReviewItem.Status.RESOLVED, "boss")
     # Sent back to the workers (one may already have taken it): no longer waiting on the item.
     assert HandoffRun.objects.get(pk=run.pk).review_item_id != item.pk
+    # Let the worker finish with it before the database is emptied for the next test.
+    wait_for(
+        lambda: HandoffRun.objects.get(pk=run.pk).state not in ("pending", "running"),
+        what="the worker to finish the resumed run",
+    )
