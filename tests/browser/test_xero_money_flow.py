@@ -53,7 +53,12 @@ def test_connect_xero_finish_a_job_approve_and_pay_it_and_the_deal_shows_paid(
     shoot(page, "xero-sandbox-console-paid")
     wait_for(lambda: Job.objects.get(pk=job.pk).status == "paid", what="the job to be paid")
 
-    # In the CRM, the deal shows the invoice paid.
+    # In the CRM, the deal shows the invoice paid (written just after the job is marked paid).
+    wait_for(
+        lambda: hub.sandbox.store.get("deals", job.origin_ref)["properties"].get("payment_status")
+        == "paid",
+        what="the deal to be told",
+    )
     page.goto(hub.sandbox.url)
     deal = page.locator(f"#deal-{job.origin_ref}")
     expect(deal).to_contain_text(f"Invoice {number}: paid")
