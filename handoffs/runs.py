@@ -201,6 +201,20 @@ def _detail(error: Exception) -> str:
     return "".join(traceback.format_exception(error))
 
 
+def connection_item_open(error: AuthExpired) -> ReviewItem:
+    """Open (or add to) the one item for a system the hub can no longer reach."""
+    system = SYSTEM_NAMES.get(error.system, error.system)
+    return review_item_open(
+        root_key=f"connection:{error.system}:{error.code}",
+        kind=ReviewItem.Kind.CONNECTION,
+        system=error.system,
+        title=f"Reconnect {system}",
+        reason=f"{error.message} Handoffs that need {system} are waiting.",
+        action=f"{error.fix} Every waiting handoff then resumes.",
+        vendor_error=_detail(error),
+    )
+
+
 def _review_item_for(run: HandoffRun, error: Exception) -> ReviewItem:
     """Open (or add to) the one review item for this failure's root cause."""
     handoff = handoff_get(run.handoff)
@@ -225,16 +239,7 @@ def _review_item_for(run: HandoffRun, error: Exception) -> ReviewItem:
         )
     system = SYSTEM_NAMES.get(error.system, error.system)
     if isinstance(error, AuthExpired):
-        # One expired connection is one item, however many runs wait on it.
-        return review_item_open(
-            root_key=f"connection:{error.system}:{error.code}",
-            kind=ReviewItem.Kind.CONNECTION,
-            system=error.system,
-            title=f"Reconnect {system}",
-            reason=f"{error.message} Handoffs that need {system} are waiting.",
-            action=f"{error.fix} Every waiting handoff then resumes.",
-            vendor_error=detail,
-        )
+        return connection_item_open(error)
     if isinstance(error, Transient):
         return review_item_open(
             root_key=f"unavailable:{error.system}",

@@ -13,12 +13,12 @@ from django.conf import settings
 from django.db import transaction
 
 from connectors.base import VendorEvent
-from connectors.errors import ConnectorError
+from connectors.errors import AuthExpired, ConnectorError
 from connectors.models import XeroConnection
 from connectors.xero.accounting import XeroAccounting
-from connectors.xero.mapping import code
-from handoffs.flows.invoice_to_crm import invoice_facts
+from connectors.xero.mapping import code, invoice_facts
 from handoffs.inbox import polled_events_store
+from handoffs.runs import connection_item_open
 
 logger = logging.getLogger(__name__)
 RESOURCES = ("invoices", "payments", "quotes")
@@ -78,12 +78,21 @@ def resource_poll(connection: XeroConnection, resource: str) -> int:
 
 
 def xero_poll() -> dict[str, int]:
-    """Poll every connected organisation; a failing one is logged and tried next time."""
+    """Poll every connected organisation.
+
+    Xero refusing the connection opens the one "Reconnect Xero" item (polling stops for
+    that organisation until an admin reconnects); any other failure is logged and the
+    next poll, a minute later, is the retry: its watermark has not moved.
+    """
     counts: dict[str, int] = {}
     for connection in XeroConnection.objects.filter(status=XeroConnection.Status.CONNECTED):
         for resource in RESOURCES:
             try:
                 counts[resource] = counts.get(resource, 0) + resource_poll(connection, resource)
+            except AuthExpired as error:
+                connection_item_open(error)
+                counts[f"{resource}_failed"] = counts.get(f"{resource}_failed", 0) + 1
+                break
             except ConnectorError as error:
                 logger.warning("Polling %s of %s failed: %s", resource, connection, error.message)
                 counts[f"{resource}_failed"] = counts.get(f"{resource}_failed", 0) + 1

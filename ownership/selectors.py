@@ -23,3 +23,14 @@ def field_decision(*, record_type: str, field: str, changed_in: str) -> str:
     if rule is None:
         return "unknown"
     return "propagate" if changed_in == rule.owner else rule.on_disagreement
+
+
+def rule_carried_as(
+    *, record_type: str, system: str, name: str, owner: str | None = None
+) -> FieldRule | None:
+    """Return the rule whose copy in `system` is the field called `name` there, if any."""
+    rules = FieldRule.objects.filter(record_type=record_type)
+    for rule in rules.filter(owner=owner) if owner else rules:
+        if rule.carriers.get(system) == name:
+            return rule
+    return None

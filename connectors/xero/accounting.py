@@ -9,7 +9,7 @@ from django.utils import timezone
 from xero_python.accounting import AccountingApi, Address, Contact, Contacts, Invoices
 
 from connectors.calls import call
-from connectors.errors import Invalid
+from connectors.errors import AuthExpired, Invalid
 from connectors.models import XeroConnection
 from connectors.xero.client import api_client
 from connectors.xero.errors import refusal, translate
@@ -22,6 +22,26 @@ class XeroAccounting:
     """Contacts and invoices in one Xero organisation; failures leave as typed errors."""
 
     system = "xero"
+
+    @classmethod
+    def connected(cls, tenant: str | None = None) -> "XeroAccounting":
+        """Reach the tenant an event came from, or (no tenant) the first one connected.
+
+        With none connected, every handoff that needs Xero waits on one "Reconnect Xero"
+        item, and connecting again resumes them all.
+        """
+        found = XeroConnection.objects.filter(status=XeroConnection.Status.CONNECTED)
+        connection = (found.filter(tenant_id=tenant) if tenant else found).order_by("pk").first()
+        if connection is None:
+            raise AuthExpired(
+                "No Xero organisation is connected"
+                + (" (the one this change came from is not)" if tenant else "")
+                + ", so the hub cannot reach Xero.",
+                system="xero",
+                code="not_connected",
+                fix="An admin connects Xero from the hub's Xero page.",
+            )
+        return cls(connection)
 
     def __init__(self, connection: XeroConnection) -> None:
         self.connection = connection

@@ -65,8 +65,14 @@ class RedisSlots:
         keys = [f"xero:{tenant}:minute", f"xero:{tenant}:day:{day}", f"xero:{tenant}:inflight"]
         verdict, wait = self.claim_script(
             keys=keys,
-            args=[now, settings.XERO_MINUTE_LIMIT, settings.XERO_DAY_LIMIT,
-                  settings.XERO_CONCURRENT_LIMIT, member, LEASE_SECONDS],  # fmt: skip
+            args=[
+                now,
+                settings.XERO_MINUTE_LIMIT,
+                settings.XERO_DAY_LIMIT,
+                settings.XERO_CONCURRENT_LIMIT,
+                member,
+                LEASE_SECONDS,
+            ],
         )
         return verdict.decode(), float(wait)
 

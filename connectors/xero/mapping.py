@@ -94,12 +94,34 @@ def billing_address_line(contact) -> str:
     return ""
 
 
-def customer_field(contact, field: str) -> str:
-    """The value of a customer field Xero owns, as the other systems carry it."""
+def customer_field(contact, field: str, *, carrier: str = "hubspot") -> str:
+    """The value of a customer field Xero owns, as a carrier keeps it.
+
+    HubSpot's `address` holds the street line; the register keeps the whole address.
+    """
     if field == "billing_name":
         return contact.name or ""
     if field == "billing_address":
-        return billing_address(contact)
+        return (
+            billing_address_line(contact) if carrier == "operations" else billing_address(contact)
+        )
     if field == "tax_number":
         return "".join(ch for ch in contact.tax_number or "" if ch.isdigit())
     raise KeyError(f"Xero holds no customer field '{field}'.")
+
+
+def invoice_facts(invoice) -> dict:
+    """The invoice fields this handoff uses, from a xero-python Invoice, as plain values."""
+    paid_on = invoice.fully_paid_on_date or max(
+        (p.date for p in invoice.payments or [] if p.date), default=None
+    )
+    return {
+        "number": invoice.invoice_number or "",
+        "type": code(invoice.type),
+        "reference": invoice.reference or "",
+        "status": code(invoice.status),
+        "total": f"{Decimal(str(invoice.total or 0)):.2f}",
+        "amount_paid": f"{Decimal(str(invoice.amount_paid or 0)):.2f}",
+        "amount_due": f"{Decimal(str(invoice.amount_due or 0)):.2f}",
+        "paid_on": paid_on.isoformat() if paid_on else "",
+    }

@@ -15,6 +15,7 @@ from handoffs.models import HandoffRun
 from handoffs.registry import Handoff, Outcome, handoff_register
 from operations.models import Job
 from ownership.models import FieldRule
+from ownership.selectors import rule_carried_as
 
 
 def key(happened: BusinessEvent) -> str:
@@ -25,10 +26,7 @@ def key(happened: BusinessEvent) -> str:
 
 def carried_rule(prop: str) -> FieldRule | None:
     """Return the job rule whose HubSpot copy is this deal property, if any."""
-    for rule in FieldRule.objects.filter(record_type="job"):
-        if rule.carriers.get("hubspot") == prop:
-            return rule
-    return None
+    return rule_carried_as(record_type="job", system="hubspot", name=prop)
 
 
 def perform(run: HandoffRun) -> Outcome:

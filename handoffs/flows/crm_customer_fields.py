@@ -8,10 +8,10 @@ from connectors.errors import Disagreement
 from connectors.hubspot.client import HubSpotClient
 from connectors.xero.accounting import XeroAccounting
 from connectors.xero.mapping import customer_field
-from handoffs.flows.job_done_to_invoice import xero_connection
 from handoffs.models import HandoffRun
 from handoffs.registry import Handoff, Outcome, handoff_register
-from ownership.models import FieldRule, Link
+from ownership.models import FieldRule
+from ownership.selectors import Link, rule_carried_as
 
 
 def key(happened: BusinessEvent) -> str:
@@ -22,10 +22,7 @@ def key(happened: BusinessEvent) -> str:
 
 def carried_rule(prop: str) -> FieldRule | None:
     """Return the customer rule, owned by Xero, whose HubSpot copy is this company property."""
-    for rule in FieldRule.objects.filter(record_type="customer", owner="xero"):
-        if rule.carriers.get("hubspot") == prop:
-            return rule
-    return None
+    return rule_carried_as(record_type="customer", system="hubspot", name=prop, owner="xero")
 
 
 def _xero_contact(company_id: str) -> str | None:
@@ -50,7 +47,7 @@ def perform(run: HandoffRun) -> Outcome:
             f"Company {run.record_ref} has no Xero contact (or no rule) to compare {prop} with.",
             skipped=True,
         )
-    contact = XeroAccounting(xero_connection()).contact_get(contact_id)
+    contact = XeroAccounting.connected().contact_get(contact_id)
     run.record_label = contact.name
     HandoffRun.objects.filter(pk=run.pk).update(record_label=run.record_label)
     owner_value = customer_field(contact, rule.field)

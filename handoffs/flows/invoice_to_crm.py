@@ -8,11 +8,9 @@ late event writes the same values again and nothing else.
 from decimal import Decimal
 
 from connectors.base import BusinessEvent
-from connectors.errors import AuthExpired
 from connectors.hubspot.client import HubSpotClient
-from connectors.models import XeroConnection
 from connectors.xero.accounting import XeroAccounting
-from connectors.xero.mapping import code
+from connectors.xero.mapping import invoice_facts
 from handoffs.models import HandoffRun
 from handoffs.registry import Handoff, Outcome, handoff_register
 from operations.models import Job
@@ -25,38 +23,6 @@ from ownership.services import link_add, record_for_link
 def key(happened: BusinessEvent) -> str:
     """One run per change seen (a webhook's event time, or a poll's UpdatedDateUTC)."""
     return f"xero:invoice:{happened.object_id}:{happened.data.get('event')}"
-
-
-def connection_for(tenant: str | None) -> XeroConnection:
-    """Return the connection to the tenant an event came from, or say it must be connected."""
-    connection = XeroConnection.objects.filter(
-        tenant_id=tenant, status=XeroConnection.Status.CONNECTED
-    ).first()
-    if connection is None:
-        raise AuthExpired(
-            "No Xero organisation is connected, so changes in Xero cannot be read.",
-            system="xero",
-            code="not_connected",
-            fix="An admin connects Xero from the hub's settings page.",
-        )
-    return connection
-
-
-def invoice_facts(invoice) -> dict:
-    """The invoice fields this handoff uses, from a xero-python Invoice, as plain values."""
-    paid_on = invoice.fully_paid_on_date or max(
-        (p.date for p in invoice.payments or [] if p.date), default=None
-    )
-    return {
-        "number": invoice.invoice_number or "",
-        "type": code(invoice.type),
-        "reference": invoice.reference or "",
-        "status": code(invoice.status),
-        "total": f"{Decimal(str(invoice.total or 0)):.2f}",
-        "amount_paid": f"{Decimal(str(invoice.amount_paid or 0)):.2f}",
-        "amount_due": f"{Decimal(str(invoice.amount_due or 0)):.2f}",
-        "paid_on": paid_on.isoformat() if paid_on else "",
-    }
 
 
 def payment_status(facts: dict) -> str:
@@ -100,7 +66,7 @@ def perform(run: HandoffRun) -> Outcome:
     """
     facts = run.payload.get("invoice")
     if facts is None:
-        xero = XeroAccounting(connection_for(run.payload.get("tenant")))
+        xero = XeroAccounting.connected(run.payload.get("tenant"))
         facts = invoice_facts(xero.invoice_get(run.record_ref))
     job = Job.objects.filter(number=facts["reference"]).first() if facts["reference"] else None
     if facts["type"] != "ACCREC" or job is None:

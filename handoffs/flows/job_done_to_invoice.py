@@ -8,8 +8,8 @@ from django.utils import timezone
 from xero_python.accounting import Contact, Invoice, LineAmountTypes, LineItem
 
 from connectors.base import BusinessEvent
-from connectors.errors import AuthExpired, ConnectorError, Disagreement, Invalid
-from connectors.models import InvoiceSettings, XeroConnection
+from connectors.errors import Disagreement, Invalid
+from connectors.models import InvoiceSettings
 from connectors.xero.accounting import XeroAccounting
 from connectors.xero.errors import refusal
 from connectors.xero.mapping import code
@@ -30,19 +30,6 @@ BAD_ITEM_CODE = re.compile(r"Item code '([^']+)' is not valid")
 def key(happened: BusinessEvent) -> str:
     """One invoice per job, however often the job is completed."""
     return f"operations:job:{happened.object_id}:invoice"
-
-
-def xero_connection() -> XeroConnection:
-    connection = XeroConnection.objects.filter(status=XeroConnection.Status.CONNECTED).first()
-    if connection is None:
-        # One cause for every finished job: one "connect Xero" item, and Retry resumes them all.
-        raise AuthExpired(
-            "No Xero organisation is connected, so finished jobs cannot be invoiced.",
-            system="xero",
-            code="not_connected",
-            fix="An admin connects Xero from the hub's settings page.",
-        )
-    return connection
 
 
 def _contact_id(xero: XeroAccounting, job: Job, run: HandoffRun) -> str:
@@ -216,21 +203,21 @@ def batch(runs: list[HandoffRun]) -> list[Outcome | Exception]:
     Each job's problems (a missing contact detail, an unknown item code) stay its own:
     Xero answers per invoice under summarizeErrors=false, and the answers are mapped back.
     """
-    xero, mapping = XeroAccounting(xero_connection()), InvoiceSettings.current()
+    xero, mapping = XeroAccounting.connected(), InvoiceSettings.current()
     results: dict[int, Outcome | Exception] = {}
     drafts: list[tuple[HandoffRun, Job, Invoice]] = []
     for run in runs:
-        job = Job.objects.select_related("customer").get(number=run.record_ref)
-        run.record_label = f"{job.number} {job.title}"
-        HandoffRun.objects.filter(pk=run.pk).update(record_label=run.record_label)
-        if job.invoice_number:
-            results[run.pk] = Outcome(
-                f"Job {job.number} already has invoice {job.invoice_number}.", skipped=True
-            )
-            continue
         try:
+            job = Job.objects.select_related("customer").get(number=run.record_ref)
+            run.record_label = f"{job.number} {job.title}"
+            HandoffRun.objects.filter(pk=run.pk).update(record_label=run.record_label)
+            if job.invoice_number:
+                results[run.pk] = Outcome(
+                    f"Job {job.number} already has invoice {job.invoice_number}.", skipped=True
+                )
+                continue
             drafts.append((run, job, _draft(xero, job, run, mapping)))
-        except ConnectorError as error:
+        except Exception as error:  # this job's problem (or a bug) is its own review item
             results[run.pk] = error
     # A retried run may have had its invoice made by a worker that died before recording it.
     retried = [job.number for run, job, _ in drafts if run.attempts > 1]

@@ -7,7 +7,6 @@ so accepted quotes are found by polling (handoffs/xero_poll.py).
 from connectors.base import BusinessEvent
 from connectors.xero.accounting import XeroAccounting
 from connectors.xero.mapping import code, quote_promise
-from handoffs.flows.invoice_to_crm import connection_for
 from handoffs.flows.promises import promise_to_job
 from handoffs.models import HandoffRun
 from handoffs.registry import Handoff, Outcome, handoff_register
@@ -20,7 +19,7 @@ def key(happened: BusinessEvent) -> str:
 
 def perform(run: HandoffRun) -> Outcome:
     """Read the quote and its contact; if the quote is accepted, make its job once."""
-    xero = XeroAccounting(connection_for(run.payload.get("tenant")))
+    xero = XeroAccounting.connected(run.payload.get("tenant"))
     quote = xero.quote_get(run.record_ref)
     run.record_label = f"{quote.quote_number} {quote.title or ''}".strip()
     HandoffRun.objects.filter(pk=run.pk).update(record_label=run.record_label)

@@ -4,9 +4,8 @@ company and the register's customer carry Xero's values (only what differs is wr
 from connectors.base import BusinessEvent
 from connectors.hubspot.client import HubSpotClient
 from connectors.xero.accounting import XeroAccounting
-from connectors.xero.mapping import billing_address_line, customer_field
+from connectors.xero.mapping import customer_field
 from connectors.xero.terms import terms_forget
-from handoffs.flows.invoice_to_crm import connection_for
 from handoffs.models import HandoffRun
 from handoffs.registry import Handoff, Outcome, handoff_register
 from operations.models import Customer
@@ -35,30 +34,31 @@ def perform(run: HandoffRun) -> Outcome:
     linked = _linked(run.record_ref)
     if not linked:
         return Outcome("The contact is not one of the hub's customers.", skipped=True)
-    contact = XeroAccounting(connection_for(run.payload.get("tenant"))).contact_get(run.record_ref)
+    contact = XeroAccounting.connected(run.payload.get("tenant")).contact_get(run.record_ref)
     run.record_label = contact.name
     HandoffRun.objects.filter(pk=run.pk).update(record_label=contact.name)
     rules = FieldRule.objects.filter(record_type="customer", owner="xero")
+
+    def wanted(carrier: str) -> dict[str, str]:
+        """Xero's values under the carrier's field names (an empty value is never written)."""
+        values = {
+            r.carriers[carrier]: customer_field(contact, r.field, carrier=carrier)
+            for r in rules
+            if carrier in r.carriers
+        }
+        return {name: value for name, value in values.items() if value}
+
     told = []
     if "hubspot" in linked:
-        wanted = {r.carriers["hubspot"]: customer_field(contact, r.field) for r in rules
-                  if "hubspot" in r.carriers}  # fmt: skip
-        hubspot = HubSpotClient()
-        current = hubspot.company_read(linked["hubspot"], list(wanted))
-        changes = {k: v for k, v in wanted.items() if v and (current.get(k) or "") != v}
+        hubspot, values = HubSpotClient(), wanted("hubspot")
+        current = hubspot.company_read(linked["hubspot"], list(values))
+        changes = {k: v for k, v in values.items() if (current.get(k) or "") != v}
         if changes:
             hubspot.company_update(linked["hubspot"], changes)
             told.append(f"HubSpot company {linked['hubspot']}: {', '.join(changes)}")
     customer = Customer.objects.filter(pk=linked.get("operations") or None).first()
     if customer:
-        values = {
-            "billing_name": contact.name or "",
-            "billing_address": billing_address_line(contact),
-            "tax_number": customer_field(contact, "tax_number"),
-        }
-        wanted = {r.carriers["operations"]: values[r.field] for r in rules
-                  if "operations" in r.carriers and values[r.field]}  # fmt: skip
-        changed = customer_fields_set(customer=customer, changes=wanted)
+        changed = customer_fields_set(customer=customer, changes=wanted("operations"))
         if changed:
             told.append(f"the register's customer: {', '.join(changed)}")
     if not told:

@@ -3,7 +3,6 @@
 from connectors.errors import ConnectorError
 from connectors.hubspot.client import HubSpotClient
 from connectors.xero.accounting import XeroAccounting
-from handoffs.flows.job_done_to_invoice import xero_connection
 from handoffs.runs import handoff_runs_close
 from operations.models import Job
 from operations.services import job_transition
@@ -93,7 +92,7 @@ def _take_other_in_xero(item: ReviewItem, by) -> str:
     d = item.details
     _editable_check(d, by)
     try:
-        XeroAccounting(xero_connection()).contact_field_set(
+        XeroAccounting.connected().contact_field_set(
             d["xero_contact"], d["field"], d["other_value"]
         )
     except ConnectorError as error:

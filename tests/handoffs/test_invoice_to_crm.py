@@ -80,3 +80,22 @@ def test_polling_finds_a_payment_that_sent_no_webhook_and_moves_the_watermark(
     assert xero_poll() == {"invoices": 0, "payments": 0, "quotes": 0}
     assert runs.count() == before
     assert InboundEvent.objects.filter(delivery_key__startswith="poll:invoice:").count() == 1
+
+
+def test_polling_that_xero_refuses_opens_the_reconnect_item_instead_of_only_logging(hub):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from review_queue.models import ReviewItem
+
+    XeroConnection.objects.create(
+        tenant_id=next(iter(hub.xero.store.organisations)), tenant_name="Demo Trades Pty Ltd",
+        access_token="expired", refresh_token="already-used", scopes="offline_access",
+        expires_at=timezone.now() - timedelta(minutes=5),
+    )  # fmt: skip
+    assert xero_poll() == {"invoices_failed": 1}  # the other resources wait for reconnecting
+    item = ReviewItem.objects.get(kind="connection", system="xero", status="open")
+    assert item.title == "Reconnect Xero" and "no longer accepts" in item.reason
+    assert XeroConnection.objects.get().status == "reconnect_needed"
+    assert xero_poll() == {}  # a connection needing a person is not hammered every minute

@@ -7,7 +7,7 @@ import time
 import uuid
 from urllib.parse import parse_qs
 
-from connectors.sandbox.xero.store import Store, xero_date
+from connectors.sandbox.xero.store import Store
 
 PREFIX = "/api.xro/2.0"
 
@@ -250,7 +250,3 @@ def connection_id(tenant_id: str) -> str:
 
 def parse_form(raw: bytes) -> dict:
     return {k: v[0] for k, v in parse_qs(raw.decode()).items()}
-
-
-def now_date() -> str:
-    return xero_date()
