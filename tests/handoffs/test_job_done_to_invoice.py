@@ -88,9 +88,7 @@ def test_without_a_xero_connection_finished_jobs_wait_on_one_item(hub, django_us
     )
 
 
-def test_jobs_finished_together_share_one_request_and_keep_their_own_errors(
-    hub, django_user_model
-):
+def test_jobs_finished_together_share_one_request_and_keep_their_own_errors(hub, django_user_model):
     connect_xero(hub)
     names = ["safety switch upgrade", "common-area lighting", "emergency lighting test"]
     jobs = [won_job(hub, name) for name in names]
@@ -110,3 +108,27 @@ def test_jobs_finished_together_share_one_request_and_keep_their_own_errors(
     assert org.requests["PUT /Invoices"] == 1
     assert item.details["bad_item_codes"] == ["LED-600"] and item.record_ref == jobs[1].number
     assert sorted(i["Reference"] for i in xero_invoices(hub)) == [jobs[0].number, jobs[2].number]
+
+
+def test_in_a_batch_one_jobs_own_failure_stays_its_own(hub, django_user_model):
+    from handoffs.flows.job_done_to_invoice import batch
+    from handoffs.registry import Outcome
+
+    connect_xero(hub)
+    job = won_job(hub, "safety switch upgrade")
+    runs = [
+        HandoffRun.objects.create(
+            handoff="job_done_to_invoice",
+            key=f"k-{ref}",
+            queue="xero",
+            record_system="operations",
+            record_type="job",
+            record_ref=ref,
+            attempts=1,
+        )  # fmt: skip
+        for ref in ("J-404", job.number)
+    ]
+    missing, made = batch(runs)
+    assert isinstance(missing, Job.DoesNotExist)
+    assert isinstance(made, Outcome) and "Draft invoice" in made.summary
+    assert [i["Reference"] for i in xero_invoices(hub)] == [job.number]
