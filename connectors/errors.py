@@ -41,14 +41,21 @@ class Transient(ConnectorError):
     code = "unavailable"
 
 
-class RateLimited(Transient):
-    """The system asked us to slow down; wait at least `retry_after` seconds."""
+class Waiting(Transient):
+    """Not a failure: the work must wait `retry_after` seconds (a rate limit, a request that
+    may still be settling at the vendor). Waiting never spends one of a handoff's attempts."""
 
-    code = "rate_limited"
+    code = "waiting"
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs) -> None:
         super().__init__(message, **kwargs)
         self.retry_after = retry_after
+
+
+class RateLimited(Waiting):
+    """The system (or the hub's own pacing of it) asks us to slow down."""
+
+    code = "rate_limited"
 
 
 class AuthExpired(ConnectorError):

@@ -1,14 +1,13 @@
 """The inbox: verified deliveries stored as events, then turned into handoff runs."""
 
 import logging
-from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from connectors.base import VendorEvent
 from connectors.operations.events import events_mark_forwarded, events_pending
-from handoffs.enqueue import event_enqueue
+from handoffs.dispatch import inbox_notify
 from handoffs.models import InboundEvent, WebhookDelivery
 from handoffs.normalise import business_event
 from handoffs.registry import handoffs_for
@@ -37,7 +36,8 @@ def webhook_refusal_record(
 
 
 def _events_store(*, source: str, events, delivery: WebhookDelivery | None) -> list[int]:
-    """Insert the events not seen before; enqueue each on commit; return the new ids."""
+    """Insert the events not seen before; the dispatcher hands them to the workers once the
+    transaction commits. Return the new ids."""
     new_ids = []
     for event in events:
         try:
@@ -49,13 +49,12 @@ def _events_store(*, source: str, events, delivery: WebhookDelivery | None) -> l
                     object_id=event.object_id,
                     payload=event.payload,
                     delivery=delivery,
-                    enqueued_at=timezone.now(),
                 )
             new_ids.append(stored.pk)
         except IntegrityError:
             pass  # Already stored by an earlier delivery of the same event.
-    for event_id in new_ids:
-        transaction.on_commit(partial(event_enqueue, event_id))
+    if new_ids:
+        inbox_notify()
     return new_ids
 
 
@@ -63,7 +62,7 @@ def _events_store(*, source: str, events, delivery: WebhookDelivery | None) -> l
 def inbound_events_store(
     *, source: str, events: list[VendorEvent], headers: dict, body: bytes, remote_addr: str | None
 ) -> WebhookDelivery:
-    """Store a verified delivery and its new events; enqueue them once the transaction commits."""
+    """Store a verified delivery and its new events; nothing here talks to the broker."""
     delivery = WebhookDelivery.objects.create(
         source=source,
         outcome=WebhookDelivery.Outcome.ACCEPTED,
@@ -103,8 +102,9 @@ def operations_events_forward() -> int:
 @transaction.atomic
 def inbound_event_process(*, event_id: int) -> None:
     """Turn one stored event into the handoff runs it starts; a second call does nothing."""
+    # Wait for a lock another worker holds on it: that worker is processing it.
     event = (
-        InboundEvent.objects.select_for_update(skip_locked=True)
+        InboundEvent.objects.select_for_update()
         .filter(pk=event_id, state=InboundEvent.State.PENDING)
         .first()
     )

@@ -97,8 +97,18 @@ class HandoffRun(models.Model):
     record_ref = models.CharField(max_length=128)
     record_label = models.CharField(max_length=255, blank=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    # Tries that failed and count against HANDOFF_MAX_ATTEMPTS (waiting for a limit does not).
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # The claim of the worker running it: a token, who ("host:pid") and until when. The
+    # worker renews it while it works; once it lapses (or its process is gone) any worker
+    # may take the run back.
+    lease = models.CharField(max_length=32, blank=True)
+    lease_holder = models.CharField(max_length=255, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # When this run last asked a vendor to create something whose answer it has not yet
+    # recorded. A later attempt that finds it set looks the effect up before creating again.
+    effect_sent_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     summary = models.TextField(blank=True)
@@ -134,6 +144,8 @@ class HandoffAttempt(models.Model):
         DONE = "done", "Done"
         SKIPPED = "skipped", "Nothing to do"
         RETRY = "retry", "Failed, will retry"
+        WAITED = "waited", "Waiting for a limit; will go on (not a failure)"
+        LOST = "lost", "Its worker stopped; the hub took the run back"
         FAILED = "failed", "Failed, sent to review"
 
     run = models.ForeignKey(HandoffRun, on_delete=models.CASCADE, related_name="attempt_log")

@@ -14,8 +14,16 @@ from django.utils import timezone
 
 from connectors.base import BusinessEvent
 from connectors.calls import calls_recorded
-from connectors.errors import AuthExpired, ConnectorError, Disagreement, Invalid, Transient
+from connectors.errors import (
+    AuthExpired,
+    ConnectorError,
+    Disagreement,
+    Invalid,
+    Transient,
+    Waiting,
+)
 from handoffs.enqueue import run_enqueue
+from handoffs.leases import attempts_lost, holder_gone, lapsed, lease_new, leases_kept
 from handoffs.models import HandoffAttempt, HandoffRun, InboundEvent
 from handoffs.registry import Handoff, Outcome, handoff_get
 from review_queue.models import ReviewItem
@@ -51,7 +59,9 @@ def handoff_run_start(
     except IntegrityError:
         return HandoffRun.objects.get(handoff=handoff.name, key=key), False
     countdown = handoff.gather_seconds or None
-    transaction.on_commit(partial(run_enqueue, run.pk, queue=run.queue, countdown=countdown))
+    transaction.on_commit(
+        partial(run_enqueue, run.pk, queue=run.queue, countdown=countdown), robust=True
+    )
     return run, True
 
 
@@ -66,37 +76,47 @@ def backoff_seconds(*, attempt: int, retry_after: float | None = None) -> float:
 
 
 def _claim(run_id: int) -> HandoffRun | None:
-    """Take the run for this worker; None if another worker has it or it is finished."""
-    claimed = HandoffRun.objects.filter(pk=run_id, state__in=UNFINISHED).update(
-        state=HandoffRun.State.RUNNING,
-        started_at=timezone.now(),
-        attempts=F("attempts") + 1,
-        next_attempt_at=None,
-    )
-    return HandoffRun.objects.get(pk=run_id) if claimed else None
+    """Take the run for this worker; None if another living worker has it or it is finished."""
+    return next(iter(_batch_claim(run_id, None)), None)
 
 
-def _batch_claim(run_id: int, handoff: Handoff) -> list[HandoffRun]:
-    """Take the run with up to batch_size - 1 due runs of its handoff, in one locked step.
+def _batch_claim(run_id: int, handoff: Handoff | None) -> list[HandoffRun]:
+    """Take the run (with up to batch_size - 1 due runs of a batching handoff) in one locked step.
 
-    Workers whose runs came due together race here: the first takes them all, and the
-    others find their run taken and do nothing.
+    A run another worker holds is taken back when that worker's lease lapsed or its
+    process is gone; the attempt it left open is closed as lost, and counts. Workers whose
+    runs came due together race here: the first takes them all, the others find their
+    run taken and do nothing.
     """
+    mine = Q(pk=run_id)
+    held = HandoffRun.objects.filter(mine, state=HandoffRun.State.RUNNING).first()
+    if held is not None and holder_gone(held.lease_holder):
+        mine &= Q(lease=held.lease)
+    else:
+        mine &= Q(state__in=UNFINISHED) | lapsed()
+    takeable = mine
+    if handoff is not None:
+        due = Q(handoff=handoff.name, state__in=UNFINISHED, next_attempt_at__lte=timezone.now())
+        takeable |= due | Q(handoff=handoff.name) & lapsed()
+    limit = handoff.batch_size if handoff is not None else 1
     with transaction.atomic():
-        ids = list(
+        rows = list(
             HandoffRun.objects.select_for_update(skip_locked=True)
-            .filter(state__in=UNFINISHED)
-            .filter(Q(pk=run_id) | Q(handoff=handoff.name, next_attempt_at__lte=timezone.now()))
+            .filter(takeable)
             .order_by(Case(When(pk=run_id, then=0), default=1), "pk")
-            .values_list("pk", flat=True)[: handoff.batch_size]
+            .values_list("pk", "state")[:limit]
         )
-        if run_id not in ids:
+        if not rows or rows[0][0] != run_id:
             return []
+        ids = [pk for pk, _ in rows]
+        taken_back = [pk for pk, state in rows if state == HandoffRun.State.RUNNING]
+        attempts_lost(taken_back)
+        HandoffRun.objects.filter(pk__in=taken_back).update(attempts=F("attempts") + 1)
         HandoffRun.objects.filter(pk__in=ids).update(
             state=HandoffRun.State.RUNNING,
             started_at=timezone.now(),
-            attempts=F("attempts") + 1,
             next_attempt_at=None,
+            **lease_new(),
         )
     runs = {r.pk: r for r in HandoffRun.objects.filter(pk__in=ids)}
     return [runs[pk] for pk in ids]
@@ -137,14 +157,12 @@ def handoff_run_execute(*, run_id: int) -> HandoffRun | None:
     if name is None:
         return None
     handoff = handoff_get(name)
-    if handoff.batch and handoff.batch_size > 1:
-        runs = _batch_claim(run_id, handoff)
-    else:
-        runs = [run] if (run := _claim(run_id)) else []
+    batching = handoff.batch is not None and handoff.batch_size > 1
+    runs = _batch_claim(run_id, handoff if batching else None)
     if not runs:
         return None
     attempts = [_attempt_start(r) for r in runs]
-    with calls_recorded() as calls:
+    with calls_recorded() as calls, leases_kept([r.pk for r in runs], runs[0].lease):
         results = _perform(handoff, runs)
     for each, attempt, result in zip(runs, attempts, results, strict=True):
         if isinstance(result, Exception):
@@ -154,18 +172,41 @@ def handoff_run_execute(*, run_id: int) -> HandoffRun | None:
     return runs[0]
 
 
+def _settle(run: HandoffRun, attempt: HandoffAttempt, **changes) -> bool:
+    """Save the run's end, only if this worker still holds it; return whether it did.
+
+    A worker presumed dead (its lease lapsed) may still be alive: its result then gives
+    way to the attempt of the worker that took the run back.
+    """
+    changes |= {"lease": "", "lease_holder": "", "lease_expires_at": None}
+    held = HandoffRun.objects.filter(pk=run.pk, lease=run.lease).update(**changes)
+    if not held:
+        logger.warning("Run %s was taken back while this worker ran it; result dropped", run.pk)
+        attempt.outcome = HandoffAttempt.Outcome.LOST
+        attempt.message = f"Another worker took the run back first. {attempt.message}"
+    attempt.save()
+    for name, value in changes.items():
+        setattr(run, name, value)
+    return bool(held)
+
+
 @transaction.atomic
 def _finished(run: HandoffRun, attempt: HandoffAttempt, outcome: Outcome, calls: list) -> None:
-    state = HandoffRun.State.SKIPPED if outcome.skipped else HandoffRun.State.DONE
-    run.state, run.summary, run.result = state, outcome.summary, outcome.result
-    run.finished_at = timezone.now()
-    run.save()
+    finished_at = timezone.now()
     attempt.outcome = (
         HandoffAttempt.Outcome.SKIPPED if outcome.skipped else HandoffAttempt.Outcome.DONE
     )
-    attempt.message, attempt.finished_at = outcome.summary, run.finished_at
-    attempt.calls = calls
-    attempt.save()
+    attempt.message, attempt.finished_at, attempt.calls = outcome.summary, finished_at, calls
+    _settle(
+        run,
+        attempt,
+        state=HandoffRun.State.SKIPPED if outcome.skipped else HandoffRun.State.DONE,
+        summary=outcome.summary,
+        result=outcome.result,
+        finished_at=finished_at,
+        effect_sent_at=None,
+        updated_at=finished_at,
+    )
 
 
 @transaction.atomic
@@ -175,23 +216,36 @@ def _failed(run: HandoffRun, attempt: HandoffAttempt, error: Exception, calls: l
     attempt.message = getattr(error, "message", None) or str(error) or type(error).__name__
     attempt.error_code = getattr(error, "code", "bug")
     attempt.detail = _detail(error)
-    if isinstance(error, Transient) and run.attempts < settings.HANDOFF_MAX_ATTEMPTS:
+    changes: dict = {"finished_at": attempt.finished_at, "updated_at": attempt.finished_at}
+    if isinstance(error, Waiting):
+        # Waiting is not failing: no attempt is spent and no item is opened.
+        delay = (error.retry_after or settings.HANDOFF_WAIT_SECONDS) + random.uniform(0, 1)
+        changes |= {"state": HandoffRun.State.RETRYING, "summary": f"{attempt.message} "
+                    f"Going on in {delay:.0f} s."}  # fmt: skip
+        attempt.outcome = HandoffAttempt.Outcome.WAITED
+    elif isinstance(error, Transient) and run.attempts + 1 < settings.HANDOFF_MAX_ATTEMPTS:
         delay = backoff_seconds(
-            attempt=run.attempts, retry_after=getattr(error, "retry_after", None)
+            attempt=run.attempts + 1, retry_after=getattr(error, "retry_after", None)
         )
-        run.state = HandoffRun.State.RETRYING
-        run.next_attempt_at = timezone.now() + timedelta(seconds=delay)
-        run.summary = f"{attempt.message} Trying again in {delay:.0f} s."
+        changes |= {"state": HandoffRun.State.RETRYING, "attempts": run.attempts + 1,
+                    "summary": f"{attempt.message} Trying again in {delay:.0f} s."}  # fmt: skip
         attempt.outcome = HandoffAttempt.Outcome.RETRY
-        transaction.on_commit(partial(run_enqueue, run.pk, queue=run.queue, countdown=delay))
     else:
-        run.state = HandoffRun.State.NEEDS_REVIEW
-        run.review_item = _review_item_for(run, error)
-        run.summary = attempt.message
+        run.attempts += 1
+        changes |= {
+            "state": HandoffRun.State.NEEDS_REVIEW,
+            "attempts": run.attempts,
+            "review_item": _review_item_for(run, error),
+            "summary": attempt.message,
+        }
         attempt.outcome = HandoffAttempt.Outcome.FAILED
-    run.finished_at = attempt.finished_at
-    run.save()
-    attempt.save()
+        delay = None
+    if delay is not None:
+        changes["next_attempt_at"] = timezone.now() + timedelta(seconds=delay)
+    if _settle(run, attempt, **changes) and delay is not None:
+        transaction.on_commit(
+            partial(run_enqueue, run.pk, queue=run.queue, countdown=delay), robust=True
+        )
 
 
 def _detail(error: Exception) -> str:
@@ -291,7 +345,7 @@ def handoff_runs_retry(*, item: ReviewItem) -> int:
         run.next_attempt_at = timezone.now()
         run.summary = "Retry requested from the review queue."
         run.save()
-        transaction.on_commit(partial(run_enqueue, run.pk, queue=run.queue))
+        transaction.on_commit(partial(run_enqueue, run.pk, queue=run.queue), robust=True)
     return len(runs)
 
 
@@ -307,7 +361,7 @@ def handoff_run_replay(*, run: HandoffRun) -> HandoffRun:
     run.state, run.attempts, run.next_attempt_at = HandoffRun.State.PENDING, 0, timezone.now()
     run.summary = "Replay requested."
     run.save()
-    transaction.on_commit(partial(run_enqueue, run.pk, queue=run.queue))
+    transaction.on_commit(partial(run_enqueue, run.pk, queue=run.queue), robust=True)
     return run
 
 

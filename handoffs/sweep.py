@@ -1,6 +1,7 @@
 """The sweeper: work that was stored but never picked up goes back to the workers."""
 
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -9,6 +10,7 @@ from django.utils import timezone
 
 from handoffs.enqueue import event_enqueue, run_enqueue
 from handoffs.inbox import operations_events_forward
+from handoffs.leases import lapsed
 from handoffs.models import HandoffRun, InboundEvent
 from handoffs.runs import UNFINISHED
 
@@ -20,28 +22,26 @@ def sweep() -> dict[str, int]:
     """Re-enqueue stale events and runs (broker down, worker killed); return the counts."""
     now = timezone.now()
     stale = now - timedelta(seconds=settings.SWEEP_AFTER_SECONDS)
+    # Stored long ago and never processed: the dispatcher is down, or the broker lost it.
     events = list(
         InboundEvent.objects.select_for_update(skip_locked=True)
         .filter(state=InboundEvent.State.PENDING)
-        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stale))
+        .filter(Q(enqueued_at__isnull=True, received_at__lt=stale) | Q(enqueued_at__lt=stale))
         .values_list("pk", flat=True)[:BATCH]
     )
     InboundEvent.objects.filter(pk__in=events).update(enqueued_at=now)
-    # A run still "running" after the hard time limit lost its worker.
-    dead = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + settings.SWEEP_AFTER_SECONDS)
+    # Due long ago and never run (the broker lost the task), or held by a worker that
+    # stopped renewing its lease: a worker's claim takes the latter back.
     runs = list(
         HandoffRun.objects.select_for_update(skip_locked=True)
-        .filter(
-            Q(state__in=UNFINISHED, next_attempt_at__lt=stale)
-            | Q(state=HandoffRun.State.RUNNING, started_at__lt=dead)
-        )
+        .filter(Q(state__in=UNFINISHED, next_attempt_at__lt=stale) | lapsed())
         .values_list("pk", "queue")[:BATCH]
     )
-    HandoffRun.objects.filter(pk__in=[pk for pk, _ in runs]).update(
-        state=HandoffRun.State.RETRYING, next_attempt_at=now
+    HandoffRun.objects.filter(pk__in=[pk for pk, _ in runs], state__in=UNFINISHED).update(
+        next_attempt_at=now
     )
     for pk in events:
-        transaction.on_commit(lambda pk=pk: event_enqueue(pk))
+        transaction.on_commit(partial(event_enqueue, pk), robust=True)
     for pk, queue in runs:
-        transaction.on_commit(lambda pk=pk, queue=queue: run_enqueue(pk, queue=queue))
+        transaction.on_commit(partial(run_enqueue, pk, queue=queue), robust=True)
     return {"events": len(events), "runs": len(runs), "outbox": operations_events_forward()}

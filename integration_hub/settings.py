@@ -213,6 +213,10 @@ XERO_DAY_LIMIT = env_int("XERO_DAY_LIMIT", 5000)
 XERO_CONCURRENT_LIMIT = env_int("XERO_CONCURRENT_LIMIT", 5)
 # A finished job waits this long before invoicing, so jobs finished together share requests.
 XERO_INVOICE_GATHER_SECONDS = env_int("XERO_INVOICE_GATHER_SECONDS", 2)
+# After a request to create invoices got no answer (a kill, a timeout), Xero may still be
+# working on it for this long: an invoice not found by reference before then is awaited,
+# not created again.
+XERO_SETTLE_SECONDS = env_int("XERO_SETTLE_SECONDS", 60)
 # Polling (Xero sends no payment webhooks): how often, and how far back each read overlaps.
 XERO_POLL_SECONDS = env_int("XERO_POLL_SECONDS", 60)
 XERO_POLL_OVERLAP_SECONDS = env_int("XERO_POLL_OVERLAP_SECONDS", 300)
@@ -237,6 +241,11 @@ CELERY_TIMEZONE = TIME_ZONE
 HANDOFF_MAX_BACKOFF_SECONDS = env_int("HANDOFF_MAX_BACKOFF_SECONDS", 15 * 60)
 HANDOFF_MAX_ATTEMPTS = env_int("HANDOFF_MAX_ATTEMPTS", 6)
 HANDOFF_BASE_BACKOFF_SECONDS = env_int("HANDOFF_BASE_BACKOFF_SECONDS", 10)
+# How long a worker's claim on a run lasts unless renewed (it renews every third of this);
+# a killed worker's runs are taken back after it (at once when the process is provably gone).
+HANDOFF_LEASE_SECONDS = env_int("HANDOFF_LEASE_SECONDS", 30)
+# The wait when a system asks the hub to slow down without saying for how long.
+HANDOFF_WAIT_SECONDS = env_int("HANDOFF_WAIT_SECONDS", 10)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # kombu's filesystem transport needs its folders to exist before anyone publishes.
@@ -258,7 +267,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "sweep-inbox-and-runs": {
         "task": "handoffs.tasks.sweep",
-        "schedule": env_int("SWEEP_EVERY_SECONDS", 60),
+        "schedule": env_int("SWEEP_EVERY_SECONDS", 15),
     },
     "review-daily-digest": {
         "task": "review_queue.tasks.send_daily_digest",
@@ -276,6 +285,8 @@ CELERY_BEAT_SCHEDULE = {
 # An event stored but not processed after this long is handed to a worker again.
 SWEEP_AFTER_SECONDS = env_int("SWEEP_AFTER_SECONDS", 120)
 HEARTBEAT_MAX_AGE_SECONDS = env_int("HEARTBEAT_MAX_AGE_SECONDS", 120)
+# /healthz is down when a stored event waited longer than this for the dispatcher.
+INBOX_MAX_WAIT_SECONDS = env_int("INBOX_MAX_WAIT_SECONDS", 60)
 
 # Email for review notifications; the demo prints them to the console.
 EMAIL_BACKEND = env_str(

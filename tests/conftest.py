@@ -75,20 +75,30 @@ def worker_start(env: dict[str, str], log_path: Path) -> subprocess.Popen:
     ]  # fmt: skip
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     wait_for(lambda: process.poll() is not None or app.control.ping(timeout=0.5),
-             what="the Celery worker to start", timeout=60)  # fmt: skip
+             what="the Celery worker to start")  # fmt: skip
     assert process.poll() is None, f"The worker exited; see {log_path}"
     return process
 
 
+def dispatcher_start(env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    """Start the dispatcher (stored inbox events to the broker) as its own process."""
+    log = open(log_path, "ab")  # noqa: SIM115 (closed with the process)
+    command = [sys.executable, "manage.py", "dispatch"]
+    return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup, hubspot_sandbox, xero_sandbox):
-    """A real worker process on every queue, against the test database and the sandboxes."""
+    """A real worker process on every queue and the dispatcher, against the test database
+    and the sandboxes."""
     redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
     environment = worker_environment(hubspot_sandbox.url, xero_sandbox.url)
     process = worker_start(environment, settings.VAR_DIR / "worker.log")
+    dispatcher = dispatcher_start(environment, settings.VAR_DIR / "dispatcher.log")
     yield process
-    process.terminate()
-    process.wait(timeout=30)
+    for each in (dispatcher, process):
+        each.terminate()
+        each.wait(timeout=30)
 
 
 @dataclass
@@ -104,10 +114,18 @@ class Hub:
         return f"{self.url}/webhooks/hubspot/"
 
 
+def hub_busy() -> list[str]:
+    """Say what the worker still has in hand: events or runs waiting or running."""
+    runs = HandoffRun.objects.filter(state__in=["pending", "running"])
+    events = InboundEvent.objects.filter(state="pending")
+    return [f"run {r.pk} {r.handoff} {r.key} is {r.state}" for r in runs] + [
+        f"event {e.pk} {e} is pending (enqueued {e.enqueued_at})" for e in events
+    ]
+
+
 def hub_quiet() -> bool:
     """Return whether the worker has nothing in hand: no event or run waiting or running."""
-    busy_runs = HandoffRun.objects.filter(state__in=["pending", "running"]).exists()
-    return not busy_runs and not InboundEvent.objects.filter(state="pending").exists()
+    return not hub_busy()
 
 
 def xero_limits_forget() -> None:
@@ -141,8 +159,10 @@ def hub(live_server, hubspot_sandbox, xero_sandbox, celery_worker, settings):
     hubspot_sandbox.sender.wait_idle()
     xero_sandbox.store.faults = {}
     xero_sandbox.sender.wait_idle()
-    # A run still waiting on a long retry after this is cut off by the database flush.
-    poll(hub_quiet, timeout=15)
+    # Nothing from this test may land in the next one's database: a test waits for the
+    # work it started. (A run waiting on a long retry is cut off by the database flush.)
+    if poll(hub_quiet, timeout=90) is None:
+        raise AssertionError(f"The hub is still busy after the test: {hub_busy()}")
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from handoffs.models import WorkerHeartbeat
+from handoffs.models import InboundEvent, WorkerHeartbeat
 from integration_hub.celery import app
 
 pytestmark = pytest.mark.django_db
@@ -40,3 +40,19 @@ def test_the_worker_heartbeat_comes_from_a_real_worker(celery_worker, transactio
 
     heartbeat.delay()
     wait_for(lambda: WorkerHeartbeat.objects.filter(name="worker").exists(), what="a heartbeat")
+
+
+def test_it_names_events_the_dispatcher_left_waiting(client):
+    WorkerHeartbeat.objects.create(name="worker", beat_at=timezone.now())
+    event = InboundEvent.objects.create(
+        source="hubspot", delivery_key="k", event_type="deal.creation", payload={}
+    )
+    assert client.get("/healthz").json()["checks"]["inbox"].startswith("ok")
+    InboundEvent.objects.filter(pk=event.pk).update(
+        received_at=timezone.now() - timedelta(minutes=5)
+    )
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["inbox"] == (
+        "down: 1 stored events wait for the dispatcher, the oldest 300 s"
+    )

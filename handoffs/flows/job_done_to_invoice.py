@@ -2,13 +2,14 @@
 
 import hashlib
 import re
+from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
 from xero_python.accounting import Contact, Invoice, LineAmountTypes, LineItem
 
 from connectors.base import BusinessEvent
-from connectors.errors import Disagreement, Invalid
+from connectors.errors import Disagreement, Invalid, Waiting
 from connectors.models import InvoiceSettings
 from connectors.xero.accounting import XeroAccounting
 from connectors.xero.errors import refusal
@@ -197,11 +198,49 @@ def _refused(job: Job, made) -> Invalid:
     )
 
 
+def _already_made(
+    xero: XeroAccounting, drafts: list[tuple[HandoffRun, Job, Invoice]], results: dict
+) -> list[tuple[HandoffRun, Job, Invoice]]:
+    """Record the invoices Xero already made for these jobs; return the drafts still to send.
+
+    A run whose last request to create its invoice got no recorded answer (its worker was
+    killed, the call timed out, Xero failed) may have its invoice in Xero already, whatever
+    batch it was in and however often staff retried since: it is looked up by its
+    reference (the job's number) first. One not found whose request may still be settling
+    at Xero waits a little instead of being sent again.
+    """
+    sent = [d for d in drafts if d[0].effect_sent_at]
+    if not sent:
+        return drafts
+    found = {
+        invoice.reference: invoice
+        for invoice in xero.invoices_by_reference([job.number for _, job, _ in sent])
+        if code(invoice.status) not in ("VOIDED", "DELETED")
+    }
+    settle = timedelta(seconds=settings.XERO_SETTLE_SECONDS)
+    remaining = []
+    for run, job, draft in drafts:
+        if job.number in found:
+            results[run.pk] = _recorded(job, found[job.number])
+        elif run.effect_sent_at and run.effect_sent_at + settle > timezone.now():
+            wait = (run.effect_sent_at + settle - timezone.now()).total_seconds()
+            results[run.pk] = Waiting(
+                f"The last request for job {job.number}'s invoice got no answer; the hub "
+                "waits until Xero has surely finished with it, then looks again.",
+                system="xero",
+                retry_after=wait,
+            )
+        else:
+            remaining.append((run, job, draft))
+    return remaining
+
+
 def batch(runs: list[HandoffRun]) -> list[Outcome | Exception]:
     """Invoice many finished jobs with as few Xero calls as can be: 50 invoices a request.
 
     Each job's problems (a missing contact detail, an unknown item code) stay its own:
     Xero answers per invoice under summarizeErrors=false, and the answers are mapped back.
+    Whether Xero may already have a job's invoice is decided per job (`_already_made`).
     """
     xero, mapping = XeroAccounting.connected(), InvoiceSettings.current()
     results: dict[int, Outcome | Exception] = {}
@@ -219,13 +258,7 @@ def batch(runs: list[HandoffRun]) -> list[Outcome | Exception]:
             drafts.append((run, job, _draft(xero, job, run, mapping)))
         except Exception as error:  # this job's problem (or a bug) is its own review item
             results[run.pk] = error
-    # A retried run may have had its invoice made by a worker that died before recording it.
-    retried = [job.number for run, job, _ in drafts if run.attempts > 1]
-    if retried:
-        found = {i.reference: i for i in xero.invoices_by_reference(retried)}
-        for run, job, _ in [d for d in drafts if d[1].number in found]:
-            results[run.pk] = _recorded(job, found[job.number])
-        drafts = [d for d in drafts if d[1].number not in found]
+    drafts = _already_made(xero, drafts, results)
     if drafts:
         _due_dates(xero, [draft for _, _, draft in drafts], mapping)
     for start in range(0, len(drafts), BATCH_SIZE):
@@ -237,11 +270,16 @@ def batch(runs: list[HandoffRun]) -> list[Outcome | Exception]:
             if len(keys) == 1
             else "hub-batch-" + hashlib.sha256("|".join(keys).encode()).hexdigest()[:40]
         )
+        # Written before the request: if no answer is recorded, the next attempt looks first.
+        chunk_runs = HandoffRun.objects.filter(pk__in=[run.pk for run, _, _ in chunk])
+        chunk_runs.update(effect_sent_at=timezone.now())
         made = xero.invoices_create([draft for _, _, draft in chunk], idempotency_key=key)
         for (run, job, _), invoice in zip(chunk, made, strict=True):
-            results[run.pk] = (
-                _refused(job, invoice) if invoice.has_errors else _recorded(job, invoice)
-            )
+            if invoice.has_errors:  # refused: Xero made nothing for this job
+                HandoffRun.objects.filter(pk=run.pk).update(effect_sent_at=None)
+                results[run.pk] = _refused(job, invoice)
+            else:
+                results[run.pk] = _recorded(job, invoice)
     return [results[run.pk] for run in runs]
 
 

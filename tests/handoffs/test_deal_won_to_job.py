@@ -92,13 +92,16 @@ def test_a_rerun_after_a_worker_died_finds_the_job_instead_of_making_another(hub
     job = wait_for(lambda: job_for(deal), what="the job")
     won = HandoffRun.objects.filter(handoff="deal_won_to_job", state="done")
     run = wait_for(lambda: won.first(), what="the run")
-    # As if the worker was killed after creating the job but before recording the run.
+    # As if the worker was killed after creating the job but before recording the run:
+    # it stopped renewing its lease, which lapsed a while ago.
     long_ago = timezone.now() - timedelta(hours=1)
-    HandoffRun.objects.filter(pk=run.pk).update(state="running", started_at=long_ago)
+    HandoffRun.objects.filter(pk=run.pk).update(
+        state="running", lease="gone", lease_holder="elsewhere:1", lease_expires_at=long_ago
+    )
     assert sweep()["runs"] == 1
     run = wait_for(
-        lambda: HandoffRun.objects.filter(pk=run.pk, state="done", attempts=2).first(),
-        what="the re-run",
+        lambda: HandoffRun.objects.filter(pk=run.pk, state="done", attempts=1).first(),
+        what="the re-run (the lost attempt counts as one)",
     )
     assert run.summary.startswith(f"Found the existing job {job.number}")
     assert Job.objects.filter(origin_ref=deal["id"]).count() == 1
@@ -108,14 +111,15 @@ def test_the_sweeper_processes_an_event_whose_task_was_lost(hub):
     deal = open_deals_with_company(hub, 1)[0]
     hub.sandbox.store.update("deals", deal["id"], {"dealstage": "closedwon"}, notify=False)
     payload = hubspot_event(deal["id"])
-    # Stored while the broker was down: in the database, never enqueued.
+    # Handed to the broker long ago, which lost it (Redis wiped): still pending.
+    long_ago = timezone.now() - timedelta(hours=1)
     InboundEvent.objects.create(
         source="hubspot",
         delivery_key=delivery_key(payload),
         event_type=payload["subscriptionType"],
         object_id=deal["id"],
         payload=payload,
-        enqueued_at=None,
+        enqueued_at=long_ago,
     )
     assert sweep() == {"events": 1, "runs": 0, "outbox": 0}
     wait_for(lambda: job_for(deal), what="the job from the swept event")
@@ -166,7 +170,7 @@ def test_a_crm_that_keeps_failing_is_retried_then_becomes_one_item(hub):
     for deal in deals:
         mark_won(hub, deal)
     wait_for(lambda: HandoffRun.objects.filter(state="needs_review").count() == 2,
-             what="retries to run out", timeout=60)  # fmt: skip
+             what="retries to run out")  # fmt: skip
     item = ReviewItem.objects.get(status="open")
     assert (item.kind, item.title) == ("unavailable", "HubSpot is not answering")
     run = HandoffRun.objects.get(key__contains=deals[0]["id"])
@@ -181,7 +185,8 @@ def test_it_waits_as_long_as_retry_after_says_and_then_succeeds(hub):
     job = wait_for(lambda: job_for(deal), what="the job after the 429")
     run = HandoffRun.objects.get(handoff="deal_won_to_job")
     first, second = run.attempt_log.all()
-    assert first.outcome == "retry" and first.error_code == "rate_limited"
+    assert first.outcome == "waited" and first.error_code == "rate_limited"
+    assert run.attempts == 0  # waiting for a limit is not a failed attempt
     assert (second.started_at - first.finished_at).total_seconds() >= 2
     assert job.number
 

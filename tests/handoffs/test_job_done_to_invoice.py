@@ -1,8 +1,13 @@
 """A finished job becomes exactly one DRAFT invoice in Xero (through the sandbox and a worker)."""
 
+from datetime import timedelta
+from unittest.mock import ANY
+
+from django.utils import timezone
+
 from handoffs.models import HandoffRun
 from operations import services
-from operations.models import Job
+from operations.models import Job, JobLine
 from review_queue.models import ReviewItem
 from review_queue.services import review_item_resolve
 from tests.helpers import wait_for
@@ -124,11 +129,55 @@ def test_in_a_batch_one_jobs_own_failure_stays_its_own(hub, django_user_model):
             record_system="operations",
             record_type="job",
             record_ref=ref,
-            attempts=1,
+            state="running",  # as batch() finds its runs: claimed, so no worker takes them
+            lease_expires_at=timezone.now() + timedelta(hours=1),
         )  # fmt: skip
         for ref in ("J-404", job.number)
     ]
     missing, made = batch(runs)
+    HandoffRun.objects.filter(pk__in=[run.pk for run in runs]).update(state="done")
     assert isinstance(missing, Job.DoesNotExist)
     assert isinstance(made, Outcome) and "Draft invoice" in made.summary
     assert [i["Reference"] for i in xero_invoices(hub)] == [job.number]
+
+
+def test_a_job_whose_invoice_xero_made_unrecorded_never_gets_a_second_one(
+    hub, django_user_model
+):
+    """The issue's sequence: Xero makes a batch's invoices, the worker dies before recording
+    them, Xero then fails during recovery, the runs go to review and staff press Retry; the
+    job is re-batched with another job, so no Idempotency-Key can save it."""
+    connect_xero(hub)
+    first = finished_job(hub, django_user_model, "safety switch upgrade")
+    wait_for(lambda: Job.objects.get(pk=first.pk).status == "invoiced", what="the invoice")
+    (made,) = xero_invoices(hub)
+    # As if the worker died right after Xero answered: nothing of the answer was recorded.
+    Job.objects.filter(pk=first.pk).update(
+        status="done", invoice_number="", invoice_status="", amount_invoiced=None
+    )
+    run = HandoffRun.objects.get(handoff="job_done_to_invoice", record_ref=first.number)
+    HandoffRun.objects.filter(pk=run.pk).update(
+        state="retrying",
+        next_attempt_at=timezone.now(),
+        effect_sent_at=timezone.now() - timedelta(minutes=5),
+    )
+    hub.xero.store.faults = {"status": 503}
+    second = finished_job(hub, django_user_model, "common-area lighting")
+    item = wait_for(
+        lambda: ReviewItem.objects.filter(kind="unavailable", status="open").first(),
+        what="Xero's outage to become one item",
+    )
+    wait_for(
+        lambda: HandoffRun.objects.filter(review_item=item).count() == 2,
+        what="both jobs' runs to wait on it",
+    )
+    hub.xero.store.faults = {}
+    JobLine.objects.filter(job=second, item_code="LED-600").update(item_code="LABOUR-HR")
+    review_item_resolve(item=item, by=None, action="retry")
+    wait_for(
+        lambda: Job.objects.filter(pk__in=[first.pk, second.pk], status="invoiced").count() == 2,
+        what="both jobs invoiced",
+    )
+    by_job = sorted((i["Reference"], i["InvoiceNumber"]) for i in xero_invoices(hub))
+    assert by_job == sorted([(first.number, made["InvoiceNumber"]), (second.number, ANY)])
+    assert Job.objects.get(pk=first.pk).invoice_number == made["InvoiceNumber"]

@@ -1,0 +1,74 @@
+"""The dispatcher: a stored delivery is answered 2xx whatever the broker does, and reaches
+the workers once the broker answers again."""
+
+import json
+import time
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from handoffs.dispatch import events_dispatch
+from handoffs.models import InboundEvent, WebhookDelivery
+from integration_hub.celery import app
+from tests.helpers import hubspot_event
+
+pytestmark = pytest.mark.django_db
+
+
+def _signed(body: bytes) -> dict:
+    from connectors.hubspot.webhooks import signature_v3
+
+    timestamp = str(int(time.time() * 1000))
+    signature = signature_v3(
+        secret=settings.HUBSPOT_CLIENT_SECRET,
+        method="POST",
+        uri="http://testserver/webhooks/hubspot/",
+        body=body,
+        timestamp=timestamp,
+    )
+    return {"HTTP_X_HUBSPOT_SIGNATURE_V3": signature, "HTTP_X_HUBSPOT_REQUEST_TIMESTAMP": timestamp}
+
+
+@pytest.fixture
+def broker_down(monkeypatch):
+    """Every publish to the broker fails, as with Redis stopped."""
+    monkeypatch.setattr(app.conf, "broker_url", "redis://127.0.0.1:1/0")
+    monkeypatch.setattr(app.conf, "broker_write_url", "redis://127.0.0.1:1/0")
+    # Fresh pools of connections to the dead broker; monkeypatch puts the live ones back.
+    monkeypatch.setattr(app, "_pool", None)
+    monkeypatch.setattr(app.amqp, "_producer_pool", None)
+
+
+@pytest.mark.django_db(transaction=True)  # so the request's transaction really commits
+def test_a_delivery_stored_while_the_broker_is_down_is_answered_200(broker_down):
+    body = json.dumps([hubspot_event("1234")]).encode()
+    response = Client().post(
+        "/webhooks/hubspot/", body, content_type="application/json", **_signed(body)
+    )
+    assert response.status_code == 200
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.outcome, delivery.status_code) == ("accepted", 200)
+    assert InboundEvent.objects.get().payload["objectId"] == 1234
+
+
+def test_the_dispatcher_leaves_events_unsent_while_the_broker_is_down(broker_down):
+    event = InboundEvent.objects.create(
+        source="hubspot", delivery_key="k", event_type="deal.creation", payload={}
+    )
+    with pytest.raises(Exception):  # noqa: B017 (whatever kombu raises for a refused connection)
+        events_dispatch()
+    event.refresh_from_db()
+    assert event.enqueued_at is None
+
+
+def test_the_dispatcher_sends_each_stored_event_once():
+    events = [
+        InboundEvent.objects.create(
+            source="hubspot", delivery_key=f"k{n}", event_type="deal.creation", payload={}
+        )
+        for n in range(3)
+    ]
+    assert events_dispatch() == 3
+    assert all(e.enqueued_at for e in InboundEvent.objects.filter(pk__in=[e.pk for e in events]))
+    assert events_dispatch() == 0
