@@ -1,5 +1,6 @@
 """Xero events in the hub's words: webhooks carry ids only (handoffs fetch the rest), polls more."""
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from connectors.base import BusinessEvent, CustomerDetails, JobPromise, PromisedLine
@@ -21,10 +22,23 @@ def business_event(payload: dict) -> BusinessEvent | None:
     verb = {"CREATE": "created", "UPDATE": "updated"}.get(
         str(payload.get("eventType")).upper(), "changed"
     )
-    data = {"tenant": payload.get("tenantId"), "event": payload.get("eventDateUtc")}
+    data = {"tenant": payload.get("tenantId"), "event": moment(payload.get("eventDateUtc"))}
     # A polled event carries the record as the poll read it.
     data |= {k: payload[k] for k in ("invoice", "quote") if k in payload}
     return BusinessEvent(f"{noun}.{verb}", "xero", str(payload["resourceId"]), data)
+
+
+def moment(stamp: str | None) -> str:
+    """One spelling of a Xero time, so a change told by webhook and by poll is one change.
+
+    Webhooks write "2026-11-29T04:51:29.965" (UTC, no zone); polls carry UpdatedDateUTC as
+    "2026-11-29T04:51:29.965000+00:00".
+    """
+    if not stamp:
+        return ""
+    when = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
 def _address(contact) -> str:

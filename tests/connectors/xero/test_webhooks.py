@@ -102,3 +102,12 @@ def test_a_signed_but_malformed_body_gets_400(xero_key):
     body = '{"events": [{"resourceId": "x"}]}'
     response = post(body, signature(key=REAL["webhook_key"], body=body.encode()))
     assert response.status_code == 400 and "lacks eventCategory" in response.json()["error"]
+
+
+def test_a_change_told_by_webhook_and_by_poll_is_one_change():
+    from connectors.xero.mapping import business_event
+
+    told = {"eventCategory": "INVOICE", "eventType": "UPDATE", "resourceId": "i", "tenantId": "t"}
+    by_webhook = business_event(told | {"eventDateUtc": "2026-11-29T04:51:29.965"})
+    by_poll = business_event(told | {"eventDateUtc": "2026-11-29T04:51:29.965000+00:00"})
+    assert by_webhook.data["event"] == by_poll.data["event"] == "2026-11-29T04:51:29.965Z"
