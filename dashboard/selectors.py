@@ -95,10 +95,14 @@ def xero_states() -> list[ConnectionState]:
         )
         rows.append(
             ConnectionState(
-                "xero", f"Xero: {c.tenant_name}",
-                needs_reconnect=c.status == XeroConnection.Status.RECONNECT, item=item,
-                last_success=c.last_success_at, headroom=headroom,
-                status_label=c.get_status_display(), token_refreshed=c.refreshed_at,
+                "xero",
+                f"Xero: {c.tenant_name}",
+                needs_reconnect=c.status == XeroConnection.Status.RECONNECT,
+                item=item,
+                last_success=c.last_success_at,
+                headroom=headroom,
+                status_label=c.get_status_display(),
+                token_refreshed=c.refreshed_at,
             )  # fmt: skip
         )
     return rows or [

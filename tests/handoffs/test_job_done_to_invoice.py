@@ -141,9 +141,7 @@ def test_in_a_batch_one_jobs_own_failure_stays_its_own(hub, django_user_model):
     assert [i["Reference"] for i in xero_invoices(hub)] == [job.number]
 
 
-def test_a_job_whose_invoice_xero_made_unrecorded_never_gets_a_second_one(
-    hub, django_user_model
-):
+def test_a_job_whose_invoice_xero_made_unrecorded_never_gets_a_second_one(hub, django_user_model):
     """The issue's sequence: Xero makes a batch's invoices, the worker dies before recording
     them, Xero then fails during recovery, the runs go to review and staff press Retry; the
     job is re-batched with another job, so no Idempotency-Key can save it."""
