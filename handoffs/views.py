@@ -1,5 +1,6 @@
 """Pages showing what arrived and what the hub did with it."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -17,6 +18,7 @@ def activity(request: HttpRequest) -> HttpResponse:
     context = {
         "deliveries": WebhookDelivery.objects.all()[:30],
         "events": InboundEvent.objects.all()[:50],
+        "refusals_per_minute": settings.WEBHOOK_REFUSALS_PER_MINUTE,
     }
     return render(request, "handoffs/activity.html", context)
 

@@ -11,8 +11,9 @@ from connectors.base import VendorEvent
 from connectors.errors import MalformedDelivery, SignatureRefused
 from connectors.hubspot import webhooks as hubspot
 from connectors.xero import webhooks as xero
-from handoffs.inbox import inbound_events_store, webhook_refusal_record
+from handoffs.inbox import inbound_events_store
 from handoffs.models import WebhookDelivery
+from handoffs.refusals import webhook_refusal_record
 
 Outcome = WebhookDelivery.Outcome
 
@@ -37,6 +38,7 @@ def _receive(
     verify: Callable[[bytes], None],
     parse: Callable[[bytes], list[VendorEvent]],
     answer: Callable[[WebhookDelivery], HttpResponse],
+    refuse: Callable[[int, str], HttpResponse],
 ) -> HttpResponse:
     """Size, signature, parse, store and enqueue; every refusal is recorded with its reason."""
     body = _body_or_none(request)
@@ -60,7 +62,7 @@ def _receive(
             body=body or b"",
             remote_addr=request.META.get("REMOTE_ADDR"),
         )
-        return JsonResponse({"error": str(refused)}, status=status)
+        return refuse(status, str(refused))
     delivery = inbound_events_store(
         source=source,
         events=events,
@@ -92,13 +94,19 @@ def hubspot_webhook(request: HttpRequest) -> HttpResponse:
         verify=verify,
         parse=hubspot.events_parse,
         answer=lambda d: JsonResponse({"stored": d.events_new, "duplicates": d.events_duplicate}),
+        refuse=lambda status, reason: JsonResponse({"error": reason}, status=status),
     )
 
 
 @csrf_exempt
 @require_POST
 def xero_webhook(request: HttpRequest) -> HttpResponse:
-    """Receive Xero's events; pass its intent-to-receive (200 with an empty body, or 401)."""
+    """Receive Xero's events; pass its intent-to-receive (200 or 401, both with an empty body).
+
+    Xero does not enable a subscription whose endpoint answers a mis-signed probe with
+    anything but an empty 401, so every refusal here has an empty body; the reason is in
+    the Inbox.
+    """
 
     def verify(body: bytes) -> None:
         xero.signature_check(
@@ -111,4 +119,5 @@ def xero_webhook(request: HttpRequest) -> HttpResponse:
         verify=verify,
         parse=xero.events_parse,
         answer=lambda delivery: HttpResponse(status=200),
+        refuse=lambda status, reason: HttpResponse(status=status),
     )

@@ -118,17 +118,24 @@ def values(people, settings, tmp_path) -> dict[str, dict[str, str]]:
     settings.MEDIA_ROOT = tmp_path
     job = JobFactory()
     evidence = JobEvidence.objects.create(
-        job=job, file=ContentFile(JPEG, name="site.jpg"), kind="photo",
-        content_type="image/jpeg", size=len(JPEG),
-    )  # fmt: skip
+        job=job,
+        file=ContentFile(JPEG, name="site.jpg"),
+        kind="photo",
+        content_type="image/jpeg",
+        size=len(JPEG),
+    )
     spreadsheet = JobImport.objects.create(
         file=ContentFile(b"number,customer,title\nJ-9,Cafe,Paint\n", name="jobs.csv"),
         filename="jobs.csv",
     )
     run = HandoffRun.objects.create(
-        handoff="deal_won_to_job", key="deal:1", record_system="hubspot", record_type="deal",
-        record_ref="1", state=HandoffRun.State.DONE,
-    )  # fmt: skip
+        handoff="deal_won_to_job",
+        key="deal:1",
+        record_system="hubspot",
+        record_type="deal",
+        record_ref="1",
+        state=HandoffRun.State.DONE,
+    )
     common = {
         "number": job.number,
         "action": "status",

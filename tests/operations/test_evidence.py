@@ -52,8 +52,10 @@ def test_anonymous_visitors_and_plain_logins_get_no_evidence(debug, django_user_
 
 def test_staff_see_photos_and_pdfs_in_the_browser(debug, client, office_staff):
     client.force_login(office_staff)
-    for name, content, kind in (("site.jpg", JPEG, "image/jpeg"), ("sign-off.pdf", PDF,
-                                "application/pdf")):  # fmt: skip
+    for name, content, kind in (
+        ("site.jpg", JPEG, "image/jpeg"),
+        ("sign-off.pdf", PDF, "application/pdf"),
+    ):
         evidence = upload(name, content)
         response = client.get(url(evidence))
         assert response.status_code == 200
@@ -69,9 +71,12 @@ def test_staff_see_photos_and_pdfs_in_the_browser(debug, client, office_staff):
 def test_a_file_of_any_other_type_is_only_downloaded(debug, client, office_staff):
     client.force_login(office_staff)
     page = JobEvidence.objects.create(
-        job=JobFactory(), file=ContentFile(b"<script>alert(1)</script>", name="notes.html"),
-        kind="document", content_type="text/html", size=25,
-    )  # fmt: skip
+        job=JobFactory(),
+        file=ContentFile(b"<script>alert(1)</script>", name="notes.html"),
+        kind="document",
+        content_type="text/html",
+        size=25,
+    )
     response = client.get(url(page))
     assert response["Content-Type"] == "application/octet-stream"
     assert response["Content-Disposition"] == 'attachment; filename="notes.html"'
