@@ -335,6 +335,11 @@ SPECTACULAR_SETTINGS = {
     "staff only.",
     "VERSION": "1",
     "SERVE_PERMISSIONS": ["integration_hub.permissions.IsOfficeStaff"],
+    # Jobs and review items both have a "status": name each set of choices.
+    "ENUM_NAME_OVERRIDES": {
+        "JobStatusEnum": "operations.models.Job.Status",
+        "ReviewItemStatusEnum": "review_queue.models.ReviewItem.Status",
+    },
 }
 
 if not DEBUG:

@@ -251,3 +251,10 @@ def test_staff_are_told_that_settings_are_for_admins(db, people, client):
     client.force_login(people["staff"])
     response = client.get("/admin/")
     assert response.status_code == 403 and "Only an admin" in response.content.decode()
+
+
+def test_the_api_schema_is_for_office_staff(db, people):
+    assert Client().get("/api/schema/").status_code == 401
+    assert client_for(people["plain"]).get("/api/schema/").status_code == 403
+    schema = client_for(people["staff"]).get("/api/schema/")
+    assert schema.status_code == 200 and b"/api/jobs/" in schema.content
