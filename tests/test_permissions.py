@@ -23,6 +23,7 @@ from handoffs.models import HandoffRun
 from integration_hub.permissions import STAFF_GROUP
 from operations.models import JobEvidence, JobImport
 from ownership.models import FieldRule
+from ownership.services import field_rules_defaults_load
 from tests.operations.factories import JobFactory
 from tests.operations.test_job_rules import JPEG
 from tests.review_queue.factories import ReviewItemFactory
@@ -116,6 +117,7 @@ def people(django_user_model, office_staff):
 def values(people, settings, tmp_path) -> dict[str, dict[str, str]]:
     """Real rows for every parameter, so a view that looks a row up before checking fails."""
     settings.MEDIA_ROOT = tmp_path
+    field_rules_defaults_load()  # a transactional test before this one emptied the table
     job = JobFactory()
     evidence = JobEvidence.objects.create(
         job=job,
