@@ -1,5 +1,6 @@
 """Webhook endpoints: verify, store, enqueue, answer. Nothing else happens here."""
 
+import ipaddress
 from collections.abc import Callable
 
 from django.conf import settings
@@ -31,6 +32,19 @@ def _body_or_none(request: HttpRequest) -> bytes | None:
     return None if len(body) > limit else body
 
 
+def _sender_address(request: HttpRequest) -> str | None:
+    """Return the sender's address; behind the hub's proxy, the one the proxy saw."""
+    address = request.META.get("REMOTE_ADDR")
+    if settings.BEHIND_PROXY:
+        # Only the last entry was added by the hub's own proxy; earlier ones can be forged.
+        forwarded = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip()
+        try:
+            address = str(ipaddress.ip_address(forwarded))
+        except ValueError:
+            pass
+    return address
+
+
 def _receive(
     request: HttpRequest,
     *,
@@ -60,7 +74,7 @@ def _receive(
             reason=str(refused),
             headers=dict(request.headers),
             body=body or b"",
-            remote_addr=request.META.get("REMOTE_ADDR"),
+            remote_addr=_sender_address(request),
         )
         return refuse(status, str(refused))
     delivery = inbound_events_store(
@@ -68,7 +82,7 @@ def _receive(
         events=events,
         headers=dict(request.headers),
         body=body,
-        remote_addr=request.META.get("REMOTE_ADDR"),
+        remote_addr=_sender_address(request),
     )
     return answer(delivery)
 

@@ -90,6 +90,16 @@ def test_past_the_limit_refusals_from_one_address_are_counted_not_kept(settings,
     assert WebhookDelivery.objects.filter(remote_addr="198.51.100.7", outcome="accepted").exists()
 
 
+def test_behind_the_proxy_refusals_are_counted_per_sender_not_per_proxy(settings):
+    settings.BEHIND_PROXY, settings.WEBHOOK_REFUSALS_PER_MINUTE = True, 1
+    for sender in ("203.0.113.5", "203.0.113.6", "not-an-address"):
+        # The first entry is whatever the sender wrote; the last is what the proxy saw.
+        send(HUBSPOT, b"[]", "10.0.0.1", HTTP_X_FORWARDED_FOR=f"192.0.2.1, {sender}")
+    assert kept_and_counted("203.0.113.5") == (1, 0)
+    assert kept_and_counted("203.0.113.6") == (1, 0)
+    assert kept_and_counted("10.0.0.1") == (1, 0)  # an unreadable header: the proxy's own
+
+
 def test_the_count_is_kept_in_redis_where_every_web_process_sees_it(settings):
     settings.WEBHOOK_REFUSALS_PER_MINUTE = 1
     send(HUBSPOT, b"[]", "192.0.2.44")
