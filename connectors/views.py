@@ -5,7 +5,6 @@ import json
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,10 +14,10 @@ from connectors.errors import ConnectorError
 from connectors.models import InvoiceSettings, XeroConnection
 from connectors.xero import connect
 from integration_hub.crypto import fernet
+from integration_hub.permissions import admin_required
 from review_queue.models import ReviewItem
 from review_queue.services import ResolutionRefused, review_item_resolve
 
-admin_only = staff_member_required(login_url="login")
 PENDING = "xero_pending_consent"
 
 
@@ -45,7 +44,7 @@ class InvoiceSettingsForm(forms.ModelForm):
         fields = ["sales_account", "tax_gst", "tax_gst_free", "tax_none", "default_due_days"]
 
 
-@admin_only
+@admin_required
 def xero_settings(request: HttpRequest) -> HttpResponse:
     """List the connected organisations, offer to connect more; edit the invoice mapping."""
     mapping = InvoiceSettings.current()
@@ -68,7 +67,7 @@ def xero_settings(request: HttpRequest) -> HttpResponse:
     )
 
 
-@admin_only
+@admin_required
 @require_POST
 def xero_connect(request: HttpRequest) -> HttpResponse:
     """Send the admin to Xero's consent page, remembering the state to check on return."""
@@ -84,7 +83,7 @@ def xero_connect(request: HttpRequest) -> HttpResponse:
     )
 
 
-@admin_only
+@admin_required
 def xero_callback(request: HttpRequest) -> HttpResponse:
     """Xero sends the admin back here: check the state, swap the code, list the tenants."""
     expected = request.session.pop("xero_oauth_state", None)
@@ -115,7 +114,7 @@ def _pending(request: HttpRequest) -> dict | None:
     return json.loads(fernet().decrypt(sealed.encode())) if sealed else None
 
 
-@admin_only
+@admin_required
 def xero_tenants(request: HttpRequest) -> HttpResponse:
     """Let the admin pick which of the consented organisations the hub connects."""
     pending = _pending(request)
@@ -141,7 +140,7 @@ def xero_tenants(request: HttpRequest) -> HttpResponse:
     )
 
 
-@admin_only
+@admin_required
 @require_POST
 def xero_custom(request: HttpRequest) -> HttpResponse:
     """Connect the organisation of a Xero Custom Connection (client credentials)."""
@@ -155,7 +154,7 @@ def xero_custom(request: HttpRequest) -> HttpResponse:
     return redirect("connectors:xero")
 
 
-@admin_only
+@admin_required
 @require_POST
 def xero_disconnect(request: HttpRequest, pk: int) -> HttpResponse:
     """Disconnect one organisation; handoffs needing it wait for a new connection."""

@@ -1,6 +1,5 @@
 """The hub's home page and the record trail."""
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -11,9 +10,10 @@ from dashboard.selectors import (
     queue_over_time,
 )
 from dashboard.trail import record_trail
+from integration_hub.permissions import office_staff_required
 
 
-@login_required
+@office_staff_required
 def home(request: HttpRequest) -> HttpResponse:
     """Show what needs attention, how handoffs are going and how each connection is."""
     kinds = open_items_by_kind()
@@ -28,7 +28,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboard/home.html", context)
 
 
-@login_required
+@office_staff_required
 def trail(request: HttpRequest, system: str, type: str, ref: str) -> HttpResponse:
     """Show one timeline for a record across the systems."""
     entries = record_trail(system=system, type=type, ref=ref)

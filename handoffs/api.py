@@ -49,7 +49,7 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
 
     @extend_schema(request=None, responses={200: dict})
     @action(detail=True, methods=["post"])
-    def replay(self, request, pk=None):
+    def replay(self, request, pk=None, format=None):
         """Run a finished handoff again (its effects are idempotent)."""
         try:
             handoff_run_replay(run=self.get_object())

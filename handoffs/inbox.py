@@ -1,7 +1,5 @@
 """The inbox: verified deliveries stored as events, then turned into handoff runs."""
 
-import logging
-
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -12,27 +10,6 @@ from handoffs.models import InboundEvent, WebhookDelivery
 from handoffs.normalise import business_event
 from handoffs.registry import handoffs_for
 from handoffs.runs import handoff_run_start
-
-logger = logging.getLogger(__name__)
-REFUSED_BODY_KEPT = 64 * 1024
-
-
-def webhook_refusal_record(
-    *, source: str, outcome: str, status_code: int, reason: str, headers: dict, body: bytes,
-    remote_addr: str | None,
-) -> WebhookDelivery:  # fmt: skip
-    """Keep a refused request (bad signature, malformed, too large) for the audit trail."""
-    logger.warning("Refused %s webhook from %s: %s", source, remote_addr, reason)
-    return WebhookDelivery.objects.create(
-        source=source,
-        outcome=outcome,
-        status_code=status_code,
-        reason=reason,
-        headers=headers,
-        raw_body=body[:REFUSED_BODY_KEPT].decode("utf-8", "replace"),
-        body_size=len(body),
-        remote_addr=remote_addr,
-    )
 
 
 def _events_store(*, source: str, events, delivery: WebhookDelivery | None) -> list[int]:

@@ -7,7 +7,12 @@ from review_queue.models import ReviewItem
 
 
 class WebhookDelivery(models.Model):
-    """One request to a webhook endpoint, accepted or refused, kept as it arrived."""
+    """One request to a webhook endpoint, accepted or refused, kept as it arrived.
+
+    Refused requests are kept in part (handoffs/refusals.py): a bounded body and set of
+    headers, for WEBHOOK_REFUSED_KEEP_DAYS, and past WEBHOOK_REFUSALS_PER_MINUTE from one
+    address only counted, on one SUPPRESSED row per source, address and minute.
+    """
 
     class Outcome(models.TextChoices):
         ACCEPTED = "accepted", "Accepted"
@@ -15,6 +20,7 @@ class WebhookDelivery(models.Model):
         REFUSED = "refused", "Refused: bad signature"
         MALFORMED = "malformed", "Refused: malformed body"
         TOO_LARGE = "too_large", "Refused: body too large"
+        SUPPRESSED = "suppressed", "Refused: too many to keep, counted"
 
     source = models.CharField(max_length=32)
     outcome = models.CharField(max_length=16, choices=Outcome.choices)
@@ -27,10 +33,27 @@ class WebhookDelivery(models.Model):
     events_new = models.PositiveIntegerField(default=0)
     events_duplicate = models.PositiveIntegerField(default=0)
     received_at = models.DateTimeField(auto_now_add=True)
+    # On a SUPPRESSED row: the minute it counts, and how many refusals it stands for.
+    minute = models.DateTimeField(null=True, blank=True)
+    suppressed = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-received_at"]
-        indexes = [models.Index(fields=["source", "-received_at"])]
+        indexes = [
+            models.Index(fields=["source", "-received_at"]),
+            models.Index(
+                fields=["received_at"],
+                condition=~Q(outcome__in=["accepted", "duplicate"]),
+                name="webhook_refusals_by_age",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "remote_addr", "minute"],
+                condition=Q(outcome="suppressed"),
+                name="one_suppressed_row_per_address_minute",
+            )
+        ]
 
 
 class InboundEvent(models.Model):

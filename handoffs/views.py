@@ -1,7 +1,7 @@
 """Pages showing what arrived and what the hub did with it."""
 
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -9,19 +9,21 @@ from django.views.decorators.http import require_POST
 
 from handoffs.models import HandoffRun, InboundEvent, WebhookDelivery
 from handoffs.runs import ReplayRefused, handoff_run_replay
+from integration_hub.permissions import office_staff_required
 
 
-@login_required
+@office_staff_required
 def activity(request: HttpRequest) -> HttpResponse:
     """Show recent deliveries (refusals too) and stored events."""
     context = {
         "deliveries": WebhookDelivery.objects.all()[:30],
         "events": InboundEvent.objects.all()[:50],
+        "refusals_per_minute": settings.WEBHOOK_REFUSALS_PER_MINUTE,
     }
     return render(request, "handoffs/activity.html", context)
 
 
-@login_required
+@office_staff_required
 def run_list(request: HttpRequest) -> HttpResponse:
     """List handoff runs, filtered by handoff and state."""
     runs = HandoffRun.objects.select_related("review_item")
@@ -40,7 +42,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
     return render(request, "handoffs/run_list.html", context)
 
 
-@login_required
+@office_staff_required
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Show one run with every attempt and the vendor calls each made."""
     run = get_object_or_404(HandoffRun.objects.select_related("event", "review_item"), pk=pk)
@@ -49,7 +51,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@office_staff_required
 @require_POST
 def run_replay(request: HttpRequest, pk: int) -> HttpResponse:
     """Run a finished handoff again."""

@@ -1,5 +1,6 @@
 """Webhook endpoints: verify, store, enqueue, answer. Nothing else happens here."""
 
+import ipaddress
 from collections.abc import Callable
 
 from django.conf import settings
@@ -11,8 +12,9 @@ from connectors.base import VendorEvent
 from connectors.errors import MalformedDelivery, SignatureRefused
 from connectors.hubspot import webhooks as hubspot
 from connectors.xero import webhooks as xero
-from handoffs.inbox import inbound_events_store, webhook_refusal_record
+from handoffs.inbox import inbound_events_store
 from handoffs.models import WebhookDelivery
+from handoffs.refusals import webhook_refusal_record
 
 Outcome = WebhookDelivery.Outcome
 
@@ -30,6 +32,19 @@ def _body_or_none(request: HttpRequest) -> bytes | None:
     return None if len(body) > limit else body
 
 
+def _sender_address(request: HttpRequest) -> str | None:
+    """Return the sender's address; behind the hub's proxy, the one the proxy saw."""
+    address = request.META.get("REMOTE_ADDR")
+    if settings.BEHIND_PROXY:
+        # Only the last entry was added by the hub's own proxy; earlier ones can be forged.
+        forwarded = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip()
+        try:
+            address = str(ipaddress.ip_address(forwarded))
+        except ValueError:
+            pass
+    return address
+
+
 def _receive(
     request: HttpRequest,
     *,
@@ -37,6 +52,7 @@ def _receive(
     verify: Callable[[bytes], None],
     parse: Callable[[bytes], list[VendorEvent]],
     answer: Callable[[WebhookDelivery], HttpResponse],
+    refuse: Callable[[int, str], HttpResponse],
 ) -> HttpResponse:
     """Size, signature, parse, store and enqueue; every refusal is recorded with its reason."""
     body = _body_or_none(request)
@@ -58,15 +74,15 @@ def _receive(
             reason=str(refused),
             headers=dict(request.headers),
             body=body or b"",
-            remote_addr=request.META.get("REMOTE_ADDR"),
+            remote_addr=_sender_address(request),
         )
-        return JsonResponse({"error": str(refused)}, status=status)
+        return refuse(status, str(refused))
     delivery = inbound_events_store(
         source=source,
         events=events,
         headers=dict(request.headers),
         body=body,
-        remote_addr=request.META.get("REMOTE_ADDR"),
+        remote_addr=_sender_address(request),
     )
     return answer(delivery)
 
@@ -92,13 +108,19 @@ def hubspot_webhook(request: HttpRequest) -> HttpResponse:
         verify=verify,
         parse=hubspot.events_parse,
         answer=lambda d: JsonResponse({"stored": d.events_new, "duplicates": d.events_duplicate}),
+        refuse=lambda status, reason: JsonResponse({"error": reason}, status=status),
     )
 
 
 @csrf_exempt
 @require_POST
 def xero_webhook(request: HttpRequest) -> HttpResponse:
-    """Receive Xero's events; pass its intent-to-receive (200 with an empty body, or 401)."""
+    """Receive Xero's events; pass its intent-to-receive (200 or 401, both with an empty body).
+
+    Xero does not enable a subscription whose endpoint answers a mis-signed probe with
+    anything but an empty 401, so every refusal here has an empty body; the reason is in
+    the Inbox.
+    """
 
     def verify(body: bytes) -> None:
         xero.signature_check(
@@ -111,4 +133,5 @@ def xero_webhook(request: HttpRequest) -> HttpResponse:
         verify=verify,
         parse=xero.events_parse,
         answer=lambda delivery: HttpResponse(status=200),
+        refuse=lambda status, reason: HttpResponse(status=status),
     )

@@ -1,6 +1,7 @@
 """Typed readers for settings that come from the environment."""
 
 import os
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -36,3 +37,17 @@ def env_int(name: str, default: int) -> int:
 def env_list(name: str, default: str = "") -> list[str]:
     """Return a comma-separated variable as a list, without blanks."""
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+def env_http_url(name: str, default: str = "") -> str:
+    """Return a URL variable that must be http(s) (never file:, ftp: or data:), or blank."""
+    value = env_str(name, default).strip()
+    if value:
+        parts = urlsplit(value)
+        if parts.scheme.lower() not in {"http", "https"} or not parts.netloc:
+            # The URL itself may hold a token (chat webhooks do): name only its scheme.
+            raise ImproperlyConfigured(
+                f"{name} must be an http:// or https:// URL; the value given starts with "
+                f"{parts.scheme + ':' if parts.scheme else 'no scheme'}."
+            )
+    return value

@@ -10,7 +10,7 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 
-from integration_hub.env import env_bool, env_int, env_list, env_str
+from integration_hub.env import env_bool, env_http_url, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("HUB_VAR_DIR", str(BASE_DIR / "var")))
@@ -29,12 +29,23 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEMO else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 # Behind a TLS-terminating proxy the webhook signature must be checked against
 # the URL the vendor used, so trust the proxy's scheme and host headers when told to.
-if env_bool("BEHIND_PROXY", False):
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
+# HTTPS only, outside the demo and DEBUG (both serve plain http on loopback). Behind a
+# TLS-terminating proxy this needs BEHIND_PROXY=1, or every request looks like http.
+HTTPS_ONLY = not DEBUG and not DEMO
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS_ONLY)
+# Load balancers and container health checks ask for /healthz over plain http.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if HTTPS_ONLY else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS_ONLY)
+# Only lets the hub's domain be submitted to browsers' preload list; nothing is sent anywhere.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", HTTPS_ONLY)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "integration_hub.apps.HubAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -80,6 +91,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "integration_hub.permissions.roles",
             ],
         },
     },
@@ -137,6 +149,8 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+# Uploads (delivery evidence, imported spreadsheets) are never served at a public URL:
+# evidence goes to office staff through operations' evidence view, in every mode.
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "media/"
 # Delivery evidence (photos, PDFs) larger than this is refused with a plain message.
@@ -154,6 +168,12 @@ LOGGING = {
 # Webhook bodies above this size are refused with 413 before any parsing.
 WEBHOOK_MAX_BODY_BYTES = env_int("WEBHOOK_MAX_BODY_BYTES", 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(WEBHOOK_MAX_BODY_BYTES * 2, 2_621_440)
+# Refused webhook requests (bad signature, malformed, too large) are kept for the Inbox
+# page with this much of their body, for this many days; past this many a minute from one
+# address they are only counted (handoffs/refusals.py).
+WEBHOOK_REFUSED_BODY_BYTES = env_int("WEBHOOK_REFUSED_BODY_BYTES", 4096)
+WEBHOOK_REFUSED_KEEP_DAYS = env_int("WEBHOOK_REFUSED_KEEP_DAYS", 30)
+WEBHOOK_REFUSALS_PER_MINUTE = env_int("WEBHOOK_REFUSALS_PER_MINUTE", 20)
 
 # Vendors. The base URLs are settings so the hub can talk to the sandboxes or
 # to any compatible server.
@@ -277,6 +297,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "handoffs.tasks.xero_poll",
         "schedule": float(XERO_POLL_SECONDS),
     },
+    "expire-refused-webhooks": {
+        "task": "handoffs.tasks.expire_refusals",
+        "schedule": crontab(minute=17),
+    },
     "worker-heartbeat": {
         "task": "handoffs.tasks.heartbeat",
         "schedule": 30.0,
@@ -304,7 +328,7 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "hub@localhost")
 # Links in notifications point here.
 HUB_BASE_URL = env_str("HUB_BASE_URL", "http://127.0.0.1:8000")
 # An optional Slack-compatible incoming webhook for new review items.
-REVIEW_CHAT_WEBHOOK_URL = env_str("REVIEW_CHAT_WEBHOOK_URL", "")
+REVIEW_CHAT_WEBHOOK_URL = env_http_url("REVIEW_CHAT_WEBHOOK_URL")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -322,6 +346,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "The review queue, handoff runs and jobs. Token or session authentication; "
     "staff only.",
     "VERSION": "1",
+    "SERVE_PERMISSIONS": ["integration_hub.permissions.IsOfficeStaff"],
+    # Jobs and review items both have a "status": name each set of choices.
+    "ENUM_NAME_OVERRIDES": {
+        "JobStatusEnum": "operations.models.Job.Status",
+        "ReviewItemStatusEnum": "review_queue.models.ReviewItem.Status",
+    },
 }
 
 if not DEBUG:

@@ -1,5 +1,3 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -19,6 +17,3 @@ urlpatterns = [
     path("", include("handoffs.urls")),
     path("", include("dashboard.urls")),
 ]
-
-# Uploaded evidence, served by Django only in demo/debug; production serves it from its storage.
-urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,4 +1,4 @@
-"""The job list as CSV or XLSX, with the same columns the import reads."""
+"""The job list as CSV or XLSX, with the same columns the import reads, formulas disarmed."""
 
 import csv
 import io
@@ -8,6 +8,7 @@ from django.utils import timezone
 from openpyxl import Workbook
 
 from operations.models import Job
+from operations.spreadsheets import formula_neutralise
 
 COLUMNS = [
     "number",
@@ -24,7 +25,7 @@ COLUMNS = [
 ]
 
 
-def _row(job: Job) -> list:
+def _row(job: Job) -> list[str]:
     def when(value):
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
@@ -43,12 +44,16 @@ def _row(job: Job) -> list:
     ]
 
 
+def _safe_row(job: Job) -> list[str]:
+    return [formula_neutralise(value) for value in _row(job)]
+
+
 def jobs_csv(jobs: Iterable[Job]) -> bytes:
     """Return the jobs as a CSV file (UTF-8 with a BOM, so Excel reads it right)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
-    writer.writerows(_row(job) for job in jobs)
+    writer.writerows(_safe_row(job) for job in jobs)
     return ("\ufeff" + out.getvalue()).encode()
 
 
@@ -58,7 +63,8 @@ def jobs_xlsx(jobs: Iterable[Job]) -> bytes:
     sheet = book.create_sheet("Jobs")
     sheet.append(COLUMNS)
     for job in jobs:
-        sheet.append(_row(job))
+        # Every value is text; none begins with "=", so openpyxl keeps each as a string.
+        sheet.append(_safe_row(job))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

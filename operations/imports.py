@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 
 from operations.events import event_record
 from operations.models import Crew, Customer, Job, JobLine
+from operations.spreadsheets import formula_restore
 
 REQUIRED = ("number", "customer", "title")
 CUSTOMER_COLUMNS = ("name", "email", "phone", "address")
@@ -100,7 +101,8 @@ def _table(filename: str, content: bytes) -> tuple[list[str], list[tuple]]:
     if not rows:
         raise ImportRefused(f"'{filename}' is empty.")
     header = [str(h or "").strip().lower().replace(" ", "_") for h in rows[0]]
-    return header, [row for row in rows[1:] if any(c not in (None, "") for c in row)]
+    rows = [tuple(formula_restore(cell) for cell in row) for row in rows[1:]]
+    return header, [row for row in rows if any(c not in (None, "") for c in row)]
 
 
 def sheet_kind(filename: str, content: bytes) -> str:

@@ -1,6 +1,7 @@
 """The built-in job register: the embedded default operations system."""
 
 from decimal import Decimal
+from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.db import models
@@ -166,6 +167,11 @@ class JobEvidence(models.Model):
 
     class Meta:
         ordering = ["-uploaded_at"]
+
+    @property
+    def filename(self) -> str:
+        """Return the stored file's own name, without its folder."""
+        return PurePosixPath(self.file.name).name
 
 
 class JobEvent(models.Model):

@@ -9,5 +9,6 @@ urlpatterns = [
     path("import/", views.job_import, name="job_import"),
     path("import/<int:pk>/", views.job_import_preview, name="job_import_preview"),
     path("<str:number>/", views.job_detail, name="job_detail"),
+    path("<str:number>/evidence/<int:pk>/", views.evidence_file, name="evidence"),
     path("<str:number>/<str:action>/", views.job_act, name="job_act"),
 ]

@@ -3,13 +3,13 @@
 from datetime import date, datetime, timedelta
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
+from integration_hub.permissions import office_staff_required
 from operations import services
 from operations.exports import jobs_csv, jobs_xlsx
 from operations.imports import (
@@ -20,14 +20,14 @@ from operations.imports import (
     rows_parse,
     sheet_kind,
 )
-from operations.models import Crew, Job, JobImport
+from operations.models import Crew, Job, JobEvidence, JobImport
 from operations.selectors import JobFilter, jobs_filtered, schedule
 from operations.transitions import TransitionRefused, next_statuses
 
 JOB_ACTIONS = {"status", "schedule", "site", "pricing", "evidence", "material", "done"}
 
 
-@login_required
+@office_staff_required
 def job_list(request: HttpRequest) -> HttpResponse:
     """List jobs with filters and search; export them as CSV or XLSX."""
     f = JobFilter.from_query(request.GET)
@@ -57,7 +57,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-@login_required
+@office_staff_required
 def job_schedule(request: HttpRequest) -> HttpResponse:
     """Show the jobs booked by day, for a day or a week."""
     try:
@@ -77,7 +77,7 @@ def job_schedule(request: HttpRequest) -> HttpResponse:
     return render(request, "operations/schedule.html", context)
 
 
-@login_required
+@office_staff_required
 def job_detail(request: HttpRequest, number: str) -> HttpResponse:
     """Show a job: what sales promised and finance invoiced (read-only), what operations edits."""
     job = get_object_or_404(
@@ -95,13 +95,35 @@ def job_detail(request: HttpRequest, number: str) -> HttpResponse:
     return render(request, "operations/job_detail.html", context)
 
 
+@office_staff_required
+@require_safe
+def evidence_file(request: HttpRequest, number: str, pk: int) -> FileResponse:
+    """Serve one piece of delivery evidence: a photo or PDF inline, anything else as a download."""
+    evidence = get_object_or_404(JobEvidence, pk=pk, job__number=number)
+    try:
+        handle = evidence.file.open("rb")
+    except FileNotFoundError as missing:
+        raise Http404("This evidence's file is missing from storage.") from missing
+    # Only the types checked by content at upload are shown in the browser.
+    inline = evidence.content_type in services.EVIDENCE_TYPES
+    response = FileResponse(
+        handle,
+        as_attachment=not inline,
+        filename=evidence.filename,
+        content_type=evidence.content_type if inline else "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private"
+    return response
+
+
 def _when(text: str) -> datetime | None:
     if not text:
         return None
     return timezone.make_aware(datetime.fromisoformat(text))
 
 
-@login_required
+@office_staff_required
 @require_POST
 def job_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
     """Apply one change operations owns: status, schedule, site, evidence, material, done."""
@@ -161,7 +183,7 @@ def job_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
     return redirect("operations:job_detail", number=job.number)
 
 
-@login_required
+@office_staff_required
 def job_import(request: HttpRequest) -> HttpResponse:
     """Upload a spreadsheet and preview it; nothing is imported until the person confirms."""
     if request.method == "POST" and request.FILES.get("file"):
@@ -173,7 +195,7 @@ def job_import(request: HttpRequest) -> HttpResponse:
     return render(request, "operations/import.html")
 
 
-@login_required
+@office_staff_required
 def job_import_preview(request: HttpRequest, pk: int) -> HttpResponse:
     """Show each row and its problems; confirming applies the import (jobs or customers)."""
     pending = get_object_or_404(JobImport, pk=pk)

@@ -1,10 +1,10 @@
-"""The ownership rules in the dashboard: everyone may read them, admins edit them."""
+"""The ownership rules in the dashboard: office staff read them, admins edit them."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, user_passes_test
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from integration_hub.permissions import admin_required, is_admin, office_staff_required
 from ownership.catalogue import EDITORS, ON_DISAGREEMENT, SYSTEMS
 from ownership.models import FieldRule
 from ownership.services import RuleInvalid, field_rule_save
@@ -26,19 +26,18 @@ def _carriers_parse(text: str) -> dict[str, str]:
     return carriers
 
 
-@login_required
+@office_staff_required
 def rule_list(request: HttpRequest) -> HttpResponse:
     """Show every shared field's owner, carriers, editors and disagreement rule."""
     rules = FieldRule.objects.all()
     return render(
         request,
         "ownership/rule_list.html",
-        {"rules": rules, "systems": SYSTEMS, "can_edit": request.user.is_staff},
+        {"rules": rules, "systems": SYSTEMS, "can_edit": is_admin(request.user)},
     )
 
 
-@login_required
-@user_passes_test(lambda user: user.is_staff, login_url="login")
+@admin_required
 def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Let an admin change one rule, with validation and its history alongside."""
     rule = get_object_or_404(FieldRule, pk=pk)

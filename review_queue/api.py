@@ -84,7 +84,7 @@ class ReviewItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     @extend_schema(request=ResolveSerializer, responses={200: dict})
     @action(detail=True, methods=["post"])
-    def preview(self, request, pk=None):
+    def preview(self, request, pk=None, format=None):
         """Return what an action would do, without doing it."""
         body = ResolveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -97,7 +97,7 @@ class ReviewItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     @extend_schema(request=ResolveSerializer, responses={200: dict})
     @action(detail=True, methods=["post"])
-    def resolve(self, request, pk=None):
+    def resolve(self, request, pk=None, format=None):
         """Apply an action (or dismiss with a note) and return the outcome."""
         body = ResolveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -110,7 +110,7 @@ class ReviewItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     @extend_schema(request=AssignSerializer, responses={200: dict})
     @action(detail=True, methods=["post"])
-    def assign(self, request, pk=None):
+    def assign(self, request, pk=None, format=None):
         """Give the item to a person (by username), or to nobody (null)."""
         body = AssignSerializer(data=request.data)
         body.is_valid(raise_exception=True)

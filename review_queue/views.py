@@ -2,12 +2,12 @@
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from integration_hub.permissions import office_staff_required
 from review_queue.actions import actions_for
 from review_queue.links import record_links
 from review_queue.models import SYSTEMS, NotificationRule, ReviewItem
@@ -50,7 +50,7 @@ def _values(request: HttpRequest, item: ReviewItem, action: str) -> dict:
     return {}
 
 
-@login_required
+@office_staff_required
 def item_list(request: HttpRequest) -> HttpResponse:
     """List items with filters, search, sorting and pages; htmx swaps only the table."""
     f = QueueFilter.from_query(request.GET)
@@ -74,7 +74,7 @@ def item_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-@login_required
+@office_staff_required
 @require_POST
 def bulk(request: HttpRequest) -> HttpResponse:
     """Retry, dismiss or assign the ticked items; say what happened to each."""
@@ -103,7 +103,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
     return redirect(request.POST.get("next") or "review_queue:list")
 
 
-@login_required
+@office_staff_required
 def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Show one item: what failed, why, what to do, the actions that fit, and its log."""
     item = get_object_or_404(ReviewItem.objects.select_related("assignee", "resolved_by"), pk=pk)
@@ -117,7 +117,7 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "review_queue/detail.html", context)
 
 
-@login_required
+@office_staff_required
 @require_POST
 def item_preview(request: HttpRequest, pk: int) -> HttpResponse:
     """Show what an action would do before the person confirms it (a dry run)."""
@@ -134,7 +134,7 @@ def item_preview(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, template, context)
 
 
-@login_required
+@office_staff_required
 @require_POST
 def item_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     """Apply the chosen action to an item and say what happened."""
@@ -155,7 +155,7 @@ def item_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("review_queue:detail", pk=item.pk)
 
 
-@login_required
+@office_staff_required
 @require_POST
 def item_assign(request: HttpRequest, pk: int) -> HttpResponse:
     """Give the item to a person, or to nobody."""
@@ -166,7 +166,7 @@ def item_assign(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("review_queue:detail", pk=item.pk)
 
 
-@login_required
+@office_staff_required
 def notifications(request: HttpRequest) -> HttpResponse:
     """Let a person choose which new items they hear about, and how."""
     rule, _ = NotificationRule.objects.get_or_create(user=request.user)

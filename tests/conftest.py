@@ -166,6 +166,15 @@ def hub(live_server, hubspot_sandbox, xero_sandbox, celery_worker, settings):
 
 
 @pytest.fixture(autouse=True)
+def webhook_refusals_uncounted():
+    """Start each test with no webhook refusal counted: the counts outlive a test's database."""
+    shared = redis.Redis.from_url(settings.REDIS_URL)
+    keys = list(shared.scan_iter("*webhook-refusals:*"))
+    if keys:
+        shared.delete(*keys)
+
+
+@pytest.fixture(autouse=True)
 def plain_static_files(settings):
     """Serve static files without the production manifest, which only collectstatic writes."""
     settings.STORAGES = settings.STORAGES | {

@@ -4,6 +4,7 @@ from connectors.errors import ConnectorError
 from connectors.hubspot.client import HubSpotClient
 from connectors.xero.accounting import XeroAccounting
 from handoffs.runs import handoff_runs_close
+from integration_hub.permissions import is_admin
 from operations.models import Job
 from operations.services import job_transition
 from operations.transitions import TransitionRefused, transition_check
@@ -50,9 +51,7 @@ def _keep_owner(item: ReviewItem, values: dict, by) -> str:
 
 
 def _editable_check(d: dict, by) -> None:
-    if d["editable_by"] == "nobody" or (
-        d["editable_by"] == "admin" and not getattr(by, "is_staff", False)
-    ):
+    if d["editable_by"] == "nobody" or (d["editable_by"] == "admin" and not is_admin(by)):
         raise ActionFailed(
             f"The ownership rule lets {d['editable_by']} change this field in the hub."
         )

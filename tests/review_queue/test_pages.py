@@ -26,10 +26,9 @@ def item() -> ReviewItem:
 
 
 @pytest.fixture
-def staff(client, django_user_model):
-    user = django_user_model.objects.create_user("staff", password="pw-for-tests-only")
-    client.force_login(user)
-    return user
+def staff(client, office_staff):
+    client.force_login(office_staff)
+    return office_staff
 
 
 @pytest.mark.parametrize("name", ["review_queue:list", "operations:job_list", "handoffs:activity"])

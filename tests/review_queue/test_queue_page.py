@@ -13,10 +13,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def staff(client, django_user_model):
-    user = django_user_model.objects.create_user("ops", password="pw-for-tests-only")
-    client.force_login(user)
-    return user
+def staff(client, office_staff):
+    client.force_login(office_staff)
+    return office_staff
 
 
 def listed(client, **params) -> list[str]:

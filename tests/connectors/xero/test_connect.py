@@ -85,10 +85,11 @@ def test_a_callback_whose_state_differs_is_refused_and_connects_nothing(xero, ad
     assert not XeroConnection.objects.exists()
 
 
-def test_staff_who_are_not_admins_cannot_open_the_xero_settings(django_user_model):
+def test_staff_who_are_not_admins_cannot_open_the_xero_settings(office_staff):
     staff = Client()
-    staff.force_login(django_user_model.objects.create_user("clerk"))
-    assert staff.get("/settings/xero/")["Location"].startswith("/login/")
+    staff.force_login(office_staff)
+    refused = staff.get("/settings/xero/")
+    assert refused.status_code == 403 and "Only an admin" in refused.content.decode()
     assert Client().post("/settings/xero/connect/")["Location"].startswith("/login/")
 
 
