@@ -4,11 +4,14 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import redis
 from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
 
 from handoffs.models import HandoffRun, InboundEvent
 from integration_hub.celery import app
@@ -115,12 +118,21 @@ class Hub:
 
 
 def hub_busy() -> list[str]:
-    """Say what the worker still has in hand: events or runs waiting or running."""
-    runs = HandoffRun.objects.filter(state__in=["pending", "running"])
+    """Say what the hub still has in hand: outbox rows not forwarded, events not processed,
+    runs waiting, running or about to retry."""
+    from operations.models import JobEvent
+
+    soon = timezone.now() + timedelta(seconds=30)
+    runs = HandoffRun.objects.filter(
+        Q(state__in=["pending", "running"]) | Q(state="retrying", next_attempt_at__lt=soon)
+    )
     events = InboundEvent.objects.filter(state="pending")
-    return [f"run {r.pk} {r.handoff} {r.key} is {r.state}" for r in runs] + [
-        f"event {e.pk} {e} is pending (enqueued {e.enqueued_at})" for e in events
-    ]
+    outbox = JobEvent.objects.filter(forwarded_at__isnull=True)
+    return (
+        [f"run {r.pk} {r.handoff} {r.key} is {r.state}" for r in runs]
+        + [f"event {e.pk} {e} is pending (enqueued {e.enqueued_at})" for e in events]
+        + [f"outbox row {row.pk} {row.type} is not forwarded" for row in outbox]
+    )
 
 
 def hub_quiet() -> bool:
@@ -156,12 +168,16 @@ def hub(live_server, hubspot_sandbox, xero_sandbox, celery_worker, settings):
     settings.XERO_AUTHORIZE_URL = f"{xero_sandbox.url}/identity/connect/authorize"
     yield Hub(url=live_server.url, sandbox=hubspot_sandbox, xero=xero_sandbox)
     hubspot_sandbox.store.clear_faults()
-    hubspot_sandbox.sender.wait_idle()
     xero_sandbox.store.faults = {}
-    xero_sandbox.sender.wait_idle()
+
+    def settled() -> bool:
+        # Quiet, then no webhook left to send, then still quiet: nothing in between.
+        senders = (hubspot_sandbox.sender, xero_sandbox.sender)
+        return hub_quiet() and all(s.wait_idle(timeout=0) for s in senders) and hub_quiet()
+
     # Nothing from this test may land in the next one's database: a test waits for the
     # work it started. (A run waiting on a long retry is cut off by the database flush.)
-    if poll(hub_quiet, timeout=90) is None:
+    if poll(settled, timeout=90) is None:
         raise AssertionError(f"The hub is still busy after the test: {hub_busy()}")
 
 
