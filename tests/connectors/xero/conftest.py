@@ -1,0 +1,72 @@
+"""A Xero sandbox the hub reaches through its settings, and a connection to it."""
+
+import json
+import os
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+from django.conf import settings as django_settings
+from django.utils import timezone
+
+from connectors import limits
+from connectors.models import XeroConnection
+from tests.conftest import xero_limits_forget
+
+
+@pytest.fixture
+def xero(xero_sandbox, settings):
+    """The session's Xero sandbox with fresh books, and no calls counted yet."""
+    xero_sandbox.store.reset()
+    xero_sandbox.store.faults = {}
+    settings.XERO_AUTHORIZE_URL = f"{xero_sandbox.url}/identity/connect/authorize"
+    settings.XERO_IDENTITY_URL = xero_sandbox.url
+    settings.XERO_TOKEN_URL = f"{xero_sandbox.url}/connect/token"
+    settings.XERO_API_BASE_URL = f"{xero_sandbox.url}/api.xro/2.0"
+    xero_limits_forget()
+    limits._counts.clear()
+    store = xero_sandbox.store
+    kept = (store.minute_limit, store.day_limit, store.concurrent_limit)
+    yield xero_sandbox
+    store.faults = {}
+    store.minute_limit, store.day_limit, store.concurrent_limit = kept
+
+
+@pytest.fixture
+def organisation(xero) -> XeroConnection:
+    """Demo Trades Pty Ltd, connected with tokens the sandbox issued."""
+    tokens = xero.store.issue_tokens()
+    return XeroConnection.objects.create(
+        tenant_id=next(iter(xero.store.organisations)),
+        tenant_name="Demo Trades Pty Ltd",
+        access_token=tokens["access_token"],
+        refresh_token=tokens["refresh_token"],
+        expires_at=timezone.now() + timedelta(minutes=30),
+        refreshed_at=timezone.now(),
+        scopes="offline_access accounting.contacts",
+    )
+
+
+def workers_run(xero, connection: XeroConnection, *, processes: int, calls: int) -> list[dict]:
+    """Run worker processes that each make `calls` calls through the hub's limiter at once."""
+    db = django_settings.DATABASES["default"]
+    env = os.environ | {
+        "DJANGO_SETTINGS_MODULE": "integration_hub.settings",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "REDIS_URL": django_settings.REDIS_URL,
+        "XERO_API_BASE_URL": f"{xero.url}/api.xro/2.0",
+        "XERO_TOKEN_URL": f"{xero.url}/connect/token",
+    }
+    start = f"{timezone.now().timestamp() + 3:.3f}"  # all begin together, once started
+    command = [sys.executable, "-m", "tests.connectors.xero.burst", str(connection.pk), str(calls)]
+    running = [
+        subprocess.Popen([*command, start], env=env, stdout=subprocess.PIPE, text=True)
+        for _ in range(processes)
+    ]
+    results = []
+    for process in running:
+        out, _ = process.communicate(timeout=60)
+        assert process.returncode == 0, out
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    return results
