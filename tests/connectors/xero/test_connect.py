@@ -140,7 +140,8 @@ def test_connecting_resolves_the_reconnect_item_and_resumes_the_waiting_handoffs
     done = admin.post(
         "/settings/xero/tenants/", {"tenant": list(xero.store.organisations)[:1]}, follow=True
     )
-    assert "Reconnect Xero: Sent 1 handoff back to the workers." in done.content.decode()
+    said = "Reconnect Xero: Xero is connected (Demo Trades Pty Ltd). Sent 1 waiting handoff back"
+    assert said in done.content.decode()
     item.refresh_from_db()
     assert (item.status, item.resolved_by.username) == (ReviewItem.Status.RESOLVED, "boss")
     # Sent back to the workers (one may already have taken it): no longer waiting on the item.
