@@ -54,7 +54,9 @@ def reconnect_needed(connection: XeroConnection, detail: str) -> AuthExpired:
     sharing = XeroConnection.objects.filter(pk=connection.pk)
     if connection.grant:
         sharing = XeroConnection.objects.filter(grant=connection.grant)
-    sharing.update(status=XeroConnection.Status.RECONNECT)
+    sharing.filter(status=XeroConnection.Status.CONNECTED).update(
+        status=XeroConnection.Status.RECONNECT
+    )
     tenants = dict(sharing.order_by("tenant_name").values_list("tenant_id", "tenant_name"))
     names = " and ".join(tenants.values()) or connection.tenant_name
     return AuthExpired(
@@ -76,19 +78,8 @@ def access_token(connection_id: int) -> str:
     connection = XeroConnection.objects.get(pk=connection_id)
     if connection.status == XeroConnection.Status.CONNECTED and _fresh(connection):
         return connection.access_token
-    with transaction.atomic():
-        connection = _locked(connection)
-        if connection.status == XeroConnection.Status.CONNECTED and _fresh(connection):
-            return connection.access_token  # another worker refreshed it while we waited
-        refused = (
-            f"The connection is {connection.get_status_display().lower()}."
-            if connection.status != XeroConnection.Status.CONNECTED
-            else _refresh(connection)
-        )
-        if not refused:
-            return connection.access_token
-    # Outside the refresh's transaction, so the mark stays when the error propagates.
-    raise reconnect_needed(connection, refused)
+    # Another worker may have refreshed it while we waited for the lock.
+    return _renewed(connection_id, still_good=_fresh)
 
 
 def access_token_renew(connection_id: int, *, refused: str) -> str:
@@ -97,16 +88,22 @@ def access_token_renew(connection_id: int, *, refused: str) -> str:
     Under the lock, a token other than the refused one means another worker renewed it
     already: that one is used, so twenty workers refused at once make one refresh.
     """
+    return _renewed(connection_id, still_good=lambda c: c.access_token != refused)
+
+
+def _renewed(connection_id: int, *, still_good) -> str:
+    """Refresh under the row lock, unless the token is `still_good`; or say why Xero refuses."""
     with transaction.atomic():
         connection = _locked(XeroConnection.objects.get(pk=connection_id))
         if connection.status != XeroConnection.Status.CONNECTED:
-            refusal = f"The connection is {connection.get_status_display().lower()}."
-        elif connection.access_token != refused:
+            refusal = ""  # marked earlier: its item already holds Xero's answer
+        elif still_good(connection):
             return connection.access_token
         else:
             refusal = _refresh(connection)
-        if not refusal:
-            return connection.access_token
+            if not refusal:
+                return connection.access_token
+    # Outside the refresh's transaction, so the mark stays when the error propagates.
     raise reconnect_needed(connection, refusal)
 
 

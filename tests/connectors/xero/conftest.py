@@ -5,9 +5,12 @@ import os
 import subprocess
 import sys
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 from django.conf import settings as django_settings
+from django.test import Client
 from django.utils import timezone
 
 from connectors import limits
@@ -46,6 +49,44 @@ def organisation(xero) -> XeroConnection:
         refreshed_at=timezone.now(),
         scopes="offline_access accounting.contacts",
     )
+
+
+@pytest.fixture
+def admin(django_user_model) -> Client:
+    client = Client()
+    client.force_login(django_user_model.objects.create_user("boss", is_staff=True))
+    return client
+
+
+def consent(admin: Client, *, tenants: int | None = None, scopes: str = "") -> str:
+    """Press Connect, allow access on the sandbox's consent page; return the callback URL."""
+    scopes = scopes or "offline_access accounting.invoices accounting.payments"
+    to_xero = admin.post("/settings/xero/connect/", {"scopes": scopes})
+    assert to_xero.status_code == 302
+    page = requests.get(to_xero["Location"], timeout=5)
+    assert "Allow access" in page.text and "accounting.payments" in page.text
+    query = {k: v[0] for k, v in parse_qs(urlsplit(to_xero["Location"]).query).items()}
+    all_tenants = [
+        line.split('value="')[1].split('"')[0]
+        for line in page.text.split("<input")
+        if 'name="tenant"' in line
+    ]
+    allowed = requests.post(
+        to_xero["Location"],
+        data={**query, "tenant": all_tenants[:tenants]},
+        allow_redirects=False,
+        timeout=5,
+    )
+    assert allowed.status_code == 302
+    return allowed.headers["Location"]
+
+
+def reconnect(admin: Client, xero, *, tenants: int = 1):
+    """Connect the first `tenants` organisations again; return the page the admin lands on."""
+    back = urlsplit(consent(admin, tenants=tenants))
+    admin.get(f"{back.path}?{back.query}")
+    chosen = list(xero.store.organisations)[:tenants]
+    return admin.post("/settings/xero/tenants/", {"tenant": chosen}, follow=True)
 
 
 def workers_run(xero, connection: XeroConnection, *, processes: int, calls: int) -> list[dict]:
