@@ -53,20 +53,27 @@ class XeroAccounting:
         """Reach the tenant an event came from, or (no tenant) the first one connected.
 
         With none connected, every handoff that needs Xero waits on one "Reconnect Xero"
-        item, and connecting again resumes them all.
+        item (the organisation's own, when it is marked for reconnecting), and connecting
+        again resumes them all.
         """
-        found = XeroConnection.objects.filter(status=XeroConnection.Status.CONNECTED)
-        connection = (found.filter(tenant_id=tenant) if tenant else found).order_by("pk").first()
-        if connection is None:
-            raise AuthExpired(
-                "No Xero organisation is connected"
-                + (" (the one this change came from is not)" if tenant else "")
-                + ", so the hub cannot reach Xero.",
-                system="xero",
-                code="not_connected",
-                fix="An admin connects Xero from the hub's Xero page.",
-            )
-        return cls(connection)
+        known = (
+            XeroConnection.objects.filter(tenant_id=tenant) if tenant else XeroConnection.objects
+        )
+        found = known.filter(status=XeroConnection.Status.CONNECTED).order_by("pk").first()
+        if found:
+            return cls(found)
+        # Marked for reconnecting: the same root cause, so the same one item.
+        marked = known.filter(status=XeroConnection.Status.RECONNECT).order_by("pk").first()
+        if marked:
+            raise reconnect_needed(marked, "")
+        raise AuthExpired(
+            "No Xero organisation is connected"
+            + (" (the one this change came from is not)" if tenant else "")
+            + ", so the hub cannot reach Xero.",
+            system="xero",
+            code="not_connected",
+            fix="An admin connects Xero from the hub's Xero page.",
+        )
 
     def __init__(self, connection: XeroConnection) -> None:
         self.connection = connection

@@ -129,26 +129,30 @@ def test_reconnecting_resolves_the_item_even_with_no_handoff_waiting(xero, organ
     assert '"badge bad">Reconnect needed' not in page and '"badge ok">Connected<' in page
 
 
-def test_a_finished_job_waits_on_the_named_item_and_is_invoiced_after_reconnecting(
+def test_finished_jobs_wait_on_the_one_named_item_and_are_invoiced_after_reconnecting(
     hub, django_user_model, admin
 ):
     connection = connect_xero(hub)
     hub.xero.store.faults = {"clock_skew": 3600}
-    job = finished_job(hub, django_user_model, "safety switch upgrade")
+    first = finished_job(hub, django_user_model, "safety switch upgrade")
     item = wait_for(
         lambda: ReviewItem.objects.filter(kind="connection", status="open").first(),
         what="the Reconnect Xero item",
     )
     assert item.title == "Reconnect Xero: Demo Trades Pty Ltd"
     assert XeroConnection.objects.get(pk=connection.pk).status == "reconnect_needed"
+    # A job finished later meets the marked connection: the same item, not a second one.
+    second = finished_job(hub, django_user_model, "emergency lighting test")
+    waiting = HandoffRun.objects.filter(review_item=item, state="needs_review")
+    wait_for(lambda: waiting.count() == 2, what="both runs to wait on the item")
+    assert ReviewItem.objects.filter(status="open").count() == 1
     home = admin.get("/").content.decode()
     assert "Xero: Demo Trades Pty Ltd" in home and '"badge bad">Reconnect needed' in home
-    wait_for(
-        lambda: HandoffRun.objects.filter(review_item=item, state="needs_review").exists(),
-        what="the run to wait on the item",
-    )
     hub.xero.store.faults = {}
     done = reconnect(admin, hub.xero).content.decode()
-    assert "Sent 1 waiting handoff back to the workers" in done
-    wait_for(lambda: Job.objects.get(pk=job.pk).status == "invoiced", what="the invoice")
+    assert "Sent 2 waiting handoffs back to the workers" in done
+    wait_for(
+        lambda: Job.objects.filter(pk__in=[first.pk, second.pk], status="invoiced").count() == 2,
+        what="both invoices",
+    )
     assert ReviewItem.objects.filter(status="open").count() == 0
