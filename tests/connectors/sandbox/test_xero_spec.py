@@ -21,8 +21,11 @@ from jsonschema import FormatChecker
 from openapi_schema_validator import OAS30ReadValidator, oas30_format_checker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
+from xero_python.accounting import Contacts
+from xero_python.api_client.serializer import serialize
 
 from connectors.sandbox.xero.server import start_in_thread
+from connectors.xero.contacts import BillingAddress, NewContact, contact_model
 
 SPECS = Path(__file__).resolve().parents[2] / "fixtures" / "xero"
 SPEC_FILES = {"accounting": "xero_accounting.yaml", "identity": "xero-identity.yaml"}
@@ -216,3 +219,19 @@ def test_the_validator_refuses_a_body_that_breaks_the_spec():
     ]
     ms_date = [{"createdDateUtc": "/Date(1732500000000+0000)/"}]
     assert problems("identity", "GET /Connections 200", ms_date) == []
+
+
+def test_the_contacts_the_hub_creates_are_what_the_spec_takes():
+    new = NewContact(
+        "1",
+        name="Spec Plumbing",
+        contact_number="HUB-1",
+        email="p@q.example",
+        phone="02 9999 0000",
+        tax_number="51 824 753 556",
+        address=BillingAddress("1 Bay St", "Double Bay", "NSW", "2028", "Australia"),
+    )
+    body = serialize(Contacts(contacts=[contact_model(new)]))  # as xero-python sends it
+    assert problems("accounting", "#/components/schemas/Contacts", body) == []
+    assert body["Contacts"][0]["Addresses"][0]["AddressType"] == "POBOX"
+    assert body["Contacts"][0]["Phones"][0]["PhoneNumber"] == "02 9999 0000"
