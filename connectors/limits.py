@@ -59,6 +59,15 @@ class Answer:
     pauses: list[tuple[str, str, float]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Keys:
+    """Where one scope's counts live."""
+
+    pauses: list[str]
+    windows: list[str]
+    inflight: str
+
+
 CLAIM = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
@@ -136,7 +145,7 @@ class RedisCounts:
         self.release_script = self.client.register_script(RELEASE)
 
     def claim(
-        self, keys: "Keys", windows: Sequence[Window], concurrent: int, member: str, lease: float
+        self, keys: Keys, windows: Sequence[Window], concurrent: int, member: str, lease: float
     ) -> Verdict:
         args: list = [len(keys.pauses), len(windows), member, MARGIN_SECONDS, lease, concurrent]
         for window in windows:
@@ -152,7 +161,7 @@ class RedisCounts:
 
     def release(
         self,
-        keys: "Keys",
+        keys: Keys,
         windows: Sequence[Window],
         member: str,
         lease: float,
@@ -178,7 +187,7 @@ class LocalCounts:
         self.paused: dict[str, tuple[float, str]] = {}
 
     def claim(
-        self, keys: "Keys", windows: Sequence[Window], concurrent: int, member: str, lease: float
+        self, keys: Keys, windows: Sequence[Window], concurrent: int, member: str, lease: float
     ) -> Verdict:
         now = time.time()
         with self.lock:
@@ -205,7 +214,7 @@ class LocalCounts:
 
     def release(
         self,
-        keys: "Keys",
+        keys: Keys,
         windows: Sequence[Window],
         member: str,
         lease: float,
@@ -225,15 +234,6 @@ class LocalCounts:
             for key, (_, problem, seconds) in zip(pause_keys, answer.pauses, strict=True):
                 if now + seconds > self.paused.get(key, (0.0, ""))[0]:
                     self.paused[key] = (now + seconds, problem)
-
-
-@dataclass(frozen=True)
-class Keys:
-    """Where one scope's counts live."""
-
-    pauses: list[str]
-    windows: list[str]
-    inflight: str
 
 
 _counts: dict[str, RedisCounts | LocalCounts] = {}
