@@ -128,6 +128,9 @@ class XeroAccounting:
                 self._headroom(headers, success=False)
                 if status == 401:
                     raise TokenRefused(f"HTTP 401\n{getattr(exc, 'body', '')}") from exc
+                if status == 403:  # the organisation left the app's reach, or a scope is missing
+                    detail = f"HTTP 403\n{getattr(exc, 'body', '')}"
+                    raise reconnect_needed(self.connection, detail, whole_grant=False) from exc
                 raise translate(exc, what=what) from exc
             answer_read(said, headers, status)
             self._headroom(headers, success=True)
@@ -201,13 +204,15 @@ class XeroAccounting:
         made: list[ContactMade] = []
         for start in range(0, len(new), CREATE_BATCH):
             chunk = new[start : start + CREATE_BATCH]
-            key = idempotency_key if len(new) <= CREATE_BATCH else f"{idempotency_key}-{start}"
+            # Xero takes keys of up to 128 characters; the request's number keeps them apart.
+            base = idempotency_key[:120]
+            key = base if len(new) <= CREATE_BATCH else f"{base}-{start}"
             answer = self._call(
                 f"creating {len(chunk)} contacts",
                 self.api.create_contacts,
                 Contacts(contacts=[contact_model(c) for c in chunk]),
                 summarize_errors=False,
-                idempotency_key=key[:128],
+                idempotency_key=key,
             )
             made += [contact_made(c, a) for c, a in zip(chunk, answer.contacts, strict=True)]
         return made

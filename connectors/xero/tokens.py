@@ -45,14 +45,17 @@ def _token_api() -> TokenApi:
     return api
 
 
-def reconnect_needed(connection: XeroConnection, detail: str) -> AuthExpired:
+def reconnect_needed(
+    connection: XeroConnection, detail: str, *, whole_grant: bool = True
+) -> AuthExpired:
     """Mark the connection (and the tenants sharing its grant) for reconnecting; say so.
 
-    The error names the organisations and carries what the one "Reconnect Xero" item
-    needs to be theirs alone.
+    The error names the organisations and carries what the one "Reconnect Xero" item of
+    their grant (one consent, one token pair) needs. `whole_grant=False` marks this
+    organisation only (Xero refused it alone: 403).
     """
     sharing = XeroConnection.objects.filter(pk=connection.pk)
-    if connection.grant:
+    if connection.grant and whole_grant:
         sharing = XeroConnection.objects.filter(grant=connection.grant)
     sharing.filter(status=XeroConnection.Status.CONNECTED).update(
         status=XeroConnection.Status.RECONNECT

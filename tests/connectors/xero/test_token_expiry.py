@@ -156,3 +156,15 @@ def test_finished_jobs_wait_on_the_one_named_item_and_are_invoiced_after_reconne
         what="both invoices",
     )
     assert ReviewItem.objects.filter(status="open").count() == 0
+
+
+def test_an_organisation_xero_no_longer_lets_in_is_marked_alone(xero, organisation):
+    grant = xero.store.access_tokens[organisation.access_token][1]
+    xero.store.grants[grant].discard(organisation.tenant_id)  # disconnected in Xero: 403
+    with pytest.raises(AuthExpired, match="Demo Trades Pty Ltd") as refused:
+        XeroAccounting(organisation).item_codes()
+    assert "AuthorizationUnsuccessful" in refused.value.detail
+    assert XeroConnection.objects.get(pk=organisation.pk).status == "reconnect_needed"
+    with pytest.raises(AuthExpired) as later:  # a later handoff: the same item
+        XeroAccounting.connected(organisation.tenant_id)
+    assert later.value.details["root"] == refused.value.details["root"]
