@@ -13,8 +13,10 @@ from django.views.decorators.http import require_POST
 from connectors.errors import ConnectorError
 from connectors.models import InvoiceSettings, XeroConnection
 from connectors.xero import connect
+from dashboard.selectors import xero_reconnect_items
 from integration_hub.crypto import fernet
 from integration_hub.permissions import admin_required
+from review_queue.actions import action_get
 from review_queue.models import ReviewItem
 from review_queue.services import ResolutionRefused, review_item_resolve
 
@@ -26,16 +28,29 @@ def _callback_url(request: HttpRequest) -> str:
 
 
 def _waiting_resume(request: HttpRequest) -> None:
-    """Retry the handoffs that waited for Xero (its "Reconnect Xero" items), as this admin."""
+    """Close the "Reconnect Xero" items the new connection answers, as this admin, and send
+    the handoffs waiting on them back to the workers."""
     items = ReviewItem.objects.filter(
         system="xero", kind=ReviewItem.Kind.CONNECTION, status=ReviewItem.Status.OPEN
     )
+    reconnected = action_get("reconnected")
     for item in items:
+        if reconnected is None or not reconnected.applies_to(item):
+            continue  # it names an organisation that is still not connected: it stays open
         try:
-            outcome = review_item_resolve(item=item, by=request.user, action="retry")
-        except ResolutionRefused as refused:
-            outcome = str(refused)
-        messages.info(request, f"{item.title}: {outcome}")
+            outcome = review_item_resolve(item=item, by=request.user, action="reconnected")
+        except ResolutionRefused:
+            continue  # someone closed it a moment ago
+        messages.success(request, f"{item.title}: {outcome}")
+
+
+def _connections() -> list[XeroConnection]:
+    """The organisations, each with its open "Reconnect Xero" item (None when there is none)."""
+    items = xero_reconnect_items()
+    connections = list(XeroConnection.objects.order_by("tenant_name"))
+    for c in connections:
+        c.reconnect_item = items.get(c.tenant_id) or items.get("*")
+    return connections
 
 
 class InvoiceSettingsForm(forms.ModelForm):
@@ -58,7 +73,7 @@ def xero_settings(request: HttpRequest) -> HttpResponse:
         request,
         "connectors/xero.html",
         {
-            "connections": XeroConnection.objects.order_by("tenant_name"),
+            "connections": _connections(),
             "scopes": settings.XERO_SCOPES,
             "callback": _callback_url(request),
             "form": form,

@@ -81,13 +81,35 @@ def connection_states() -> list[ConnectionState]:
     return states + xero_states()
 
 
-def xero_states() -> list[ConnectionState]:
-    """Return one row per Xero organisation, or one saying none is connected."""
-    item = ReviewItem.objects.filter(
+def xero_reconnect_items() -> dict[str, ReviewItem]:
+    """Return the open "Reconnect Xero" item of each organisation (tenant id) it names.
+
+    An item naming no organisation (made before items named them) counts for every one,
+    under "*"; the item for "nothing is connected" is under "" alone.
+    """
+    found: dict[str, ReviewItem] = {}
+    items = ReviewItem.objects.filter(
         status=ReviewItem.Status.OPEN, root_key__startswith="connection:xero:"
-    ).first()
+    ).order_by("first_seen")
+    for item in items:
+        tenants = item.details.get("tenant_ids") or (
+            [""] if item.root_key == "connection:xero:not_connected" else ["*", ""]
+        )
+        for tenant in tenants:
+            found.setdefault(tenant, item)
+    return found
+
+
+def xero_states() -> list[ConnectionState]:
+    """Return one row per Xero organisation, or one saying none is connected.
+
+    An organisation with an open "Reconnect Xero" item is never shown as connected.
+    """
+    items = xero_reconnect_items()
     rows = []
     for c in XeroConnection.objects.exclude(status=XeroConnection.Status.DISCONNECTED):
+        item = items.get(c.tenant_id) or items.get("*")
+        needs_reconnect = c.status == XeroConnection.Status.RECONNECT or item is not None
         headroom = (
             f"{c.minute_remaining} calls left this minute, {c.day_remaining} today"
             if c.minute_remaining is not None
@@ -97,16 +119,18 @@ def xero_states() -> list[ConnectionState]:
             ConnectionState(
                 "xero",
                 f"Xero: {c.tenant_name}",
-                needs_reconnect=c.status == XeroConnection.Status.RECONNECT,
+                needs_reconnect=needs_reconnect,
                 item=item,
                 last_success=c.last_success_at,
                 headroom=headroom,
-                status_label=c.get_status_display(),
+                status_label="Reconnect needed" if needs_reconnect else c.get_status_display(),
                 token_refreshed=c.refreshed_at,
-            )  # fmt: skip
+            )
         )
     return rows or [
-        ConnectionState("xero", "Xero", True, item, None, "—", status_label="Not connected")
+        ConnectionState(
+            "xero", "Xero", True, items.get(""), None, "—", status_label="Not connected"
+        )
     ]
 
 

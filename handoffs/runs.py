@@ -256,16 +256,18 @@ def _detail(error: Exception) -> str:
 
 
 def connection_item_open(error: AuthExpired) -> ReviewItem:
-    """Open (or add to) the one item for a system the hub can no longer reach."""
+    """Open (or add to) the one item for a system (or organisation) the hub cannot reach."""
     system = SYSTEM_NAMES.get(error.system, error.system)
+    names = " and ".join(error.details.get("organisations", []))
     return review_item_open(
-        root_key=f"connection:{error.system}:{error.code}",
+        root_key=f"connection:{error.system}:{error.details.get('root') or error.code}",
         kind=ReviewItem.Kind.CONNECTION,
         system=error.system,
-        title=f"Reconnect {system}",
+        title=f"Reconnect {system}" + (f": {names}" if names else ""),
         reason=f"{error.message} Handoffs that need {system} are waiting.",
         action=f"{error.fix} Every waiting handoff then resumes.",
         vendor_error=_detail(error),
+        details=error.details,
     )
 
 

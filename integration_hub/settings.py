@@ -188,6 +188,8 @@ HUBSPOT_CLIENT_SECRET = env_str(
 # "the URL this request arrived at".
 HUBSPOT_WEBHOOK_URL = env_str("HUBSPOT_WEBHOOK_URL", "")
 HUBSPOT_TIMEOUT_SECONDS = env_int("HUBSPOT_TIMEOUT_SECONDS", 15)
+# HubSpot's limit for a private app (100 to 190 calls per 10 s by tier), shared by all workers.
+HUBSPOT_CALLS_PER_10_SECONDS = env_int("HUBSPOT_CALLS_PER_10_SECONDS", 100)
 # The hub's own HubSpot app id: webhooks carrying it as sourceId echo the hub's writes.
 HUBSPOT_APP_ID = env_str("HUBSPOT_APP_ID", "54321" if DEMO else "")
 # Where people open records (links from review items); the demo's sandboxes have consoles.
@@ -231,6 +233,8 @@ XERO_SCOPES = env_str(
 XERO_MINUTE_LIMIT = env_int("XERO_MINUTE_LIMIT", 60)
 XERO_DAY_LIMIT = env_int("XERO_DAY_LIMIT", 5000)
 XERO_CONCURRENT_LIMIT = env_int("XERO_CONCURRENT_LIMIT", 5)
+# How long one call to Xero may take before the hub gives up on it (and retries later).
+XERO_TIMEOUT_SECONDS = env_int("XERO_TIMEOUT_SECONDS", 30)
 # A finished job waits this long before invoicing, so jobs finished together share requests.
 XERO_INVOICE_GATHER_SECONDS = env_int("XERO_INVOICE_GATHER_SECONDS", 2)
 # After a request to create invoices got no answer (a kill, a timeout), Xero may still be

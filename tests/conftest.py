@@ -141,9 +141,9 @@ def hub_quiet() -> bool:
 
 
 def xero_limits_forget() -> None:
-    """Forget the Xero calls earlier tests made: the sandbox's organisations are fresh too."""
+    """Forget the vendor calls earlier tests made: the sandboxes are fresh too."""
     shared = redis.Redis.from_url(settings.REDIS_URL)
-    keys = list(shared.scan_iter("xero:*"))
+    keys = list(shared.scan_iter("limits:*"))
     if keys:
         shared.delete(*keys)
 

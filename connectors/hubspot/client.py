@@ -1,4 +1,4 @@
-"""HubSpot through the official SDK: what a won deal promised, fetched by id."""
+"""HubSpot through the official SDK: what a won deal promised, and batched reads and writes."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -8,14 +8,17 @@ from django.conf import settings
 from django.core.cache import cache
 from hubspot import HubSpot
 from hubspot.crm.objects import (
+    BatchInputSimplePublicObjectBatchInput,
     BatchReadInputSimplePublicObjectId,
+    SimplePublicObjectBatchInput,
     SimplePublicObjectId,
-    SimplePublicObjectInput,
 )
 from urllib3.util.retry import Retry
 
 from connectors.calls import call
+from connectors.errors import ConnectorError, Invalid, NotFound
 from connectors.hubspot.errors import translate
+from connectors.hubspot.limits import HUBSPOT, account, answer_read
 
 DEAL_PROPERTIES = [
     "dealname", "amount", "dealstage", "pipeline", "closedate", "description",
@@ -35,6 +38,8 @@ COMPANY_PROPERTIES = [
 CONTACT_PROPERTIES = ["firstname", "lastname", "email", "phone", "jobtitle"]
 LINE_ITEM_PROPERTIES = ["name", "quantity", "price", "amount", "hs_sku", "description"]
 PRIMARY_DEAL_TO_COMPANY = 5
+# HubSpot's batch endpoints take 100 inputs.
+BATCH_SIZE = 100
 PIPELINE_CACHE_SECONDS = 300
 
 
@@ -81,6 +86,10 @@ def _summary(result: Any) -> str:
     return f"id {getattr(result, 'id', '?')}"
 
 
+def _chunks(items: list, size: int = BATCH_SIZE) -> list[list]:
+    return [items[start : start + size] for start in range(0, len(items), size)]
+
+
 class HubSpotClient:
     """The hub's calls to HubSpot; every failure leaves as a typed ConnectorError."""
 
@@ -93,22 +102,35 @@ class HubSpotClient:
         access_token: str | None = None,
         timeout: float | None = None,
     ) -> None:
+        token = access_token or settings.HUBSPOT_ACCESS_TOKEN
         self.api = HubSpot(
-            access_token=access_token or settings.HUBSPOT_ACCESS_TOKEN,
+            access_token=token,
             host=(base_url or settings.HUBSPOT_API_BASE_URL).rstrip("/"),
             # urllib3 would otherwise sleep through 429s and retry on its own, out of
             # sight; the hub decides retries itself (handoffs/runs.py).
             retry=Retry(total=0, respect_retry_after_header=False, raise_on_status=False),
         )
         self.timeout = timeout or settings.HUBSPOT_TIMEOUT_SECONDS
+        self.account = account(token)
 
     def _call(self, what: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Make one call inside the account's shared limit (connectors/hubspot/limits.py)."""
         request = ", ".join([*map(repr, args), *(f"{k}={v!r}" for k, v in kwargs.items())])
-        with call(self.system, method.__qualname__, request) as entry:
+        # The SDK's plain methods drop the answer's headers; their twins keep them.
+        with_headers = getattr(method.__self__, f"{method.__name__}_with_http_info")
+        with (
+            call(self.system, method.__qualname__, request) as entry,
+            HUBSPOT.slot(self.account, what=what) as said,
+        ):
             try:
-                result = method(*args, _request_timeout=self.timeout, **kwargs)
+                result, status, headers = with_headers(
+                    *args, _request_timeout=self.timeout, _return_http_data_only=False, **kwargs
+                )
             except Exception as exc:
+                status = getattr(exc, "status", None)
+                answer_read(said, getattr(exc, "headers", None), status, getattr(exc, "body", ""))
                 raise translate(exc, what=what) from exc
+            answer_read(said, headers, status)
             entry["response"] = _summary(result)
             return result
 
@@ -152,18 +174,79 @@ class HubSpotClient:
             for row in page.results
         ]
 
-    def _batch_read(self, object_type: str, ids: list[str], properties: list[str]) -> list:
-        if not ids:
-            return []
+    def _read_many(
+        self, object_type: str, ids: list[str], properties: list[str]
+    ) -> dict[str, CrmObject]:
+        """Return the objects by id, 100 to a call; ids HubSpot does not have are left out."""
         batch_api = getattr(self.api.crm, object_type).batch_api
-        request = BatchReadInputSimplePublicObjectId(
-            inputs=[SimplePublicObjectId(id=i) for i in ids],
-            properties=properties,
-            properties_with_history=[],
-        )
-        response = self._call(f"{object_type} {', '.join(ids)}", batch_api.read, request)
-        by_id = {row.id: CrmObject(row.id, row.properties) for row in response.results}
-        return [by_id[i] for i in ids if i in by_id]
+        found: dict[str, CrmObject] = {}
+        for chunk in _chunks(list(dict.fromkeys(ids))):
+            request = BatchReadInputSimplePublicObjectId(
+                inputs=[SimplePublicObjectId(id=i) for i in chunk],
+                properties=properties,
+                properties_with_history=[],
+            )
+            what = f"{object_type} {', '.join(chunk)}"
+            response = self._call(what, batch_api.read, request)
+            problems = _batch_errors(response, chunk, object_type)
+            others = [e for e in problems.values() if not isinstance(e, NotFound)]
+            if others:
+                raise others[0]
+            found |= {row.id: CrmObject(row.id, row.properties) for row in response.results}
+        return found
+
+    def _batch_read(self, object_type: str, ids: list[str], properties: list[str]) -> list:
+        found = self._read_many(object_type, ids, properties)
+        return [found[i] for i in ids if i in found]
+
+    def _properties_read(
+        self, object_type: str, ids: list[str], properties: list[str]
+    ) -> dict[str, dict[str, str | None]]:
+        found = self._read_many(object_type, ids, properties)
+        return {i: {name: o.properties.get(name) for name in properties} for i, o in found.items()}
+
+    def deals_read(self, ids: list[str], properties: list[str]) -> dict[str, dict[str, str | None]]:
+        """Return these deals' properties by id, 100 deals a call; missing deals are left out."""
+        return self._properties_read("deals", ids, properties)
+
+    def companies_read(
+        self, ids: list[str], properties: list[str]
+    ) -> dict[str, dict[str, str | None]]:
+        """Return these companies' properties by id, 100 a call; missing ones are left out."""
+        return self._properties_read("companies", ids, properties)
+
+    def contacts_read(
+        self, ids: list[str], properties: list[str] = CONTACT_PROPERTIES
+    ) -> dict[str, dict[str, str | None]]:
+        """Return these contacts' properties by id, 100 a call; missing ones are left out."""
+        return self._properties_read("contacts", ids, properties)
+
+    def _update_many(
+        self, object_type: str, changes: dict[str, dict[str, str]]
+    ) -> dict[str, ConnectorError]:
+        """Write properties on many objects, 100 a call; return what failed, by id."""
+        batch_api = getattr(self.api.crm, object_type).batch_api
+        failed: dict[str, ConnectorError] = {}
+        for chunk in _chunks(list(changes.items())):
+            request = BatchInputSimplePublicObjectBatchInput(
+                inputs=[SimplePublicObjectBatchInput(id=i, properties=p) for i, p in chunk]
+            )
+            ids = [i for i, _ in chunk]
+            response = self._call(f"{object_type} {', '.join(ids)}", batch_api.update, request)
+            failed |= _batch_errors(response, ids, object_type)
+        return failed
+
+    def deals_update(self, changes: dict[str, dict[str, str]]) -> dict[str, ConnectorError]:
+        """Write properties on many deals ({id: properties}); return the failures by id.
+
+        Each failure is the hub's typed error (NotFound for a deal HubSpot no longer has);
+        the others were written.
+        """
+        return self._update_many("deals", changes)
+
+    def companies_update(self, changes: dict[str, dict[str, str]]) -> dict[str, ConnectorError]:
+        """Write properties on many companies; return the failures by id (see deals_update)."""
+        return self._update_many("companies", changes)
 
     def deal_bundle(self, deal_id: str) -> DealBundle:
         """Fetch a deal with everything a job needs from it."""
@@ -193,40 +276,55 @@ class HubSpotClient:
             line_items=self._batch_read("line_items", line_ids, LINE_ITEM_PROPERTIES),
         )
 
-    def deal_update(self, deal_id: str, properties: dict[str, str]) -> None:
-        """Write properties on a deal."""
-        self._call(
-            f"deal {deal_id}",
-            self.api.crm.deals.basic_api.update,
-            deal_id,
-            SimplePublicObjectInput(properties=properties),
-        )
+    def _one(self, read_many, kind: str, object_id: str, properties: list[str]) -> dict:
+        found = read_many([object_id], properties)
+        if object_id not in found:
+            raise _not_found(kind, object_id)
+        return found[object_id]
 
     def deal_read(self, deal_id: str, properties: list[str]) -> dict[str, str | None]:
         """Return some of a deal's current properties."""
-        deal = self._call(
-            f"deal {deal_id}",
-            self.api.crm.deals.basic_api.get_by_id,
-            deal_id,
-            properties=properties,
-        )
-        return {name: deal.properties.get(name) for name in properties}
+        return self._one(self.deals_read, "deal", deal_id, properties)
 
     def company_read(self, company_id: str, properties: list[str]) -> dict[str, str | None]:
         """Return some of a company's current properties."""
-        company = self._call(
-            f"company {company_id}",
-            self.api.crm.companies.basic_api.get_by_id,
-            company_id,
-            properties=properties,
-        )
-        return {name: company.properties.get(name) for name in properties}
+        return self._one(self.companies_read, "company", company_id, properties)
+
+    def deal_update(self, deal_id: str, properties: dict[str, str]) -> None:
+        """Write properties on a deal."""
+        failed = self.deals_update({deal_id: properties})
+        if failed:
+            raise failed[deal_id]
 
     def company_update(self, company_id: str, properties: dict[str, str]) -> None:
         """Write properties on a company."""
-        self._call(
-            f"company {company_id}",
-            self.api.crm.companies.basic_api.update,
-            company_id,
-            SimplePublicObjectInput(properties=properties),
-        )
+        failed = self.companies_update({company_id: properties})
+        if failed:
+            raise failed[company_id]
+
+
+def _not_found(kind: str, object_id: str) -> NotFound:
+    return NotFound(
+        f"HubSpot has no {kind} {object_id}; it may have been deleted or merged.",
+        system="hubspot",
+        fix="Check the record in HubSpot. If it was merged, dismiss this item.",
+    )
+
+
+def _batch_errors(response, ids: list[str], object_type: str) -> dict[str, ConnectorError]:
+    """Read a 207's errors: which ids failed and why (missing ones as NotFound)."""
+    failed: dict[str, ConnectorError] = {}
+    kind = object_type.rstrip("s").replace("_", " ")
+    for error in getattr(response, "errors", None) or []:
+        named = [str(i) for i in ((error.context or {}).get("ids") or [])] or ids
+        for object_id in named:
+            if error.category == "OBJECT_NOT_FOUND":
+                failed[object_id] = _not_found(kind, object_id)
+            else:
+                failed[object_id] = Invalid(
+                    f"HubSpot refused the change to {kind} {object_id}: {error.message}",
+                    system="hubspot",
+                    fix="Check the record in HubSpot, then press Retry.",
+                    detail=f"{error.category}: {error.message}",
+                )
+    return failed

@@ -1,7 +1,7 @@
 """The hub's calls to Xero's Accounting API, through xero-python, for one connection."""
 
-import time
 from collections.abc import Callable
+from hashlib import sha256
 from typing import Any
 
 from django.conf import settings
@@ -12,14 +12,39 @@ from connectors.calls import call
 from connectors.errors import AuthExpired, Invalid
 from connectors.models import XeroConnection
 from connectors.xero.client import api_client
+from connectors.xero.contacts import (
+    CREATE_BATCH,
+    BillingAddress,
+    ContactMade,
+    CustomerQuery,
+    NewContact,
+    candidates,
+    contact_made,
+    contact_model,
+    customer_clauses,
+    quoted,
+    where_chunks,
+)
 from connectors.xero.errors import refusal, translate
-from connectors.xero.limits import slot
-from connectors.xero.mapping import code
-from connectors.xero.tokens import access_token
+from connectors.xero.limits import answer_read, slot
+from connectors.xero.tokens import access_token, access_token_renew, reconnect_needed
+
+PAGE_SIZE = 100  # Xero's page of contacts
+
+
+class TokenRefused(Exception):
+    """Xero answered 401 to this access token."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
 
 
 class XeroAccounting:
-    """Contacts and invoices in one Xero organisation; failures leave as typed errors."""
+    """Contacts and invoices in one Xero organisation; failures leave as typed errors.
+
+    One instance per thread: it holds the access token of the call in progress.
+    """
 
     system = "xero"
 
@@ -28,53 +53,86 @@ class XeroAccounting:
         """Reach the tenant an event came from, or (no tenant) the first one connected.
 
         With none connected, every handoff that needs Xero waits on one "Reconnect Xero"
-        item, and connecting again resumes them all.
+        item (the organisation's own, when it is marked for reconnecting), and connecting
+        again resumes them all.
         """
-        found = XeroConnection.objects.filter(status=XeroConnection.Status.CONNECTED)
-        connection = (found.filter(tenant_id=tenant) if tenant else found).order_by("pk").first()
-        if connection is None:
-            raise AuthExpired(
-                "No Xero organisation is connected"
-                + (" (the one this change came from is not)" if tenant else "")
-                + ", so the hub cannot reach Xero.",
-                system="xero",
-                code="not_connected",
-                fix="An admin connects Xero from the hub's Xero page.",
-            )
-        return cls(connection)
+        known = (
+            XeroConnection.objects.filter(tenant_id=tenant) if tenant else XeroConnection.objects
+        )
+        found = known.filter(status=XeroConnection.Status.CONNECTED).order_by("pk").first()
+        if found:
+            return cls(found)
+        # Marked for reconnecting: the same root cause, so the same one item.
+        marked = known.filter(status=XeroConnection.Status.RECONNECT).order_by("pk").first()
+        if marked:
+            raise reconnect_needed(marked, "")
+        raise AuthExpired(
+            "No Xero organisation is connected"
+            + (" (the one this change came from is not)" if tenant else "")
+            + ", so the hub cannot reach Xero.",
+            system="xero",
+            code="not_connected",
+            fix="An admin connects Xero from the hub's Xero page.",
+        )
 
     def __init__(self, connection: XeroConnection) -> None:
         self.connection = connection
-
-        def token() -> dict:
-            # Our refresh (under a row lock) runs first, so xero-python never refreshes itself.
-            fresh = access_token(connection.pk)
-            current = XeroConnection.objects.get(pk=connection.pk)
-            expires_at = current.expires_at.timestamp() if current.expires_at else time.time()
-            return {
-                "access_token": fresh,
-                "token_type": "Bearer",
-                "expires_in": max(int(expires_at - time.time()), 0),
-                "expires_at": expires_at,
-                "scope": current.scopes.split(),
-            }
-
+        self.token = ""
         client = api_client(
             client_id=settings.XERO_CLIENT_ID,
             client_secret=settings.XERO_CLIENT_SECRET,
-            token_getter=token,
+            # The hub refreshes (tokens.py, under a row lock) before and after each call;
+            # with no expiry given, xero-python never refreshes by itself.
+            token_getter=lambda: {
+                "access_token": self.token,
+                "token_type": "Bearer",
+                "expires_in": None,
+                "expires_at": None,
+                "scope": self.connection.scopes.split(),
+            },
             token_saver=lambda new_token: None,
         )
         self.api = AccountingApi(client, base_url=settings.XERO_API_BASE_URL)
 
     def _call(self, what: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Make one call; on 401 renew the token (once for all workers) and try once more.
+
+        Only a 401 to a token renewed for this very call means the connection is gone: then
+        the connection is marked for reconnecting and the one "Reconnect Xero" item follows.
+        """
+        self.token = access_token(self.connection.pk)
+        try:
+            return self._send(what, method, *args, **kwargs)
+        except TokenRefused:
+            self.token = access_token_renew(self.connection.pk, refused=self.token)
+        try:
+            return self._send(what, method, *args, **kwargs)
+        except TokenRefused as refused:
+            raise reconnect_needed(self.connection, refused.detail) from refused
+
+    def _send(self, what: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         tenant = self.connection.tenant_id
-        with call(self.system, method.__name__, what) as entry, slot(tenant, what=what):
+        with call(self.system, method.__name__, what) as entry, slot(tenant, what=what) as said:
             try:
-                result, _, headers = method(tenant, *args, _return_http_data_only=False, **kwargs)
+                result, status, headers = method(
+                    tenant,
+                    *args,
+                    _return_http_data_only=False,
+                    _request_timeout=settings.XERO_TIMEOUT_SECONDS,
+                    **kwargs,
+                )
             except Exception as exc:
-                self._headroom(getattr(exc, "headers", None) or {}, success=False)
+                status = getattr(exc, "status", None)
+                headers = getattr(exc, "headers", None) or {}
+                answer_read(said, headers, status if isinstance(status, int) else None)
+                self._headroom(headers, success=False)
+                if status == 401:
+                    raise TokenRefused(f"HTTP 401\n{getattr(exc, 'body', '')}") from exc
+                if status == 403:  # the organisation left the app's reach, or a scope is missing
+                    detail = f"HTTP 403\n{getattr(exc, 'body', '')}"
+                    raise reconnect_needed(self.connection, detail, whole_grant=False) from exc
                 raise translate(exc, what=what) from exc
+            answer_read(said, headers, status)
             self._headroom(headers, success=True)
             entry["response"] = type(result).__name__
             return result
@@ -96,81 +154,114 @@ class XeroAccounting:
         if changes:
             XeroConnection.objects.filter(pk=self.connection.pk).update(**changes)
 
-    def contact_find(self, *, contact_number: str) -> str | None:
-        """Return the ContactID of the contact with the hub's ContactNumber, if any."""
-        found = self._call(
-            f"finding contact {contact_number}",
-            self.api.get_contacts,
-            where=f'ContactNumber=="{contact_number}"',
+    def _contacts_where(self, what: str, wheres: list[str]) -> list:
+        """Return the contacts matching any of these `where` values, page by page."""
+        found = []
+        for where in wheres:
+            page = 1
+            while True:
+                contacts = self._call(
+                    what, self.api.get_contacts, where=where, page=page, page_size=PAGE_SIZE
+                ).contacts
+                found += contacts
+                if len(contacts) < PAGE_SIZE:
+                    break
+                page += 1
+        return found
+
+    def contacts_by_number(self, numbers: list[str]) -> dict[str, str]:
+        """Return ContactNumber -> ContactID for the contacts carrying these numbers."""
+        wanted = set(numbers)
+        clauses = [[f"ContactNumber=={text}"] for n in sorted(wanted) if (text := quoted(n))]
+        return {
+            contact.contact_number: contact.contact_id
+            for contact in self._contacts_where(
+                f"finding {len(wanted)} contacts by number", where_chunks(clauses)
+            )
+            if contact.contact_number in wanted
+        }
+
+    def contacts_candidates_many(self, customers: list[CustomerQuery]) -> dict[str, list[dict]]:
+        """Return, per customer key, the ACTIVE contacts that may be that customer.
+
+        The same ABN, the same email or the same name, found for all customers in a few
+        calls. Xero's names are unique among active contacts, so a same-named contact would
+        also stop a new one being created.
+        """
+        contacts = self._contacts_where(
+            f"looking for {len(customers)} customers among the contacts",
+            where_chunks([customer_clauses(c) for c in customers]),
         )
-        return found.contacts[0].contact_id if found.contacts else None
+        unique = list({c.contact_id: c for c in contacts}.values())
+        return {customer.key: candidates(customer, unique) for customer in customers}
+
+    def contacts_create(self, new: list[NewContact], *, idempotency_key: str) -> list[ContactMade]:
+        """Create contacts, 50 to a request, each with its ContactID or Xero's refusal.
+
+        summarizeErrors=false makes Xero answer per contact; the Idempotency-Key (with the
+        request's number when there are several) makes a retry replay Xero's first answer.
+        """
+        made: list[ContactMade] = []
+        for start in range(0, len(new), CREATE_BATCH):
+            chunk = new[start : start + CREATE_BATCH]
+            # Xero takes keys of up to 128 characters; the request's number keeps them apart.
+            base = idempotency_key[:120]
+            key = base if len(new) <= CREATE_BATCH else f"{base}-{start}"
+            answer = self._call(
+                f"creating {len(chunk)} contacts",
+                self.api.create_contacts,
+                Contacts(contacts=[contact_model(c) for c in chunk]),
+                summarize_errors=False,
+                idempotency_key=key,
+            )
+            made += [contact_made(c, a) for c, a in zip(chunk, answer.contacts, strict=True)]
+        return made
+
+    def contact_find(self, *, contact_number: str) -> str | None:
+        """Return the ContactID of the contact with the hub's ContactNumber, if any.
+
+        Kept for job_done_to_invoice until it uses contacts_by_number.
+        """
+        return self.contacts_by_number([contact_number]).get(contact_number)
 
     def contact_candidates(self, *, name: str, email: str, tax_number: str) -> list[dict]:
-        """Return contacts that may be this customer: same ABN, same email, or same name.
+        """Return contacts that may be this customer (see contacts_candidates_many).
 
-        Xero's names are unique among active contacts, so a same-named contact would also
-        stop a new one being created.
+        Kept for job_done_to_invoice until it uses contacts_candidates_many.
         """
-        digits = "".join(ch for ch in tax_number if ch.isdigit())
-        searches = []
-        if len(digits) == 11:  # an ABN, as Xero may show it: plain or spaced 2-3-3-3
-            spaced = f"{digits[:2]} {digits[2:5]} {digits[5:8]} {digits[8:]}"
-            searches.append(("same ABN", f'TaxNumber=="{digits}" OR TaxNumber=="{spaced}"'))
-        if email:
-            searches.append(("same email", f'EmailAddress=="{email}"'))
-        searches.append(("same name", f'Name=="{name}"'))
-        found: dict[str, dict] = {}
-        for why, where in searches:
-            for contact in self._call(
-                f"looking for {why}", self.api.get_contacts, where=where
-            ).contacts:
-                if code(contact.contact_status) == "ACTIVE":
-                    entry = found.setdefault(
-                        contact.contact_id,
-                        {"id": contact.contact_id, "name": contact.name, "why": why},
-                    )
-                    if why not in entry["why"]:
-                        entry["why"] += f", {why}"
-        return list(found.values())
+        query = CustomerQuery("customer", name=name, email=email, tax_number=tax_number)
+        return self.contacts_candidates_many([query])["customer"]
 
     def contact_create(
-        self, *, name: str, contact_number: str, email: str = "", address: str = "",
+        self,
+        *,
+        name: str,
+        contact_number: str,
+        email: str = "",
+        address: str = "",
         tax_number: str = "",
-    ) -> str:  # fmt: skip
+        phone: str = "",
+    ) -> str:
         """Create a contact carrying the hub's id as ContactNumber; return its ContactID.
 
-        The address is the register's one line ("street, city, state, postcode").
+        The address is the register's one line ("street, city, state, postcode"). Kept for
+        job_done_to_invoice until it uses contacts_create.
         """
-        parts = [part.strip() for part in address.split(",")] + ["", "", "", ""]
-        billing = Address(address_type="POBOX", address_line1=parts[0], city=parts[1] or None,
-                          region=parts[2] or None, postal_code=parts[3] or None)  # fmt: skip
-        made = self._call(
-            f"creating contact {name}",
-            self.api.create_contacts,
-            Contacts(
-                contacts=[
-                    Contact(
-                        name=name,
-                        contact_number=contact_number,
-                        email_address=email or None,
-                        tax_number=tax_number or None,
-                        addresses=[billing] if parts[0] else None,
-                    )
-                ]
-            ),
-            summarize_errors=False,
+        new = NewContact(
+            "contact",
+            name=name,
+            contact_number=contact_number,
+            email=email,
+            phone=phone,
+            tax_number=tax_number,
+            address=BillingAddress.from_line(address),
         )
-        contact = made.contacts[0]
-        if contact.has_validation_errors:
-            messages = "; ".join(e.message for e in contact.validation_errors)
-            code, fix = refusal(messages)
-            raise Invalid(
-                f"Xero would not create the contact '{name}': {messages}",
-                system=self.system,
-                code=code,
-                fix=fix,
-            )
-        return contact.contact_id
+        # Tied to the content: a retry replays Xero's answer, a corrected contact is new.
+        key = f"hub-contact-{contact_number}-{sha256(repr(new).encode()).hexdigest()[:16]}"
+        (made,) = self.contacts_create([new], idempotency_key=key)
+        if made.refused:
+            raise made.error()
+        return made.contact_id
 
     def invoices_create(self, invoices: list, *, idempotency_key: str) -> list:
         """Create invoices with per-invoice errors (summarizeErrors=false) and a replay-safe key."""

@@ -6,6 +6,7 @@ import re
 import urllib3
 
 from connectors.errors import AuthExpired, Invalid, NotFound, RateLimited, Transient
+from connectors.xero.limits import DEFAULT_PAUSE, LIMIT_NAMES
 
 SYSTEM = "xero"
 
@@ -37,10 +38,11 @@ def translate(exc: Exception, *, what: str) -> Exception:
             code="reconnect",
         )
     if status == 429:
-        retry_after = float(headers.get("Retry-After") or 60)
-        problem = headers.get("X-Rate-Limit-Problem", "minute")
+        problem = str(headers.get("X-Rate-Limit-Problem") or "minute").lower()
+        retry_after = float(headers.get("Retry-After") or DEFAULT_PAUSE.get(problem, 60.0))
         return RateLimited(
-            f"Xero's {problem} limit was reached while {what}.",
+            f"Xero asked the hub to slow down (its {LIMIT_NAMES.get(problem, problem)} limit) "
+            f"while {what}.",
             system=SYSTEM,
             retry_after=retry_after,
             detail=detail,

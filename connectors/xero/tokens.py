@@ -3,7 +3,8 @@
 Xero refresh tokens are single-use: two workers refreshing with the same one make the
 second fail with invalid_grant. So the refresh happens while holding the connection's
 row lock, and the token is read again after taking the lock: the workers that waited
-find it already fresh.
+find it already fresh. A token Xero refuses (401, e.g. its clock says the token expired
+before the hub's does) is renewed the same way, once for all the workers it refused.
 """
 
 from datetime import timedelta
@@ -44,14 +45,34 @@ def _token_api() -> TokenApi:
     return api
 
 
-def _reconnect_needed(connection: XeroConnection, detail: str) -> AuthExpired:
-    XeroConnection.objects.filter(pk=connection.pk).update(status=XeroConnection.Status.RECONNECT)
+def reconnect_needed(
+    connection: XeroConnection, detail: str, *, whole_grant: bool = True
+) -> AuthExpired:
+    """Mark the connection (and the tenants sharing its grant) for reconnecting; say so.
+
+    The error names the organisations and carries what the one "Reconnect Xero" item of
+    their grant (one consent, one token pair) needs. `whole_grant=False` marks this
+    organisation only (Xero refused it alone: 403).
+    """
+    sharing = XeroConnection.objects.filter(pk=connection.pk)
+    if connection.grant and whole_grant:
+        sharing = XeroConnection.objects.filter(grant=connection.grant)
+    sharing.filter(status=XeroConnection.Status.CONNECTED).update(
+        status=XeroConnection.Status.RECONNECT
+    )
+    tenants = dict(sharing.order_by("tenant_name").values_list("tenant_id", "tenant_name"))
+    names = " and ".join(tenants.values()) or connection.tenant_name
     return AuthExpired(
-        f"Xero no longer accepts the hub's connection to {connection.tenant_name}.",
+        f"Xero no longer accepts the hub's connection to {names}.",
         system=SYSTEM,
-        fix="An admin reconnects Xero from the hub's settings page.",
+        fix=f"An admin reconnects {names} from the hub's Xero page.",
         detail=detail,
         code="reconnect",
+        details={
+            "organisations": list(tenants.values()),
+            "tenant_ids": list(tenants),
+            "root": f"reconnect:{connection.grant or connection.tenant_id}",
+        },
     )
 
 
@@ -60,19 +81,33 @@ def access_token(connection_id: int) -> str:
     connection = XeroConnection.objects.get(pk=connection_id)
     if connection.status == XeroConnection.Status.CONNECTED and _fresh(connection):
         return connection.access_token
+    # Another worker may have refreshed it while we waited for the lock.
+    return _renewed(connection_id, still_good=_fresh)
+
+
+def access_token_renew(connection_id: int, *, refused: str) -> str:
+    """Return a new access token in place of one Xero refused (401), refreshing at most once.
+
+    Under the lock, a token other than the refused one means another worker renewed it
+    already: that one is used, so twenty workers refused at once make one refresh.
+    """
+    return _renewed(connection_id, still_good=lambda c: c.access_token != refused)
+
+
+def _renewed(connection_id: int, *, still_good) -> str:
+    """Refresh under the row lock, unless the token is `still_good`; or say why Xero refuses."""
     with transaction.atomic():
-        connection = _locked(connection)
-        if connection.status == XeroConnection.Status.CONNECTED and _fresh(connection):
-            return connection.access_token  # another worker refreshed it while we waited
-        refused = (
-            f"The connection is {connection.get_status_display().lower()}."
-            if connection.status != XeroConnection.Status.CONNECTED
-            else _refresh(connection)
-        )
-        if not refused:
+        connection = _locked(XeroConnection.objects.get(pk=connection_id))
+        if connection.status != XeroConnection.Status.CONNECTED:
+            refusal = ""  # marked earlier: its item already holds Xero's answer
+        elif still_good(connection):
             return connection.access_token
+        else:
+            refusal = _refresh(connection)
+            if not refusal:
+                return connection.access_token
     # Outside the refresh's transaction, so the mark stays when the error propagates.
-    raise _reconnect_needed(connection, refused)
+    raise reconnect_needed(connection, refusal)
 
 
 def _locked(connection: XeroConnection) -> XeroConnection:

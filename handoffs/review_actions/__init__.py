@@ -1,3 +1,10 @@
 """The review-queue actions that handoffs offer; importing this package registers them."""
 
-from handoffs.review_actions import duplicates, item_codes, quotes, retry, values  # noqa: F401
+from handoffs.review_actions import (  # noqa: F401
+    duplicates,
+    item_codes,
+    quotes,
+    reconnected,
+    retry,
+    values,
+)

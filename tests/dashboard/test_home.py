@@ -45,3 +45,26 @@ def test_home_shows_each_xero_organisation_with_token_age_and_headroom(client, o
     assert "Xero: Demo Trades Pty Ltd" in page and "57 calls left this minute, 4988 today" in page
     assert "12\xa0minutes ago" in page
     assert "Xero: Brisbane" in page and "Reconnect needed" in page
+
+
+def test_an_organisation_with_an_open_reconnect_item_is_never_shown_connected(
+    client, django_user_model
+):
+    from connectors.models import XeroConnection
+
+    client.force_login(django_user_model.objects.create_user("boss", is_staff=True))
+    XeroConnection.objects.create(tenant_id="t-1", tenant_name="Demo Trades Pty Ltd")
+    XeroConnection.objects.create(tenant_id="t-2", tenant_name="Brisbane")
+    item = ReviewItemFactory(
+        kind="connection",
+        system="xero",
+        root_key="connection:xero:reconnect:t-1",
+        details={"organisations": ["Demo Trades Pty Ltd"], "tenant_ids": ["t-1"]},
+    )
+    rows = {c.name: c for c in client.get(reverse("dashboard:home")).context["connections"]}
+    demo, brisbane = rows["Xero: Demo Trades Pty Ltd"], rows["Xero: Brisbane"]
+    assert (demo.needs_reconnect, demo.item, demo.status_label) == (True, item, "Reconnect needed")
+    assert (brisbane.needs_reconnect, brisbane.status_label) == (False, "Connected")
+    page = client.get("/settings/xero/").content.decode()
+    assert page.count('"badge bad">Reconnect needed') == 1
+    assert f"/review/{item.pk}/" in page

@@ -96,6 +96,7 @@ def test_polling_that_xero_refuses_opens_the_reconnect_item_instead_of_only_logg
     )  # fmt: skip
     assert xero_poll() == {"invoices_failed": 1}  # the other resources wait for reconnecting
     item = ReviewItem.objects.get(kind="connection", system="xero", status="open")
-    assert item.title == "Reconnect Xero" and "no longer accepts" in item.reason
+    assert item.title == "Reconnect Xero: Demo Trades Pty Ltd"
+    assert "no longer accepts" in item.reason
     assert XeroConnection.objects.get().status == "reconnect_needed"
     assert xero_poll() == {}  # a connection needing a person is not hammered every minute

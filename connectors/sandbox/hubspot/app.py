@@ -13,6 +13,7 @@ from connectors.sandbox.hubspot.store import OBJECT_TYPES, SINGULAR, TYPE_IDS, S
 
 Route = tuple[str, re.Pattern, Callable]
 DEFAULT_PROPERTIES = ("hs_object_id", "createdate", "hs_lastmodifieddate")
+NUMBER = re.compile(r"/\d+")
 
 
 @dataclass
@@ -66,6 +67,7 @@ class Api:
             ("GET", re.compile(r"^/crm/v3/objects/([^/]+)$"), self.list_objects),
             ("POST", re.compile(r"^/crm/v3/objects/([^/]+)$"), self.create_object),
             ("POST", re.compile(r"^/crm/v3/objects/([^/]+)/batch/read$"), self.batch_read),
+            ("POST", re.compile(r"^/crm/v3/objects/([^/]+)/batch/update$"), self.batch_update),
             ("POST", re.compile(r"^/crm/v3/objects/([^/]+)/search$"), self.search),
             ("GET", re.compile(r"^/crm/v3/pipelines/([^/]+)$"), self.pipelines),
             ("GET", re.compile(r"^/crm/v3/pipelines/([^/]+)/([^/]+)$"), self.pipeline),
@@ -232,28 +234,25 @@ class Api:
             for i in ids
             if self.store.get(kind, i)
         ]
-        missing = [i for i in ids if not self.store.get(kind, i)]
-        answer = {
-            "status": "COMPLETE",
-            "results": results,
-            "startedAt": started,
-            "completedAt": now_iso(),
-        }
-        if not missing:
-            return 200, answer
-        answer |= {
-            "numErrors": 1,
-            "errors": [
-                {
-                    "status": "error",
-                    "category": "OBJECT_NOT_FOUND",
-                    "message": f"Could not get some {kind} objects, they may be deleted "
-                    "or not exist.",
-                    "context": {"ids": missing},
-                }
-            ],
-        }
-        return 207, answer
+        return batch_answer(kind, results, [i for i in ids if not self.store.get(kind, i)], started)
+
+    def batch_update(self, query: dict, body: dict, kind: str) -> tuple[int, dict]:
+        """Write properties on up to 100 objects; missing ones are errors of a 207."""
+        kind = object_type(kind)
+        started, inputs = now_iso(), body.get("inputs") or []
+        if len(inputs) > 100:
+            raise error(400, "VALIDATION_ERROR", "Batch input must not exceed 100 inputs.")
+        results, missing = [], []
+        for row in inputs:
+            object_id = str(row.get("id"))
+            if self.store.get(kind, object_id) is None:
+                missing.append(object_id)
+                continue
+            obj = self.store.update(
+                kind, object_id, row.get("properties") or {}, change_source="INTEGRATION"
+            )
+            results.append(self.shape(kind, obj, None))
+        return batch_answer(kind, results, missing, started)
 
     def search(self, query: dict, body: dict, kind: str) -> tuple[int, dict]:
         kind = object_type(kind)
@@ -330,6 +329,7 @@ class Api:
         self, method: str, path: str, query: dict, headers: dict, raw: bytes
     ) -> tuple[int, object, dict]:
         """Route one API request; return status, body and extra headers."""
+        self.store.requests[f"{method} {NUMBER.sub('/{id}', path)}"] += 1
         try:
             limit_headers = self.check(path, headers)
             for route_method, pattern, handler in self.routes:
@@ -341,6 +341,30 @@ class Api:
             raise error(404, "OBJECT_NOT_FOUND", f"No route for {method} {path}")
         except Answer as answer:
             return answer.status, answer.body, answer.headers
+
+
+def batch_answer(kind: str, results: list, missing: list[str], started: str) -> tuple[int, dict]:
+    """A batch answer: 200 with the results, or 207 naming the ids HubSpot does not have."""
+    answer = {
+        "status": "COMPLETE",
+        "results": results,
+        "startedAt": started,
+        "completedAt": now_iso(),
+    }
+    if not missing:
+        return 200, answer
+    answer |= {
+        "numErrors": 1,
+        "errors": [
+            {
+                "status": "error",
+                "category": "OBJECT_NOT_FOUND",
+                "message": f"Could not get some {kind} objects, they may be deleted or not exist.",
+                "context": {"ids": missing},
+            }
+        ],
+    }
+    return 207, answer
 
 
 def _json(raw: bytes):

@@ -6,6 +6,7 @@ import json
 import os
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -45,6 +46,9 @@ class Store:
         self.state_file = state_file
         self.listeners: list[Listener] = []
         self.faults: list[dict] = []
+        # API requests that reached the sandbox, refused ones too, by method and path
+        # ("POST /crm/v3/objects/deals/batch/read").
+        self.requests: Counter[str] = Counter()
         self._empty()
 
     def _empty(self) -> None:
@@ -63,6 +67,7 @@ class Store:
             SEEDS[seed](self)
             self.listeners = listeners
             self.faults = []
+            self.requests.clear()
             self._save()
 
     # Objects -----------------------------------------------------------------

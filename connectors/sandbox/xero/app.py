@@ -2,9 +2,11 @@
 
 import base64
 import json
+import math
 import re
 import time
 import uuid
+from datetime import UTC, datetime
 from urllib.parse import parse_qs
 
 from connectors.sandbox.xero.store import Store
@@ -53,19 +55,27 @@ class Api:
         return 400, {"error": "unsupported_grant_type"}
 
     def authorized(self, headers: dict) -> str:
-        """Return the bearer token, or answer 401 when it is unknown or expired."""
+        """Return the bearer token, or answer 401 as Xero does when it is unknown or expired."""
         token = headers.get("authorization", "").removeprefix("Bearer ")
-        if not self.store.token_valid(token):
-            raise Answer(
-                401,
-                {
-                    "Type": None,
-                    "Title": "Unauthorized",
-                    "Status": 401,
-                    "Detail": "AuthenticationUnsuccessful",
-                },
-            )
-        return token
+        expiry = self.store.token_expiry(token)
+        if expiry is not None and expiry > self.store.token_clock():
+            return token
+        detail = "AuthenticationUnsuccessful"
+        if expiry is not None:
+            stamp = datetime.fromtimestamp(expiry, UTC).strftime("%m/%d/%Y %H:%M:%S")
+            detail = f"TokenExpired: token expired at {stamp}"
+        raise Answer(
+            401,
+            {
+                "Type": None,
+                "Title": "Unauthorized",
+                "Status": 401,
+                "Detail": detail,
+                "Instance": str(uuid.uuid4()),
+                "Extensions": {},
+            },
+            {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
 
     def connections(self, headers: dict) -> tuple[int, list]:
         tenants = self.store.tenants_for(self.authorized(headers))
@@ -111,52 +121,54 @@ class Api:
                     "Detail": "AuthorizationUnsuccessful",
                 },
             )
-        now = time.time()
-        store = self.store
-        with store.lock:
-            while org.calls and now - org.calls[0] > 60:
-                org.calls.popleft()
-            remaining = store.minute_limit - len(org.calls)
-            limits = {
-                "X-MinLimit-Remaining": str(max(remaining - 1, 0)),
-                "X-DayLimit-Remaining": str(max(store.day_limit - org.day_count - 1, 0)),
-                "X-AppMinLimit-Remaining": "9999",
-            }
-            problem = (
-                "minute"
-                if remaining <= 0
-                else "day"
-                if org.day_count >= store.day_limit
-                else "concurrent"
-                if org.in_flight >= store.concurrent_limit
-                else ""
-            )
-            if problem:
-                org.rejected += 1
-                retry = {
-                    "minute": 61 - (now - org.calls[0]) if org.calls else 1,
-                    "day": 3600,
-                    "concurrent": 1,
-                }[problem]
-                raise Answer(
-                    429,
-                    {"Title": "Too Many Requests"},
-                    limits
-                    | {"Retry-After": str(max(1, int(retry))), "X-Rate-Limit-Problem": problem},
-                )
-            org.calls.append(now)
-            org.call_count += 1
-            org.day_count += 1
-            org.in_flight += 1
+        with self.store.lock:
+            limits = self.limits_take(org, time.time())
         return org, limits
 
+    def limits_take(self, org, now: float) -> dict:
+        """Count one call against Xero's limits and return its headers, or answer 429.
+
+        Each limit is a rolling window of calls that arrived: 60 in a minute and 5,000 in
+        24 hours per organisation, 5 in flight, and 10,000 a minute for the whole app.
+        """
+        store = self.store
+        for calls, window in ((org.calls, 60), (org.day_calls, 86400), (store.app_calls, 60)):
+            while calls and now - calls[0] >= window:
+                calls.popleft()
+        limits = {
+            "X-MinLimit-Remaining": str(max(store.minute_limit - len(org.calls) - 1, 0)),
+            "X-DayLimit-Remaining": str(max(store.day_limit - len(org.day_calls) - 1, 0)),
+            "X-AppMinLimit-Remaining": str(
+                max(store.app_minute_limit - len(store.app_calls) - 1, 0)
+            ),
+        }
+        # Which limit is used up, and when the oldest call in its window leaves it.
+        full = [
+            ("minute", len(org.calls) >= store.minute_limit, org.calls, 60),
+            ("day", len(org.day_calls) >= store.day_limit, org.day_calls, 86400),
+            ("concurrent", org.in_flight >= store.concurrent_limit, None, 0),
+            ("appminute", len(store.app_calls) >= store.app_minute_limit, store.app_calls, 60),
+        ]
+        for problem, used_up, calls, window in full:
+            if not used_up:
+                continue
+            org.rejected += 1
+            headers = {"X-Rate-Limit-Problem": problem}
+            if calls:  # Xero says when to come back for the minute and day limits
+                headers["Retry-After"] = str(max(1, math.ceil(calls[0] + window - now)))
+            raise Answer(429, {"Title": "Too Many Requests"}, limits | headers)
+        org.calls.append(now)
+        org.day_calls.append(now)
+        store.app_calls.append(now)
+        org.call_count += 1
+        org.in_flight += 1
+        return limits
+
     def fault(self) -> None:
-        """Apply the console's fault switch: latency, or an answer such as 500 or 503."""
-        fault = dict(self.store.faults)
-        if fault.get("latency_ms"):
-            time.sleep(fault["latency_ms"] / 1000)
-        if fault.get("status"):
-            raise Answer(fault["status"], {"Title": "Sandbox fault", "Status": fault["status"]})
+        """Apply the console's fault switch: an answer such as 500 or 503."""
+        status = self.store.faults.get("status")
+        if status:
+            raise Answer(status, {"Title": "Sandbox fault", "Status": status})
 
     # Accounting --------------------------------------------------------------------------
 
@@ -165,6 +177,8 @@ class Api:
         org, limits = self.organisation(headers)
         org.requests[f"{method} {path}"] += 1
         try:
+            # A slow answer holds its place among the calls in flight, as at Xero.
+            time.sleep(self.store.faults.get("latency_ms", 0) / 1000)
             status, answer = self.idempotent(org, method, path, query, headers, raw)
         finally:
             with self.store.lock:

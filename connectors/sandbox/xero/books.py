@@ -13,7 +13,8 @@ STATUS_FLOW = {
     "VOIDED": set(),
     "DELETED": set(),
 }
-WHERE = re.compile(r'(\w+)\s*==\s*"([^"]*)"')
+# A `where` clause's words: strings, comparisons, AND/OR (or && ||), brackets, field names.
+WHERE_TOKEN = re.compile(r'\s*("[^"]*"|==|!=|&&|\|\||\(|\)|[A-Za-z_][\w.]*)')
 
 
 def public(record: dict) -> dict:
@@ -21,15 +22,74 @@ def public(record: dict) -> dict:
     return {k: v for k, v in record.items() if not k.startswith("_")}
 
 
+def _where(text: str):
+    """Parse Xero's `where`: equality tests joined by AND / OR with brackets, as a predicate.
+
+    The subset the hub sends (Xero takes a C# expression); anything else is refused, so a
+    request the sandbox does not understand fails loudly instead of matching everything.
+    """
+    tokens, position = [], 0
+    while position < len(text.rstrip()):
+        match = WHERE_TOKEN.match(text, position)
+        if not match:
+            raise ValueError(f"The where clause cannot be read at: {text[position:]!r}")
+        tokens.append(match[1])
+        position = match.end()
+    tokens.append("")
+
+    def take(*wanted: str) -> str:
+        if (wanted and tokens[0].upper() not in wanted) or (not wanted and not tokens[0]):
+            found = repr(tokens[0]) if tokens[0] else "nothing"
+            fits = " or ".join(repr(w) if w else "the end" for w in wanted) or "a name or value"
+            raise ValueError(f"The where clause {text!r} has {found} where {fits} should be.")
+        return tokens.pop(0)
+
+    def either():
+        parts = [both()]
+        while tokens[0].upper() in ("OR", "||"):
+            take()
+            parts.append(both())
+        return lambda row: any(part(row) for part in parts)
+
+    def both():
+        parts = [test()]
+        while tokens[0].upper() in ("AND", "&&"):
+            take()
+            parts.append(test())
+        return lambda row: all(part(row) for part in parts)
+
+    def test():
+        if tokens[0] == "(":
+            take()
+            inner = either()
+            take(")")
+            return inner
+        field, operator, value = take(), take("==", "!="), take()
+        if value.lower() == "null":
+            wanted = None
+        elif value.startswith('"'):
+            wanted = value[1:-1].lower()
+        else:
+            raise ValueError(f"The where clause compares {field} with {value!r}, not a string.")
+
+        def holds(row: dict) -> bool:
+            found = row.get(field)
+            same = found is None if wanted is None else str(found or "").lower() == wanted
+            return same if operator == "==" else not same
+
+        return holds
+
+    predicate = either()
+    take("")
+    return predicate
+
+
 def filtered(records, query: dict) -> list[dict]:
-    """Apply Xero's simple `where` equality clauses, `IDs` and `Statuses` filters."""
+    """Apply Xero's `where` clause, `IDs` and `Statuses` filters."""
     rows = list(records)
-    # Clauses on one field are ORed (Reference=="A" OR Reference=="B"); fields are ANDed.
-    wanted: dict[str, set[str]] = {}
-    for field, value in WHERE.findall(query.get("where", [""])[0]):
-        wanted.setdefault(field, set()).add(value.lower())
-    for field, values in wanted.items():
-        rows = [r for r in rows if str(r.get(field, "")).lower() in values]
+    if query.get("where"):
+        matches = _where(query["where"][0])
+        rows = [r for r in rows if matches(r)]
     if query.get("IDs"):
         ids = set(query["IDs"][0].split(","))
         rows = [r for r in rows if (r.get("InvoiceID") or r.get("ContactID")) in ids]

@@ -23,6 +23,8 @@ FAULTS = (
     ("503", "Answer 503 (Xero down)"),
     ("500", "Answer 500"),
     ("latency", "Add 2 s latency"),
+    ("skew", "Xero's clock 10 minutes ahead (tokens expire early)"),
+    ("expire", "Expire access tokens now"),
     ("clear", "Clear faults"),
 )
 CONTACT_FIELDS = ("Name", "TaxNumber", "AddressLine1", "City", "Region", "PostalCode")
@@ -96,7 +98,7 @@ def _organisation(org: Organisation) -> str:
     contacts = "".join(_contact_row(org, c) for c in org.contacts.values())
     return (
         f"<h2>{escape(org.name)}</h2>"
-        f"<p>Calls this minute: {len(org.calls)}, today: {org.day_count}, "
+        f"<p>Calls this minute: {len(org.calls)}, today: {len(org.day_calls)}, "
         f"refused with 429: {org.rejected}</p>"
         "<h3>Invoices</h3><table><tr><th>Number</th><th>Contact</th><th>Reference</th>"
         "<th>Total</th><th>Paid</th><th>Due</th><th>Status</th><th>Act as the bookkeeper</th>"
@@ -145,10 +147,14 @@ def page(store: Store, log, webhook_url: str) -> str:
 def act(store: Store, parts: list[str], form: dict[str, str]) -> None:
     """Carry out a console button: parts is the path after /console/."""
     if parts == ["faults"]:
+        if form.get("fault") == "expire":  # an event, not a lasting fault
+            store.tokens_expire()
+            return
         store.faults = {
             "503": {"status": 503},
             "500": {"status": 500},
             "latency": {"latency_ms": 2000},
+            "skew": {"clock_skew": 600},
         }.get(form.get("fault", ""), {})
         return
     tenant, kind, record_id, *verb = parts

@@ -44,11 +44,12 @@ class Organisation:
             for t, n, r in SEED_TAX_RATES
         }
         self.invoice_numbers = iter(range(1, 10**6))
+        # When each counted call arrived: the rolling minute and the rolling day.
         self.calls: deque[float] = deque()
+        self.day_calls: deque[float] = deque()
         self.call_count = 0
         self.rejected = 0
         self.in_flight = 0
-        self.day_count = 0
         self.requests: Counter[str] = Counter()  # "PUT /Invoices" -> how many were answered
 
 
@@ -147,9 +148,14 @@ class Store:
         self.client_id, self.client_secret = client_id, client_secret
         self.minute_limit, self.day_limit = minute_limit, day_limit
         self.concurrent_limit = concurrent_limit
+        # Xero's limit for the whole app, every organisation together.
+        self.app_minute_limit = 10_000
+        self.app_calls: deque[float] = deque()
         # Called with (tenant id, category, resource id, event type) for each change.
         self.listeners: list = []
-        self.faults: dict = {}  # e.g. {"status": 503} or {"latency_ms": 2000}
+        # e.g. {"status": 503}, {"latency_ms": 2000}, or {"clock_skew": 600}: Xero's clock
+        # that far ahead of the hub's when it checks access tokens (they expire early).
+        self.faults: dict = {}
         self.reset()
 
     def changed(self, org: Organisation, category: str, resource_id: str, kind: str) -> None:
@@ -195,13 +201,24 @@ class Store:
             "scope": scope or "offline_access accounting.invoices",
         }
 
+    def token_clock(self) -> float:
+        """Xero's time when it checks a token: the real time plus any clock-skew fault."""
+        return time.time() + float(self.faults.get("clock_skew", 0))
+
     def tenants_for(self, token: str) -> set[str]:
         """Return the tenants a live access token reaches (empty when it is unknown or expired)."""
         expiry, grant = self.access_tokens.get(token, (0, ""))
-        return set(self.grants.get(grant, ())) if expiry > time.time() else set()
+        return set(self.grants.get(grant, ())) if expiry > self.token_clock() else set()
 
-    def token_valid(self, token: str) -> bool:
-        return self.access_tokens.get(token, (0, ""))[0] > time.time()
+    def token_expiry(self, token: str) -> float | None:
+        """Return when an access token expires (Xero's time), or None for an unknown token."""
+        return self.access_tokens[token][0] if token in self.access_tokens else None
+
+    def tokens_expire(self) -> None:
+        """Expire every access token now, as half an hour passing would."""
+        with self.lock:
+            for token, (_, grant) in list(self.access_tokens.items()):
+                self.access_tokens[token] = (self.token_clock() - 1, grant)
 
     def invoice_total(self, invoice: dict) -> None:
         """Compute line amounts, tax and totals (GST at the tax rate on each line)."""

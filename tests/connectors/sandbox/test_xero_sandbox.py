@@ -1,5 +1,8 @@
 """The Xero sandbox speaks Xero: its answers deserialize through xero-python's own models."""
 
+import json
+import re
+
 import pytest
 from xero_python.accounting import (
     AccountingApi,
@@ -128,3 +131,57 @@ def test_the_minute_limit_answers_429_with_retry_after(xero):
     assert limited.value.status == 429
     assert limited.value.headers["X-Rate-Limit-Problem"] == "minute"
     assert int(limited.value.headers["Retry-After"]) >= 1
+
+
+def test_every_answer_says_what_is_left_of_each_limit(xero):
+    sandbox, _, accounting, tenant = xero
+    _, _, headers = accounting.get_items(tenant, _return_http_data_only=False)
+    assert (headers["X-MinLimit-Remaining"], headers["X-DayLimit-Remaining"]) == ("19", "4999")
+    assert headers["X-AppMinLimit-Remaining"] == "9999"
+
+
+def test_the_day_and_concurrent_limits_answer_429_naming_the_problem(xero):
+    sandbox, _, accounting, tenant = xero
+    sandbox.store.day_limit = 1
+    accounting.get_items(tenant)
+    with pytest.raises(Exception) as day:
+        accounting.get_items(tenant)
+    assert (day.value.status, day.value.headers["X-Rate-Limit-Problem"]) == (429, "day")
+    assert 86000 < int(day.value.headers["Retry-After"]) <= 86400
+    sandbox.store.day_limit, sandbox.store.concurrent_limit = 100, 0
+    with pytest.raises(Exception) as concurrent:
+        accounting.get_items(tenant)
+    assert concurrent.value.headers["X-Rate-Limit-Problem"] == "concurrent"
+    assert "Retry-After" not in concurrent.value.headers  # Xero sends none for this one
+
+
+def test_an_expired_token_gets_xeros_401(xero):
+    sandbox, _, accounting, tenant = xero
+    sandbox.store.tokens_expire()
+    with pytest.raises(Exception) as refused:
+        accounting.get_items(tenant)
+    assert refused.value.status == 401
+    assert refused.value.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+    body = json.loads(refused.value.body)
+    assert (body["Title"], body["Status"]) == ("Unauthorized", 401)
+    assert re.fullmatch(
+        r"TokenExpired: token expired at \d\d/\d\d/\d{4} \d\d:\d\d:\d\d", body["Detail"]
+    )
+
+
+def test_xeros_clock_ahead_expires_tokens_early(xero):
+    sandbox, _, accounting, tenant = xero
+    sandbox.store.faults = {"clock_skew": 1700}
+    accounting.get_items(tenant)  # still 100 s left by Xero's clock
+    sandbox.store.faults = {"clock_skew": 1800}
+    with pytest.raises(Exception, match="TokenExpired"):
+        accounting.get_items(tenant)
+
+
+def test_a_where_clause_the_sandbox_cannot_read_is_refused(xero):
+    _, _, accounting, tenant = xero
+    found = accounting.get_contacts(tenant, where='Name=="A" OR (Name=="B" AND Name!=null)')
+    assert found.contacts == []
+    with pytest.raises(Exception) as refused:
+        accounting.get_contacts(tenant, where='Name.Contains("A")')
+    assert refused.value.status == 400

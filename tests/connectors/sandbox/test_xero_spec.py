@@ -21,8 +21,11 @@ from jsonschema import FormatChecker
 from openapi_schema_validator import OAS30ReadValidator, oas30_format_checker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
+from xero_python.accounting import Contacts
+from xero_python.api_client.serializer import serialize
 
 from connectors.sandbox.xero.server import start_in_thread
+from connectors.xero.contacts import BillingAddress, NewContact, contact_model
 
 SPECS = Path(__file__).resolve().parents[2] / "fixtures" / "xero"
 SPEC_FILES = {"accounting": "xero_accounting.yaml", "identity": "xero-identity.yaml"}
@@ -117,6 +120,19 @@ ROWS = [
     Row("contact name taken", "PUT", f"{API}/Contacts?summarizeErrors=false",
         "PUT /Contacts 200", "Contacts/0/ValidationErrors/0/Message",
         lambda ids: {"Contacts": [{"Name": "Spec Cafe"}]}),
+    Row("contacts by an OR where", "GET",
+        f"{API}/Contacts?where=" + quote('ContactNumber=="HUB-404" OR Name=="Spec Cafe"'),
+        "GET /Contacts 200", "Contacts/0/ContactID"),
+    Row("contacts created in a batch", "PUT", f"{API}/Contacts?summarizeErrors=false",
+        "PUT /Contacts 200", "Contacts/1/Addresses/0/PostalCode",
+        lambda ids: {"Contacts": [
+            {"Name": "Spec Batch One", "ContactNumber": "HUB-1",
+             "Phones": [{"PhoneType": "DEFAULT", "PhoneNumber": "02 9999 0000"}]},
+            {"Name": "Spec Batch Two", "ContactNumber": "HUB-2", "EmailAddress": "b@c.example",
+             "Addresses": [{"AddressType": "POBOX", "AddressLine1": "1 Bay St",
+                            "City": "Double Bay", "Region": "NSW", "PostalCode": "2028",
+                            "Country": "Australia"}]},
+        ]}),
     Row("items", "GET", f"{API}/Items", "GET /Items 200", "Items/0/ItemID"),
     Row("tax rates", "GET", f"{API}/TaxRates", "GET /TaxRates 200", "TaxRates/0/TaxType"),
     Row("invoices, one with a bad item", "PUT", f"{API}/Invoices?summarizeErrors=false",
@@ -203,3 +219,19 @@ def test_the_validator_refuses_a_body_that_breaks_the_spec():
     ]
     ms_date = [{"createdDateUtc": "/Date(1732500000000+0000)/"}]
     assert problems("identity", "GET /Connections 200", ms_date) == []
+
+
+def test_the_contacts_the_hub_creates_are_what_the_spec_takes():
+    new = NewContact(
+        "1",
+        name="Spec Plumbing",
+        contact_number="HUB-1",
+        email="p@q.example",
+        phone="02 9999 0000",
+        tax_number="51 824 753 556",
+        address=BillingAddress("1 Bay St", "Double Bay", "NSW", "2028", "Australia"),
+    )
+    body = serialize(Contacts(contacts=[contact_model(new)]))  # as xero-python sends it
+    assert problems("accounting", "#/components/schemas/Contacts", body) == []
+    assert body["Contacts"][0]["Addresses"][0]["AddressType"] == "POBOX"
+    assert body["Contacts"][0]["Phones"][0]["PhoneNumber"] == "02 9999 0000"
