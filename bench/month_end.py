@@ -42,9 +42,11 @@ def contacts_make(org, count: int) -> list[str]:
     for n in range(count):
         contact_id = str(uuid.uuid4())
         org.contacts[contact_id] = {
-            "ContactID": contact_id, "Name": f"Customer {n:03d} Pty Ltd",
-            "ContactStatus": "ACTIVE", "UpdatedDateUTC": "/Date(0+0000)/",
-        }  # fmt: skip
+            "ContactID": contact_id,
+            "Name": f"Customer {n:03d} Pty Ltd",
+            "ContactStatus": "ACTIVE",
+            "UpdatedDateUTC": "/Date(0+0000)/",
+        }
         ids.append(contact_id)
     return ids
 
@@ -63,35 +65,63 @@ def register_fill(contact_ids: list[str]) -> None:
     redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()
     with connection.cursor() as cursor:
         tables = [
-            "handoffs_handoffattempt", "handoffs_handoffrun", "handoffs_inboundevent",
-            "handoffs_webhookdelivery", "review_queue_reviewlog", "review_queue_reviewitem",
-            "operations_jobline", "operations_jobevent", "operations_job",
-            "operations_customer", "ownership_link", "ownership_record",
+            "handoffs_handoffattempt",
+            "handoffs_handoffrun",
+            "handoffs_inboundevent",
+            "handoffs_webhookdelivery",
+            "review_queue_reviewlog",
+            "review_queue_reviewitem",
+            "operations_jobline",
+            "operations_jobevent",
+            "operations_job",
+            "operations_customer",
+            "ownership_link",
+            "ownership_record",
             "connectors_xeroconnection",
-        ]  # fmt: skip
+        ]
         cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
     customers = Customer.objects.bulk_create(
         Customer(name=f"Customer {n:03d} Pty Ltd") for n in range(len(contact_ids))
     )
     for customer, contact_id in zip(customers, contact_ids, strict=True):
-        record = record_for_link(type=Record.Type.CUSTOMER, system="operations",
-                                 external_id=str(customer.pk), label=customer.name)  # fmt: skip
+        record = record_for_link(
+            type=Record.Type.CUSTOMER,
+            system="operations",
+            external_id=str(customer.pk),
+            label=customer.name,
+        )
         link_add(record=record, system="xero", external_id=contact_id)
     jobs = Job.objects.bulk_create(
-        Job(customer=customers[n % len(customers)], title=f"Service visit {n}",
-            number=f"J-{100000 + n}", status=Job.Status.IN_PROGRESS)
+        Job(
+            customer=customers[n % len(customers)],
+            title=f"Service visit {n}",
+            number=f"J-{100000 + n}",
+            status=Job.Status.IN_PROGRESS,
+        )
         for n in range(JOBS)
-    )  # fmt: skip
+    )
     JobLine.objects.bulk_create(
         line
         for job in jobs
         for line in (
-            JobLine(job=job, description="Labour - electrician (hours)", quantity=3,
-                    unit_price=110, item_code="LABOUR-HR", position=0),
-            JobLine(job=job, description="Call-out fee", quantity=1, unit_price=165,
-                    item_code="CALLOUT", position=1),
+            JobLine(
+                job=job,
+                description="Labour - electrician (hours)",
+                quantity=3,
+                unit_price=110,
+                item_code="LABOUR-HR",
+                position=0,
+            ),
+            JobLine(
+                job=job,
+                description="Call-out fee",
+                quantity=1,
+                unit_price=165,
+                item_code="CALLOUT",
+                position=1,
+            ),
         )
-    )  # fmt: skip
+    )
     get_user_model().objects.get_or_create(username="bench-tech")
 
 
@@ -101,10 +131,25 @@ def worker_start(sandbox_url: str) -> subprocess.Popen:
         "XERO_TOKEN_URL": f"{sandbox_url}/connect/token",
     }
     command = [
-        sys.executable, "-m", "celery", "-A", "integration_hub", "worker",
-        "-Q", "default,hubspot,xero,operations", "--pool", "prefork", "-c", "2",
-        "-l", "warning", "--without-mingle", "--without-gossip", "-n", f"bench-{os.getpid()}@%h",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "integration_hub",
+        "worker",
+        "-Q",
+        "default,hubspot,xero,operations",
+        "--pool",
+        "prefork",
+        "-c",
+        "2",
+        "-l",
+        "warning",
+        "--without-mingle",
+        "--without-gossip",
+        "-n",
+        f"bench-{os.getpid()}@%h",
+    ]
     log = open(ROOT / "var" / "bench-worker.log", "wb")  # noqa: SIM115 (closed with it)
     return subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
 
@@ -139,10 +184,13 @@ def hub_run(sandbox) -> dict:
     register_fill(contacts_make(org, CUSTOMERS))
     tokens = sandbox.store.issue_tokens()
     XeroConnection.objects.create(
-        tenant_id=org.tenant_id, tenant_name=org.name, access_token=tokens["access_token"],
-        refresh_token=tokens["refresh_token"], scopes="offline_access accounting.invoices",
+        tenant_id=org.tenant_id,
+        tenant_name=org.name,
+        access_token=tokens["access_token"],
+        refresh_token=tokens["refresh_token"],
+        scopes="offline_access accounting.invoices",
         expires_at=timezone.now() + timedelta(minutes=30),
-    )  # fmt: skip
+    )
     worker = worker_start(sandbox.url)
     time.sleep(6)  # the worker connects to the broker
     tech = get_user_model().objects.get(username="bench-tech")
@@ -203,11 +251,20 @@ def baseline_run(sandbox) -> dict:
                 n = next(numbers, None)
             if n is None:
                 return
-            invoice = Invoice(type="ACCREC", contact=Contact(contact_id=contact_ids[n % CUSTOMERS]),
-                              reference=f"J-{100000 + n}", status="DRAFT", line_items=[
-                LineItem(item_code="LABOUR-HR", description="Labour", quantity=3, unit_amount=110),
-                LineItem(item_code="CALLOUT", description="Call-out", quantity=1, unit_amount=165),
-            ])  # fmt: skip
+            invoice = Invoice(
+                type="ACCREC",
+                contact=Contact(contact_id=contact_ids[n % CUSTOMERS]),
+                reference=f"J-{100000 + n}",
+                status="DRAFT",
+                line_items=[
+                    LineItem(
+                        item_code="LABOUR-HR", description="Labour", quantity=3, unit_amount=110
+                    ),
+                    LineItem(
+                        item_code="CALLOUT", description="Call-out", quantity=1, unit_amount=165
+                    ),
+                ],
+            )
             api.create_invoices(org.tenant_id, Invoices(invoices=[invoice]))
             with lock:
                 made.append(n)
@@ -232,18 +289,24 @@ def main() -> None:
     sandbox = sandbox_start()
     hub = hub_run(sandbox)
     print(f"Hub, batched ({JOBS} jobs, {CUSTOMERS} customers, one worker, prefork -c 2):")
-    print(f"  invoiced {hub['invoiced']}/{JOBS} in {hub['wall_s']:.1f} s "
-          f"(marking the jobs done took {hub['marking_s']:.1f} s of it)")  # fmt: skip
-    print(f"  Xero calls {hub['calls']} ({hub['create_calls']} invoice requests), "
-          f"429s {hub['rejected_429']}, review items {hub['review_items']}")  # fmt: skip
+    print(
+        f"  invoiced {hub['invoiced']}/{JOBS} in {hub['wall_s']:.1f} s "
+        f"(marking the jobs done took {hub['marking_s']:.1f} s of it)"
+    )
+    print(
+        f"  Xero calls {hub['calls']} ({hub['create_calls']} invoice requests), "
+        f"429s {hub['rejected_429']}, review items {hub['review_items']}"
+    )
     print(
         f"  worker peak memory (VmHWM): parent {hub['peak_mib']:.0f} MiB, "
         f"its 2 pool processes {hub['children_peak_mib']:.0f} MiB together"
     )
     base = baseline_run(sandbox)
     print(f"One invoice per call (4 threads, sleeping through 429s), {BASELINE_SECONDS} s window:")
-    print(f"  invoiced {base['invoiced']} in {base['wall_s']:.1f} s with {base['calls']} calls, "
-          f"429s {base['rejected_429']}")  # fmt: skip
+    print(
+        f"  invoiced {base['invoiced']} in {base['wall_s']:.1f} s with {base['calls']} calls, "
+        f"429s {base['rejected_429']}"
+    )
     print(f"  projected for all {JOBS}: {base['projected_s'] / 60:.1f} min")
     sandbox.stop()
 

@@ -38,12 +38,22 @@ def seed() -> None:
     for n in range(have, ITEMS):
         status = "open" if n % 3 else rng.choice(["resolved", "dismissed"])
         seen = now - timedelta(minutes=rng.randint(0, 60 * 24 * 60))
-        batch.append(ReviewItem(
-            kind=rng.choice(kinds), status=status, system=rng.choice(systems),
-            record_type="deal", record_ref=str(100000 + n), record_label=f"Customer {n % 5000}",
-            title=f"Invoice for job J-{10000 + n}", reason="Item code 'X' is not valid.",
-            action="Fix the item code.", root_key=f"bench:{n}", first_seen=seen, last_seen=seen,
-        ))  # fmt: skip
+        batch.append(
+            ReviewItem(
+                kind=rng.choice(kinds),
+                status=status,
+                system=rng.choice(systems),
+                record_type="deal",
+                record_ref=str(100000 + n),
+                record_label=f"Customer {n % 5000}",
+                title=f"Invoice for job J-{10000 + n}",
+                reason="Item code 'X' is not valid.",
+                action="Fix the item code.",
+                root_key=f"bench:{n}",
+                first_seen=seen,
+                last_seen=seen,
+            )
+        )
         if len(batch) == 5000:
             ReviewItem.objects.bulk_create(batch)
             batch = []

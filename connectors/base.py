@@ -1,8 +1,18 @@
-"""What every connector speaks: business events in, plain records out."""
+"""What every connector speaks: business events in, the hub's own plain records out.
 
+Above connectors/, the hub sees these dataclasses and protocols only, never a vendor SDK's
+types. A system plays one role (crm, finance, operations); connectors/registry.py says
+which connector plays which. Adding a CRM is one package implementing `CrmConnector`
+plus a registration (connectors/README.md, "Adding a CRM").
+"""
+
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Protocol
+
+from connectors.errors import AuthExpired
 
 
 @dataclass(frozen=True)
@@ -26,16 +36,22 @@ class BusinessEvent:
 
 
 @dataclass(frozen=True)
-class CustomerDetails:
-    """Who the work is for, as the selling system knows them."""
+class Address:
+    """A postal address as every system can hold it: street, city, region, postcode, country."""
 
-    system: str
-    external_id: str
-    name: str
-    email: str = ""
-    phone: str = ""
-    address: str = ""
-    tax_number: str = ""
+    street: str = ""
+    city: str = ""
+    region: str = ""
+    postcode: str = ""
+    country: str = ""
+
+    def __bool__(self) -> bool:
+        return any((self.street, self.city, self.region, self.postcode, self.country))
+
+    def line(self) -> str:
+        """The address on one line, as people write it."""
+        parts = (self.street, self.city, self.region, self.postcode, self.country)
+        return ", ".join(part for part in parts if part)
 
 
 @dataclass(frozen=True)
@@ -46,6 +62,32 @@ class PromisedLine:
     quantity: Decimal
     unit_price: Decimal
     item_code: str = ""
+
+    def text(self) -> str:
+        """The line as short comparable text: '2 x Labour (LABOUR-HR) at 110.00'."""
+        return (
+            f"{self.quantity.normalize():f} x {self.description} "
+            f"({self.item_code or 'no code'}) at {self.unit_price:.2f}"
+        )
+
+
+# A shared field's value as the hub holds it: text (names, emails, phones, ABNs, statuses),
+# an Address, an amount, a date, or a deal's lines. None when the system has none.
+Value = str | Address | Decimal | date | tuple[PromisedLine, ...] | None
+
+
+@dataclass(frozen=True)
+class CustomerDetails:
+    """Who a customer is, as one system knows them."""
+
+    system: str
+    external_id: str
+    name: str
+    email: str = ""
+    phone: str = ""
+    address: Address = field(default_factory=Address)
+    tax_number: str = ""
+    contact_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -65,6 +107,19 @@ class JobPromise:
 
 
 @dataclass(frozen=True)
+class DealState:
+    """A deal as the CRM has it now: its stage, and what it promised if the stage is won."""
+
+    deal_id: str
+    title: str
+    stage: str
+    won: bool
+    promise: JobPromise | None = None
+    # Why a won deal cannot become a job yet (no company, a bad number), in plain words.
+    problem: Exception | None = None
+
+
+@dataclass(frozen=True)
 class JobRef:
     """A job in the operations system, and whether this call created it."""
 
@@ -72,23 +127,223 @@ class JobRef:
     created: bool
 
 
-class OperationsConnector(Protocol):
-    """What the handoffs need from an operations system (a job register)."""
+@dataclass(frozen=True)
+class JobLineFacts:
+    """One line of a job as finance invoices it."""
+
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    item_code: str
+    tax: str  # gst, gst_free or none
+
+
+@dataclass(frozen=True)
+class JobFacts:
+    """A job as the hub's flows need it."""
+
+    number: str
+    title: str
+    status: str
+    customer_id: str
+    customer: CustomerDetails
+    origin_system: str
+    origin_ref: str
+    lines: tuple[JobLineFacts, ...]
+    prices_include_gst: bool
+    invoice_number: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.number} {self.title}"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something a write made a person need to know (an active job at a changed address).
+
+    The engine opens it as a review item of `kind`; `root` makes repeats one item.
+    """
+
+    kind: str
+    title: str
+    reason: str
+    fix: str
+    root: str
+    details: dict = field(default_factory=dict)
+
+
+class RecordStore(Protocol):
+    """A system's side of the shared fields: what it can read and write, in the hub's values.
+
+    `fields` maps (record type, field) to the field's name in the system. The ownership
+    engine reads a record's values in one call per system, and writes only what differs.
+    """
 
     system: str
+    label: str
+    fields: Mapping[tuple[str, str], str]
+
+    def values_read(self, record_type: str, ids: list[str]) -> dict[str, dict[str, Value]]:
+        """Return each record's current values of every field this system has for the type."""
+        ...
+
+    def values_write(
+        self, record_type: str, external_id: str, values: dict[str, Value]
+    ) -> list[Notice]:
+        """Write these fields on one record; return what a person must be told."""
+        ...
+
+    def write_held(
+        self, record_type: str, external_id: str, values: dict[str, Value]
+    ) -> Notice | None:
+        """Return why a person must approve this write first (work under way), or None."""
+        ...
+
+    def business_event(self, payload: dict) -> BusinessEvent | None:
+        """Return the business event one of the system's stored events stands for, if any."""
+        ...
+
+
+class CustomerDirectory(Protocol):
+    """The customers a system holds, for linking one customer across systems."""
+
+    system: str
+
+    def customer_read(self, external_id: str) -> CustomerDetails:
+        """Return what the system knows of one customer."""
+        ...
+
+    def customer_candidates(self, details: CustomerDetails) -> list[CustomerDetails]:
+        """Return the system's customers that might be this one (same ABN, email or name)."""
+        ...
+
+
+class CrmConnector(RecordStore, CustomerDirectory, Protocol):
+    """What the hub needs from a CRM: deals and what they promised, customers, shared fields."""
+
+    def deal_state(self, deal_id: str) -> DealState:
+        """Return the deal's stage now and, when it is won, what it promised."""
+        ...
+
+    def customers_of_contact(self, contact_id: str) -> list[str]:
+        """Return the customers (companies) a contact person belongs to."""
+        ...
+
+
+class OperationsConnector(RecordStore, CustomerDirectory, Protocol):
+    """What the hub needs from an operations system (a job register)."""
 
     def customer_create(self, *, details: CustomerDetails) -> str:
         """Create the customer and return its id in the operations system."""
         ...
 
-    def customer_candidates(self, *, details: CustomerDetails) -> list[dict]:
-        """Return existing customers ({id, name, why}) that are likely the same one."""
-        ...
-
     def customer_merge(self, *, customer_id: str, details: CustomerDetails) -> None:
-        """Fill an existing customer's details from another system's record."""
+        """Fill an existing customer's empty details from another system's record."""
         ...
 
     def job_create(self, *, promise: JobPromise, customer_id: str) -> JobRef:
         """Create the job for this promise, or return the one already made for it."""
+        ...
+
+    def job_read(self, number: str) -> JobFacts:
+        """Return a job as the flows need it (NotFound when there is none)."""
+        ...
+
+    def customers_of_jobs(self, numbers: list[str]) -> list[str]:
+        """Return the customers (ids) of these jobs."""
+        ...
+
+    def job_item_codes_replace(self, number: str, old: list[str], new: str) -> int:
+        """Use item code `new` on the job's lines that have one of `old`; return how many."""
+        ...
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    """One line to invoice: what, how many, at what price, and its GST treatment."""
+
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    item_code: str = ""
+    tax: str = "gst"  # gst, gst_free or none: the finance connector maps it to a tax type
+
+
+@dataclass(frozen=True)
+class InvoiceDraft:
+    """A draft invoice for one job, to one customer, referenced by the job's number."""
+
+    reference: str
+    customer_id: str  # the customer's id in the finance system
+    lines: tuple[InvoiceLine, ...]
+    prices_include_gst: bool
+    issued: date
+
+
+@dataclass(frozen=True)
+class InvoiceMade:
+    """An invoice as the finance system holds it (made now, or found by its reference)."""
+
+    reference: str
+    invoice_id: str = ""
+    number: str = ""
+    status: str = ""  # a payment status: draft, awaiting_payment, part_paid, paid, voided, ...
+    total: Decimal = Decimal("0")
+    amount_paid: Decimal = Decimal("0")
+    # Set when the system refused it: the hub's error, naming the problem and the fix.
+    refused: Exception | None = None
+
+
+@dataclass(frozen=True)
+class CustomerMade:
+    """A customer the finance system made (its id), or why it would not."""
+
+    key: str
+    customer_id: str = ""
+    refused: Exception | None = None
+
+
+class FinanceConnector(RecordStore, CustomerDirectory, Protocol):
+    """What the hub needs from a finance system: customers, invoices, accepted quotes."""
+
+    def customers_by_hub_id(self, hub_ids: list[str]) -> dict[str, str]:
+        """Return the customers that carry the hub's id (hub id → their id), in few calls."""
+        ...
+
+    def customers_create(
+        self, new: list[tuple[str, CustomerDetails]], *, idempotency_key: str
+    ) -> list[CustomerMade]:
+        """Create customers carrying the hub's ids ((hub id, details) each), many a call."""
+        ...
+
+    def invoices_create(
+        self, drafts: list[InvoiceDraft], *, idempotency_key: str, read_ahead: list[str]
+    ) -> list[InvoiceMade]:
+        """Create draft invoices (due dates from each customer's terms), in order.
+
+        `read_ahead`: customers whose invoices come next, whose terms may be read now.
+        """
+        ...
+
+    def invoices_by_reference(self, references: list[str]) -> dict[str, InvoiceMade]:
+        """Return the invoices (not voided or deleted) whose reference is one of these."""
+        ...
+
+    def item_codes(self) -> list[str]:
+        """Return the item codes the organisation knows."""
+        ...
+
+    def quote_state(self, quote_id: str, *, tenant: str | None = None) -> DealState:
+        """Return an accepted-or-not quote, and what it promised."""
+        ...
+
+    def poll(
+        self,
+        *,
+        store: Callable[[list[VendorEvent]], int],
+        refused: Callable[[AuthExpired], object],
+    ) -> dict[str, int]:
+        """Store (through `store`) what changed since the last poll; tell `refused` of a
+        connection the system refused. Return counts by resource."""
         ...

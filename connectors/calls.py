@@ -34,8 +34,13 @@ def calls_recorded() -> Iterator[list[dict]]:
 @contextmanager
 def call(system: str, operation: str, request: str) -> Iterator[dict]:
     """Time one vendor call; the caller fills in `response` (and `status` on failure)."""
-    entry = {"system": system, "operation": operation, "request": redact(request),
-             "status": "ok", "response": ""}  # fmt: skip
+    entry = {
+        "system": system,
+        "operation": operation,
+        "request": redact(request),
+        "status": "ok",
+        "response": "",
+    }
     started = time.monotonic()
     try:
         yield entry

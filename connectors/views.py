@@ -88,8 +88,11 @@ def xero_connect(request: HttpRequest) -> HttpResponse:
     """Send the admin to Xero's consent page, remembering the state to check on return."""
     scopes = " ".join(request.POST.get("scopes", settings.XERO_SCOPES).split())
     if "offline_access" not in scopes.split():
-        messages.error(request, "Keep offline_access in the scopes: without it Xero gives no "
-                       "refresh token and the connection ends after 30 minutes.")  # fmt: skip
+        messages.error(
+            request,
+            "Keep offline_access in the scopes: without it Xero gives no "
+            "refresh token and the connection ends after 30 minutes.",
+        )
         return redirect("connectors:xero")
     state = connect.state_new()
     request.session["xero_oauth_state"] = state

@@ -156,8 +156,9 @@ def queue_over_time(*, days: int = 14) -> list[dict]:
     for offset in range(days):
         day: date = first + timedelta(days=offset)
         depth += opened.get(day, 0) - closed.get(day, 0)
-        series.append({"day": day, "opened": opened.get(day, 0), "closed": closed.get(day, 0),
-                       "depth": depth})  # fmt: skip
+        series.append(
+            {"day": day, "opened": opened.get(day, 0), "closed": closed.get(day, 0), "depth": depth}
+        )
     peak = max([1] + [max(row["depth"], row["opened"]) for row in series])
     for position, row in enumerate(series):
         # Bar geometry for the page's SVG chart: 130 px for the busiest day.

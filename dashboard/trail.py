@@ -61,8 +61,16 @@ def _job_changes(numbers: list[str]) -> list[Entry]:
                     continue
                 title = f"Job {job.number} changed by {who}"
                 detail = "; ".join(f"{c.field}: {c.old!r} → {c.new!r}" for c in changes)
-            entries.append(Entry(newer.history_date, "operations", "change", title, detail,
-                                 reverse("operations:job_detail", args=[job.number])))  # fmt: skip
+            entries.append(
+                Entry(
+                    newer.history_date,
+                    "operations",
+                    "change",
+                    title,
+                    detail,
+                    reverse("operations:job_detail", args=[job.number]),
+                )
+            )
     return entries
 
 
@@ -75,23 +83,39 @@ def record_trail(*, system: str, type: str, ref: str) -> list[Entry]:
         if event.payload.get("propertyName"):
             detail = f"{event.payload['propertyName']} → {event.payload.get('propertyValue')}. "
             detail += event.note
-        entries.append(Entry(event.received_at, event.source, "event",
-                             f"Received {event.event_type}", detail))  # fmt: skip
+        entries.append(
+            Entry(event.received_at, event.source, "event", f"Received {event.event_type}", detail)
+        )
     runs = HandoffRun.objects.filter(_matching(keys, "record_system", "record_ref"))
     for attempt in HandoffAttempt.objects.filter(run__in=runs).select_related("run"):
         url = reverse("handoffs:run_detail", args=[attempt.run_id])
         title = f"{attempt.run.handoff}: attempt {attempt.number} {attempt.get_outcome_display()}"
-        entries.append(Entry(attempt.started_at, attempt.run.queue, "run", title,
-                             attempt.message, url))  # fmt: skip
+        entries.append(
+            Entry(attempt.started_at, attempt.run.queue, "run", title, attempt.message, url)
+        )
     items = ReviewItem.objects.filter(_matching(keys, "system", "record_ref"))
     for item in items:
         url = reverse("review_queue:detail", args=[item.pk])
-        entries.append(Entry(item.first_seen, item.system, "review",
-                             f"Review item opened: {item.title}", item.reason, url))  # fmt: skip
+        entries.append(
+            Entry(
+                item.first_seen,
+                item.system,
+                "review",
+                f"Review item opened: {item.title}",
+                item.reason,
+                url,
+            )
+        )
     for entry in ReviewLog.objects.filter(item__in=items).select_related("by", "item"):
         who = entry.by.get_username() if entry.by else "the hub"
-        entries.append(Entry(entry.at, "hub", "resolution",
-                             f"{who}: {entry.action} on “{entry.item.title}”",
-                             entry.outcome))  # fmt: skip
+        entries.append(
+            Entry(
+                entry.at,
+                "hub",
+                "resolution",
+                f"{who}: {entry.action} on “{entry.item.title}”",
+                entry.outcome,
+            )
+        )
     entries += _job_changes([ref for system, ref in keys if system == "operations"])
     return sorted(entries, key=lambda e: e.at, reverse=True)

@@ -13,18 +13,39 @@ from handoffs.runs import ReplayRefused, handoff_run_replay
 class AttemptSerializer(serializers.ModelSerializer):
     class Meta:
         model = HandoffAttempt
-        fields = ["number", "outcome", "started_at", "finished_at", "error_code", "message",
-                  "calls"]  # fmt: skip
+        fields = [
+            "number",
+            "outcome",
+            "started_at",
+            "finished_at",
+            "error_code",
+            "message",
+            "calls",
+        ]
 
 
 class RunSerializer(serializers.ModelSerializer):
     class Meta:
         model = HandoffRun
         fields = [
-            "id", "handoff", "key", "queue", "state", "attempts", "record_system",
-            "record_type", "record_ref", "record_label", "summary", "result", "review_item",
-            "next_attempt_at", "created_at", "started_at", "finished_at",
-        ]  # fmt: skip
+            "id",
+            "handoff",
+            "key",
+            "queue",
+            "state",
+            "attempts",
+            "record_system",
+            "record_type",
+            "record_ref",
+            "record_label",
+            "summary",
+            "result",
+            "review_item",
+            "next_attempt_at",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
 
 
 class RunDetailSerializer(RunSerializer):

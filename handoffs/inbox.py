@@ -5,9 +5,9 @@ from django.utils import timezone
 
 from connectors.base import VendorEvent
 from connectors.operations.events import events_mark_forwarded, events_pending
+from connectors.registry import business_event
 from handoffs.dispatch import inbox_notify
 from handoffs.models import InboundEvent, WebhookDelivery
-from handoffs.normalise import business_event
 from handoffs.registry import handoffs_for
 from handoffs.runs import handoff_run_start
 
@@ -102,3 +102,34 @@ def inbound_event_process(*, event_id: int) -> None:
     event.note = "; ".join(notes)
     event.processed_at = timezone.now()
     event.save(update_fields=["state", "note", "processed_at"])
+
+
+def inbox_drain(*, rounds: int = 50) -> int:
+    """Process everything stored, here and now, until nothing is left; return the runs executed.
+
+    For the demo's seed and for tests that run the pipeline in one process: a worker does
+    the same, one task at a time.
+    """
+    from handoffs.models import HandoffRun
+    from handoffs.runs import handoff_run_execute
+
+    executed = 0
+    for _ in range(rounds):
+        operations_events_forward()
+        events = list(
+            InboundEvent.objects.filter(state=InboundEvent.State.PENDING).values_list(
+                "pk", flat=True
+            )
+        )
+        due = HandoffRun.objects.filter(
+            state__in=[HandoffRun.State.PENDING, HandoffRun.State.RETRYING],
+            next_attempt_at__lte=timezone.now(),
+        )
+        runs = list(due.values_list("pk", flat=True))
+        if not events and not runs:
+            return executed
+        for pk in events:
+            inbound_event_process(event_id=pk)
+        for pk in runs:
+            executed += bool(handoff_run_execute(run_id=pk))
+    raise RuntimeError("The inbox never emptied: a handoff keeps making work.")

@@ -50,7 +50,7 @@ def handoff_run_start(
                 key=key,
                 queue=handoff.queue,
                 event=event,
-                payload={"object_id": happened.object_id, **happened.data},
+                payload={"object_id": happened.object_id, "type": happened.type, **happened.data},
                 record_system=happened.system,
                 record_type=handoff.record_type,
                 record_ref=happened.object_id,
@@ -220,15 +220,20 @@ def _failed(run: HandoffRun, attempt: HandoffAttempt, error: Exception, calls: l
     if isinstance(error, Waiting):
         # Waiting is not failing: no attempt is spent and no item is opened.
         delay = (error.retry_after or settings.HANDOFF_WAIT_SECONDS) + random.uniform(0, 1)
-        changes |= {"state": HandoffRun.State.RETRYING, "summary": f"{attempt.message} "
-                    f"Going on in {delay:.0f} s."}  # fmt: skip
+        changes |= {
+            "state": HandoffRun.State.RETRYING,
+            "summary": f"{attempt.message} Going on in {delay:.0f} s.",
+        }
         attempt.outcome = HandoffAttempt.Outcome.WAITED
     elif isinstance(error, Transient) and run.attempts + 1 < settings.HANDOFF_MAX_ATTEMPTS:
         delay = backoff_seconds(
             attempt=run.attempts + 1, retry_after=getattr(error, "retry_after", None)
         )
-        changes |= {"state": HandoffRun.State.RETRYING, "attempts": run.attempts + 1,
-                    "summary": f"{attempt.message} Trying again in {delay:.0f} s."}  # fmt: skip
+        changes |= {
+            "state": HandoffRun.State.RETRYING,
+            "attempts": run.attempts + 1,
+            "summary": f"{attempt.message} Trying again in {delay:.0f} s.",
+        }
         attempt.outcome = HandoffAttempt.Outcome.RETRY
     else:
         run.attempts += 1
@@ -308,10 +313,10 @@ def _review_item_for(run: HandoffRun, error: Exception) -> ReviewItem:
             vendor_error=detail,
         )
     if isinstance(error, Disagreement):
-        # One item per record and field: a later difference updates the values shown.
+        # One item per root (record and field by default): a later one updates it.
         return review_item_open(
-            root_key=f"{error.kind}:"
-            + (error.root or f"{run.record_type}:{run.record_ref}:{error.details.get('field')}"),
+            root_key=error.root
+            or f"{error.kind}:{run.record_type}:{run.record_ref}:{error.details.get('field')}",
             kind=error.kind,
             system=error.system,
             title=f"{error.title}: {record['record_label']}",

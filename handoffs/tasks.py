@@ -5,10 +5,10 @@ from django.utils import timezone
 
 from handoffs.inbox import inbound_event_process
 from handoffs.models import WorkerHeartbeat
+from handoffs.polling import finance_poll
 from handoffs.refusals import webhook_refusals_expire
 from handoffs.runs import handoff_run_execute
 from handoffs.sweep import sweep as sweep_stale
-from handoffs.xero_poll import xero_poll as xero_poll_all
 
 
 @shared_task(name="handoffs.tasks.process_event")
@@ -28,7 +28,7 @@ def sweep() -> dict[str, int]:
 
 @shared_task(name="handoffs.tasks.xero_poll")
 def xero_poll() -> dict[str, int]:
-    return xero_poll_all()
+    return finance_poll()
 
 
 @shared_task(name="handoffs.tasks.expire_refusals")

@@ -34,6 +34,15 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {text!r}.") from exc
 
 
+def env_float(name: str, default: float) -> float:
+    """Return a variable read as a number (seconds, say)."""
+    text = env_str(name, str(default))
+    try:
+        return float(text)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a number, not {text!r}.") from exc
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     """Return a comma-separated variable as a list, without blanks."""
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]

@@ -10,7 +10,7 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 
-from integration_hub.env import env_bool, env_http_url, env_int, env_list, env_str
+from integration_hub.env import env_bool, env_float, env_http_url, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("HUB_VAR_DIR", str(BASE_DIR / "var")))
@@ -237,6 +237,15 @@ XERO_CONCURRENT_LIMIT = env_int("XERO_CONCURRENT_LIMIT", 5)
 XERO_TIMEOUT_SECONDS = env_int("XERO_TIMEOUT_SECONDS", 30)
 # A finished job waits this long before invoicing, so jobs finished together share requests.
 XERO_INVOICE_GATHER_SECONDS = env_int("XERO_INVOICE_GATHER_SECONDS", 2)
+# Which connector plays which role (connectors/registry.py); a second CRM is one more class.
+HUB_CONNECTORS = {
+    "crm": env_str("HUB_CRM_CONNECTOR", "connectors.hubspot.crm.HubSpotCrm"),
+    "finance": env_str("HUB_FINANCE_CONNECTOR", "connectors.xero.finance.XeroFinance"),
+    "operations": env_str("HUB_OPERATIONS_CONNECTOR", "connectors.operations.client.JobRegister"),
+}
+# A changed record waits this long before the engine runs, so changes arriving together
+# (a burst of webhooks, a month end) are read and written in batches.
+SHARED_FIELDS_GATHER_SECONDS = env_float("SHARED_FIELDS_GATHER_SECONDS", 1.0)
 # After a request to create invoices got no answer (a kill, a timeout), Xero may still be
 # working on it for this long: an invoice not found by reference before then is awaited,
 # not created again.

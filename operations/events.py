@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 from django.db import transaction
 
-from operations.models import Job, JobEvent
+from operations.models import Customer, Job, JobEvent
 
 # Called after commit whenever events were recorded; the hub registers its forwarder
 # here, so this app never imports the hub's layers.
@@ -22,9 +22,12 @@ def _notify() -> None:
         callback()
 
 
-def event_record(*, job: Job, type: str, data: dict, by=None) -> JobEvent:
-    """Record an event in the caller's transaction; subscribers hear of it on commit."""
-    event = JobEvent.objects.create(type=type, job=job, data=data, actor=by)
+def event_record(
+    *, type: str, data: dict, job: Job | None = None, customer: Customer | None = None, by=None
+) -> JobEvent:
+    """Record a job's or a customer's event in the caller's transaction; subscribers hear
+    of it on commit."""
+    event = JobEvent.objects.create(type=type, job=job, customer=customer, data=data, actor=by)
     # Once per transaction is enough: the subscriber takes every pending event.
     # Robust: a subscriber failing (logged by Django) must not undo or fail the change;
     # the event waits in the outbox and the hub's sweeper forwards it.

@@ -10,8 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from operations.addresses import address_parts
 from operations.events import event_record
 from operations.models import Crew, Customer, Job, JobLine
+from operations.services import customer_create, customer_fields_set
 from operations.spreadsheets import formula_restore
 
 REQUIRED = ("number", "customer", "title")
@@ -214,10 +216,11 @@ def rows_apply(*, rows: list[Row], skip_bad: bool, by=None) -> dict[str, int]:
     for values in good:
         customer = customers.get(values["customer"].lower())
         if customer is None:
-            customer = Customer.objects.create(
+            customer = customer_create(
                 name=values["customer"],
                 email=values["customer_email"],
                 phone=values["customer_phone"],
+                by=by,
             )
             customers[customer.name.lower()] = customer
         crew = None
@@ -279,20 +282,15 @@ def customer_rows_apply(*, rows: list[Row], skip_bad: bool, by=None) -> dict[str
     for row in rows:
         if row.errors:
             continue
-        values = {k: row.values[k] for k in CUSTOMER_COLUMNS}
+        values = {k: row.values[k] for k in CUSTOMER_COLUMNS if k != "address"}
+        values |= address_parts(row.values["address"]) if row.values["address"] else {}
         customer = existing.get(values["name"].lower())
         if customer is None:
-            existing[values["name"].lower()] = Customer.objects.create(**values)
+            existing[values["name"].lower()] = customer_create(by=by, **values)
             counts["created"] += 1
             continue
         # The name matched (in any case) and keeps its spelling; blanks change nothing.
         details = {k: v for k, v in values.items() if v and k != "name"}
-        if all(getattr(customer, k) == v for k, v in details.items()):
-            counts["unchanged"] += 1
-        else:
-            for name, value in details.items():
-                setattr(customer, name, value)
-            customer._history_user = by
-            customer.save()
-            counts["updated"] += 1
+        changed = customer_fields_set(customer=customer, changes=details, by=by)
+        counts["updated" if changed else "unchanged"] += 1
     return counts

@@ -25,9 +25,15 @@ class Customer(models.Model):
     """A customer as operations knows it: who the work is for."""
 
     name = models.CharField(max_length=255)
+    contact_name = models.CharField("contact person", max_length=255, blank=True)
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=64, blank=True)
-    address = models.TextField(blank=True)
+    # The billing address, in the parts every system keeps.
+    street = models.CharField(max_length=255, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    region = models.CharField("state", max_length=100, blank=True)
+    postcode = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=100, blank=True)
     tax_number = models.CharField(max_length=32, blank=True, help_text="ABN, digits only.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -38,6 +44,12 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def address(self) -> str:
+        """The billing address on one line."""
+        parts = (self.street, self.city, self.region, self.postcode, self.country)
+        return ", ".join(part for part in parts if part)
 
 
 class Job(models.Model):
@@ -51,6 +63,15 @@ class Job(models.Model):
         INVOICED = "invoiced", "Invoiced"
         PAID = "paid", "Paid"
         CANCELLED = "cancelled", "Cancelled"
+
+    class PaymentStatus(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Awaiting approval"
+        AWAITING_PAYMENT = "awaiting_payment", "Awaiting payment"
+        PART_PAID = "part_paid", "Part paid"
+        PAID = "paid", "Paid"
+        VOIDED = "voided", "Voided"
+        DELETED = "deleted", "Deleted"
 
     number = models.CharField(max_length=32, unique=True, null=True, blank=True)
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="jobs")
@@ -77,7 +98,7 @@ class Job(models.Model):
     invoice_number = models.CharField(max_length=64, blank=True)
     # How the line prices read on the invoice: with GST included, or with GST added.
     prices_include_gst = models.BooleanField(default=False)
-    invoice_status = models.CharField(max_length=32, blank=True)
+    invoice_status = models.CharField(max_length=32, blank=True, choices=PaymentStatus.choices)
     amount_invoiced = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     amount_paid = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     # Where the job came from (a won deal, an accepted quote): the business
@@ -101,9 +122,11 @@ class Job(models.Model):
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
 
+    ACTIVE = (Status.SCHEDULED, Status.IN_PROGRESS, Status.ON_HOLD)
+
     @property
     def is_active(self) -> bool:
-        return self.status in (self.Status.SCHEDULED, self.Status.IN_PROGRESS, self.Status.ON_HOLD)
+        return self.status in self.ACTIVE
 
 
 class JobLine(models.Model):
@@ -182,7 +205,13 @@ class JobEvent(models.Model):
     """
 
     type = models.CharField(max_length=32)
-    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="events")
+    # A job's event, or a customer's (customer.created, customer.changed).
+    job = models.ForeignKey(
+        Job, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
     data = models.JSONField(default=dict)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

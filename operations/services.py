@@ -34,30 +34,57 @@ def _as_user(job: Job, by) -> None:
     job._history_user = by
 
 
-@transaction.atomic
-def customer_create(
-    *, name: str, email: str = "", phone: str = "", address: str = "", tax_number: str = ""
-) -> Customer:
-    """Add a customer to the register."""
-    return Customer.objects.create(
-        name=name, email=email, phone=phone, address=address, tax_number=tax_number
-    )
+CUSTOMER_DETAILS = (
+    "name",
+    "contact_name",
+    "email",
+    "phone",
+    "street",
+    "city",
+    "region",
+    "postcode",
+    "country",
+    "tax_number",
+)
 
 
 @transaction.atomic
-def customer_fields_set(*, customer: Customer, changes: dict[str, str]) -> dict[str, tuple]:
-    """Change some of a customer's details (a field's owner said so); return what changed."""
+def customer_create(*, name: str, by=None, **details: str) -> Customer:
+    """Add a customer to the register (details: any of CUSTOMER_DETAILS)."""
+    unknown = set(details) - set(CUSTOMER_DETAILS)
+    if unknown:
+        raise TypeError(f"A customer has no {', '.join(sorted(unknown))}.")
+    customer = Customer(name=name, **details)
+    customer._history_user = by
+    customer.save()
+    event_record(customer=customer, type="customer.created", data={}, by=by)
+    return customer
+
+
+@transaction.atomic
+def customer_fields_set(*, customer: Customer, changes: dict[str, str], by=None) -> dict:
+    """Change some of a customer's details; return what changed ({name: (before, after)})."""
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     changed = {
         name: (getattr(customer, name), value)
         for name, value in changes.items()
         if getattr(customer, name) != value
     }
+    if not changed:
+        return changed
     for name, (_, value) in changed.items():
         setattr(customer, name, value)
-    if changed:
-        customer.save()
+    customer._history_user = by
+    customer.save()
+    event_record(
+        customer=customer, type="customer.changed", data={"fields": sorted(changed)}, by=by
+    )
     return changed
+
+
+def jobs_active(*, customer: Customer) -> list[Job]:
+    """The customer's jobs that are booked or under way."""
+    return list(customer.jobs.filter(status__in=Job.ACTIVE).order_by("number"))
 
 
 def job_number_assign(*, job: Job) -> None:
@@ -284,6 +311,20 @@ def job_promise_update(*, job: Job, amount, lines: list[dict], by=None) -> Job:
     return job
 
 
+@transaction.atomic
+def job_lines_recode(*, job: Job, old: list[str], new: str, by=None) -> int:
+    """Use item code `new` on the job's lines that have one of the `old` codes; return how many."""
+    changed = JobLine.objects.filter(job=job, item_code__in=old).update(item_code=new)
+    if changed:
+        event_record(
+            job=job,
+            type="job.lines_recoded",
+            data={"old": old, "new": new, "lines": changed},
+            by=by,
+        )
+    return changed
+
+
 def promised_lines(job: Job) -> list[str]:
     """Return the job's lines as short comparable text: '2 x Labour (LABOUR-HR) at 110.00'."""
     return [
@@ -294,22 +335,22 @@ def promised_lines(job: Job) -> list[str]:
 
 
 @transaction.atomic
-def job_finance_update(
-    *, job: Job, invoice_number: str, invoice_status: str, amount_invoiced, amount_paid=None
-) -> Job:
-    """Record the invoice as Xero has it; the job's status follows it.
+def job_invoice_update(*, job: Job, changes: dict, by=None) -> Job:
+    """Record what finance says of the job's invoice; the job's status follows it.
 
-    A done job becomes invoiced, and paid once the invoice is paid; an invoice voided or
-    deleted in Xero sends an invoiced job back to done.
+    changes: any of invoice_number, invoice_status (a Job.PaymentStatus), amount_invoiced,
+    amount_paid. A done job with an invoice becomes invoiced, and paid once the invoice is
+    paid; an invoice voided or deleted sends an invoiced job back to done.
     """
     job = Job.objects.select_for_update().get(pk=job.pk)
-    job.invoice_number, job.invoice_status = invoice_number, invoice_status
-    job.amount_invoiced, job.amount_paid = amount_invoiced, amount_paid
+    for name, value in changes.items():
+        setattr(job, name, value)
+    _as_user(job, by)
     job.save()
-    cancelled = invoice_status in ("VOIDED", "DELETED")
-    if job.status == Job.Status.DONE and not cancelled:
+    cancelled = job.invoice_status in (Job.PaymentStatus.VOIDED, Job.PaymentStatus.DELETED)
+    if job.status == Job.Status.DONE and job.invoice_number and not cancelled:
         job = job_transition(job=job, to=Job.Status.INVOICED, by_finance=True)
-    if job.status == Job.Status.INVOICED and invoice_status == "PAID":
+    if job.status == Job.Status.INVOICED and job.invoice_status == Job.PaymentStatus.PAID:
         job = job_transition(job=job, to=Job.Status.PAID, by_finance=True)
     if job.status == Job.Status.INVOICED and cancelled:
         job = job_transition(job=job, to=Job.Status.DONE, by_finance=True)

@@ -1,10 +1,12 @@
 """The shared fields the hub knows, per record type, and the business's default owners.
 
 A maintainer looking for "who owns the billing address?" starts here (defaults) and
-then in the dashboard's ownership rules (what the admins changed since).
+then in the dashboard's ownership rules (what the admins changed since). Which system
+can hold which field, under which name, is each connector's `fields`.
 """
 
-SYSTEMS = {"xero": "Xero", "hubspot": "HubSpot", "operations": "Operations"}
+from dataclasses import dataclass
+
 EDITORS = {"admin": "Admins", "staff": "Office staff", "nobody": "Nobody"}
 ON_DISAGREEMENT = {
     "flag": "Flag it for review",
@@ -12,58 +14,76 @@ ON_DISAGREEMENT = {
     "ignore": "Ignore it",
 }
 
-# (record type, field): (owner, {carrier system: field name there}, editable by, on disagreement)
-DEFAULT_RULES: dict[tuple[str, str], tuple[str, dict[str, str], str, str]] = {
-    ("customer", "billing_name"): (
-        "xero",
-        {"hubspot": "name", "operations": "name"},
-        "admin",
-        "flag",
-    ),
-    ("customer", "billing_address"): (
-        "xero",
-        {"hubspot": "address", "operations": "address"},
-        "staff",
-        "flag",
-    ),
-    ("customer", "tax_number"): ("xero", {"hubspot": "abn"}, "admin", "restore"),
-    ("customer", "account_notes"): ("hubspot", {}, "staff", "ignore"),
-    ("contact", "name"): ("hubspot", {"xero": "FirstName LastName"}, "staff", "flag"),
-    ("contact", "email"): (
-        "hubspot",
-        {"xero": "EmailAddress", "operations": "email"},
-        "staff",
-        "flag",
-    ),
-    ("contact", "phone"): ("hubspot", {"xero": "Phones", "operations": "phone"}, "staff", "flag"),
-    ("deal", "sales_stage"): ("hubspot", {}, "nobody", "ignore"),
-    ("deal", "amount"): ("hubspot", {"operations": "amount"}, "nobody", "flag"),
-    ("deal", "line_items"): ("hubspot", {"operations": "lines"}, "nobody", "flag"),
-    ("job", "status"): ("operations", {"hubspot": "job_status"}, "staff", "restore"),
-    ("job", "schedule"): ("operations", {"hubspot": "job_scheduled_start"}, "staff", "restore"),
-    ("job", "site_address"): ("operations", {}, "staff", "ignore"),
-    ("job", "site_notes"): ("operations", {}, "staff", "ignore"),
-    ("job", "delivery_evidence"): ("operations", {}, "staff", "ignore"),
-    ("invoice", "status"): (
-        "xero",
-        {"operations": "invoice_status", "hubspot": "payment_status"},
-        "nobody",
-        "restore",
-    ),
-    ("invoice", "amount_paid"): (
-        "xero",
-        {"operations": "amount_paid", "hubspot": "amount_paid"},
-        "nobody",
-        "restore",
-    ),
-    ("invoice", "last_payment_date"): (
-        "xero",
-        {"hubspot": "last_payment_date"},
-        "nobody",
-        "restore",
-    ),
+
+@dataclass(frozen=True)
+class Field:
+    """A shared field: its kind of value (how it is compared) and what people call it."""
+
+    kind: str
+    label: str
+
+
+FIELDS: dict[str, dict[str, Field]] = {
+    "customer": {
+        "billing_name": Field("name", "billing name"),
+        "billing_address": Field("address", "billing address"),
+        "tax_number": Field("abn", "ABN"),
+        "account_notes": Field("text", "account notes"),
+        "contact_name": Field("name", "contact person"),
+        "email": Field("email", "email address"),
+        "phone": Field("phone", "phone number"),
+    },
+    "deal": {
+        "sales_stage": Field("status", "sales stage"),
+        "amount": Field("money", "amount promised"),
+        "line_items": Field("lines", "lines promised"),
+    },
+    "job": {
+        "number": Field("text", "job number"),
+        "status": Field("status", "job status"),
+        "schedule": Field("date", "scheduled start"),
+        "site_address": Field("text", "site address"),
+        "site_notes": Field("text", "site notes"),
+        "delivery_evidence": Field("text", "delivery evidence"),
+    },
+    "invoice": {
+        "number": Field("text", "invoice number"),
+        "status": Field("status", "payment status"),
+        "total": Field("money", "invoice total"),
+        "amount_paid": Field("money", "amount paid"),
+        "amount_due": Field("money", "amount due"),
+        "last_payment_date": Field("date", "last payment date"),
+    },
 }
 
-FIELDS: dict[str, list[str]] = {}
-for _record_type, _field in DEFAULT_RULES:
-    FIELDS.setdefault(_record_type, []).append(_field)
+# (record type, field): (owner's role, carriers' roles, editable by, on disagreement).
+# Roles, not vendors: they become system names (hubspot, xero, operations) when loaded.
+DEFAULT_RULES: dict[tuple[str, str], tuple[str, tuple[str, ...], str, str]] = {
+    ("customer", "billing_name"): ("finance", ("crm", "operations"), "admin", "flag"),
+    ("customer", "billing_address"): ("finance", ("crm", "operations"), "staff", "flag"),
+    ("customer", "tax_number"): ("finance", ("crm", "operations"), "admin", "restore"),
+    ("customer", "account_notes"): ("crm", (), "staff", "ignore"),
+    ("customer", "contact_name"): ("crm", ("finance", "operations"), "staff", "flag"),
+    ("customer", "email"): ("crm", ("finance", "operations"), "staff", "flag"),
+    ("customer", "phone"): ("crm", ("finance", "operations"), "staff", "flag"),
+    ("deal", "sales_stage"): ("crm", (), "nobody", "ignore"),
+    ("deal", "amount"): ("crm", ("operations",), "nobody", "flag"),
+    ("deal", "line_items"): ("crm", ("operations",), "nobody", "flag"),
+    ("job", "number"): ("operations", ("crm",), "nobody", "restore"),
+    ("job", "status"): ("operations", ("crm",), "staff", "restore"),
+    ("job", "schedule"): ("operations", ("crm",), "nobody", "restore"),
+    ("job", "site_address"): ("operations", (), "staff", "ignore"),
+    ("job", "site_notes"): ("operations", (), "staff", "ignore"),
+    ("job", "delivery_evidence"): ("operations", (), "staff", "ignore"),
+    ("invoice", "number"): ("finance", ("operations", "crm"), "nobody", "restore"),
+    ("invoice", "status"): ("finance", ("operations", "crm"), "nobody", "restore"),
+    ("invoice", "total"): ("finance", ("operations",), "nobody", "restore"),
+    ("invoice", "amount_paid"): ("finance", ("operations", "crm"), "nobody", "restore"),
+    ("invoice", "amount_due"): ("finance", ("crm",), "nobody", "restore"),
+    ("invoice", "last_payment_date"): ("finance", ("crm",), "nobody", "restore"),
+}
+
+
+def field_of(record_type: str, name: str) -> Field:
+    """Return the field's kind and label (KeyError for a field the hub does not know)."""
+    return FIELDS[record_type][name]

@@ -1,9 +1,10 @@
 """Canonical records and their ids in each system."""
 
+from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from ownership.catalogue import EDITORS, ON_DISAGREEMENT, SYSTEMS
+from ownership.catalogue import EDITORS, ON_DISAGREEMENT
 
 
 class Record(models.Model):
@@ -11,11 +12,9 @@ class Record(models.Model):
 
     class Type(models.TextChoices):
         CUSTOMER = "customer", "Customer"
-        CONTACT = "contact", "Contact person"
         DEAL = "deal", "Deal / quote"
         JOB = "job", "Job"
         INVOICE = "invoice", "Invoice"
-        PAYMENT = "payment", "Payment summary"
 
     type = models.CharField(max_length=16, choices=Type.choices)
     label = models.CharField(max_length=255, blank=True)
@@ -33,7 +32,10 @@ class Link(models.Model):
     record_type = models.CharField(max_length=16, choices=Record.Type.choices)
     system = models.CharField(max_length=32)
     external_id = models.CharField(max_length=128)
+    # Why the hub (or a person) says the two are one: "same ABN", "made for job J-1001".
+    reason = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
 
     class Meta:
         constraints = [
@@ -53,7 +55,7 @@ class FieldRule(models.Model):
 
     record_type = models.CharField(max_length=16, choices=Record.Type.choices)
     field = models.CharField(max_length=64)
-    owner = models.CharField(max_length=16, choices=SYSTEMS.items())
+    owner = models.CharField(max_length=16)
     # {system: the field's name in that system}
     carriers = models.JSONField(default=dict, blank=True)
     editable_by = models.CharField(max_length=16, choices=EDITORS.items(), default="admin")
@@ -71,3 +73,64 @@ class FieldRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.record_type}.{self.field}"
+
+
+class AgreedValue(models.Model):
+    """The value every system last held for a record's field, the last time they agreed.
+
+    It tells the engine who changed what since: a copy still equal to it was not edited
+    (the owner moved on, so the copy follows); a copy that differs from both was edited
+    where it is not owned (the rule decides: restore, flag or ignore).
+    """
+
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="agreed")
+    field = models.CharField(max_length=64)
+    value = models.JSONField(null=True)
+    agreed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["record", "field"], name="one_agreed_value_per_field")
+        ]
+
+
+class FieldChoice(models.Model):
+    """A person's decision on a disagreement: which system's value is right.
+
+    The engine applies it on its next run for the record (writing the chosen value where
+    it differs, into the owner too) and then marks it applied.
+    """
+
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="choices")
+    field = models.CharField(max_length=64)
+    # The system whose value is right, and that value as it was chosen.
+    system = models.CharField(max_length=32)
+    value = models.JSONField(null=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    chosen_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["chosen_at", "pk"]
+
+
+class Distinct(models.Model):
+    """A person said this record is not that customer in another system (a possible
+    duplicate they answered "different"): matching never proposes it again."""
+
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="distinct_from")
+    system = models.CharField(max_length=32)
+    external_id = models.CharField(max_length=128)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record", "system", "external_id"], name="one_distinct_per_pair"
+            )
+        ]

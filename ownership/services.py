@@ -2,14 +2,19 @@
 
 from django.db import transaction
 
-from ownership.catalogue import DEFAULT_RULES, EDITORS, FIELDS, ON_DISAGREEMENT, SYSTEMS
-from ownership.models import FieldRule, Link, Record
+from connectors.base import CustomerDetails, Value
+from connectors.registry import connector, systems
+from ownership.catalogue import DEFAULT_RULES, EDITORS, FIELDS, ON_DISAGREEMENT
+from ownership.models import AgreedValue, FieldRule, Link, Record
+from ownership.values import stored
 
 RULE_KEYS = ("record_type", "field", "owner", "carriers", "editable_by", "on_disagreement", "note")
 
 
 @transaction.atomic
-def record_for_link(*, type: str, system: str, external_id: str, label: str = "") -> Record:
+def record_for_link(
+    *, type: str, system: str, external_id: str, label: str = "", reason: str = ""
+) -> Record:
     """Return the record linked to this system id, creating both if new."""
     link = (
         Link.objects.select_related("record")
@@ -21,19 +26,48 @@ def record_for_link(*, type: str, system: str, external_id: str, label: str = ""
             Record.objects.filter(pk=link.record_id).update(label=label)
         return link.record
     record = Record.objects.create(type=type, label=label)
-    Link.objects.create(record=record, record_type=type, system=system, external_id=external_id)
+    link_add(record=record, system=system, external_id=external_id, reason=reason or "first seen")
     return record
 
 
-def link_add(*, record: Record, system: str, external_id: str) -> Link:
-    """Link a record to its id in another system."""
-    return Link.objects.create(
-        record=record, record_type=record.type, system=system, external_id=external_id
+def link_add(*, record: Record, system: str, external_id: str, reason: str = "", by=None) -> Link:
+    """Link a record to its id in another system, saying why (kept in the link's history)."""
+    link = Link(
+        record=record,
+        record_type=record.type,
+        system=system,
+        external_id=external_id,
+        reason=reason,
     )
+    link._history_user = by
+    link.save()
+    return link
+
+
+def link_ensure(*, record: Record, system: str, external_id: str, reason: str) -> None:
+    """Link the record to this id unless it already has one in that system."""
+    if not Link.objects.filter(record=record, system=system).exists():
+        link_add(record=record, system=system, external_id=external_id, reason=reason)
 
 
 class RuleInvalid(ValueError):
     """A field rule breaks the ownership rules; the message says which and how."""
+
+
+def _holds(where: str, system: str, record_type: str, field: str, *, write: bool) -> str:
+    """Check the system's connector can read (and write) the field; return its name there."""
+    known = systems()
+    if system not in known:
+        raise RuleInvalid(f"{where}: unknown system '{system}'. Known: {', '.join(known)}.")
+    store = known[system]
+    name = store.fields.get((record_type, field))
+    if name is None:
+        raise RuleInvalid(
+            f"{where}: {store.label} holds no {record_type} {field}, so it cannot own or carry it."
+        )
+    if write and (record_type, field) not in store.writable:
+        raise RuleInvalid(f"{where}: the hub cannot write the {field} in {store.label}.")
+    return name
 
 
 def field_rule_validate(
@@ -45,7 +79,12 @@ def field_rule_validate(
     editable_by: str,
     on_disagreement: str,
 ) -> None:
-    """Raise RuleInvalid unless the rule names a known field, one owner, and valid carriers."""
+    """Raise RuleInvalid unless every system the rule names can do what the rule asks of it.
+
+    Each carrier must be readable and writable through its connector (the hub compares
+    and corrects it). The owner must be readable, and writable too when it has carriers
+    and a person may choose another system's value (the only way a value enters it).
+    """
     where = f"{record_type}.{field}"
     if record_type not in FIELDS:
         raise RuleInvalid(
@@ -55,24 +94,29 @@ def field_rule_validate(
         raise RuleInvalid(
             f"{where}: unknown field. Fields of a {record_type}: {', '.join(FIELDS[record_type])}."
         )
-    if not isinstance(owner, str) or owner not in SYSTEMS:
-        raise RuleInvalid(f"{where}: the owner must be exactly one of {', '.join(SYSTEMS)}.")
+    if not isinstance(owner, str) or owner not in systems():
+        raise RuleInvalid(f"{where}: the owner must be exactly one of {', '.join(systems())}.")
     if not isinstance(carriers, dict):
         raise RuleInvalid(f"{where}: carriers must map a system to its field name.")
     if owner in carriers:
         raise RuleInvalid(
-            f"{where}: {SYSTEMS[owner]} owns the field, so it cannot also carry "
+            f"{where}: {systems()[owner].label} owns the field, so it cannot also carry "
             "a copy; a field never flows into its owner."
         )
-    for system, name in carriers.items():
-        if system not in SYSTEMS:
-            raise RuleInvalid(f"{where}: unknown carrier system '{system}'.")
-        if not str(name).strip():
-            raise RuleInvalid(f"{where}: say what {SYSTEMS[system]} calls this field.")
     if editable_by not in EDITORS:
         raise RuleInvalid(f"{where}: editable_by must be one of {', '.join(EDITORS)}.")
     if on_disagreement not in ON_DISAGREEMENT:
         raise RuleInvalid(f"{where}: on_disagreement must be one of {', '.join(ON_DISAGREEMENT)}.")
+    chosen_in = bool(carriers) and editable_by != "nobody"
+    _holds(where, owner, record_type, field, write=chosen_in)
+    for system, name in carriers.items():
+        if system not in systems():
+            raise RuleInvalid(f"{where}: unknown carrier system '{system}'.")
+        held_as = _holds(where, system, record_type, field, write=True)
+        if str(name).strip() != held_as:
+            raise RuleInvalid(
+                f"{where}: {systems()[system].label} holds this field as '{held_as}', not '{name}'."
+            )
 
 
 @transaction.atomic
@@ -127,7 +171,11 @@ def field_rules_replace(*, rules: list[dict], by=None) -> dict[str, int]:
 
 
 def field_rules_defaults_load() -> int:
-    """Add the business's default rule for every field that has no rule; return how many."""
+    """Add the business's default rule for every field that has no rule; return how many.
+
+    The defaults name roles (crm, finance, operations); the connectors configured for
+    those roles give the system names and what each system calls the field.
+    """
     added = 0
     for (record_type, field), (
         owner,
@@ -135,15 +183,38 @@ def field_rules_defaults_load() -> int:
         editable_by,
         on_disagreement,
     ) in DEFAULT_RULES.items():
-        if not FieldRule.objects.filter(record_type=record_type, field=field).exists():
-            field_rule_save(
-                record_type=record_type,
-                field=field,
-                owner=owner,
-                carriers=carriers,
-                editable_by=editable_by,
-                on_disagreement=on_disagreement,
-                note="The business's default.",
-            )
-            added += 1
+        if FieldRule.objects.filter(record_type=record_type, field=field).exists():
+            continue
+        named = {connector(role).system: connector(role) for role in carriers}
+        field_rule_save(
+            record_type=record_type,
+            field=field,
+            owner=connector(owner).system,
+            carriers={system: c.fields[(record_type, field)] for system, c in named.items()},
+            editable_by=editable_by,
+            on_disagreement=on_disagreement,
+            note="The business's default.",
+        )
+        added += 1
     return added
+
+
+def values_agreed(*, record: Record, values: dict[str, Value]) -> None:
+    """Remember that the systems hold these values now: the hub just copied them from one
+    system into another (a contact made from the register's customer, a job from a deal)."""
+    for field, value in values.items():
+        AgreedValue.objects.update_or_create(
+            record=record, field=field, defaults={"value": stored(value)}
+        )
+
+
+def customer_values(details: CustomerDetails) -> dict[str, Value]:
+    """A customer's details as the shared fields the hub keeps for customers."""
+    return {
+        "billing_name": details.name,
+        "billing_address": details.address,
+        "tax_number": details.tax_number,
+        "contact_name": details.contact_name,
+        "email": details.email,
+        "phone": details.phone,
+    }

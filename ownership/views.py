@@ -4,36 +4,47 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from connectors.registry import systems
 from integration_hub.permissions import admin_required, is_admin, office_staff_required
-from ownership.catalogue import EDITORS, ON_DISAGREEMENT, SYSTEMS
+from ownership.catalogue import EDITORS, ON_DISAGREEMENT, field_of
 from ownership.models import FieldRule
 from ownership.services import RuleInvalid, field_rule_save
 
 
-def _carriers_text(carriers: dict) -> str:
-    return "\n".join(f"{system}: {name}" for system, name in carriers.items())
+def _holders(rule: FieldRule) -> list[dict]:
+    """Every system that can hold the rule's field: its name, label and name for the field."""
+    return [
+        {
+            "system": name,
+            "label": store.label,
+            "field": store.fields[(rule.record_type, rule.field)],
+        }
+        for name, store in systems().items()
+        if (rule.record_type, rule.field) in store.fields
+    ]
 
 
-def _carriers_parse(text: str) -> dict[str, str]:
-    carriers = {}
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        system, sep, name = line.partition(":")
-        if not sep:
-            raise RuleInvalid(f"Write each carrier as 'system: field name', not '{line.strip()}'.")
-        carriers[system.strip()] = name.strip()
-    return carriers
+def _carriers_chosen(rule: FieldRule, chosen: list[str]) -> dict[str, str]:
+    """The carriers an admin ticked, with what each system calls the field."""
+    held = {h["system"]: h["field"] for h in _holders(rule)}
+    return {system: held.get(system, "") for system in chosen}
 
 
 @office_staff_required
 def rule_list(request: HttpRequest) -> HttpResponse:
     """Show every shared field's owner, carriers, editors and disagreement rule."""
-    rules = FieldRule.objects.all()
+    labels = {name: store.label for name, store in systems().items()}
+    rules = [
+        {
+            "rule": rule,
+            "label": field_of(rule.record_type, rule.field).label,
+            "owner": labels.get(rule.owner, rule.owner),
+            "carriers": [(labels.get(s, s), name) for s, name in rule.carriers.items()],
+        }
+        for rule in FieldRule.objects.all()
+    ]
     return render(
-        request,
-        "ownership/rule_list.html",
-        {"rules": rules, "systems": SYSTEMS, "can_edit": is_admin(request.user)},
+        request, "ownership/rule_list.html", {"rules": rules, "can_edit": is_admin(request.user)}
     )
 
 
@@ -41,16 +52,16 @@ def rule_list(request: HttpRequest) -> HttpResponse:
 def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Let an admin change one rule, with validation and its history alongside."""
     rule = get_object_or_404(FieldRule, pk=pk)
-    carriers_text = _carriers_text(rule.carriers)
+    carrying = list(rule.carriers)
     if request.method == "POST":
         post = request.POST
-        carriers_text = post.get("carriers", "")
+        carrying = post.getlist("carriers")
         try:
             field_rule_save(
                 record_type=rule.record_type,
                 field=rule.field,
                 owner=post.get("owner", ""),
-                carriers=_carriers_parse(carriers_text),
+                carriers=_carriers_chosen(rule, carrying),
                 editable_by=post.get("editable_by", ""),
                 on_disagreement=post.get("on_disagreement", ""),
                 note=post.get("note", "").strip(),
@@ -63,8 +74,9 @@ def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("ownership:rule_edit", pk=rule.pk)
     context = {
         "rule": rule,
-        "carriers_text": carriers_text,
-        "systems": SYSTEMS,
+        "label": field_of(rule.record_type, rule.field).label,
+        "holders": _holders(rule),
+        "carrying": carrying,
         "editors": EDITORS,
         "choices": ON_DISAGREEMENT,
         "history": rule.history.select_related("history_user")[:30],

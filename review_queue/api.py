@@ -34,11 +34,27 @@ class ReviewItemSerializer(serializers.ModelSerializer):
     class Meta:
         model = ReviewItem
         fields = [
-            "id", "kind", "status", "system", "record_type", "record_ref", "record_label",
-            "title", "reason", "action", "vendor_error", "occurrences", "first_seen",
-            "last_seen", "assignee", "resolved_at", "resolved_by", "resolution",
-            "resolution_note", "actions",
-        ]  # fmt: skip
+            "id",
+            "kind",
+            "status",
+            "system",
+            "record_type",
+            "record_ref",
+            "record_label",
+            "title",
+            "reason",
+            "action",
+            "vendor_error",
+            "occurrences",
+            "first_seen",
+            "last_seen",
+            "assignee",
+            "resolved_at",
+            "resolved_by",
+            "resolution",
+            "resolution_note",
+            "actions",
+        ]
 
     def get_actions(self, item: ReviewItem) -> list[dict]:
         if not item.is_open:
@@ -75,8 +91,9 @@ class ReviewItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     def get_queryset(self):
         if self.action == "list":
-            return review_items_filtered(QueueFilter.from_query(self.request.query_params),
-                                         user=self.request.user)  # fmt: skip
+            return review_items_filtered(
+                QueueFilter.from_query(self.request.query_params), user=self.request.user
+            )
         return ReviewItem.objects.select_related("assignee", "resolved_by")
 
     def get_serializer_class(self):
@@ -89,8 +106,11 @@ class ReviewItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         body = ResolveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            text = review_item_preview(item=self.get_object(), action=body.validated_data["action"],
-                                       values=body.validated_data["values"])  # fmt: skip
+            text = review_item_preview(
+                item=self.get_object(),
+                action=body.validated_data["action"],
+                values=body.validated_data["values"],
+            )
         except ResolutionRefused as refused:
             raise ValidationError({"action": str(refused)}) from refused
         return Response({"preview": text})
@@ -102,8 +122,9 @@ class ReviewItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         body = ResolveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            outcome = review_item_resolve(item=self.get_object(), by=request.user,
-                                          **body.validated_data)  # fmt: skip
+            outcome = review_item_resolve(
+                item=self.get_object(), by=request.user, **body.validated_data
+            )
         except ResolutionRefused as refused:
             raise ValidationError({"action": str(refused)}) from refused
         return Response({"outcome": outcome})
@@ -114,6 +135,7 @@ class ReviewItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         """Give the item to a person (by username), or to nobody (null)."""
         body = AssignSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        review_item_assign(item=self.get_object(), by=request.user,
-                           assignee=body.validated_data["assignee"])  # fmt: skip
+        review_item_assign(
+            item=self.get_object(), by=request.user, assignee=body.validated_data["assignee"]
+        )
         return Response({"outcome": "Assignment saved."})

@@ -72,8 +72,9 @@ def review_item_open(
     return existing
 
 
-def _log(item: ReviewItem, *, by, action: str, note: str = "", outcome: str = "",
-         succeeded: bool = True) -> ReviewLog:  # fmt: skip
+def _log(
+    item: ReviewItem, *, by, action: str, note: str = "", outcome: str = "", succeeded: bool = True
+) -> ReviewLog:
     return ReviewLog.objects.create(
         item=item, by=by, action=action, note=note, outcome=outcome, succeeded=succeeded
     )
@@ -88,10 +89,30 @@ def _close(item: ReviewItem, *, by, action: str, status: str, note: str) -> None
     item.save()
 
 
+@transaction.atomic
+def review_item_settle(*, root_key: str, outcome: str) -> bool:
+    """Close the open item for this root cause because the problem went away by itself (the
+    systems agree again); return whether there was one."""
+    item = (
+        ReviewItem.objects.select_for_update()
+        .filter(root_key=root_key, status=ReviewItem.Status.OPEN)
+        .first()
+    )
+    if item is None:
+        return False
+    _close(item, by=None, action="settled", status=ReviewItem.Status.RESOLVED, note=outcome)
+    _log(item, by=None, action="settled", outcome=outcome)
+    return True
+
+
 def review_item_resolve(
-    *, item: ReviewItem, by: AbstractBaseUser | None, action: str, note: str = "",
+    *,
+    item: ReviewItem,
+    by: AbstractBaseUser | None,
+    action: str,
+    note: str = "",
     values: dict | None = None,
-) -> str:  # fmt: skip
+) -> str:
     """Apply a registered action (or dismiss) and close the item; return the outcome.
 
     Every attempt is logged, the refused and failed ones too.
@@ -117,8 +138,13 @@ def review_item_resolve(
                     )
                 outcome = registered.perform(item, values, by)
                 if registered.closes_item:
-                    _close(item, by=by, action=action, status=ReviewItem.Status.RESOLVED,
-                           note=note or outcome)  # fmt: skip
+                    _close(
+                        item,
+                        by=by,
+                        action=action,
+                        status=ReviewItem.Status.RESOLVED,
+                        note=note or outcome,
+                    )
             _log(item, by=by, action=action, note=note, outcome=outcome)
             return outcome
     except (ResolutionRefused, ActionFailed) as refused:

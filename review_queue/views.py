@@ -128,8 +128,14 @@ def item_preview(request: HttpRequest, pk: int) -> HttpResponse:
         preview, error = review_item_preview(item=item, action=action, values=values), ""
     except ResolutionRefused as refused:
         preview, error = "", str(refused)
-    context = {"item": item, "action": action, "values": values, "preview": preview,
-               "error": error, "note": request.POST.get("note", "")}  # fmt: skip
+    context = {
+        "item": item,
+        "action": action,
+        "values": values,
+        "preview": preview,
+        "error": error,
+        "note": request.POST.get("note", ""),
+    }
     template = "review_queue/_preview.html" if request.htmx else "review_queue/preview.html"
     return render(request, template, context)
 

@@ -72,13 +72,30 @@ def worker_start(env: dict[str, str], log_path: Path) -> subprocess.Popen:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = open(log_path, "ab")  # noqa: SIM115 (closed with the process)
     command = [
-        sys.executable, "-m", "celery", "-A", "integration_hub", "worker", "-Q", WORKER_QUEUES,
-        "--pool", "prefork", "-c", "3", "-l", "info", "--without-mingle", "--without-gossip",
-        "-n", f"test-{os.getpid()}-{log_path.stem}@%h",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "integration_hub",
+        "worker",
+        "-Q",
+        WORKER_QUEUES,
+        "--pool",
+        "prefork",
+        "-c",
+        "3",
+        "-l",
+        "info",
+        "--without-mingle",
+        "--without-gossip",
+        "-n",
+        f"test-{os.getpid()}-{log_path.stem}@%h",
+    ]
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    wait_for(lambda: process.poll() is not None or app.control.ping(timeout=0.5),
-             what="the Celery worker to start")  # fmt: skip
+    wait_for(
+        lambda: process.poll() is not None or app.control.ping(timeout=0.5),
+        what="the Celery worker to start",
+    )
     assert process.poll() is None, f"The worker exited; see {log_path}"
     return process
 
@@ -146,6 +163,22 @@ def xero_limits_forget() -> None:
     keys = list(shared.scan_iter("limits:*"))
     if keys:
         shared.delete(*keys)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """When a test that drove the hub fails, show what the hub did: its runs and items."""
+    report = yield
+    if report.failed and "hub" in getattr(item, "fixturenames", ()):
+        from review_queue.models import ReviewItem
+
+        runs = [
+            f"  run {r.pk} {r.handoff} {r.record_ref} {r.state}: {r.summary}"
+            for r in HandoffRun.objects.order_by("pk")
+        ]
+        items = [f"  item {i.pk} {i.kind} {i.status}: {i.title}" for i in ReviewItem.objects.all()]
+        report.sections.append(("What the hub did", "\n".join(runs + items) or "nothing"))
+    return report
 
 
 @pytest.fixture

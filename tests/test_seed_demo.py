@@ -21,8 +21,12 @@ def test_the_seed_makes_a_believable_business_with_problems_to_review(settings, 
     assert Job.objects.get(title__startswith="Emergency call-out").status == "done"
     kinds = set(ReviewItem.objects.filter(status="open").values_list("kind", flat=True))
     assert kinds == {
-        "missing_data", "possible_duplicate", "quote_changed", "active_job_affected", "connection"
-    }  # fmt: skip
+        "missing_data",
+        "possible_duplicate",
+        "quote_changed",
+        "active_job_affected",
+        "connection",
+    }
     assert ReviewItem.objects.get(kind="connection").title == "Reconnect Xero"
     assert (tmp_path / "hubspot-sandbox.json").exists()
     call_command("seed_demo")

@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from hubspot import HubSpot
+from hubspot.crm.companies import Filter, FilterGroup, PublicObjectSearchRequest
 from hubspot.crm.objects import (
     BatchInputSimplePublicObjectBatchInput,
     BatchReadInputSimplePublicObjectId,
@@ -21,9 +22,15 @@ from connectors.hubspot.errors import translate
 from connectors.hubspot.limits import HUBSPOT, account, answer_read
 
 DEAL_PROPERTIES = [
-    "dealname", "amount", "dealstage", "pipeline", "closedate", "description",
-    "site_address", "deal_currency_code",
-]  # fmt: skip
+    "dealname",
+    "amount",
+    "dealstage",
+    "pipeline",
+    "closedate",
+    "description",
+    "site_address",
+    "deal_currency_code",
+]
 COMPANY_PROPERTIES = [
     "name",
     "domain",
@@ -247,6 +254,28 @@ class HubSpotClient:
     def companies_update(self, changes: dict[str, dict[str, str]]) -> dict[str, ConnectorError]:
         """Write properties on many companies; return the failures by id (see deals_update)."""
         return self._update_many("companies", changes)
+
+    def contacts_update(self, changes: dict[str, dict[str, str]]) -> dict[str, ConnectorError]:
+        """Write properties on many contacts; return the failures by id (see deals_update)."""
+        return self._update_many("contacts", changes)
+
+    def associated(self, from_type: str, object_id: str, to_type: str) -> list[str]:
+        """Return the ids of the objects of `to_type` associated with one object."""
+        return [to_id for to_id, _ in self._associated(from_type, object_id, to_type)]
+
+    def companies_search(self, filter_groups: list[list[dict]], properties: list[str]) -> dict:
+        """Return up to 50 companies matching any group of filters (all filters of a group)."""
+        request = PublicObjectSearchRequest(
+            filter_groups=[
+                FilterGroup(filters=[Filter(**f) for f in group]) for group in filter_groups
+            ],
+            properties=properties,
+            limit=50,
+        )
+        found = self._call(
+            "companies like this customer", self.api.crm.companies.search_api.do_search, request
+        )
+        return {row.id: row.properties for row in found.results}
 
     def deal_bundle(self, deal_id: str) -> DealBundle:
         """Fetch a deal with everything a job needs from it."""

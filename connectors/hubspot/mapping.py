@@ -2,7 +2,7 @@
 
 from decimal import Decimal, InvalidOperation
 
-from connectors.base import BusinessEvent, CustomerDetails, JobPromise, PromisedLine
+from connectors.base import Address, BusinessEvent, CustomerDetails, JobPromise, PromisedLine
 from connectors.errors import Invalid
 from connectors.hubspot.client import CrmObject, DealBundle
 
@@ -96,7 +96,13 @@ def job_promise(bundle: DealBundle) -> JobPromise:
             name=company.get("name") or f"HubSpot company {bundle.company.id}",
             email=(contact.properties.get("email") or "") if contact else "",
             phone=company.get("phone") or "",
-            address=_address(company),
+            address=Address(
+                company.get("address") or "",
+                company.get("city") or "",
+                company.get("state") or "",
+                company.get("zip") or "",
+                company.get("country") or "",
+            ),
             tax_number="".join(ch for ch in company.get("abn") or "" if ch.isdigit()),
         ),
         amount=(

@@ -13,9 +13,19 @@ MAX_AGE_MS = 5 * 60 * 1000
 REQUIRED_FIELDS = ("eventId", "subscriptionType", "objectId", "occurredAt")
 # HubSpot decodes these escapes, and only these, in the URI it signs.
 DECODED_ESCAPES = {
-    "%3A": ":", "%2F": "/", "%3F": "?", "%40": "@", "%21": "!", "%24": "$",
-    "%27": "'", "%28": "(", "%29": ")", "%2A": "*", "%2C": ",", "%3B": ";",
-}  # fmt: skip
+    "%3A": ":",
+    "%2F": "/",
+    "%3F": "?",
+    "%40": "@",
+    "%21": "!",
+    "%24": "$",
+    "%27": "'",
+    "%28": "(",
+    "%29": ")",
+    "%2A": "*",
+    "%2C": ",",
+    "%3B": ";",
+}
 
 
 def signing_uri(uri: str) -> str:

@@ -1,90 +1,328 @@
 """The operations connector for the built-in job register.
 
-A business with an external job tool (ServiceM8, Tradify, simPRO, Jobber)
-gets a sibling package with the same two methods over that tool's API; the
-handoffs only see `OperationsConnector`.
+A business with an external job tool (ServiceM8, Tradify, simPRO, Jobber) gets a
+sibling package with the same methods over that tool's API; the hub above connectors/
+only sees `OperationsConnector` (connectors/base.py).
 """
 
-from difflib import SequenceMatcher
+from decimal import Decimal
 
-from connectors.base import CustomerDetails, JobPromise, JobRef
+from django.db.models import Q
+
+from connectors.base import (
+    Address,
+    BusinessEvent,
+    CustomerDetails,
+    JobFacts,
+    JobLineFacts,
+    JobPromise,
+    JobRef,
+    Notice,
+    PromisedLine,
+)
+from connectors.errors import Invalid, NotFound
+from connectors.operations.mapping import business_event
 from operations import services
-from operations.models import Customer
+from operations.models import Customer, Job
+from operations.transitions import TransitionRefused
 
-# Mail providers shared by many unrelated customers: a shared domain there means nothing.
-PUBLIC_MAIL = {
-    "gmail.com",
-    "outlook.com",
-    "hotmail.com",
-    "yahoo.com",
-    "icloud.com",
-    "bigpond.com",
-    "bigpond.net.au",
-    "live.com",
-    "optusnet.com.au",
+SYSTEM = "operations"
+# What a customer's active jobs need to hear when a detail changes, and what to do.
+ACTIVE_JOB_ADVICE = {
+    "billing_address": "Check with the customer whether the work moves. Update the site on "
+    "each job page if it does, then dismiss this item saying what you did.",
+    "billing_name": "Check the job's paperwork and site contact still name the customer "
+    "rightly, then dismiss this item saying what you did.",
+    "phone": "If the crew should call the new number, update the site contact on each job "
+    "page, then dismiss this item saying what you did.",
 }
-NOISE = (" pty ltd", " pty. ltd.", " pty", " ltd", " limited", " the ", ",", ".")
+CUSTOMER_FIELDS = {
+    "billing_name": "name",
+    "billing_address": "address",
+    "tax_number": "tax_number",
+    "contact_name": "contact_name",
+    "email": "email",
+    "phone": "phone",
+}
 
 
-def _plain(name: str) -> str:
-    name = f" {name.lower()} "
-    for word in NOISE:
-        name = name.replace(word, " ")
-    return " ".join(name.split())
+def _details(customer: Customer) -> CustomerDetails:
+    return CustomerDetails(
+        system=SYSTEM,
+        external_id=str(customer.pk),
+        name=customer.name,
+        email=customer.email,
+        phone=customer.phone,
+        address=Address(
+            customer.street, customer.city, customer.region, customer.postcode, customer.country
+        ),
+        tax_number=customer.tax_number,
+        contact_name=customer.contact_name,
+    )
 
 
-def _similar(a: str, b: str) -> float:
-    return SequenceMatcher(None, _plain(a), _plain(b)).ratio()
+def _address_fields(address: Address | None) -> dict[str, str]:
+    address = address or Address()
+    return {
+        "street": address.street,
+        "city": address.city,
+        "region": address.region,
+        "postcode": address.postcode,
+        "country": address.country,
+    }
+
+
+def _job(number: str) -> Job:
+    job = Job.objects.select_related("customer").filter(number=number).first()
+    if job is None:
+        raise NotFound(f"The job register has no job {number}.", system=SYSTEM)
+    return job
+
+
+def _lines(job: Job) -> tuple[PromisedLine, ...]:
+    return tuple(
+        PromisedLine(line.description, line.quantity, line.unit_price, line.item_code)
+        for line in job.lines.order_by("position", "pk")
+    )
 
 
 class JobRegister:
     """The built-in register, behind the same interface as an external job tool."""
 
-    system = "operations"
+    system = SYSTEM
+    label = "the job register"
+    fields = {
+        **{("customer", name): model for name, model in CUSTOMER_FIELDS.items()},
+        ("deal", "amount"): "amount",
+        ("deal", "line_items"): "lines",
+        ("job", "number"): "number",
+        ("job", "status"): "status",
+        ("job", "schedule"): "scheduled_start",
+        ("job", "site_address"): "site_address",
+        ("job", "site_notes"): "site_notes",
+        ("job", "delivery_evidence"): "evidence",
+        ("invoice", "number"): "invoice_number",
+        ("invoice", "status"): "invoice_status",
+        ("invoice", "total"): "amount_invoiced",
+        ("invoice", "amount_paid"): "amount_paid",
+    }
+    writable = frozenset(
+        {("customer", name) for name in CUSTOMER_FIELDS}
+        | {("deal", "amount"), ("deal", "line_items"), ("job", "status")}
+        | {("job", "site_address"), ("job", "site_notes")}
+        | {("invoice", name) for name in ("number", "status", "total", "amount_paid")}
+    )
+
+    # Shared fields ---------------------------------------------------------------------
+
+    def values_read(self, record_type: str, ids: list[str]) -> dict[str, dict]:
+        """Return each record's current values of the shared fields the register holds."""
+        if record_type == "customer":
+            customers = Customer.objects.filter(pk__in=[i for i in ids if i.isdigit()])
+            return {str(c.pk): self._customer_values(c) for c in customers}
+        jobs = Job.objects.filter(number__in=ids).prefetch_related("lines", "evidence")
+        read = {"deal": self._deal_values, "job": self._job_values, "invoice": self._invoice_values}
+        return {job.number: read[record_type](job) for job in jobs}
+
+    def _customer_values(self, customer: Customer) -> dict:
+        details = _details(customer)
+        return {
+            "billing_name": details.name,
+            "billing_address": details.address,
+            "tax_number": details.tax_number,
+            "contact_name": details.contact_name,
+            "email": details.email,
+            "phone": details.phone,
+        }
+
+    def _deal_values(self, job: Job) -> dict:
+        return {"amount": job.amount, "line_items": _lines(job)}
+
+    def _job_values(self, job: Job) -> dict:
+        start = job.scheduled_start.date() if job.scheduled_start else None
+        evidence = ", ".join(e.filename for e in job.evidence.all())
+        return {
+            "number": job.number,
+            "status": job.status,
+            "schedule": start,
+            "site_address": job.site_address,
+            "site_notes": job.site_notes,
+            "delivery_evidence": evidence,
+        }
+
+    def _invoice_values(self, job: Job) -> dict:
+        return {
+            "number": job.invoice_number,
+            "status": job.invoice_status,
+            "total": job.amount_invoiced,
+            "amount_paid": job.amount_paid,
+        }
+
+    def values_write(self, record_type: str, external_id: str, values: dict) -> list[Notice]:
+        """Write shared fields through the register's services (each keeps its history)."""
+        if record_type == "customer":
+            return self._customer_write(external_id, values)
+        job = _job(external_id)
+        if record_type == "deal":
+            lines = values.get("line_items", _lines(job))
+            services.job_promise_update(
+                job=job,
+                amount=values.get("amount", job.amount),
+                lines=[
+                    {
+                        "description": x.description,
+                        "quantity": x.quantity,
+                        "unit_price": x.unit_price,
+                        "item_code": x.item_code,
+                    }
+                    for x in lines
+                ],
+            )
+        elif record_type == "job":
+            self._job_write(job, values)
+        elif record_type == "invoice":
+            changes = {self.fields[("invoice", k)]: v for k, v in values.items()}
+            services.job_invoice_update(job=job, changes=changes)
+        return []
+
+    def _job_write(self, job: Job, values: dict) -> None:
+        if "status" in values:
+            try:
+                services.job_transition(job=job, to=str(values["status"]))
+            except TransitionRefused as refused:
+                raise Invalid(
+                    f"Job {job.number} cannot move to '{values['status']}': {refused}",
+                    system=SYSTEM,
+                    fix="Move the job in the register yourself, or keep the register's status.",
+                ) from refused
+        site = {k: v for k, v in values.items() if k in ("site_address", "site_notes")}
+        if site:
+            services.job_site_update(
+                job=job,
+                site_address=site.get("site_address", job.site_address),
+                site_contact=job.site_contact,
+                site_notes=site.get("site_notes", job.site_notes),
+            )
+
+    def _customer_write(self, external_id: str, values: dict) -> list[Notice]:
+        customer = Customer.objects.filter(pk=external_id).first()
+        if customer is None:
+            raise NotFound(f"The job register has no customer {external_id}.", system=SYSTEM)
+        changes: dict[str, str] = {}
+        for name, value in values.items():
+            if name == "billing_address":
+                changes |= _address_fields(value)
+            else:
+                changes[CUSTOMER_FIELDS[name]] = str(value or "")
+        services.customer_fields_set(customer=customer, changes=changes)
+        return [
+            notice
+            for name in values
+            if name in ACTIVE_JOB_ADVICE and (notice := self._active_jobs(customer, name, values))
+        ]
+
+    def _active_jobs(self, customer: Customer, name: str, values: dict) -> Notice | None:
+        """The notice a changed detail gives the customer's active jobs, if it has any."""
+        jobs = services.jobs_active(customer=customer)
+        if not jobs:
+            return None
+        value = values[name]
+        value = value.line() if isinstance(value, Address) else str(value or "")
+        label = name.replace("_", " ")
+        listed = "; ".join(
+            f"job {job.number} is {job.get_status_display().lower()} at "
+            f"{job.site_address or 'no site'}"
+            for job in jobs
+        )
+        return Notice(
+            kind="active_job_affected",
+            title=f"Customer's {label} changed while a job is active",
+            reason=f"{customer.name}'s {label} is now {value!r} while work is active: {listed}.",
+            fix=ACTIVE_JOB_ADVICE[name],
+            root=f"active-job:customer:{customer.pk}:{name}",
+            details={"field": label, "value": value, "jobs": [job.number for job in jobs]},
+        )
+
+    def business_event(self, payload: dict) -> BusinessEvent | None:
+        """An outbox event in the hub's words (the register already speaks them)."""
+        return business_event(payload)
+
+    def write_held(self, record_type: str, external_id: str, values: dict) -> Notice | None:
+        """A changed promise is not written on a job whose work started: a person decides."""
+        if record_type != "deal":
+            return None
+        job = _job(external_id)
+        if job.status == Job.Status.SCHEDULED:
+            return None
+        before = [line.text() for line in _lines(job)]
+        after = [line.text() for line in values.get("line_items", _lines(job))]
+        amount_before, amount_after = job.amount, values.get("amount", job.amount)
+        return Notice(
+            kind="quote_changed",
+            title="Quote changed after work started",
+            reason=f"The deal changed after work started on job {job.number} "
+            f"({job.get_status_display().lower()}): amount {amount_before:.2f} → "
+            f"{Decimal(amount_after):.2f}. The job was not changed.",
+            fix="Check with the customer and the crew. 'Apply to the job' replaces the job's "
+            "promised amount and lines with the deal's; dismiss to keep the job as it is.",
+            root=f"quote-changed:job:{job.number}",
+            details={
+                "field": "line_items" if "line_items" in values else "amount",
+                "job": job.number,
+                "deal": job.origin_ref,
+                "before": [f"Amount {amount_before:.2f}", *before],
+                "after": [f"Amount {Decimal(amount_after):.2f}", *after],
+            },
+        )
+
+    # Customers --------------------------------------------------------------------------
+
+    def customer_read(self, external_id: str) -> CustomerDetails:
+        """Return what the register knows of one customer."""
+        customer = Customer.objects.filter(pk=external_id).first()
+        if customer is None:
+            raise NotFound(f"The job register has no customer {external_id}.", system=SYSTEM)
+        return _details(customer)
+
+    def customer_candidates(self, details: CustomerDetails) -> list[CustomerDetails]:
+        """Return customers with the same ABN or email, or a name sharing a word with it."""
+        query = Q(pk__in=[])
+        if details.tax_number:
+            query |= Q(tax_number=details.tax_number)
+        if details.email:
+            query |= Q(email__iexact=details.email)
+        words = [w for w in details.name.replace(",", " ").split() if len(w) > 2][:3]
+        for word in words:
+            query |= Q(name__icontains=word)
+        return [_details(c) for c in Customer.objects.filter(query)[:50]]
 
     def customer_create(self, *, details: CustomerDetails) -> str:
         """Create the customer in the register and return its id."""
         customer = services.customer_create(
             name=details.name,
+            contact_name=details.contact_name,
             email=details.email,
             phone=details.phone,
-            address=details.address,
             tax_number=details.tax_number,
+            **_address_fields(details.address),
         )
         return str(customer.pk)
 
-    def customer_candidates(self, *, details: CustomerDetails) -> list[dict]:
-        """Return register customers that are likely the same: same ABN, same email, or a
-        similar name (closer still with the same email domain)."""
-        found: dict[int, tuple[str, str]] = {}
-        domain = details.email.rpartition("@")[2].lower() if "@" in details.email else ""
-        for customer in Customer.objects.all():
-            reasons = []
-            if details.tax_number and customer.tax_number == details.tax_number:
-                reasons.append("the same ABN")
-            if details.email and customer.email.lower() == details.email.lower():
-                reasons.append("the same email address")
-            similarity = _similar(customer.name, details.name)
-            same_domain = (
-                domain
-                and domain not in PUBLIC_MAIL
-                and customer.email.lower().endswith(f"@{domain}")
-            )
-            if similarity >= 0.9 or (same_domain and similarity >= 0.6):
-                reasons.append(
-                    "a similar name" + (" and the same email domain" if same_domain else "")
-                )
-            if reasons:
-                found[customer.pk] = (customer.name, " and ".join(reasons))
-        return [{"id": str(pk), "name": name, "why": why} for pk, (name, why) in found.items()]
-
     def customer_merge(self, *, customer_id: str, details: CustomerDetails) -> None:
-        """Fill the customer's contact details from another system's record of them."""
+        """Fill the customer's empty details from another system's record of them."""
         customer = Customer.objects.get(pk=customer_id)
-        for name in ("email", "phone", "address", "tax_number"):
-            if getattr(details, name):
-                setattr(customer, name, getattr(details, name))
-        customer.save()
+        offered = {
+            "contact_name": details.contact_name,
+            "email": details.email,
+            "phone": details.phone,
+            "tax_number": details.tax_number,
+        }
+        if not customer.address:
+            offered |= _address_fields(details.address)
+        changes = {k: v for k, v in offered.items() if v and not getattr(customer, k)}
+        services.customer_fields_set(customer=customer, changes=changes)
+
+    # Jobs -------------------------------------------------------------------------------
 
     def job_create(self, *, promise: JobPromise, customer_id: str) -> JobRef:
         """Create the job promised, or return the one already made for the same origin."""
@@ -109,3 +347,43 @@ class JobRegister:
             ],
         )
         return JobRef(number=job.number or "", created=created)
+
+    def job_read(self, number: str) -> JobFacts:
+        """Return a job as the flows need it."""
+        job = _job(number)
+        return JobFacts(
+            number=job.number or "",
+            title=job.title,
+            status=job.status,
+            customer_id=str(job.customer_id),
+            customer=_details(job.customer),
+            origin_system=job.origin_system,
+            origin_ref=job.origin_ref,
+            lines=tuple(
+                JobLineFacts(
+                    line.description, line.quantity, line.unit_price, line.item_code, line.tax
+                )
+                for line in job.lines.order_by("position", "pk")
+            ),
+            prices_include_gst=job.prices_include_gst,
+            invoice_number=job.invoice_number,
+        )
+
+    def job_for_origin(self, system: str, ref: str) -> str | None:
+        """Return the number of the job made for this deal or quote, if any."""
+        return (
+            Job.objects.filter(origin_system=system, origin_ref=ref)
+            .values_list("number", flat=True)
+            .first()
+        )
+
+    def customers_of_jobs(self, numbers: list[str]) -> list[str]:
+        """The customers (ids) of these jobs, in one query."""
+        return [
+            str(pk)
+            for pk in Job.objects.filter(number__in=numbers).values_list("customer_id", flat=True)
+        ]
+
+    def job_item_codes_replace(self, number: str, old: list[str], new: str) -> int:
+        """Use item code `new` on the job's lines that have one of `old`; return how many."""
+        return services.job_lines_recode(job=_job(number), old=old, new=new)

@@ -13,7 +13,7 @@ def events_pending(*, limit: int = BATCH) -> list[tuple[int, VendorEvent]]:
     rows = (
         JobEvent.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(forwarded_at__isnull=True)
-        .select_related("job", "actor")
+        .select_related("job", "customer", "actor")
         .order_by("created_at", "pk")[:limit]
     )
     return [
@@ -22,11 +22,12 @@ def events_pending(*, limit: int = BATCH) -> list[tuple[int, VendorEvent]]:
             VendorEvent(
                 delivery_key=f"outbox:{row.pk}",
                 event_type=row.type,
-                object_id=row.job.number or "",
+                object_id=row.job.number or "" if row.job else str(row.customer_id),
                 payload={
                     "eventId": row.pk,
                     "type": row.type,
-                    "job": row.job.number,
+                    "job": row.job.number if row.job else None,
+                    "customer": row.customer_id,
                     "data": row.data,
                     "actor": row.actor.get_username() if row.actor else "",
                     "occurredAt": row.created_at.isoformat(),

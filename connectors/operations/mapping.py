@@ -4,8 +4,16 @@ from connectors.base import BusinessEvent
 
 
 def business_event(payload: dict) -> BusinessEvent | None:
-    """Return the business event for an operations outbox event (they already are one)."""
-    if not payload.get("job") or not payload.get("type"):
+    """Return the business event for an operations outbox event (they already are one).
+
+    A job's events name the job by its number; a customer's, the customer by its id.
+    """
+    if not payload.get("type"):
         return None
     data = {"event_id": payload.get("eventId"), "actor": payload.get("actor", "")}
-    return BusinessEvent(payload["type"], "operations", payload["job"], data | payload["data"])
+    data |= payload.get("data") or {}
+    if payload.get("job"):
+        return BusinessEvent(payload["type"], "operations", payload["job"], data)
+    if payload.get("customer"):
+        return BusinessEvent(payload["type"], "operations", str(payload["customer"]), data)
+    return None

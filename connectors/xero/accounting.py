@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
-from xero_python.accounting import AccountingApi, Address, Contact, Contacts, Invoices
+from xero_python.accounting import AccountingApi, Contact, Contacts, Invoices
 
 from connectors.calls import call
 from connectors.errors import AuthExpired, Invalid
@@ -328,22 +328,28 @@ class XeroAccounting:
             ).contacts
         return found
 
-    def contact_field_set(self, contact_id: str, field: str, value: str) -> None:
-        """Change one customer field Xero owns on a contact (a person chose it in the hub)."""
-        change = {
-            "billing_name": {"name": value},
-            "billing_address": {"addresses": [Address(address_type="POBOX", address_line1=value)]},
-            "tax_number": {"tax_number": value},
-        }[field]
+    def contact_update(self, contact_id: str, changes: dict) -> None:
+        """Change a contact's fields (xero-python Contact arguments, from mapping)."""
         made = self._call(
-            f"changing {field} of contact {contact_id}",
+            f"changing {', '.join(changes)} of contact {contact_id}",
             self.api.update_contact,
             contact_id,
-            Contacts(contacts=[Contact(contact_id=contact_id, **change)]),
+            Contacts(contacts=[Contact(contact_id=contact_id, **changes)]),
         )
         contact = made.contacts[0]
         if contact.has_validation_errors:
             messages = "; ".join(e.message for e in contact.validation_errors)
             code, fix = refusal(messages)
-            raise Invalid(f"Xero refused the change: {messages}", system=self.system,
-                          code=code, fix=fix)  # fmt: skip
+            raise Invalid(
+                f"Xero refused the change: {messages}", system=self.system, code=code, fix=fix
+            )
+
+    def invoices_by_id(self, invoice_ids: list[str]) -> list:
+        """Return these invoices, in one call per 100 ids."""
+        found = []
+        for start in range(0, len(invoice_ids), 100):
+            chunk = invoice_ids[start : start + 100]
+            found += self._call(
+                f"reading {len(chunk)} invoices", self.api.get_invoices, i_ds=chunk
+            ).invoices
+        return found

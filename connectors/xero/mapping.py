@@ -1,21 +1,35 @@
-"""Xero events in the hub's words: webhooks carry ids only (handoffs fetch the rest), polls more."""
+"""Xero's shapes in the hub's words: events (ids only), contacts, invoices and quotes."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from connectors.base import BusinessEvent, CustomerDetails, JobPromise, PromisedLine
+from xero_python.accounting import Address as XeroAddress
+from xero_python.accounting import Phone
+
+from connectors.base import (
+    Address,
+    BusinessEvent,
+    CustomerDetails,
+    InvoiceMade,
+    JobPromise,
+    PromisedLine,
+    Value,
+)
 
 NOUNS = {
     "INVOICE": "invoice",
-    "CONTACT": "xero_contact",
+    "CONTACT": "customer",
     "CREDITNOTE": "credit_note",
-    # Xero sends no quote webhooks: these come from polling (handoffs/xero_poll.py).
+    # Xero sends no quote webhooks: these come from polling (connectors/xero/polling.py).
     "QUOTE": "quote",
 }
 
 
 def business_event(payload: dict) -> BusinessEvent | None:
-    """Return e.g. invoice.updated for an INVOICE UPDATE event, or None for other categories."""
+    """Return e.g. invoice.updated for an INVOICE UPDATE event, or None for other categories.
+
+    It says which record changed, never its values: the handoffs read it as it is then.
+    """
     noun = NOUNS.get(str(payload.get("eventCategory", "")).upper())
     if noun is None:
         return None
@@ -23,8 +37,6 @@ def business_event(payload: dict) -> BusinessEvent | None:
         str(payload.get("eventType")).upper(), "changed"
     )
     data = {"tenant": payload.get("tenantId"), "event": moment(payload.get("eventDateUtc"))}
-    # A polled event carries the record as the poll read it.
-    data |= {k: payload[k] for k in ("invoice", "quote") if k in payload}
     return BusinessEvent(f"{noun}.{verb}", "xero", str(payload["resourceId"]), data)
 
 
@@ -41,31 +53,97 @@ def moment(stamp: str | None) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
-def _address(contact) -> str:
-    """The contact's street address (else its postal one) on one line."""
-    addresses = sorted(contact.addresses or [], key=lambda a: code(a.address_type) != "STREET")
+def code(value) -> str:
+    """Return a Xero code as text: xero-python gives some as enums (QuoteStatusCodes.SENT)."""
+    return str(getattr(value, "value", value) or "")
+
+
+def contact_address(contact, *, prefer: str = "POBOX") -> Address:
+    """The contact's billing (POBOX) address, else its street one, in the hub's parts."""
+    addresses = sorted(contact.addresses or [], key=lambda a: code(a.address_type) != prefer)
     for a in addresses:
-        parts = [a.address_line1, a.address_line2, a.city, a.region, a.postal_code]
-        line = ", ".join(p for p in parts if p)
-        if line:
-            return line
+        street = ", ".join(p for p in (a.address_line1, a.address_line2) if p)
+        found = Address(street, a.city or "", a.region or "", a.postal_code or "", a.country or "")
+        if found:
+            return found
+    return Address()
+
+
+def contact_phone(contact) -> str:
+    """The contact's main (DEFAULT) phone on one line, as Xero shows it."""
+    for phone in contact.phones or []:
+        if code(phone.phone_type) == "DEFAULT":
+            parts = (phone.phone_country_code, phone.phone_area_code, phone.phone_number)
+            return " ".join(p for p in parts if p)
     return ""
+
+
+def contact_values(contact) -> dict[str, Value]:
+    """The shared customer fields a Xero contact holds."""
+    person = " ".join(p for p in (contact.first_name, contact.last_name) if p)
+    return {
+        "billing_name": contact.name or "",
+        "billing_address": contact_address(contact),
+        "tax_number": contact.tax_number or "",
+        "contact_name": person,
+        "email": contact.email_address or "",
+        "phone": contact_phone(contact),
+    }
+
+
+def contact_details(contact) -> CustomerDetails:
+    """The contact as the customer details matching compares."""
+    values = contact_values(contact)
+    return CustomerDetails(
+        system="xero",
+        external_id=contact.contact_id,
+        name=str(values["billing_name"]),
+        email=str(values["email"]),
+        phone=str(values["phone"]),
+        address=contact_address(contact),
+        tax_number="".join(ch for ch in str(values["tax_number"]) if ch.isdigit()),
+        contact_name=str(values["contact_name"]),
+    )
+
+
+def contact_changes(values: dict[str, Value]) -> dict:
+    """xero-python Contact arguments writing these shared fields."""
+    changes: dict = {}
+    for name, value in values.items():
+        if name == "billing_name":
+            changes["name"] = str(value or "")
+        elif name == "billing_address":
+            a = value if isinstance(value, Address) else Address(street=str(value or ""))
+            changes["addresses"] = [
+                XeroAddress(
+                    address_type="POBOX",
+                    address_line1=a.street,
+                    city=a.city,
+                    region=a.region,
+                    postal_code=a.postcode,
+                    country=a.country,
+                )
+            ]
+        elif name == "tax_number":
+            changes["tax_number"] = str(value or "")
+        elif name == "contact_name":
+            first, _, last = str(value or "").partition(" ")
+            changes |= {"first_name": first, "last_name": last}
+        elif name == "email":
+            changes["email_address"] = str(value or "")
+        elif name == "phone":
+            changes["phones"] = [Phone(phone_type="DEFAULT", phone_number=str(value or ""))]
+    return changes
 
 
 def quote_promise(quote, contact) -> JobPromise:
     """Return what an accepted Xero quote promised, as a won deal would."""
+    site = contact_address(contact, prefer="STREET")
     return JobPromise(
         origin_system="xero",
         origin_ref=quote.quote_id,
         title=quote.title or f"Quote {quote.quote_number}",
-        customer=CustomerDetails(
-            system="xero",
-            external_id=contact.contact_id,
-            name=contact.name,
-            email=contact.email_address or "",
-            address=_address(contact),
-            tax_number="".join(ch for ch in contact.tax_number or "" if ch.isdigit()),
-        ),
+        customer=contact_details(contact),
         amount=Decimal(str(quote.total or 0)),
         currency=code(quote.currency_code) or "AUD",
         lines=tuple(
@@ -77,7 +155,7 @@ def quote_promise(quote, contact) -> JobPromise:
             )
             for line in quote.line_items or []
         ),
-        site_address=_address(contact),
+        site_address=site.line(),
         site_contact="",
         notes="\n".join(
             text
@@ -87,55 +165,45 @@ def quote_promise(quote, contact) -> JobPromise:
     )
 
 
-def code(value) -> str:
-    """Return a Xero code as text: xero-python gives some as enums (QuoteStatusCodes.SENT)."""
-    return str(getattr(value, "value", value) or "")
+def payment_status(invoice) -> str:
+    """The invoice as the hub says it: draft, awaiting payment, part paid, paid, voided..."""
+    status = code(invoice.status)
+    if status in ("PAID", "VOIDED", "DELETED", "DRAFT", "SUBMITTED"):
+        return status.lower()
+    return "part_paid" if Decimal(str(invoice.amount_paid or 0)) > 0 else "awaiting_payment"
 
 
-def billing_address(contact) -> str:
-    """The street line of the contact's billing (POBOX) address, else of its street one."""
-    addresses = sorted(contact.addresses or [], key=lambda a: code(a.address_type) != "POBOX")
-    return next((a.address_line1 for a in addresses if a.address_line1), "") or ""
+def _money(value) -> Decimal:
+    return Decimal(str(value or 0)).quantize(Decimal("0.01"))
 
 
-def billing_address_line(contact) -> str:
-    """The billing address on one line, as the job register keeps it."""
-    addresses = sorted(contact.addresses or [], key=lambda a: code(a.address_type) != "POBOX")
-    for a in addresses:
-        if a.address_line1:
-            parts = [a.address_line1, a.city, a.region, a.postal_code]
-            return ", ".join(part for part in parts if part)
-    return ""
-
-
-def customer_field(contact, field: str, *, carrier: str = "hubspot") -> str:
-    """The value of a customer field Xero owns, as a carrier keeps it.
-
-    HubSpot's `address` holds the street line; the register keeps the whole address.
-    """
-    if field == "billing_name":
-        return contact.name or ""
-    if field == "billing_address":
-        return (
-            billing_address_line(contact) if carrier == "operations" else billing_address(contact)
-        )
-    if field == "tax_number":
-        return "".join(ch for ch in contact.tax_number or "" if ch.isdigit())
-    raise KeyError(f"Xero holds no customer field '{field}'.")
-
-
-def invoice_facts(invoice) -> dict:
-    """The invoice fields this handoff uses, from a xero-python Invoice, as plain values."""
-    paid_on = invoice.fully_paid_on_date or max(
+def paid_on(invoice) -> date | None:
+    """The day the invoice was paid in full, else the day of its last payment."""
+    day = invoice.fully_paid_on_date or max(
         (p.date for p in invoice.payments or [] if p.date), default=None
     )
+    return day.date() if isinstance(day, datetime) else day
+
+
+def invoice_values(invoice) -> dict[str, Value]:
+    """The shared invoice fields a Xero invoice holds."""
     return {
         "number": invoice.invoice_number or "",
-        "type": code(invoice.type),
-        "reference": invoice.reference or "",
-        "status": code(invoice.status),
-        "total": f"{Decimal(str(invoice.total or 0)):.2f}",
-        "amount_paid": f"{Decimal(str(invoice.amount_paid or 0)):.2f}",
-        "amount_due": f"{Decimal(str(invoice.amount_due or 0)):.2f}",
-        "paid_on": paid_on.isoformat() if paid_on else "",
+        "status": payment_status(invoice),
+        "total": _money(invoice.total),
+        "amount_paid": _money(invoice.amount_paid),
+        "amount_due": _money(invoice.amount_due),
+        "last_payment_date": paid_on(invoice),
     }
+
+
+def invoice_made(invoice) -> InvoiceMade:
+    """An invoice Xero made or holds, in the hub's words."""
+    return InvoiceMade(
+        reference=invoice.reference or "",
+        invoice_id=invoice.invoice_id or "",
+        number=invoice.invoice_number or "",
+        status=payment_status(invoice),
+        total=_money(invoice.total),
+        amount_paid=_money(invoice.amount_paid),
+    )

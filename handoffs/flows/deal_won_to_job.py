@@ -1,8 +1,7 @@
 """Deal won in the CRM → one job in operations, carrying what was promised."""
 
 from connectors.base import BusinessEvent
-from connectors.hubspot.client import HubSpotClient
-from connectors.hubspot.mapping import job_promise
+from connectors.registry import crm
 from handoffs.flows.promises import promise_to_job
 from handoffs.models import HandoffRun
 from handoffs.registry import Handoff, Outcome, handoff_register
@@ -14,24 +13,27 @@ def key(happened: BusinessEvent) -> str:
 
 
 def perform(run: HandoffRun) -> Outcome:
-    """Fetch the deal; if its stage is a won one, create its job (once)."""
-    bundle = HubSpotClient().deal_bundle(run.record_ref)
-    run.record_label = bundle.deal.properties.get("dealname") or ""
+    """Read the deal as it is now; if its stage is a won one, create its job (once)."""
+    deal = crm().deal_state(run.record_ref)
+    run.record_label = deal.title
     HandoffRun.objects.filter(pk=run.pk).update(record_label=run.record_label)
-    if not bundle.stage.is_won:
+    if deal.problem is not None:
+        raise deal.problem
+    if not deal.won or deal.promise is None:
         return Outcome(
-            f"The deal is now at '{bundle.stage.label}', which is not a won stage: no job.",
-            skipped=True,
+            f"The deal is now at '{deal.stage}', which is not a won stage: no job.", skipped=True
         )
-    return promise_to_job(run, job_promise(bundle))
+    return promise_to_job(run, deal.promise)
 
 
 def preview(run: HandoffRun) -> str:
-    """Describe the job a retry would create, reading HubSpot but writing nothing."""
-    bundle = HubSpotClient().deal_bundle(run.record_ref)
-    if not bundle.stage.is_won:
-        return f"Nothing: the deal is now at '{bundle.stage.label}', which is not a won stage."
-    promise = job_promise(bundle)
+    """Describe the job a retry would create, reading the CRM but writing nothing."""
+    deal = crm().deal_state(run.record_ref)
+    if deal.problem is not None:
+        return f"It would stop again: {deal.problem}"
+    if not deal.won or deal.promise is None:
+        return f"Nothing: the deal is now at '{deal.stage}', which is not a won stage."
+    promise = deal.promise
     lines = "\n".join(
         f"  - {line.quantity} x {line.description} ({line.item_code or 'no item code'}) "
         f"at {line.unit_price}"

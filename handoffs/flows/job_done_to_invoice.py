@@ -1,31 +1,37 @@
-"""Job finished in operations → one DRAFT invoice in Xero, with its lines, item codes and tax."""
+"""Job finished in operations → one DRAFT invoice in the finance system, per job, ever.
+
+Jobs finished together are invoiced together (up to 50 to a request), their customers
+found or made in the finance system in batches too. Whether the finance system may
+already hold a job's invoice is decided per job (`_already_made`), whatever batch it was
+in before and however often it was retried, replayed or killed.
+"""
 
 import hashlib
-import re
 from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
-from xero_python.accounting import Contact, Invoice, LineAmountTypes, LineItem
 
-from connectors.base import BusinessEvent
-from connectors.errors import Disagreement, Invalid, Waiting
-from connectors.models import InvoiceSettings
-from connectors.xero.accounting import XeroAccounting
-from connectors.xero.errors import refusal
-from connectors.xero.mapping import code
-from connectors.xero.terms import contacts_terms, due_date
+from connectors.base import BusinessEvent, InvoiceDraft, InvoiceLine, JobFacts
+from connectors.errors import Disagreement, Waiting
+from connectors.registry import crm, finance, operations
+from handoffs.flows.shared_fields import records_look_again
 from handoffs.models import HandoffRun
 from handoffs.registry import Handoff, Outcome, handoff_register
-from operations.models import Job
-from operations.services import job_finance_update
+from ownership.engine import records_converge
+from ownership.matching import customer_first_seen
 from ownership.models import Link, Record
-from ownership.selectors import link_external_id
-from ownership.services import link_add, record_for_link
+from ownership.services import (
+    customer_values,
+    link_add,
+    link_ensure,
+    record_for_link,
+    values_agreed,
+)
+from review_queue.models import ReviewItem
 
-# Xero takes up to 50 invoices in one request (its documented batch size).
+# The finance system takes up to 50 invoices in one request (Xero's documented batch size).
 BATCH_SIZE = 50
-BAD_ITEM_CODE = re.compile(r"Item code '([^']+)' is not valid")
 
 
 def key(happened: BusinessEvent) -> str:
@@ -33,258 +39,269 @@ def key(happened: BusinessEvent) -> str:
     return f"operations:job:{happened.object_id}:invoice"
 
 
-def _contact_id(xero: XeroAccounting, job: Job, run: HandoffRun) -> str:
-    """Find the customer's Xero contact or create it, never a second one for the same customer.
-
-    By its link, then the hub's ContactNumber; then one contact with the same ABN is it;
-    any other likely match (same email, same name) goes to a person to decide.
-    """
-    customer = job.customer
-    record = record_for_link(
+def _customer_record(job: JobFacts) -> Record:
+    register = operations()
+    return record_for_link(
         type=Record.Type.CUSTOMER,
-        system="operations",
-        external_id=str(customer.pk),
-        label=customer.name,
+        system=register.system,
+        external_id=job.customer_id,
+        label=job.customer.name,
     )
-    linked = link_external_id(record=record, system="xero")
-    if linked:
-        return linked
-    number = f"HUB-{record.pk}"
-    contact_id = xero.contact_find(contact_number=number)
-    if contact_id is None and not run.payload.get("new_customer_confirmed"):
-        candidates = xero.contact_candidates(
-            name=customer.name, email=customer.email, tax_number=customer.tax_number
+
+
+def _unmatched(job: JobFacts, record: Record) -> Exception | None:
+    """Match the customer in the finance system; the reason it cannot be invoiced yet, if any."""
+    money = finance()
+    seen = customer_first_seen(details=job.customer, only={money.system})
+    if seen.missed:
+        return seen.missed[0]
+    root = f"duplicate:{job.customer.system}:{job.customer.external_id}:{money.system}"
+    item = ReviewItem.objects.filter(root_key=root, status=ReviewItem.Status.OPEN).first()
+    if item is None:
+        return None
+    return Disagreement(
+        f"{item.reason} No invoice was made for job {job.number} yet.",
+        title=item.title,
+        kind="possible_duplicate",
+        system=money.system,
+        fix="Choose: link the customer to the existing contact, or say it is a different "
+        "customer. The invoice is then made.",
+        details=item.details,
+        root=root,
+    )
+
+
+def _customers(jobs: list[tuple[HandoffRun, JobFacts]], results: dict) -> dict[str, str]:
+    """Each job's customer id in the finance system: linked, found by the hub's id, matched,
+    or made (many to a request). A job whose customer cannot be settled gets its reason."""
+    money = finance()
+    records = {job.number: _customer_record(job) for _, job in jobs}
+    found = dict(
+        Link.objects.filter(record__in=records.values(), system=money.system).values_list(
+            "record_id", "external_id"
         )
-        if len(candidates) == 1 and "same ABN" in candidates[0]["why"]:
-            contact_id = candidates[0]["id"]
-        elif candidates:
-            named = "; ".join(f"{c['name']} ({c['why']})" for c in candidates)
-            raise Disagreement(
-                f"Xero may already have '{customer.name}': {named}. The hub made no second "
-                f"contact and no invoice for job {job.number} yet.",
-                title="Possible duplicate Xero contact",
-                kind="possible_duplicate",
-                system="xero",
-                fix="Choose: link the customer to the existing Xero contact, or confirm it is "
-                "a different customer. The invoice is then created.",
-                details={
-                    "field": "customer",
-                    "target": "xero",
-                    "candidates": candidates,
-                    "new": {
-                        "system": "operations",
-                        "external_id": str(customer.pk),
-                        "name": customer.name,
-                        "email": customer.email,
-                        "phone": customer.phone,
-                        "address": customer.address,
-                        "tax_number": customer.tax_number,
-                    },
-                },  # fmt: skip
-                root=f"operations:customer:{customer.pk}:xero",
+    )
+    already = set(found)
+    missing = {r.pk: r for r in records.values() if r.pk not in found}
+    for hub_id, customer_id in money.customers_by_hub_id([str(pk) for pk in missing]).items():
+        link_add(
+            record=missing[int(hub_id)],
+            system=money.system,
+            external_id=customer_id,
+            reason="carries the hub's id",
+        )
+        found[int(hub_id)] = customer_id
+    new = {}
+    for run, job in jobs:
+        record = records[job.number]
+        if record.pk in found:
+            continue
+        problem = _unmatched(job, record)
+        linked = Link.objects.filter(record=record, system=money.system).first()
+        if problem is not None:
+            results[run.pk] = problem
+        elif linked:
+            found[record.pk] = linked.external_id
+        else:
+            new[record.pk] = (run, job)
+    if new:
+        ids = sorted(str(pk) for pk in new)
+        made = money.customers_create(
+            [(str(pk), job.customer) for pk, (_, job) in new.items()],
+            idempotency_key="hub-customers-" + hashlib.sha256("|".join(ids).encode()).hexdigest(),
+        )
+        for each in made:
+            run, job = new[int(each.key)]
+            if each.refused:
+                results[run.pk] = each.refused
+                continue
+            link_add(
+                record=records[job.number],
+                system=money.system,
+                external_id=each.customer_id,
+                reason=f"made for job {job.number}",
             )
-    if contact_id is None:
-        contact_id = xero.contact_create(
-            name=customer.name, contact_number=number, email=customer.email,
-            address=customer.address, tax_number=customer.tax_number,
-        )  # fmt: skip
-    link_add(record=record, system="xero", external_id=contact_id)
-    return contact_id
+            # Made from the register's values: the systems agree on them as of now.
+            made_from = customer_values(job.customer)
+            del made_from["contact_name"]  # a contact is made without its person
+            values_agreed(record=records[job.number], values=made_from)
+            found[int(each.key)] = each.customer_id
+    # Newly linked: the engine learns what the systems agree on before anyone changes it.
+    linked = [r for r in records.values() if r.pk in found and r.pk not in already]
+    records_look_again(records=linked, change=f"linked in {money.system}")
+    return {
+        job.number: found[records[job.number].pk]
+        for _, job in jobs
+        if records[job.number].pk in found
+    }
 
 
-def _draft(xero: XeroAccounting, job: Job, run: HandoffRun, mapping: InvoiceSettings) -> Invoice:
-    """Return the DRAFT invoice for the job's lines, to the customer's contact.
-
-    Account and tax types come from the invoice settings admins edit on the Xero page;
-    the due date is set later, from the contact's terms.
-    """
-    lines = [
-        LineItem(
-            description=line.description,
-            quantity=float(line.quantity),
-            unit_amount=float(line.unit_price),
-            item_code=line.item_code or None,
-            account_code=mapping.sales_account,
-            tax_type=mapping.tax_type(line.tax),
-        )
-        for line in job.lines.all()
-    ]
-    return Invoice(
-        type="ACCREC",
-        contact=Contact(contact_id=_contact_id(xero, job, run)),
-        line_amount_types=(
-            LineAmountTypes.INCLUSIVE if job.prices_include_gst else LineAmountTypes.EXCLUSIVE
-        ),
-        status="DRAFT",
+def _draft(job: JobFacts, customer_id: str) -> InvoiceDraft:
+    return InvoiceDraft(
         reference=job.number,
-        date=timezone.localdate(),
-        line_items=lines,
+        customer_id=customer_id,
+        lines=tuple(
+            InvoiceLine(line.description, line.quantity, line.unit_price, line.item_code, line.tax)
+            for line in job.lines
+        ),
+        prices_include_gst=job.prices_include_gst,
+        issued=timezone.localdate(),
     )
 
 
-def _contacts_next(limit: int = 200) -> list[str]:
-    """The Xero contacts of the finished jobs waiting their turn to be invoiced."""
+def _draft_key(draft: InvoiceDraft) -> str:
+    """A job's Idempotency-Key: tied to its content, so a corrected job is a new request."""
+    content = hashlib.sha256(
+        repr(
+            [(x.item_code, x.quantity, x.unit_price, x.tax) for x in draft.lines]
+            + [draft.prices_include_gst, draft.customer_id]
+        ).encode()
+    ).hexdigest()[:16]
+    return f"hub-job-{draft.reference}-{content}"
+
+
+def _customers_next(limit: int = 200) -> list[str]:
+    """The finance customers of the finished jobs waiting their turn (their terms are read
+    ahead, in the same calls)."""
     numbers = HandoffRun.objects.filter(
         handoff="job_done_to_invoice",
         state__in=[HandoffRun.State.PENDING, HandoffRun.State.RETRYING],
     ).values_list("record_ref", flat=True)[:limit]
-    customers = Job.objects.filter(number__in=list(numbers)).values_list("customer_id", flat=True)
+    customers = operations().customers_of_jobs(list(numbers))
     records = Link.objects.filter(
-        system="operations", record_type="customer", external_id__in=[str(c) for c in customers]
+        system=operations().system, record_type="customer", external_id__in=customers
     ).values_list("record_id", flat=True)
     return list(
-        Link.objects.filter(system="xero", record_id__in=records).values_list(
+        Link.objects.filter(system=finance().system, record_id__in=records).values_list(
             "external_id", flat=True
         )
     )
 
 
-def _due_dates(xero: XeroAccounting, drafts: list[Invoice], mapping: InvoiceSettings) -> None:
-    """Set each draft's due date from its contact's sales terms (read once per contact)."""
-    terms = contacts_terms(xero, [d.contact.contact_id for d in drafts], soon=_contacts_next())
-    for draft in drafts:
-        day, kind = terms.get(draft.contact.contact_id, (None, None))
-        draft.due_date = due_date(
-            issued=draft.date, day=day, kind=kind, default_days=mapping.default_due_days
+def _recorded(pairs: list[tuple[JobFacts, object]]) -> dict[str, Outcome]:
+    """Link each invoice to its job (and deal), then let the engine carry it everywhere."""
+    money, register, sales = finance(), operations(), crm()
+    records = []
+    for job, made in pairs:
+        why = f"made for job {job.number}"
+        invoice = record_for_link(
+            type=Record.Type.INVOICE,
+            system=money.system,
+            external_id=made.invoice_id,
+            label=made.number,
+            reason=why,
         )
-
-
-def _job_key(job: Job, draft: Invoice) -> str:
-    """The job's Idempotency-Key: tied to its content, so a corrected job is a new request."""
-    content = hashlib.sha256(
-        repr(
-            [
-                (lb.item_code, lb.quantity, lb.unit_amount, lb.tax_type, lb.account_code)
-                for lb in draft.line_items
-            ]
-            + [str(draft.line_amount_types)]
-        ).encode()
-    ).hexdigest()[:16]
-    return f"hub-job-{job.number}-{content}"
-
-
-def _recorded(job: Job, made) -> Outcome:
-    """Link the invoice Xero made and move the job to invoiced."""
-    record_for_link(
-        type=Record.Type.INVOICE,
-        system="xero",
-        external_id=made.invoice_id,
-        label=made.invoice_number,
-    )
-    job_finance_update(
-        job=job,
-        invoice_number=made.invoice_number,
-        invoice_status=code(made.status),
-        amount_invoiced=made.total,
-        amount_paid=made.amount_paid or 0,
-    )
-    return Outcome(
-        f"Draft invoice {made.invoice_number} for {made.total} created in Xero.",
-        result={"invoice_id": made.invoice_id, "number": made.invoice_number},
-    )
-
-
-def _refused(job: Job, made) -> Invalid:
-    """Xero's per-invoice refusal as a review item naming the problem and the fix."""
-    messages = "; ".join(e.message for e in made.validation_errors or [])
-    code, fix = refusal(messages)
-    bad_codes = sorted(set(BAD_ITEM_CODE.findall(messages)))
-    return Invalid(
-        f"Xero would not take the invoice for job {job.number}: {messages}",
-        system="xero",
-        code=code,
-        fix=fix,
-        details={"job": job.number, "bad_item_codes": bad_codes} if bad_codes else {},
-    )
+        link_ensure(record=invoice, system=register.system, external_id=job.number, reason=why)
+        if job.origin_system == sales.system:
+            link_ensure(record=invoice, system=sales.system, external_id=job.origin_ref, reason=why)
+        records.append(invoice)
+    outcomes = records_converge(records=records)
+    said = {}
+    for (job, made), outcome in zip(pairs, outcomes, strict=True):
+        later = (
+            f" ({outcome.message} The next run for the job tells the rest.)"
+            if isinstance(outcome, Exception)
+            else ""
+        )
+        said[job.number] = Outcome(
+            f"Draft invoice {made.number} for {made.total} created in {money.label}.{later}",
+            result={"invoice_id": made.invoice_id, "number": made.number},
+        )
+    return said
 
 
 def _already_made(
-    xero: XeroAccounting, drafts: list[tuple[HandoffRun, Job, Invoice]], results: dict
-) -> list[tuple[HandoffRun, Job, Invoice]]:
-    """Record the invoices Xero already made for these jobs; return the drafts still to send.
+    jobs: list[tuple[HandoffRun, JobFacts]], results: dict
+) -> list[tuple[HandoffRun, JobFacts]]:
+    """Record the invoices the finance system already made for these jobs; return the rest.
 
     A run whose last request to create its invoice got no recorded answer (its worker was
-    killed, the call timed out, Xero failed) may have its invoice in Xero already, whatever
-    batch it was in and however often staff retried since: it is looked up by its
-    reference (the job's number) first. One not found whose request may still be settling
-    at Xero waits a little instead of being sent again.
+    killed, the call timed out, the system failed) may have its invoice there already,
+    whatever batch it was in and however often staff retried since: it is looked up by
+    its reference (the job's number) first. One not found whose request may still be
+    settling waits a little instead of being sent again.
     """
-    sent = [d for d in drafts if d[0].effect_sent_at]
+    sent = [job.number for run, job in jobs if run.effect_sent_at]
     if not sent:
-        return drafts
-    found = {
-        invoice.reference: invoice
-        for invoice in xero.invoices_by_reference([job.number for _, job, _ in sent])
-        if code(invoice.status) not in ("VOIDED", "DELETED")
-    }
+        return jobs
+    found = finance().invoices_by_reference(sent)
     settle = timedelta(seconds=settings.XERO_SETTLE_SECONDS)
-    remaining = []
-    for run, job, draft in drafts:
+    remaining, recorded = [], []
+    for run, job in jobs:
         if job.number in found:
-            results[run.pk] = _recorded(job, found[job.number])
+            recorded.append((run, job, found[job.number]))
         elif run.effect_sent_at and run.effect_sent_at + settle > timezone.now():
-            wait = (run.effect_sent_at + settle - timezone.now()).total_seconds()
             results[run.pk] = Waiting(
                 f"The last request for job {job.number}'s invoice got no answer; the hub "
-                "waits until Xero has surely finished with it, then looks again.",
-                system="xero",
-                retry_after=wait,
+                "waits until the finance system has surely finished with it, then looks again.",
+                system=finance().system,
+                retry_after=(run.effect_sent_at + settle - timezone.now()).total_seconds(),
             )
         else:
-            remaining.append((run, job, draft))
+            remaining.append((run, job))
+    outcomes = _recorded([(job, made) for _, job, made in recorded])
+    for run, job, _ in recorded:
+        results[run.pk] = outcomes[job.number]
     return remaining
 
 
 def batch(runs: list[HandoffRun]) -> list[Outcome | Exception]:
-    """Invoice many finished jobs with as few Xero calls as can be: 50 invoices a request.
+    """Invoice many finished jobs with as few calls as can be: 50 invoices a request.
 
-    Each job's problems (a missing contact detail, an unknown item code) stay its own:
-    Xero answers per invoice under summarizeErrors=false, and the answers are mapped back.
-    Whether Xero may already have a job's invoice is decided per job (`_already_made`).
+    Each job's problems (a missing detail, an unknown item code) stay its own: the
+    finance system answers per invoice, and the answers are mapped back.
     """
-    xero, mapping = XeroAccounting.connected(), InvoiceSettings.current()
+    register, money = operations(), finance()
     results: dict[int, Outcome | Exception] = {}
-    drafts: list[tuple[HandoffRun, Job, Invoice]] = []
+    jobs: list[tuple[HandoffRun, JobFacts]] = []
     for run in runs:
         try:
-            job = Job.objects.select_related("customer").get(number=run.record_ref)
-            run.record_label = f"{job.number} {job.title}"
+            job = register.job_read(run.record_ref)
+            run.record_label = job.label
             HandoffRun.objects.filter(pk=run.pk).update(record_label=run.record_label)
             if job.invoice_number:
                 results[run.pk] = Outcome(
                     f"Job {job.number} already has invoice {job.invoice_number}.", skipped=True
                 )
                 continue
-            drafts.append((run, job, _draft(xero, job, run, mapping)))
+            jobs.append((run, job))
         except Exception as error:  # this job's problem (or a bug) is its own review item
             results[run.pk] = error
-    drafts = _already_made(xero, drafts, results)
-    if drafts:
-        _due_dates(xero, [draft for _, _, draft in drafts], mapping)
-    for start in range(0, len(drafts), BATCH_SIZE):
-        chunk = drafts[start : start + BATCH_SIZE]
-        keys = sorted(_job_key(job, draft) for _, job, draft in chunk)
-        # Deterministic: a retry of the same request replays Xero's first answer.
-        key = (
+    customers = _customers(jobs, results)
+    jobs = [(run, job) for run, job in jobs if run.pk not in results]
+    jobs = _already_made(jobs, results)
+    for start in range(0, len(jobs), BATCH_SIZE):
+        chunk = jobs[start : start + BATCH_SIZE]
+        drafts = [_draft(job, customers[job.number]) for _, job in chunk]
+        keys = sorted(_draft_key(draft) for draft in drafts)
+        # Deterministic: a retry of the same request replays the first answer.
+        request_key = (
             keys[0]
             if len(keys) == 1
             else "hub-batch-" + hashlib.sha256("|".join(keys).encode()).hexdigest()[:40]
         )
         # Written before the request: if no answer is recorded, the next attempt looks first.
-        chunk_runs = HandoffRun.objects.filter(pk__in=[run.pk for run, _, _ in chunk])
-        chunk_runs.update(effect_sent_at=timezone.now())
-        made = xero.invoices_create([draft for _, _, draft in chunk], idempotency_key=key)
-        for (run, job, _), invoice in zip(chunk, made, strict=True):
-            if invoice.has_errors:  # refused: Xero made nothing for this job
+        HandoffRun.objects.filter(pk__in=[run.pk for run, _ in chunk]).update(
+            effect_sent_at=timezone.now()
+        )
+        made = money.invoices_create(
+            drafts, idempotency_key=request_key, read_ahead=_customers_next()
+        )
+        good = []
+        for (run, job), invoice in zip(chunk, made, strict=True):
+            if invoice.refused:  # refused: nothing was made for this job
                 HandoffRun.objects.filter(pk=run.pk).update(effect_sent_at=None)
-                results[run.pk] = _refused(job, invoice)
+                results[run.pk] = invoice.refused
             else:
-                results[run.pk] = _recorded(job, invoice)
+                good.append((run, job, invoice))
+        outcomes = _recorded([(job, invoice) for _, job, invoice in good])
+        for run, job, _ in good:
+            results[run.pk] = outcomes[job.number]
     return [results[run.pk] for run in runs]
 
 
 def perform(run: HandoffRun) -> Outcome:
-    """Create the job's draft invoice (once: the Idempotency-Key is the job's)."""
+    """Create the job's draft invoice (a batch of one)."""
     (result,) = batch([run])
     if isinstance(result, Exception):
         raise result

@@ -1,63 +1,87 @@
 """A promise (a won deal or an accepted quote) becomes one job, for the right customer."""
 
-from dataclasses import asdict
-
 from django.db import transaction
 
-from connectors.base import JobPromise, OperationsConnector
+from connectors.base import JobPromise
 from connectors.errors import Disagreement
-from connectors.operations.client import JobRegister
+from connectors.registry import operations, systems
 from handoffs.models import HandoffRun
 from handoffs.registry import Outcome
+from ownership.matching import customer_first_seen
 from ownership.models import Record
 from ownership.selectors import link_external_id
-from ownership.services import link_add, record_for_link
+from ownership.services import (
+    customer_values,
+    link_add,
+    link_ensure,
+    record_for_link,
+    values_agreed,
+)
+from review_queue.models import ReviewItem
 
 
-def _new_customer(run: HandoffRun, operations: OperationsConnector, details) -> str:
-    """Create the customer, unless a likely duplicate exists and no person has said it is new."""
-    candidates = operations.customer_candidates(details=details)
-    if candidates and not run.payload.get("new_customer_confirmed"):
-        named = "; ".join(f"{c['name']} ({c['why']})" for c in candidates)
-        source = {"hubspot": "HubSpot", "xero": "Xero"}.get(details.system, details.system)
+def _duplicate_waiting(promise: JobPromise, target: str) -> ReviewItem | None:
+    root = f"duplicate:{promise.customer.system}:{promise.customer.external_id}:{target}"
+    return ReviewItem.objects.filter(root_key=root, status=ReviewItem.Status.OPEN).first()
+
+
+def _customer_id(run: HandoffRun, promise: JobPromise, record: Record) -> str:
+    """The customer's id in the operations system: linked, or made (never a likely twin)."""
+    register = operations()
+    linked = link_external_id(record=record, system=register.system)
+    if linked:
+        return linked
+    waiting = _duplicate_waiting(promise, register.system)
+    if waiting:
+        source = systems()[promise.customer.system].label
         raise Disagreement(
-            f"The register may already have '{details.name}' from {source}: {named}. The hub "
-            "made no second customer and no job yet.",
-            title="Possible duplicate customer",
+            f"{waiting.reason} No job was made yet.",
+            title=waiting.title,
             kind="possible_duplicate",
-            system="operations",
-            fix=f"Choose: link the {source} record to the existing customer (optionally taking "
-            f"{source}'s details), or confirm it is a different customer. The job is then "
-            "created.",
-            details={"field": "customer", "candidates": candidates, "new": asdict(details)},
-            root=f"{details.system}:company:{details.external_id}",
+            system=register.system,
+            fix=f"Choose: link the {source} customer to the existing one, or confirm it is a "
+            "different customer. The job is then made.",
+            details=waiting.details,
+            root=waiting.root_key,
         )
-    return operations.customer_create(details=details)
+    customer_id = register.customer_create(details=promise.customer)
+    values_agreed(record=record, values=customer_values(promise.customer))
+    link_add(
+        record=record,
+        system=register.system,
+        external_id=customer_id,
+        reason=f"made in {register.label} for {promise.title}",
+    )
+    return customer_id
 
 
 def promise_to_job(run: HandoffRun, promise: JobPromise) -> Outcome:
     """Find or create the customer (never a likely duplicate), then the job, once."""
-    operations: OperationsConnector = JobRegister()
-    with transaction.atomic():
-        customer = record_for_link(
-            type=Record.Type.CUSTOMER,
-            system=promise.customer.system,
-            external_id=promise.customer.external_id,
-            label=promise.customer.name,
-        )
-        customer_id = link_external_id(record=customer, system=operations.system)
-        if customer_id is None:
-            customer_id = _new_customer(run, operations, promise.customer)
-            link_add(record=customer, system=operations.system, external_id=customer_id)
-        job = operations.job_create(promise=promise, customer_id=customer_id)
-        deal = record_for_link(
-            type=Record.Type.DEAL, system=run.record_system, external_id=run.record_ref,
-            label=promise.title,
-        )  # fmt: skip
-        record_for_link(
-            type=Record.Type.JOB, system=operations.system, external_id=job.number,
-            label=promise.title,
-        )  # fmt: skip
+    register = operations()
+    # A system that cannot be asked now (Xero not connected) is matched on a later change.
+    customer = customer_first_seen(details=promise.customer).record
+    with transaction.atomic():  # the customer's link lands with it: no event finds it unlinked
+        customer_id = _customer_id(run, promise, customer)
+    job = register.job_create(promise=promise, customer_id=customer_id)
+    why = f"job {job.number} made for it"
+    deal = record_for_link(
+        type=Record.Type.DEAL,
+        system=promise.origin_system,
+        external_id=promise.origin_ref,
+        label=promise.title,
+    )
+    link_ensure(record=deal, system=register.system, external_id=job.number, reason=why)
+    made = record_for_link(
+        type=Record.Type.JOB,
+        system=register.system,
+        external_id=job.number,
+        label=f"{job.number} {promise.title}",
+    )
+    link_ensure(
+        record=made, system=promise.origin_system, external_id=promise.origin_ref, reason=why
+    )
+    if job.created:  # made from the deal's promise: they agree on it as of now
+        values_agreed(record=deal, values={"amount": promise.amount, "line_items": promise.lines})
     verb = "Created" if job.created else "Found the existing"
     return Outcome(
         f"{verb} job {job.number} for {promise.customer.name}.",

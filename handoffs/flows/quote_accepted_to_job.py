@@ -1,12 +1,11 @@
-"""Quote accepted in Xero → one job, through the same steps as a won deal.
+"""Quote accepted in the finance system (Xero) → one job, through the same steps as a won deal.
 
 For businesses that quote in Xero rather than in the CRM. Xero sends no quote webhooks,
-so accepted quotes are found by polling (handoffs/xero_poll.py).
+so accepted quotes are found by polling (handoffs/polling.py).
 """
 
 from connectors.base import BusinessEvent
-from connectors.xero.accounting import XeroAccounting
-from connectors.xero.mapping import code, quote_promise
+from connectors.registry import finance
 from handoffs.flows.promises import promise_to_job
 from handoffs.models import HandoffRun
 from handoffs.registry import Handoff, Outcome, handoff_register
@@ -14,25 +13,23 @@ from handoffs.registry import Handoff, Outcome, handoff_register
 
 def key(happened: BusinessEvent) -> str:
     """One job per quote."""
-    return f"xero:quote:{happened.object_id}:accepted"
+    return f"{happened.system}:quote:{happened.object_id}:accepted"
 
 
 def perform(run: HandoffRun) -> Outcome:
-    """Read the quote and its contact; if the quote is accepted, make its job once."""
-    xero = XeroAccounting.connected(run.payload.get("tenant"))
-    quote = xero.quote_get(run.record_ref)
-    run.record_label = f"{quote.quote_number} {quote.title or ''}".strip()
+    """Read the quote as it is now; if it is accepted, make its job once."""
+    quote = finance().quote_state(run.record_ref, tenant=run.payload.get("tenant"))
+    run.record_label = quote.title
     HandoffRun.objects.filter(pk=run.pk).update(record_label=run.record_label)
-    if code(quote.status) != "ACCEPTED":
-        return Outcome(f"Quote {quote.quote_number} is {code(quote.status)}: no job.", skipped=True)
-    contact = xero.contact_get(quote.contact.contact_id)
-    return promise_to_job(run, quote_promise(quote, contact))
+    if not quote.won or quote.promise is None:
+        return Outcome(f"Quote {quote.title} is {quote.stage}: no job.", skipped=True)
+    return promise_to_job(run, quote.promise)
 
 
 handoff_register(
     Handoff(
         name="quote_accepted_to_job",
-        label="Accepted Xero quote to job",
+        label="Accepted quote to job",
         listens_to=frozenset({"quote.updated"}),
         queue="xero",
         record_type="deal",

@@ -1,18 +1,16 @@
-"""A possible duplicate customer: link to the existing one (and merge), or create."""
+"""A possible duplicate customer: link to the existing one (and merge), or say it is different."""
 
-from connectors.base import CustomerDetails
-from connectors.operations.client import JobRegister
-from handoffs.models import HandoffRun
+from django.db import transaction
+
+from connectors.base import Address, CustomerDetails
+from connectors.registry import operations, systems
+from handoffs.review_actions.values import choice_apply
 from handoffs.runs import handoff_runs_retry
-from ownership.models import Record
-from ownership.selectors import link_external_id
-from ownership.services import link_add, record_for_link
+from ownership.models import Distinct, Link, Record
+from ownership.services import link_add
 from review_queue.actions import Action, ActionFailed, ActionField, action_register
+from review_queue.details import details_of
 from review_queue.models import ReviewItem
-
-# Where the existing record lives: the job register (a new CRM customer) or Xero (a contact).
-TARGETS = {"operations": "the register's customer", "xero": "the Xero contact"}
-SOURCES = {"hubspot": "HubSpot", "operations": "the register's", "xero": "Xero"}
 
 
 def _is_possible_duplicate(item: ReviewItem) -> bool:
@@ -20,63 +18,113 @@ def _is_possible_duplicate(item: ReviewItem) -> bool:
 
 
 def _mergeable(item: ReviewItem) -> bool:
-    # The hub writes a customer's details into the register, never into a Xero contact.
-    return _is_possible_duplicate(item) and item.details.get("target", "operations") == "operations"
+    # Only the register takes another system's details into an existing customer.
+    return _is_possible_duplicate(item) and item.details["target"] == operations().system
 
 
 def _candidates(item: ReviewItem) -> list[tuple[str, str]]:
-    return [(c["id"], f"{c['name']} ({c['why']})") for c in item.details["candidates"]]
+    return [(c.id, f"{c.name} ({c.why})") for c in details_of(item).candidates]
 
 
-def _chosen(item: ReviewItem, values: dict) -> dict:
-    for candidate in item.details["candidates"]:
-        if candidate["id"] == values.get("customer"):
+def _chosen(item: ReviewItem, values: dict):
+    for candidate in details_of(item).candidates:
+        if candidate.id == values.get("customer"):
             return candidate
     raise ActionFailed("Choose which existing customer this is.")
 
 
-def _link(item: ReviewItem, values: dict, *, merge: bool) -> str:
-    new, chosen = item.details["new"], _chosen(item, values)
-    record = record_for_link(
-        type=Record.Type.CUSTOMER,
-        system=new["system"],
-        external_id=new["external_id"],
-        label=new["name"],
+def _new(item: ReviewItem) -> CustomerDetails:
+    new = dict(details_of(item).new)
+    return CustomerDetails(**new | {"address": Address(**new.get("address") or {})})
+
+
+def _label(system: str) -> str:
+    return systems()[system].label if system in systems() else system
+
+
+@transaction.atomic
+def _join(new: CustomerDetails, target: str, chosen_id: str, by) -> Record:
+    """One record for the new customer and the chosen one: link, or move links across."""
+    mine = Record.objects.filter(
+        links__system=new.system, links__external_id=new.external_id, type="customer"
+    ).first()
+    theirs = Record.objects.filter(
+        links__system=target, links__external_id=chosen_id, type="customer"
+    ).first()
+    why = "a person said they are the same customer"
+    if mine is None and theirs is None:
+        mine = Record.objects.create(type="customer", label=new.name)
+    if theirs is None:
+        link_add(record=mine, system=target, external_id=chosen_id, reason=why, by=by)
+        return mine
+    if mine is None or mine == theirs:
+        if mine is None:
+            link_add(
+                record=theirs, system=new.system, external_id=new.external_id, reason=why, by=by
+            )
+        return theirs
+    clash = set(mine.links.values_list("system", flat=True)) & set(
+        theirs.links.values_list("system", flat=True)
     )
-    target = item.details.get("target", "operations")
-    if link_external_id(record=record, system=target) is None:
-        link_add(record=record, system=target, external_id=chosen["id"])
+    if clash:
+        names = ", ".join(_label(s) for s in sorted(clash))
+        raise ActionFailed(
+            f"Both are already linked in {names} to different customers: merge them there "
+            "first, then choose again."
+        )
+    Link.objects.filter(record=mine).update(record=theirs)
+    mine.delete()
+    return theirs
+
+
+def _link(item: ReviewItem, values: dict, by, *, merge: bool) -> str:
+    d, chosen, new = details_of(item), _chosen(item, values), _new(item)
+    record = _join(new, d.target, chosen.id, by)
     if merge:
-        JobRegister().customer_merge(customer_id=chosen["id"], details=CustomerDetails(**new))
+        operations().customer_merge(customer_id=chosen.id, details=new)
     count = handoff_runs_retry(item=item)
-    took = " and took HubSpot's details" if merge else ""
-    source = SOURCES.get(new["system"], new["system"])
+    choice_apply(record_id=record.pk, change=f"linked:{item.pk}")
+    took = f" and took {_label(new.system)}'s details" if merge else ""
+    resumed = f"; {count} waiting handoff(s) go on" if count else ""
     return (
-        f"Linked {source} '{new['name']}' to {TARGETS[target]} '{chosen['name']}'{took}; "
-        f"{count} handoff(s) resumed."
+        f"Linked {_label(new.system)}'s '{new.name}' to {_label(d.target)}'s "
+        f"'{chosen.name}'{took}{resumed}."
     )
 
 
 def _link_preview(item: ReviewItem, values: dict, *, merge: bool) -> str:
-    new, chosen = item.details["new"], _chosen(item, values)
-    target = TARGETS[item.details.get("target", "operations")]
-    source = SOURCES.get(new["system"], new["system"])
-    lines = [f"{source} customer '{new['name']}' becomes {target} '{chosen['name']}'."]
+    d, chosen, new = details_of(item), _chosen(item, values), _new(item)
+    lines = [
+        f"{_label(new.system)}'s '{new.name}' and {_label(d.target)}'s '{chosen.name}' "
+        "become one customer; the ownership rules then settle their details."
+    ]
     if merge:
-        lines += [f"  {k}: {new[k]}" for k in ("email", "phone", "address", "tax_number") if new[k]]
-        lines.insert(1, "The register's customer takes these details from HubSpot:")
-    lines.append("Then the waiting handoffs run again (the job, or the invoice, follows).")
+        lines.append(f"{_label(d.target)} fills its empty details from {_label(new.system)}:")
+        offered = {
+            "email": new.email,
+            "phone": new.phone,
+            "address": new.address.line(),
+            "ABN": new.tax_number,
+            "contact": new.contact_name,
+        }
+        lines += [f"  {k}: {v}" for k, v in offered.items() if v]
+    lines.append("Then any waiting handoffs run again (the job, or the invoice, follows).")
     return "\n".join(lines)
 
 
-def _create_new(item: ReviewItem, values: dict, by) -> str:
-    for run in item.runs.filter(state=HandoffRun.State.NEEDS_REVIEW):
-        HandoffRun.objects.filter(pk=run.pk).update(
-            payload=run.payload | {"new_customer_confirmed": True}
-        )
+def _different(item: ReviewItem, values: dict, by) -> str:
+    d, new = details_of(item), _new(item)
+    record = Record.objects.filter(pk=d.record).first()
+    if record is not None:
+        for candidate in d.candidates:
+            Distinct.objects.get_or_create(
+                record=record, system=d.target, external_id=candidate.id, defaults={"by": by}
+            )
     count = handoff_runs_retry(item=item)
+    resumed = f"; {count} waiting handoff(s) go on" if count else ""
     return (
-        f"Confirmed '{item.details['new']['name']}' is a new customer; {count} handoff(s) resumed."
+        f"'{new.name}' is a different customer from those in {_label(d.target)}: the hub "
+        f"will not propose them again{resumed}."
     )
 
 
@@ -86,13 +134,14 @@ for name, label, merge, explanation in (
         "link_existing",
         "Same customer: link",
         False,
-        "Use the existing customer; keep the register's details.",
+        "Use the existing customer; the ownership rules settle each detail.",
     ),
     (
         "merge_existing",
-        "Same customer: link and take HubSpot's details",
+        "Same customer: link and fill in its details",
         True,
-        "Use the existing customer and update its email, phone, address and ABN from HubSpot.",
+        "Use the existing customer and fill its empty email, phone, address and ABN from the "
+        "new one.",
     ),
 ):
     action_register(
@@ -101,7 +150,7 @@ for name, label, merge, explanation in (
             label=label,
             explanation=explanation,
             applies_to=_mergeable if merge else _is_possible_duplicate,
-            perform=lambda item, values, by, merge=merge: _link(item, values, merge=merge),
+            perform=lambda item, values, by, merge=merge: _link(item, values, by, merge=merge),
             preview=lambda item, values, merge=merge: _link_preview(item, values, merge=merge),
             fields=(CUSTOMER_CHOICE,),
         )
@@ -109,15 +158,15 @@ for name, label, merge, explanation in (
 action_register(
     Action(
         name="create_new",
-        label="Different customer: create it",
-        explanation="It is not any of these: create it anew.",
+        label="Different customer",
+        explanation="It is none of these: keep them apart (a new customer is made where one "
+        "is needed).",
         applies_to=_is_possible_duplicate,
-        perform=_create_new,
+        perform=_different,
         preview=lambda item, values: (
-            f"Create '{item.details['new']['name']}' as a new Xero contact, then the invoice."
-            if item.details.get("target") == "xero"
-            else f"Create a new customer '{item.details['new']['name']}' in the register, "
-            "then create the job."
+            f"Keep '{item.details['new']['name']}' apart from "
+            f"{', '.join(c['name'] for c in item.details['candidates'])}; waiting handoffs "
+            "then make a new customer where they need one."
         ),
     )
 )

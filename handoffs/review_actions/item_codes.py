@@ -1,11 +1,10 @@
-"""An invoice refused for an unknown item code: choose the Xero item to use, then retry."""
+"""An invoice refused for an unknown item code: choose the item to use, then send it again."""
 
 from connectors.errors import ConnectorError
-from connectors.models import XeroConnection
-from connectors.xero.accounting import XeroAccounting
+from connectors.registry import finance, operations
 from handoffs.runs import handoff_runs_retry
-from operations.models import JobLine
 from review_queue.actions import Action, ActionFailed, ActionField, action_register
+from review_queue.details import details_of
 from review_queue.models import ReviewItem
 
 
@@ -14,57 +13,49 @@ def _has_bad_codes(item: ReviewItem) -> bool:
 
 
 def _known_codes(item: ReviewItem) -> list[tuple[str, str]]:
-    """Return Xero's item codes to choose from (none when Xero cannot be asked)."""
-    connection = XeroConnection.objects.filter(status=XeroConnection.Status.CONNECTED).first()
-    if connection is None:
-        return []
+    """Return the finance system's item codes to choose from (none when it cannot be asked)."""
     try:
-        return [(code, code) for code in XeroAccounting(connection).item_codes()]
+        return [(code, code) for code in finance().item_codes()]
     except ConnectorError:
         return []
 
 
-def _chosen(item: ReviewItem, values: dict) -> str:
+def _chosen(values: dict) -> str:
     code = (values.get("code") or "").strip()
     if not code:
-        raise ActionFailed("Choose or type the Xero item code to use.")
+        raise ActionFailed("Choose or type the item code to use.")
     return code
 
 
 def _preview(item: ReviewItem, values: dict) -> str:
-    code, d = _chosen(item, values), item.details
-    bad = ", ".join(d["bad_item_codes"])
-    lines = JobLine.objects.filter(job__number=d["job"], item_code__in=d["bad_item_codes"]).count()
+    code, d = _chosen(values), details_of(item)
+    job = operations().job_read(d.job)
+    lines = sum(1 for line in job.lines if line.item_code in d.bad_item_codes)
     return (
-        f"Job {d['job']}: {lines} line(s) with item code {bad} will use {code}; then the "
-        "invoice is sent to Xero again as a draft."
+        f"Job {d.job}: {lines} line(s) with item code {', '.join(d.bad_item_codes)} will use "
+        f"{code}; then the invoice is sent again as a draft."
     )
 
 
 def _use_code(item: ReviewItem, values: dict, by) -> str:
-    code, d = _chosen(item, values), item.details
-    changed = JobLine.objects.filter(
-        job__number=d["job"], item_code__in=d["bad_item_codes"]
-    ).update(item_code=code)
+    code, d = _chosen(values), details_of(item)
+    changed = operations().job_item_codes_replace(d.job, d.bad_item_codes, code)
     count = handoff_runs_retry(item=item)
-    return f"{changed} line(s) of job {d['job']} now use {code}; {count} handoff(s) sent again."
+    return f"{changed} line(s) of job {d.job} now use {code}; {count} handoff(s) sent again."
 
 
 action_register(
     Action(
         name="use_item_code",
         label="Use this item code",
-        explanation="Xero does not know the item code on the job. Pick the Xero item to invoice "
-        "instead; the job's lines change and the invoice is sent again.",
+        explanation="The finance system does not know the item code on the job. Pick the item "
+        "to invoice instead; the job's lines change and the invoice is sent again.",
         applies_to=_has_bad_codes,
         perform=_use_code,
         preview=_preview,
         fields=(
             ActionField(
-                "code",
-                "Xero item code",
-                choices=_known_codes,
-                help="The codes your Xero organisation has.",
+                "code", "Item code", choices=_known_codes, help="The codes your organisation has."
             ),
         ),
     )

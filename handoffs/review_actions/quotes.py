@@ -1,11 +1,9 @@
-"""A quote changed after work started: apply it to the job."""
+"""A quote changed after work started: apply it to the job (a choice the engine applies)."""
 
-from decimal import Decimal
-
-from handoffs.runs import handoff_runs_close
-from operations.models import Job
-from operations.services import job_promise_update
-from review_queue.actions import Action, action_register
+from handoffs.review_actions.values import choice_apply
+from ownership.models import FieldChoice, Link
+from review_queue.actions import Action, ActionFailed, action_register
+from review_queue.details import details_of
 from review_queue.models import ReviewItem
 
 
@@ -14,34 +12,21 @@ def _is_quote_change(item: ReviewItem) -> bool:
 
 
 def _apply_preview(item: ReviewItem, values: dict) -> str:
-    d = item.details
-    removed = [f"  - {line}" for line in d["before"]["lines"] if line not in d["after"]["lines"]]
-    added = [f"  + {line}" for line in d["after"]["lines"] if line not in d["before"]["lines"]]
-    return "\n".join(
-        [
-            f"Job {d['job']}: amount {d['before']['amount']} → {d['after']['amount']}",
-            *removed,
-            *added,
-        ]
-    )
+    d = details_of(item)
+    removed = [f"  - {line}" for line in d.before if line not in d.after]
+    added = [f"  + {line}" for line in d.after if line not in d.before]
+    return "\n".join([f"Job {d.job} takes what the deal promises now:", *removed, *added])
 
 
 def _apply_to_job(item: ReviewItem, values: dict, by) -> str:
-    d = item.details
-    job = Job.objects.get(number=d["job"])
-    lines = [
-        {
-            "description": line["description"],
-            "quantity": Decimal(line["quantity"]),
-            "unit_price": Decimal(line["unit_price"]),
-            "item_code": line["item_code"],
-        }
-        for line in d["lines"]
-    ]
-    job_promise_update(job=job, amount=Decimal(d["after"]["amount"]), lines=lines, by=by)
-    outcome = f"Job {job.number} now carries the deal's amount {d['after']['amount']} and lines."
-    handoff_runs_close(item=item, summary=f"Resolved from the review queue: {outcome}")
-    return outcome
+    d = details_of(item)
+    link = Link.objects.filter(record_id=d.record).exclude(system="operations").first()
+    if link is None:
+        raise ActionFailed(f"The hub no longer knows which deal job {d.job} came from.")
+    for name in ("amount", "line_items"):
+        FieldChoice.objects.create(record_id=d.record, field=name, system=link.system, by=by)
+    choice_apply(record_id=d.record, change=f"apply-quote:{item.pk}:{item.occurrences}")
+    return f"Job {d.job} is being given the deal's amount and lines."
 
 
 action_register(

@@ -1,124 +1,97 @@
-"""Disagreements: keep the owner's value, or take the other system's."""
+"""Disagreements: keep the owner's value, or take another system's. Either is a person's
+choice the ownership engine applies on a run of its own (no vendor call in the request)."""
 
-from connectors.errors import ConnectorError
-from connectors.hubspot.client import HubSpotClient
-from connectors.xero.accounting import XeroAccounting
-from handoffs.runs import handoff_runs_close
-from integration_hub.permissions import is_admin
-from operations.models import Job
-from operations.services import job_transition
-from operations.transitions import TransitionRefused, transition_check
-from review_queue.actions import Action, ActionFailed, action_register
+from connectors.registry import systems
+from handoffs.flows.shared_fields import records_look_again
+from ownership.disagreements import field_choice_make, may_choose_other
+from ownership.models import Record
+from review_queue.actions import Action, ActionFailed, ActionField, action_register
+from review_queue.details import Disagreement, details_of
 from review_queue.models import ReviewItem
 
 
+def choice_apply(*, record_id: int, change: str) -> None:
+    """Start the engine's run for the record (on commit), where the choice is applied."""
+    records_look_again(records=[Record.objects.get(pk=record_id)], change=change)
+
+
 def _is_disagreement(item: ReviewItem) -> bool:
-    return item.kind == ReviewItem.Kind.DISAGREEMENT and "owner_value" in item.details
+    return item.kind == ReviewItem.Kind.DISAGREEMENT and "others" in item.details
 
 
-def _hubspot_object(d: dict) -> tuple[str, str]:
-    """The HubSpot record that holds the other value: a deal (job fields) or a company."""
-    if d.get("other_object") == "companies":
-        return "company", d["other_id"]
-    return "deal", d["deal"]
+def _where(d: Disagreement) -> str:
+    return " and ".join(other.label for other in d.others)
 
 
 def _keep_owner_preview(item: ReviewItem, values: dict) -> str:
-    d = item.details
-    kind, object_id = _hubspot_object(d)
+    d = details_of(item)
+    had = "; ".join(f"{o.label} has {o.shown!r}" for o in d.others)
     return (
-        f"Set {d['other_field']} on HubSpot {kind} {object_id} to {d['owner_value']!r} "
-        f"(it has {d['other_value']!r}). {d['owner'].title()} keeps {d['owner_value']!r}."
+        f"Write {d.owner_label}'s {d.label} {d.owner_shown!r} to {_where(d)} ({had}). "
+        f"{d.owner_label} keeps {d.owner_shown!r}."
     )
 
 
 def _keep_owner(item: ReviewItem, values: dict, by) -> str:
-    d = item.details
-    kind, object_id = _hubspot_object(d)
-    write = HubSpotClient().company_update if kind == "company" else HubSpotClient().deal_update
-    try:
-        write(object_id, {d["other_field"]: d["owner_value"]})
-    except ConnectorError as error:
-        raise ActionFailed(
-            f"HubSpot did not take the value: {error.message} {error.fix}"
-        ) from error
-    outcome = (
-        f"HubSpot {kind} {object_id} has {d['owner_value']!r} again, as "
-        f"{d.get('owner_name', d['owner'])} says."
-    )
-    handoff_runs_close(item=item, summary=f"Resolved from the review queue: {outcome}")
-    return outcome
+    d = details_of(item)
+    choice = field_choice_make(details=d, system=d.owner, by=by)
+    choice_apply(record_id=d.record, change=f"choice:{choice.pk}")
+    return f"{d.owner_label}'s {d.label} {d.owner_shown!r} is being written to {_where(d)}."
 
 
-def _editable_check(d: dict, by) -> None:
-    if d["editable_by"] == "nobody" or (d["editable_by"] == "admin" and not is_admin(by)):
-        raise ActionFailed(
-            f"The ownership rule lets {d['editable_by']} change this field in the hub."
-        )
+def _others(item: ReviewItem) -> list[tuple[str, str]]:
+    return [(o.system, f"{o.label}: {o.shown}") for o in details_of(item).others]
 
 
-def _take_other_check(item: ReviewItem, by) -> Job:
-    d = item.details
-    if d["field"] != "status":
-        raise ActionFailed(
-            f"The hub cannot change the {d['label']} in {d['owner']} for you; "
-            "change it there, or keep the owner's value."
-        )
-    _editable_check(d, by)
-    return Job.objects.get(number=d["job"])
+def _chosen(item: ReviewItem, values: dict, by):
+    d = details_of(item)
+    refused = may_choose_other(d, by)
+    if refused:
+        raise ActionFailed(refused)
+    other = next((o for o in d.others if o.system == values.get("system")), None)
+    if other is None and len(d.others) == 1:
+        other = d.others[0]
+    if other is None:
+        raise ActionFailed("Choose whose value is right.")
+    return d, other
 
 
 def _take_other_preview(item: ReviewItem, values: dict) -> str:
-    d = item.details
-    if d.get("record_type") == "customer":
-        return (
-            f"Change the {d['label']} of the Xero contact (the owner) from "
-            f"{d['owner_value']!r} to {d['other_value']!r}; HubSpot already shows it. "
-            f"The rule lets {d['editable_by']} do this."
-        )
-    job = Job.objects.get(number=d["job"])
-    try:
-        transition_check(job=job, to=d["other_value"])
-    except TransitionRefused as refused:
-        raise ActionFailed(f"This cannot be done: {refused}") from refused
+    d = details_of(item)
+    other = next((o for o in d.others if o.system == values.get("system")), d.others[0])
+    rest = [o.label for o in d.others if o.system != other.system]
+    also = f" and to {' and '.join(rest)}" if rest else ""
+    who = {"admin": "admins", "staff": "office staff", "nobody": "nobody"}[d.editable_by]
     return (
-        f"Job {job.number} moves from {job.status!r} to {d['other_value']!r} in operations "
-        "(the owner); HubSpot already shows that, so nothing more is written there."
+        f"Change the {d.label} in {d.owner_label} (the owner) from {d.owner_shown!r} to "
+        f"{other.shown!r}, as {other.label} has it{also}. The rule lets {who} do this."
     )
 
 
-def _take_other_in_xero(item: ReviewItem, by) -> str:
-    d = item.details
-    _editable_check(d, by)
-    try:
-        XeroAccounting.connected().contact_field_set(
-            d["xero_contact"], d["field"], d["other_value"]
-        )
-    except ConnectorError as error:
-        raise ActionFailed(f"Xero did not take the value: {error.message} {error.fix}") from error
-    outcome = f"The Xero contact's {d['label']} is now {d['other_value']!r}, as HubSpot had it."
-    handoff_runs_close(item=item, summary=f"Resolved from the review queue: {outcome}")
-    return outcome
-
-
 def _take_other(item: ReviewItem, values: dict, by) -> str:
-    if item.details.get("record_type") == "customer":
-        return _take_other_in_xero(item, by)
-    job = _take_other_check(item, by)
-    try:
-        job_transition(job=job, to=item.details["other_value"], by=by)
-    except TransitionRefused as refused:
-        raise ActionFailed(str(refused)) from refused
-    outcome = f"Job {job.number} is now {item.details['other_value']!r} in operations."
-    handoff_runs_close(item=item, summary=f"Resolved from the review queue: {outcome}")
-    return outcome
+    d, other = _chosen(item, values, by)
+    choice = field_choice_make(details=d, system=other.system, by=by)
+    choice_apply(record_id=d.record, change=f"choice:{choice.pk}")
+    return f"{d.owner_label} is being given {other.label}'s {d.label} {other.shown!r}."
+
+
+def _may_take_other(item: ReviewItem) -> bool:
+    if not _is_disagreement(item):
+        return False
+    d = details_of(item)
+    owner = systems().get(d.owner)
+    return (
+        d.editable_by != "nobody"
+        and owner is not None
+        and ((d.record_type, d.field) in owner.writable)
+    )
 
 
 action_register(
     Action(
         name="keep_owner",
         label="Keep the owner's value",
-        explanation="The owning system is right: write its value back where it was changed.",
+        explanation="The owning system is right: its value is written back where it was changed.",
         applies_to=_is_disagreement,
         perform=_keep_owner,
         preview=_keep_owner_preview,
@@ -128,10 +101,11 @@ action_register(
     Action(
         name="take_other",
         label="Use the other system's value",
-        explanation="The other system is right: change the value in the owner (only where the "
-        "rule allows it).",
-        applies_to=_is_disagreement,
+        explanation="The other system is right: the owner is changed to its value, and every "
+        "other copy follows (only where the rule lets you).",
+        applies_to=_may_take_other,
         perform=_take_other,
         preview=_take_other_preview,
+        fields=(ActionField("system", "Whose value is right?", choices=_others),),
     )
 )

@@ -3,8 +3,17 @@
 from tests.browser.conftest import PASSWORD, log_in, low_contrast, unlabelled_fields
 from tests.review_queue.factories import ReviewItemFactory
 
-PAGES = ["/", "/review/", "/jobs/", "/jobs/schedule/", "/runs/", "/ownership/",
-         "/settings/xero/", "/activity/", "/review/notifications/"]  # fmt: skip
+PAGES = [
+    "/",
+    "/review/",
+    "/jobs/",
+    "/jobs/schedule/",
+    "/runs/",
+    "/ownership/",
+    "/settings/xero/",
+    "/activity/",
+    "/review/notifications/",
+]
 
 
 def test_main_pages_have_labelled_fields_and_readable_contrast(

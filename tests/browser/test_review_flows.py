@@ -77,12 +77,15 @@ def test_anonymous_visitors_are_sent_to_the_login_page(live_server, page):
 
 
 def test_staff_resolve_a_disagreement_by_keeping_the_owners_value(hub, page, staff_login):
-    from tests.handoffs.test_crm_carried_fields import (
+    from tests.handoffs.test_shared_fields_deal_and_job import (
         crm_sets_status,
-        deal_status,
+        deal,
         rule,
         started_job,
     )
+
+    def deal_status(hub, job):
+        return deal(hub, job)["job_status"]
 
     job = started_job(hub)
     rule("flag")
@@ -92,18 +95,19 @@ def test_staff_resolve_a_disagreement_by_keeping_the_owners_value(hub, page, sta
     log_in(page, hub.url)
     page.get_by_role("link", name="Review queue").click()
     page.get_by_label("Kind").select_option(label="Systems disagree")
-    page.get_by_role("link", name="HubSpot disagrees about job status").click()
-    both = page.get_by_role("table", name="Both values")
+    page.get_by_role("link", name="HubSpot disagrees about the job status").click()
+    both = page.get_by_role("table", name="Every system's value")
     expect(both).to_contain_text("owns this field")
     expect(both).to_contain_text("in_progress")
     expect(both).to_contain_text("done")
     shoot(page, "disagreement")
     page.get_by_role("button", name="Keep the owner's value…").click()
-    expect(page.get_by_text("Set job_status on HubSpot deal")).to_be_visible()
+    preview = page.get_by_text("Write the job register's job status 'in_progress' to HubSpot")
+    expect(preview).to_be_visible()
     assert deal_status(hub, job) == "done"
     page.get_by_role("button", name="Confirm").click()
-    expect(page.get_by_role("status")).to_contain_text("has 'in_progress' again")
-    assert deal_status(hub, job) == "in_progress"
+    expect(page.get_by_role("status")).to_contain_text("is being written to HubSpot")
+    wait_for(lambda: deal_status(hub, job) == "in_progress", what="the owner's value back")
     page.get_by_role("link", name="Record trail").click()
     expect(page.get_by_text("olivia: keep_owner on")).to_be_visible()
     shoot(page, "disagreement-trail")
@@ -124,7 +128,7 @@ def test_staff_fix_a_missing_item_code_and_the_invoice_goes_through(
     page.get_by_role("link", name="Review queue").click()
     page.get_by_role("link", name=f"Finished job to a draft invoice: {job.number}").click()
     expect(page.get_by_text("Item code 'LED-600' is not valid.").first).to_be_visible()
-    page.get_by_label("Xero item code").select_option("FITOUT-EL")
+    page.get_by_label("Item code").select_option("FITOUT-EL")
     shoot(page, "missing-item-code")
     page.get_by_role("button", name="Use this item code…").click()
     expect(page.get_by_text("with item code LED-600 will use FITOUT-EL")).to_be_visible()

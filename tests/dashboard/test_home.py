@@ -34,10 +34,13 @@ def test_home_shows_each_xero_organisation_with_token_age_and_headroom(client, o
     page = client.get(reverse("dashboard:home")).content.decode()
     assert "Not connected" in page  # no organisation yet: the row says so
     XeroConnection.objects.create(
-        tenant_id="t-1", tenant_name="Demo Trades Pty Ltd", minute_remaining=57,
-        day_remaining=4988, refreshed_at=timezone.now() - timedelta(minutes=12),
+        tenant_id="t-1",
+        tenant_name="Demo Trades Pty Ltd",
+        minute_remaining=57,
+        day_remaining=4988,
+        refreshed_at=timezone.now() - timedelta(minutes=12),
         last_success_at=timezone.now(),
-    )  # fmt: skip
+    )
     XeroConnection.objects.create(
         tenant_id="t-2", tenant_name="Brisbane", status="reconnect_needed"
     )

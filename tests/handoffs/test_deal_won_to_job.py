@@ -26,11 +26,12 @@ def deal_named(hub, fragment: str) -> dict:
 def open_deals_with_company(hub, count: int) -> list[dict]:
     store = hub.sandbox.store
     deals = [
-        d for d in store.list("deals")
+        d
+        for d in store.list("deals")
         if d["properties"]["dealstage"] not in ("closedwon", "closedlost", "2001003", "2001004")
         and store.associated_ids("deals", d["id"], "companies")
         and store.associated_ids("deals", d["id"], "line_items")
-    ]  # fmt: skip
+    ]
     assert len(deals) >= count, "the demo seed needs more open deals with a company"
     return deals[:count]
 
@@ -169,8 +170,10 @@ def test_a_crm_that_keeps_failing_is_retried_then_becomes_one_item(hub):
     hub.sandbox.store.set_fault(status=500)
     for deal in deals:
         mark_won(hub, deal)
-    wait_for(lambda: HandoffRun.objects.filter(state="needs_review").count() == 2,
-             what="retries to run out")  # fmt: skip
+    wait_for(
+        lambda: HandoffRun.objects.filter(state="needs_review").count() == 2,
+        what="retries to run out",
+    )
     item = ReviewItem.objects.get(status="open")
     assert (item.kind, item.title) == ("unavailable", "HubSpot is not answering")
     run = HandoffRun.objects.get(key__contains=deals[0]["id"])
@@ -214,12 +217,12 @@ def test_a_likely_duplicate_customer_becomes_one_item_and_linking_it_makes_the_j
     )
     assert ReviewItem.objects.filter(status="open").count() == 1  # one company, one item
     assert item.details["candidates"] == [
-        {"id": str(existing.pk), "name": existing.name, "why": "a similar name"}
+        {"id": str(existing.pk), "name": existing.name, "why": "the same name"}
     ]
     assert not Job.objects.exists() and Customer.objects.count() == 1
     values = {"customer": str(existing.pk)}
     preview = review_item_preview(item=item, action="merge_existing", values=values)
-    assert "takes these details from HubSpot" in preview and "phone: 02 9555 0188" in preview
+    assert "fills its empty details from HubSpot" in preview and "phone: 02 9555 0188" in preview
     review_item_resolve(item=item, by=office_staff, action="merge_existing", values=values)
     wait_for(lambda: Job.objects.count() == 2, what="both jobs for the existing customer")
     assert set(Job.objects.values_list("customer_id", flat=True)) == {existing.pk}

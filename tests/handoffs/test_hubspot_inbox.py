@@ -15,9 +15,10 @@ def deliveries(outcome: str) -> int:
 
 def an_open_deal(hub) -> str:
     return next(
-        d["id"] for d in hub.sandbox.store.list("deals")
+        d["id"]
+        for d in hub.sandbox.store.list("deals")
         if d["properties"].get("dealstage") == "contractsent"
-    )  # fmt: skip
+    )
 
 
 def test_it_stores_a_signed_delivery_and_a_worker_processes_it(hub):
@@ -106,9 +107,10 @@ def test_it_answers_413_to_a_body_over_one_megabyte(hub):
 def test_it_stores_an_event_no_handoff_listens_to_and_says_so(hub):
     event = hubspot_event(an_open_deal(hub)) | {"subscriptionType": "ticket.creation"}
     status, _ = signed_hubspot_post(
-        hub.hubspot_webhook_url, json.dumps([event]).encode(),
+        hub.hubspot_webhook_url,
+        json.dumps([event]).encode(),
         secret=settings.HUBSPOT_CLIENT_SECRET,
-    )  # fmt: skip
+    )
     assert status == 200
     stored = wait_for(
         lambda: InboundEvent.objects.filter(state="ignored").first(), what="the event processed"

@@ -18,8 +18,13 @@ def admin_client(django_user_model) -> Client:
 
 
 def settings_post(client: Client, **changes) -> None:
-    form = {"sales_account": "200", "tax_gst": "OUTPUT", "tax_gst_free": "EXEMPTOUTPUT",
-            "tax_none": "BASEXCLUDED", "default_due_days": "14"} | changes  # fmt: skip
+    form = {
+        "sales_account": "200",
+        "tax_gst": "OUTPUT",
+        "tax_gst_free": "EXEMPTOUTPUT",
+        "tax_none": "BASEXCLUDED",
+        "default_due_days": "14",
+    } | changes
     assert client.post("/settings/xero/", form).status_code == 302
 
 
@@ -59,9 +64,16 @@ def test_an_account_xero_does_not_have_is_a_review_item_pointing_at_the_xero_pag
 
 def test_the_settings_page_refuses_a_code_that_is_not_a_code(django_user_model, db):
     client = admin_client(django_user_model)
-    answer = client.post("/settings/xero/", {"sales_account": "200 sales; drop", "tax_gst": "",
-                                             "tax_gst_free": "X", "tax_none": "Y",
-                                             "default_due_days": "-1"})  # fmt: skip
+    answer = client.post(
+        "/settings/xero/",
+        {
+            "sales_account": "200 sales; drop",
+            "tax_gst": "",
+            "tax_gst_free": "X",
+            "tax_none": "Y",
+            "default_due_days": "-1",
+        },
+    )
     assert answer.status_code == 200
     assert "Use Xero&#x27;s code" in answer.content.decode()
     assert InvoiceSettings.current().sales_account == "200"

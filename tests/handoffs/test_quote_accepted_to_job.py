@@ -1,7 +1,7 @@
 """An accepted Xero quote becomes one job, found by polling; its invoice goes to that contact."""
 
 from connectors.sandbox.xero import console
-from handoffs.xero_poll import xero_poll
+from handoffs.polling import finance_poll as xero_poll
 from operations import services
 from operations.models import Job
 from tests.handoffs.test_invoice_settings import day

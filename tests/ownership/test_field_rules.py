@@ -6,7 +6,6 @@ from django.core.management import CommandError, call_command
 from ownership.catalogue import DEFAULT_RULES
 from ownership.models import FieldRule
 from ownership.rules_yaml import rules_to_yaml
-from ownership.selectors import field_decision
 from ownership.services import RuleInvalid, field_rule_save
 
 pytestmark = pytest.mark.django_db
@@ -35,8 +34,31 @@ def test_the_business_defaults_are_loaded():
         ({"owner": ["xero", "hubspot"]}, "the owner must be exactly one of"),
         ({"carriers": {"xero": "Address"}}, "a field never flows into its owner"),
         ({"carriers": {"slack": "x"}}, "unknown carrier system"),
-        ({"carriers": {"hubspot": " "}}, "say what HubSpot calls this field"),
+        ({"carriers": {"hubspot": "street"}}, "HubSpot holds this field as 'address', not"),
         ({"on_disagreement": "shout"}, "on_disagreement must be one of"),
+        # Only what a connector can read and write can be owned or carried.
+        (
+            {"field": "account_notes", "owner": "hubspot", "carriers": {"xero": "Notes"}},
+            "Xero holds no customer account_notes",
+        ),
+        (
+            {
+                "record_type": "invoice",
+                "field": "status",
+                "carriers": {"hubspot": "payment_status"},
+                "editable_by": "staff",
+            },
+            "the hub cannot write the status in Xero",
+        ),
+        (
+            {
+                "record_type": "job",
+                "field": "number",
+                "owner": "hubspot",
+                "carriers": {"operations": "number"},
+            },
+            "the hub cannot write the number in the job register",
+        ),
     ],
 )
 def test_a_broken_rule_is_refused_with_a_clear_message(change, message):
@@ -47,7 +69,7 @@ def test_a_broken_rule_is_refused_with_a_clear_message(change, message):
 def test_each_change_is_in_the_history_with_who(django_user_model):
     admin = django_user_model.objects.create_user("boss", is_staff=True)
     field_rule_save(
-        **(ADDRESS | {"owner": "hubspot", "carriers": {"xero": "Addresses"}}),
+        **(ADDRESS | {"owner": "hubspot", "carriers": {"xero": "Addresses (POBOX)"}}),
         note="The CRM is kept more current.",
         by=admin,
     )
@@ -56,17 +78,20 @@ def test_each_change_is_in_the_history_with_who(django_user_model):
     assert (latest.owner, latest.history_user, before.owner) == ("hubspot", admin, "xero")
 
 
-def test_decisions_follow_the_owner():
-    assert field_decision(record_type="customer", field="billing_address", changed_in="xero") == (
-        "propagate"
-    )
-    assert field_decision(
-        record_type="customer", field="billing_address", changed_in="hubspot"
-    ) == ("flag")
-    assert field_decision(record_type="customer", field="tax_number", changed_in="hubspot") == (
-        "restore"
-    )
-    assert field_decision(record_type="customer", field="colour", changed_in="xero") == "unknown"
+def test_every_default_rule_is_one_its_systems_can_keep():
+    from ownership.catalogue import FIELDS
+    from ownership.services import field_rule_validate
+
+    assert set(DEFAULT_RULES) == {(t, f) for t, fields in FIELDS.items() for f in fields}
+    for rule in FieldRule.objects.all():
+        field_rule_validate(
+            record_type=rule.record_type,
+            field=rule.field,
+            owner=rule.owner,
+            carriers=rule.carriers,
+            editable_by=rule.editable_by,
+            on_disagreement=rule.on_disagreement,
+        )
 
 
 def test_the_yaml_round_trip_is_lossless(tmp_path):
@@ -110,7 +135,7 @@ def test_only_admins_edit_rules(client, django_user_model, office_staff):
         f"/ownership/{rule.pk}/",
         {
             "owner": "hubspot",
-            "carriers": "xero: Addresses\noperations: address",
+            "carriers": ["xero", "operations"],
             "editable_by": "staff",
             "on_disagreement": "restore",
             "note": "CRM is current",
@@ -121,7 +146,7 @@ def test_only_admins_edit_rules(client, django_user_model, office_staff):
     assert "boss" in response.content.decode()  # the history shows who
     refused = client.post(
         f"/ownership/{rule.pk}/",
-        {"owner": "xero", "carriers": "xero: a", "editable_by": "staff", "on_disagreement": "flag"},
+        {"owner": "xero", "carriers": ["xero"], "editable_by": "staff", "on_disagreement": "flag"},
     )
     assert "never flows into its owner" in refused.content.decode()
     assert FieldRule.objects.get(pk=rule.pk).owner == "hubspot"

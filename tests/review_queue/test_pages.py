@@ -60,8 +60,10 @@ def test_staff_dismiss_an_item_with_a_reason(client, staff, item):
     assert "Dismissed." in response.content.decode()
     item.refresh_from_db()
     assert (item.status, item.resolved_by, item.resolution_note) == (
-        "dismissed", staff, "Customer cancelled.",
-    )  # fmt: skip
+        "dismissed",
+        staff,
+        "Customer cancelled.",
+    )
 
 
 def test_a_refused_action_is_explained_and_changes_nothing(client, staff, item):

@@ -74,8 +74,9 @@ def test_htmx_requests_get_only_the_table(client, staff):
 def test_bulk_dismiss_and_assign(client, staff):
     items = ReviewItemFactory.create_batch(3)
     pick = [str(i.pk) for i in items[:2]]
-    client.post(reverse("review_queue:bulk"), {"items": pick, "action": "assign",
-                                               "assignee": staff.pk})  # fmt: skip
+    client.post(
+        reverse("review_queue:bulk"), {"items": pick, "action": "assign", "assignee": staff.pk}
+    )
     assert ReviewItem.objects.filter(assignee=staff).count() == 2
     assert listed(client, assignee="me") == [items[1].title, items[0].title]
     response = client.post(

@@ -27,7 +27,8 @@ FAULTS = (
     ("expire", "Expire access tokens now"),
     ("clear", "Clear faults"),
 )
-CONTACT_FIELDS = ("Name", "TaxNumber", "AddressLine1", "City", "Region", "PostalCode")
+ADDRESS_FIELDS = ("AddressLine1", "City", "Region", "PostalCode")
+CONTACT_FIELDS = ("Name", "TaxNumber", "EmailAddress", "Phone", *ADDRESS_FIELDS)
 
 
 def _form(action: str, inner: str) -> str:
@@ -82,7 +83,9 @@ def _quote_row(org: Organisation, quote: dict) -> str:
 
 def _contact_row(org: Organisation, contact: dict) -> str:
     address = (contact.get("Addresses") or [{}])[0]
-    values = {"Name": contact.get("Name"), "TaxNumber": contact.get("TaxNumber")} | address
+    phone = next((p for p in contact.get("Phones") or [] if p.get("PhoneType") == "DEFAULT"), {})
+    values = {name: contact.get(name) for name in ("Name", "TaxNumber", "EmailAddress")}
+    values |= address | {"Phone": phone.get("PhoneNumber")}
     inputs = "".join(
         f'<label>{name} <input name="{name}" value="{escape(str(values.get(name) or ""))}" '
         f'size="{16 if name in ("Name", "AddressLine1") else 8}"></label> '
@@ -178,8 +181,15 @@ def _invoice_act(store: Store, org: Organisation, invoice: dict, verb: str, form
 
 
 def _contact_edit(store: Store, org: Organisation, contact: dict, form: dict) -> None:
-    contact["Name"], contact["TaxNumber"] = form.get("Name", contact["Name"]), form.get("TaxNumber")
-    address = {k: form.get(k, "") for k in CONTACT_FIELDS[2:]}
-    contact["Addresses"] = [{"AddressType": "POBOX", **address}]
+    """The bookkeeper edits a contact: each field the form sends (an empty one clears it)."""
+    for name in ("Name", "TaxNumber", "EmailAddress"):
+        if name in form:
+            contact[name] = form[name]
+    if "Phone" in form:
+        others = [p for p in contact.get("Phones") or [] if p.get("PhoneType") != "DEFAULT"]
+        contact["Phones"] = [{"PhoneType": "DEFAULT", "PhoneNumber": form["Phone"]}, *others]
+    if any(name in form for name in ADDRESS_FIELDS):
+        address = {k: form.get(k, "") for k in ADDRESS_FIELDS}
+        contact["Addresses"] = [{"AddressType": "POBOX", **address}]
     contact["UpdatedDateUTC"] = xero_date()
     store.changed(org, "CONTACT", contact["ContactID"], "UPDATE")

@@ -11,6 +11,7 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from connectors.base import BusinessEvent
+from handoffs.inbox import inbox_drain
 from handoffs.models import HandoffRun
 from handoffs.registry import handoff_get
 from handoffs.runs import handoff_run_execute, handoff_run_start
@@ -22,6 +23,7 @@ from operations.services import (
     job_reschedule,
     job_transition,
 )
+from review_queue.models import ReviewItem
 
 LOGINS = (("admin", "admin-demo-pass", True), ("staff", "staff-demo-pass", False))
 WON_STAGES = ("closedwon", "2001003")
@@ -51,14 +53,21 @@ class Command(BaseCommand):
                 self._won_deals_to_jobs(sandbox.store)
                 self._jobs_entered_in_the_register()
                 self._book_the_week()
+                inbox_drain()
                 self._problems(sandbox.store)
+                self._finished_before_xero()
+            for item in ReviewItem.objects.filter(status=ReviewItem.Status.OPEN):
+                self.stdout.write(f"Seeded a problem to review: {item.title}")
         finally:
             sandbox.stop()
 
     def _run(self, name: str, happened: BusinessEvent) -> HandoffRun:
-        """Run a handoff now, in this process, exactly as a worker would."""
+        """Run a handoff now, in this process, exactly as a worker would, then everything it
+        set going (the register's events, the engine's runs)."""
         run, _ = handoff_run_start(handoff=handoff_get(name), happened=happened)
-        return handoff_run_execute(run_id=run.pk) or run
+        run = handoff_run_execute(run_id=run.pk) or run
+        inbox_drain()
+        return run
 
     def _logins(self) -> None:
         staff_group, _ = Group.objects.get_or_create(name="Office staff")
@@ -89,15 +98,21 @@ class Command(BaseCommand):
                 )
 
     def _problems(self, store) -> None:
-        """Leave one review item of each kind the hub raises today, made the real way."""
+        """Leave one review item of each kind the hub raises, made the real way."""
         deals = {d["properties"]["dealname"]: d for d in store.list("deals")}
         walk_in = deals["Walk-in quote - no company yet"]
         store.update("deals", walk_in["id"], {"dealstage": "closedwon"}, notify=False)
         bondi = deals["Bondi Physio - hot water system replacement"]
         customer_create(
-            name="Bondi Physio and Pilates Pty Ltd", email="reception@bondiphysio.com.au"
+            name="Bondi Physio and Pilates Pty Ltd", email="bondiphysio.reception@gmail.com"
         )
         store.update("deals", bondi["id"], {"dealstage": "closedwon"}, notify=False)
+        for deal in (walk_in, bondi):
+            self._run(
+                "deal_won_to_job",
+                BusinessEvent("deal.stage_changed", "hubspot", deal["id"], {"stage": "closedwon"}),
+            )
+        # Sales changes a job already under way, and the cafe's phone number, in HubSpot.
         greenway = deals["Greenway Childcare - annual maintenance contract"]
         line = store.associated_ids("deals", greenway["id"], "line_items")[0]
         store.update("line_items", line, {"quantity": "5"}, notify=False)
@@ -105,41 +120,12 @@ class Command(BaseCommand):
         cafe = store.associated_ids(
             "deals", deals["Harbour View Cafe - kitchen rewire"]["id"], "companies"
         )[0]
-        store.update("companies", cafe, {"address": "14 Wharf St"}, notify=False)
-        for name, happened in (
-            (
-                "deal_won_to_job",
-                BusinessEvent(
-                    "deal.stage_changed", "hubspot", walk_in["id"], {"stage": "closedwon"}
-                ),
-            ),
-            (
-                "deal_won_to_job",
-                BusinessEvent("deal.stage_changed", "hubspot", bondi["id"], {"stage": "closedwon"}),
-            ),
-            (
-                "deal_changes_to_job",
-                BusinessEvent(
-                    "deal.changed",
-                    "hubspot",
-                    greenway["id"],
-                    {"property": "amount", "value": "4950.00", "event": "seed"},
-                ),
-            ),
-            (
-                "customer_change_to_active_jobs",
-                BusinessEvent(
-                    "customer.changed",
-                    "hubspot",
-                    cafe,
-                    {"property": "address", "value": "14 Wharf St", "event": "seed"},
-                ),
-            ),
-        ):
-            run = self._run(name, happened)
-            item = run.review_item.title if run.review_item else "no review item"
-            self.stdout.write(f"Seeded a problem to review: {item}")
-        self._finished_before_xero()
+        store.update("companies", cafe, {"phone": "02 9555 0199"}, notify=False)
+        for noun, object_id in (("deal", greenway["id"]), ("customer", cafe)):
+            self._run(
+                "shared_fields",
+                BusinessEvent(f"{noun}.changed", "hubspot", object_id, {"event": "seed"}),
+            )
 
     def _finished_before_xero(self) -> None:
         """Finish the hall's call-out: with no Xero connected yet, its invoice waits on an item."""
@@ -148,10 +134,8 @@ class Command(BaseCommand):
             job_transition(job=job, to=Job.Status.IN_PROGRESS)
         tech = get_user_model().objects.get(username="staff")
         job_complete(job=job, by=tech, note="RCD reset; faulty kettle lead found and tagged out.")
-        happened = BusinessEvent("job.completed", "operations", job.number, {})
-        run = self._run("job_done_to_invoice", happened)
-        item = run.review_item.title if run.review_item else "no review item"
-        self.stdout.write(f"Seeded a problem to review: {item} (job {job.number} waits to invoice)")
+        inbox_drain()
+        self.stdout.write(f"Job {job.number} is done and waits for Xero to be connected")
 
     def _jobs_entered_in_the_register(self) -> None:
         """Add work that never went through the CRM, as a spreadsheet business has."""
@@ -159,7 +143,10 @@ class Command(BaseCommand):
             name="Marrickville Community Hall",
             email="bookings@mch.example",
             phone="02 9550 1200",
-            address="14 Petersham Rd, Marrickville NSW 2204",
+            street="14 Petersham Rd",
+            city="Marrickville",
+            region="NSW",
+            postcode="2204",
         )
         job, _ = job_create(
             customer=customer,

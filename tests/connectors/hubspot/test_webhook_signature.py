@@ -27,17 +27,27 @@ def test_it_matches_the_published_v3_vector():
 
 def test_it_accepts_the_vector_within_five_minutes_of_its_timestamp():
     signature_check(
-        secret=SECRET, method="POST", uri=URI, body=BODY, signature=EXPECTED,
-        timestamp=TIMESTAMP, now_ms=int(TIMESTAMP) + 299_000,
-    )  # fmt: skip
+        secret=SECRET,
+        method="POST",
+        uri=URI,
+        body=BODY,
+        signature=EXPECTED,
+        timestamp=TIMESTAMP,
+        now_ms=int(TIMESTAMP) + 299_000,
+    )
 
 
 def test_it_refuses_the_vector_when_it_is_older_than_five_minutes():
     with pytest.raises(SignatureRefused, match="five minutes"):
         signature_check(
-            secret=SECRET, method="POST", uri=URI, body=BODY, signature=EXPECTED,
-            timestamp=TIMESTAMP, now_ms=int(TIMESTAMP) + 301_000,
-        )  # fmt: skip
+            secret=SECRET,
+            method="POST",
+            uri=URI,
+            body=BODY,
+            signature=EXPECTED,
+            timestamp=TIMESTAMP,
+            now_ms=int(TIMESTAMP) + 301_000,
+        )
 
 
 @pytest.mark.parametrize(
@@ -58,8 +68,9 @@ def test_it_refuses_any_change_to_what_was_signed(change):
 
 def test_it_refuses_a_request_without_signature_headers():
     with pytest.raises(SignatureRefused, match="no X-HubSpot-Signature-v3"):
-        signature_check(secret=SECRET, method="POST", uri=URI, body=BODY, signature=None,
-                        timestamp=None)  # fmt: skip
+        signature_check(
+            secret=SECRET, method="POST", uri=URI, body=BODY, signature=None, timestamp=None
+        )
 
 
 def test_it_signs_the_uri_with_hubspots_escapes_decoded_and_others_kept():
@@ -67,8 +78,13 @@ def test_it_signs_the_uri_with_hubspots_escapes_decoded_and_others_kept():
 
 
 def test_it_gives_a_retried_event_the_same_delivery_key():
-    event = {"eventId": 1, "subscriptionType": "deal.propertyChange", "objectId": 5,
-             "occurredAt": 10, "attemptNumber": 0}  # fmt: skip
+    event = {
+        "eventId": 1,
+        "subscriptionType": "deal.propertyChange",
+        "objectId": 5,
+        "occurredAt": 10,
+        "attemptNumber": 0,
+    }
     assert delivery_key(event) == delivery_key(event | {"attemptNumber": 3})
     assert delivery_key(event) != delivery_key(event | {"occurredAt": 11})
 

@@ -83,8 +83,10 @@ def test_deals_companies_and_line_items_deserialize_through_the_sdk(sandbox):
         )
     )
     assert sorted(row.properties["hs_sku"] for row in batch.results) == [
-        "CALLOUT", "LABOUR-HR", "SWB-UPG",
-    ]  # fmt: skip
+        "CALLOUT",
+        "LABOUR-HR",
+        "SWB-UPG",
+    ]
 
 
 def test_a_batch_read_with_a_missing_id_answers_207_with_the_error(sandbox):
@@ -136,11 +138,16 @@ def test_create_update_and_search(sandbox):
     assert updated.properties["job_status"] == "scheduled"
     found = api.crm.companies.search_api.do_search(
         PublicObjectSearchRequest(
-            filter_groups=[FilterGroup(filters=[
-                Filter(property_name="name", operator="EQ", value="tran family bakery")])],
+            filter_groups=[
+                FilterGroup(
+                    filters=[
+                        Filter(property_name="name", operator="EQ", value="tran family bakery")
+                    ]
+                )
+            ],
             properties=["name"],
         )
-    )  # fmt: skip
+    )
     assert (found.total, found.results[0].properties["name"]) == (1, "Tran Family Bakery")
 
 
@@ -182,14 +189,21 @@ def test_marking_a_deal_won_in_the_console_sends_one_signed_event(sandbox, recei
     form = urllib.parse.urlencode({"dealstage": "closedwon"}).encode()
     urllib.request.urlopen(f"{sandbox.url}/console/deals/{deal['id']}/stage", data=form)
     headers, body = wait_for(lambda: Receiver.received and Receiver.received[0], what="a delivery")
-    signature_check(secret=SECRET, method="POST", uri=receiver, body=body,
-                    signature=headers["x-hubspot-signature-v3"],
-                    timestamp=headers["x-hubspot-request-timestamp"])  # fmt: skip
+    signature_check(
+        secret=SECRET,
+        method="POST",
+        uri=receiver,
+        body=body,
+        signature=headers["x-hubspot-signature-v3"],
+        timestamp=headers["x-hubspot-request-timestamp"],
+    )
     (event,) = json.loads(body)
     assert event["subscriptionType"] == "deal.propertyChange"
     assert (event["objectId"], event["propertyName"], event["propertyValue"]) == (
-        int(deal["id"]), "dealstage", "closedwon",
-    )  # fmt: skip
+        int(deal["id"]),
+        "dealstage",
+        "closedwon",
+    )
     assert (event["changeSource"], event["attemptNumber"], event["portalId"]) == (
         "CRM_UI",
         0,

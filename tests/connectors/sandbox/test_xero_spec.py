@@ -110,51 +110,128 @@ class Row:
 
 
 ROWS = [
-    Row("token", "POST", "/connect/token", "#/components/schemas/AccessToken", "access_token",
-        spec="identity"),
-    Row("connections", "GET", "/connections", "GET /Connections 200", "0/tenantId",
-        spec="identity"),
+    Row(
+        "token",
+        "POST",
+        "/connect/token",
+        "#/components/schemas/AccessToken",
+        "access_token",
+        spec="identity",
+    ),
+    Row(
+        "connections", "GET", "/connections", "GET /Connections 200", "0/tenantId", spec="identity"
+    ),
     Row("contacts", "GET", f"{API}/Contacts", "GET /Contacts 200", "Contacts/0/ContactID"),
-    Row("contact created", "PUT", f"{API}/Contacts", "PUT /Contacts 200", "Contacts/0/ContactID",
-        lambda ids: {"Contacts": [{"Name": "Spec Plumbing", "EmailAddress": "p@q.example"}]}),
-    Row("contact name taken", "PUT", f"{API}/Contacts?summarizeErrors=false",
-        "PUT /Contacts 200", "Contacts/0/ValidationErrors/0/Message",
-        lambda ids: {"Contacts": [{"Name": "Spec Cafe"}]}),
-    Row("contacts by an OR where", "GET",
+    Row(
+        "contact created",
+        "PUT",
+        f"{API}/Contacts",
+        "PUT /Contacts 200",
+        "Contacts/0/ContactID",
+        lambda ids: {"Contacts": [{"Name": "Spec Plumbing", "EmailAddress": "p@q.example"}]},
+    ),
+    Row(
+        "contact name taken",
+        "PUT",
+        f"{API}/Contacts?summarizeErrors=false",
+        "PUT /Contacts 200",
+        "Contacts/0/ValidationErrors/0/Message",
+        lambda ids: {"Contacts": [{"Name": "Spec Cafe"}]},
+    ),
+    Row(
+        "contacts by an OR where",
+        "GET",
         f"{API}/Contacts?where=" + quote('ContactNumber=="HUB-404" OR Name=="Spec Cafe"'),
-        "GET /Contacts 200", "Contacts/0/ContactID"),
-    Row("contacts created in a batch", "PUT", f"{API}/Contacts?summarizeErrors=false",
-        "PUT /Contacts 200", "Contacts/1/Addresses/0/PostalCode",
-        lambda ids: {"Contacts": [
-            {"Name": "Spec Batch One", "ContactNumber": "HUB-1",
-             "Phones": [{"PhoneType": "DEFAULT", "PhoneNumber": "02 9999 0000"}]},
-            {"Name": "Spec Batch Two", "ContactNumber": "HUB-2", "EmailAddress": "b@c.example",
-             "Addresses": [{"AddressType": "POBOX", "AddressLine1": "1 Bay St",
-                            "City": "Double Bay", "Region": "NSW", "PostalCode": "2028",
-                            "Country": "Australia"}]},
-        ]}),
+        "GET /Contacts 200",
+        "Contacts/0/ContactID",
+    ),
+    Row(
+        "contacts created in a batch",
+        "PUT",
+        f"{API}/Contacts?summarizeErrors=false",
+        "PUT /Contacts 200",
+        "Contacts/1/Addresses/0/PostalCode",
+        lambda ids: {
+            "Contacts": [
+                {
+                    "Name": "Spec Batch One",
+                    "ContactNumber": "HUB-1",
+                    "Phones": [{"PhoneType": "DEFAULT", "PhoneNumber": "02 9999 0000"}],
+                },
+                {
+                    "Name": "Spec Batch Two",
+                    "ContactNumber": "HUB-2",
+                    "EmailAddress": "b@c.example",
+                    "Addresses": [
+                        {
+                            "AddressType": "POBOX",
+                            "AddressLine1": "1 Bay St",
+                            "City": "Double Bay",
+                            "Region": "NSW",
+                            "PostalCode": "2028",
+                            "Country": "Australia",
+                        }
+                    ],
+                },
+            ]
+        },
+    ),
     Row("items", "GET", f"{API}/Items", "GET /Items 200", "Items/0/ItemID"),
     Row("tax rates", "GET", f"{API}/TaxRates", "GET /TaxRates 200", "TaxRates/0/TaxType"),
-    Row("invoices, one with a bad item", "PUT", f"{API}/Invoices?summarizeErrors=false",
-        "PUT /Invoices 200", "Invoices/1/ValidationErrors/0/Message",
-        lambda ids: {"Invoices": [invoice(ids), invoice(ids, "NOPE")]}),
+    Row(
+        "invoices, one with a bad item",
+        "PUT",
+        f"{API}/Invoices?summarizeErrors=false",
+        "PUT /Invoices 200",
+        "Invoices/1/ValidationErrors/0/Message",
+        lambda ids: {"Invoices": [invoice(ids), invoice(ids, "NOPE")]},
+    ),
     Row("invoices", "GET", f"{API}/Invoices", "GET /Invoices 200", "Invoices/0/InvoiceID"),
-    Row("one invoice", "GET", f"{API}/Invoices/{{invoice}}", "GET /Invoices/{InvoiceID} 200",
-        "Invoices/0/LineItems/0/LineAmount"),
-    Row("invoice refused", "PUT", f"{API}/Invoices?summarizeErrors=true", "PUT /Invoices 400",
+    Row(
+        "one invoice",
+        "GET",
+        f"{API}/Invoices/{{invoice}}",
+        "GET /Invoices/{InvoiceID} 200",
+        "Invoices/0/LineItems/0/LineAmount",
+    ),
+    Row(
+        "invoice refused",
+        "PUT",
+        f"{API}/Invoices?summarizeErrors=true",
+        "PUT /Invoices 400",
         "Elements/0/ValidationErrors/0/Message",
-        lambda ids: {"Invoices": [invoice(ids, "NOPE")]}),
-    Row("invoice authorised", "POST", f"{API}/Invoices/{{invoice}}",
-        "POST /Invoices/{InvoiceID} 200", "Invoices/0/AmountDue",
-        lambda ids: {"Invoices": [{"Status": "AUTHORISED"}]}),
-    Row("payment", "PUT", f"{API}/Payments", "PUT /Payments 200", "Payments/0/PaymentID",
-        lambda ids: {"Payments": [{"Invoice": {"InvoiceID": ids["payable"]},
-                                   "Account": {"Code": "090"}, "Amount": 50}]}),
+        lambda ids: {"Invoices": [invoice(ids, "NOPE")]},
+    ),
+    Row(
+        "invoice authorised",
+        "POST",
+        f"{API}/Invoices/{{invoice}}",
+        "POST /Invoices/{InvoiceID} 200",
+        "Invoices/0/AmountDue",
+        lambda ids: {"Invoices": [{"Status": "AUTHORISED"}]},
+    ),
+    Row(
+        "payment",
+        "PUT",
+        f"{API}/Payments",
+        "PUT /Payments 200",
+        "Payments/0/PaymentID",
+        lambda ids: {
+            "Payments": [
+                {"Invoice": {"InvoiceID": ids["payable"]}, "Account": {"Code": "090"}, "Amount": 50}
+            ]
+        },
+    ),
     Row("payments", "GET", f"{API}/Payments", "GET /Payments 200", "Payments/0/PaymentID"),
     Row("quotes", "GET", f"{API}/Quotes", "GET /Quotes 200", "Quotes/0/QuoteID"),
-    Row("one quote", "GET", f"{API}/Quotes/{{quote}}", "GET /Quotes/{QuoteID} 200",
-        "Quotes/0/LineItems/0/ItemCode"),
-]  # fmt: skip
+    Row(
+        "one quote",
+        "GET",
+        f"{API}/Quotes/{{quote}}",
+        "GET /Quotes/{QuoteID} 200",
+        "Quotes/0/LineItems/0/ItemCode",
+    ),
+]
 
 
 @dataclass

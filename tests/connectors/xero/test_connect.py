@@ -87,14 +87,25 @@ def test_connecting_resolves_the_reconnect_item_and_resumes_the_waiting_handoffs
     from review_queue.models import ReviewItem
     from tests.review_queue.factories import ReviewItemFactory
 
-    item = ReviewItemFactory(kind="connection", system="xero", title="Reconnect Xero",
-                             root_key="connection:xero:not_connected", record_type="",
-                             record_ref="", record_label="")  # fmt: skip
+    item = ReviewItemFactory(
+        kind="connection",
+        system="xero",
+        title="Reconnect Xero",
+        root_key="connection:xero:not_connected",
+        record_type="",
+        record_ref="",
+        record_label="",
+    )
     run = HandoffRun.objects.create(
-        handoff="job_done_to_invoice", key="operations:job:J-1:invoice", queue="xero",
-        record_system="operations", record_type="job", record_ref="J-1",
-        state=HandoffRun.State.NEEDS_REVIEW, review_item=item,
-    )  # fmt: skip
+        handoff="job_done_to_invoice",
+        key="operations:job:J-1:invoice",
+        queue="xero",
+        record_system="operations",
+        record_type="job",
+        record_ref="J-1",
+        state=HandoffRun.State.NEEDS_REVIEW,
+        review_item=item,
+    )
     page = admin.get(f"/review/{item.pk}/").content.decode()
     assert 'href="/settings/xero/">Reconnect Xero</a>' in page
     back = urlsplit(consent(admin, tenants=1))

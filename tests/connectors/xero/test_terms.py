@@ -42,8 +42,10 @@ def test_terms_are_read_once_per_contact_with_the_next_ones_read_ahead():
         def contacts_by_id(self, ids):
             self.calls.append(ids)
             sales = SimpleNamespace(day=20, type="OFFOLLOWINGMONTH")
-            return [SimpleNamespace(contact_id=i, payment_terms=SimpleNamespace(sales=sales))
-                    for i in ids]  # fmt: skip
+            return [
+                SimpleNamespace(contact_id=i, payment_terms=SimpleNamespace(sales=sales))
+                for i in ids
+            ]
 
     ids = [str(uuid.uuid4()) for _ in range(200)]
     xero = Xero()

@@ -1,4 +1,5 @@
-"""Invoice approved, paid, part-paid or voided in Xero → the job and the HubSpot deal follow.
+"""Invoice approved, paid, part-paid or voided in Xero → the job and the HubSpot deal follow,
+through the engine (Xero owns the invoice's fields; the job and the deal carry them).
 
 Through the sandboxes over HTTP and a real worker: INVOICE webhooks are the fast path,
 polling (Payments and Invoices, If-Modified-Since) catches what has no webhook.
@@ -6,10 +7,11 @@ polling (Payments and Invoices, If-Modified-Since) catches what has no webhook.
 
 from datetime import datetime
 
+from connectors.base import VendorEvent
 from connectors.models import XeroConnection
 from connectors.sandbox.xero.money import MS_DATE
 from handoffs.models import HandoffRun, InboundEvent
-from handoffs.xero_poll import xero_poll
+from handoffs.polling import finance_poll as xero_poll
 from operations.models import Job
 from ownership.models import Record
 from tests.helpers import wait_for
@@ -38,12 +40,13 @@ def test_approving_and_paying_in_xero_reach_the_job_and_the_deal(hub, django_use
     )
     assert shown["last_payment_date"] and shown["invoice_number"] == invoice["InvoiceNumber"]
     wait_for(lambda: deal(hub, job).get("job_status") == "paid", what="the job status on the deal")
-    # The payment summary is a canonical record, linked where each system shows it.
-    summary = Record.objects.get(type="payment")
-    assert dict(summary.links.values_list("system", "external_id")) == {
-        "xero": invoice["InvoiceID"], "operations": job.number, "hubspot": job.origin_ref,
-    }  # fmt: skip
-    assert summary.label == f"{invoice['InvoiceNumber']}: paid 3141.60 of 3141.60"
+    # The invoice is a canonical record, linked where each system shows it.
+    record = Record.objects.get(type="invoice")
+    assert dict(record.links.values_list("system", "external_id")) == {
+        "xero": invoice["InvoiceID"],
+        "operations": job.number,
+        "hubspot": job.origin_ref,
+    }
 
 
 def test_a_voided_invoice_sends_the_job_back_to_done(hub, django_user_model):
@@ -51,7 +54,7 @@ def test_a_voided_invoice_sends_the_job_back_to_done(hub, django_user_model):
     bookkeeper(hub, invoice, "approve")
     bookkeeper(hub, invoice, "void")
     wait_for(lambda: Job.objects.get(pk=job.pk).status == "done", what="the job back to done")
-    assert Job.objects.get(pk=job.pk).invoice_status == "VOIDED"
+    assert Job.objects.get(pk=job.pk).invoice_status == "voided"
     wait_for(lambda: deal(hub, job).get("payment_status") == "voided", what="the deal")
 
 
@@ -75,7 +78,7 @@ def test_polling_finds_a_payment_that_sent_no_webhook_and_moves_the_watermark(
     marks = XeroConnection.objects.get().watermarks
     assert datetime.fromisoformat(marks["invoices"]).timestamp() * 1000 == xero_ms
     # The next poll re-reads the overlap but stores nothing twice and starts no new run.
-    runs = HandoffRun.objects.filter(handoff="invoice_to_crm")
+    runs = HandoffRun.objects.filter(handoff="shared_fields", record_system="xero")
     before = runs.count()
     assert xero_poll() == {"invoices": 0, "payments": 0, "quotes": 0}
     assert runs.count() == before
@@ -90,13 +93,69 @@ def test_polling_that_xero_refuses_opens_the_reconnect_item_instead_of_only_logg
     from review_queue.models import ReviewItem
 
     XeroConnection.objects.create(
-        tenant_id=next(iter(hub.xero.store.organisations)), tenant_name="Demo Trades Pty Ltd",
-        access_token="expired", refresh_token="already-used", scopes="offline_access",
+        tenant_id=next(iter(hub.xero.store.organisations)),
+        tenant_name="Demo Trades Pty Ltd",
+        access_token="expired",
+        refresh_token="already-used",
+        scopes="offline_access",
         expires_at=timezone.now() - timedelta(minutes=5),
-    )  # fmt: skip
+    )
     assert xero_poll() == {"invoices_failed": 1}  # the other resources wait for reconnecting
     item = ReviewItem.objects.get(kind="connection", system="xero", status="open")
     assert item.title == "Reconnect Xero: Demo Trades Pty Ltd"
     assert "no longer accepts" in item.reason
     assert XeroConnection.objects.get().status == "reconnect_needed"
     assert xero_poll() == {}  # a connection needing a person is not hammered every minute
+
+
+def test_a_payment_the_crm_refused_at_first_still_reaches_the_deal(hub, django_user_model):
+    """The issue's lost payment: the job showed paid, HubSpot answered 429 to the deal's
+    write, and the retry skipped because the job "already showed" it."""
+    job, invoice = invoiced_job(hub, django_user_model)
+    bookkeeper(hub, invoice, "approve")
+    wait_for(lambda: deal(hub, job).get("payment_status") == "awaiting_payment", what="approval")
+    hub.sandbox.store.set_fault(
+        status=429, retry_after=1, count=2, path_prefix="/crm/v3/objects/deals/batch/update"
+    )
+    bookkeeper(hub, invoice, "pay", amount=str(invoice["Total"]))
+    wait_for(lambda: Job.objects.get(pk=job.pk).status == "paid", what="the job to be paid")
+    wait_for(lambda: deal(hub, job).get("payment_status") == "paid", what="the deal to learn it")
+    assert deal(hub, job)["amount_due"] == "0.00"
+
+
+def test_a_late_event_never_moves_a_payment_backwards(hub, django_user_model):
+    """Events only say which invoice to look at: an old one read late finds it paid."""
+    from handoffs.inbox import polled_events_store
+
+    job, invoice = invoiced_job(hub, django_user_model)
+    bookkeeper(hub, invoice, "approve")
+    bookkeeper(hub, invoice, "pay", amount="1000.00")
+    wait_for(lambda: deal(hub, job).get("payment_status") == "part_paid", what="part payment")
+    bookkeeper(hub, invoice, "pay", amount=str(invoice["Total"] - 1000))
+    wait_for(lambda: deal(hub, job).get("payment_status") == "paid", what="paid")
+    # The part payment's event, told again long after (a late poll, a retried webhook).
+    late = VendorEvent(
+        "poll:late-part-payment",
+        "INVOICE.UPDATE",
+        invoice["InvoiceID"],
+        {
+            "eventCategory": "INVOICE",
+            "eventType": "UPDATE",
+            "resourceId": invoice["InvoiceID"],
+            "tenantId": next(iter(hub.xero.store.organisations)),
+            "eventDateUtc": "2020-01-01T00:00:00.000",
+        },
+    )
+    polled_events_store(source="xero", events=[late])
+    wait_for(
+        lambda: InboundEvent.objects.filter(
+            delivery_key="poll:late-part-payment", state="processed"
+        ).exists(),
+        what="the late event to be handled",
+    )
+    wait_for(
+        lambda: not HandoffRun.objects.filter(state__in=["pending", "running"]).exists(),
+        what="its run",
+    )
+    assert deal(hub, job)["payment_status"] == "paid"
+    assert Job.objects.get(pk=job.pk).status == "paid"

@@ -7,6 +7,7 @@ same event key, which the inbox stores once.
 """
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -16,9 +17,7 @@ from connectors.base import VendorEvent
 from connectors.errors import AuthExpired, ConnectorError
 from connectors.models import XeroConnection
 from connectors.xero.accounting import XeroAccounting
-from connectors.xero.mapping import code, invoice_facts
-from handoffs.inbox import polled_events_store
-from handoffs.runs import connection_item_open
+from connectors.xero.mapping import code
 
 logger = logging.getLogger(__name__)
 RESOURCES = ("invoices", "payments", "quotes")
@@ -32,21 +31,26 @@ def _event(connection: XeroConnection, resource: str, record) -> VendorEvent | N
     if resource == "invoices":
         if code(record.type) != "ACCREC":
             return None
-        payload = base | {"eventCategory": "INVOICE", "resourceId": record.invoice_id,
-                          "invoice": invoice_facts(record)}  # fmt: skip
-        return VendorEvent(f"poll:invoice:{record.invoice_id}:{updated}", "INVOICE.UPDATE",
-                           record.invoice_id, payload)  # fmt: skip
+        payload = base | {"eventCategory": "INVOICE", "resourceId": record.invoice_id}
+        return VendorEvent(
+            f"poll:invoice:{record.invoice_id}:{updated}",
+            "INVOICE.UPDATE",
+            record.invoice_id,
+            payload,
+        )
     if resource == "payments":
         # A payment changes its invoice: the handoff reads the invoice as it is now.
         invoice_id = record.invoice.invoice_id
         payload = base | {"eventCategory": "INVOICE", "resourceId": invoice_id}
-        return VendorEvent(f"poll:payment:{record.payment_id}:{updated}", "INVOICE.UPDATE",
-                           invoice_id, payload)  # fmt: skip
+        return VendorEvent(
+            f"poll:payment:{record.payment_id}:{updated}", "INVOICE.UPDATE", invoice_id, payload
+        )
     if code(record.status) != "ACCEPTED":
         return None
     payload = base | {"eventCategory": "QUOTE", "resourceId": record.quote_id}
-    return VendorEvent(f"poll:quote:{record.quote_id}:accepted", "QUOTE.UPDATE",
-                       record.quote_id, payload)  # fmt: skip
+    return VendorEvent(
+        f"poll:quote:{record.quote_id}:accepted", "QUOTE.UPDATE", record.quote_id, payload
+    )
 
 
 def _since(connection: XeroConnection, resource: str) -> datetime:
@@ -55,7 +59,9 @@ def _since(connection: XeroConnection, resource: str) -> datetime:
     return start - timedelta(seconds=settings.XERO_POLL_OVERLAP_SECONDS)
 
 
-def resource_poll(connection: XeroConnection, resource: str) -> int:
+def resource_poll(
+    connection: XeroConnection, resource: str, store: Callable[[list[VendorEvent]], int]
+) -> int:
     """Read one resource's changes page by page; store their events; move the watermark."""
     xero, since, stored, page = XeroAccounting(connection), _since(connection, resource), 0, 1
     while True:
@@ -63,7 +69,7 @@ def resource_poll(connection: XeroConnection, resource: str) -> int:
         events = [e for e in (_event(connection, resource, r) for r in records) if e]
         newest = max((r.updated_date_utc for r in records), default=None)
         with transaction.atomic():
-            stored += polled_events_store(source="xero", events=events)
+            stored += store(events)
             if newest:
                 current = XeroConnection.objects.select_for_update().get(pk=connection.pk)
                 mark = current.watermarks.get(resource)
@@ -77,8 +83,10 @@ def resource_poll(connection: XeroConnection, resource: str) -> int:
         page += 1
 
 
-def xero_poll() -> dict[str, int]:
-    """Poll every connected organisation.
+def xero_poll(
+    *, store: Callable[[list[VendorEvent]], int], refused: Callable[[AuthExpired], object]
+) -> dict[str, int]:
+    """Poll every connected organisation, storing events through `store`.
 
     Xero refusing the connection opens the one "Reconnect Xero" item (polling stops for
     that organisation until an admin reconnects); any other failure is logged and the
@@ -88,9 +96,10 @@ def xero_poll() -> dict[str, int]:
     for connection in XeroConnection.objects.filter(status=XeroConnection.Status.CONNECTED):
         for resource in RESOURCES:
             try:
-                counts[resource] = counts.get(resource, 0) + resource_poll(connection, resource)
+                stored = resource_poll(connection, resource, store)
+                counts[resource] = counts.get(resource, 0) + stored
             except AuthExpired as error:
-                connection_item_open(error)
+                refused(error)
                 counts[f"{resource}_failed"] = counts.get(f"{resource}_failed", 0) + 1
                 break
             except ConnectorError as error:

@@ -1,0 +1,267 @@
+"""HubSpot as the hub's CRM: the `CrmConnector` protocol over hubspot-api-client.
+
+Where HubSpot keeps each shared field: a customer is a company (its billing name,
+address parts, ABN, phone and notes) with its main contact person (name and email); a
+job's progress, its invoice's payment and what was promised live on the deal.
+"""
+
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+
+from connectors.base import (
+    Address,
+    BusinessEvent,
+    CustomerDetails,
+    DealState,
+    Notice,
+    PromisedLine,
+    Value,
+)
+from connectors.errors import Invalid
+from connectors.hubspot.client import LINE_ITEM_PROPERTIES, HubSpotClient
+from connectors.hubspot.mapping import business_event, job_promise
+
+SYSTEM = "hubspot"
+COMPANY = ["name", "address", "city", "state", "zip", "country", "abn", "description", "phone"]
+DEAL = {
+    "deal": {"sales_stage": "dealstage", "amount": "amount"},
+    "job": {"number": "job_number", "status": "job_status", "schedule": "job_scheduled_start"},
+    "invoice": {
+        "number": "invoice_number",
+        "status": "payment_status",
+        "amount_paid": "amount_paid",
+        "amount_due": "amount_due",
+        "last_payment_date": "last_payment_date",
+    },
+}
+CUSTOMER = {
+    "billing_name": "name",
+    "billing_address": "address",
+    "tax_number": "abn",
+    "account_notes": "description",
+    "contact_name": "contact",
+    "email": "email",
+    "phone": "phone",
+}
+
+
+def _text(value: Value) -> str:
+    """A value as a HubSpot property holds it."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _decimal(text: str | None) -> Decimal | None:
+    try:
+        return Decimal(text) if text not in (None, "") else None
+    except ArithmeticError:
+        return None
+
+
+class HubSpotCrm:
+    """HubSpot, as the CRM the hub's engine and flows see."""
+
+    system = SYSTEM
+    label = "HubSpot"
+    fields = {
+        **{("customer", name): prop for name, prop in CUSTOMER.items()},
+        ("deal", "line_items"): "line_items",
+        **{(kind, name): prop for kind, names in DEAL.items() for name, prop in names.items()},
+    }
+    writable = frozenset(
+        {("customer", name) for name in CUSTOMER}
+        | {("deal", "amount")}
+        | {(kind, name) for kind in ("job", "invoice") for name in DEAL[kind]}
+    )
+
+    def __init__(self) -> None:
+        self.client = HubSpotClient()
+
+    # Shared fields ---------------------------------------------------------------------
+
+    def values_read(self, record_type: str, ids: list[str]) -> dict[str, dict[str, Value]]:
+        """Return each record's current values, reading 100 companies or deals a call."""
+        if record_type == "customer":
+            return self._customers_read(ids)
+        props = self.client.deals_read(ids, list(DEAL[record_type].values()))
+        values = {
+            deal_id: {name: found.get(prop) or "" for name, prop in DEAL[record_type].items()}
+            for deal_id, found in props.items()
+        }
+        for found in values.values():
+            for name in ("amount", "amount_paid", "amount_due"):
+                if name in found:
+                    found[name] = _decimal(found[name])  # type: ignore[arg-type]
+        if record_type == "deal":
+            for deal_id in values:
+                values[deal_id]["line_items"] = self._lines(deal_id)
+        return values  # type: ignore[return-value]
+
+    def _lines(self, deal_id: str) -> tuple[PromisedLine, ...]:
+        ids = self.client.associated("deals", deal_id, "line_items")
+        found = self.client._read_many("line_items", ids, LINE_ITEM_PROPERTIES)
+        return tuple(
+            PromisedLine(
+                description=p.get("name") or p.get("description") or "",
+                quantity=_decimal(p.get("quantity")) or Decimal("1"),
+                unit_price=_decimal(p.get("price")) or Decimal("0"),
+                item_code=p.get("hs_sku") or "",
+            )
+            for p in (found[i].properties for i in ids if i in found)
+        )
+
+    def _contact_of(self, company_id: str) -> str | None:
+        """The company's main contact person: the first one associated with it."""
+        ids = sorted(self.client.associated("companies", company_id, "contacts"), key=int)
+        return ids[0] if ids else None
+
+    def _customers_read(self, ids: list[str]) -> dict[str, dict[str, Value]]:
+        companies = self.client.companies_read(ids, COMPANY)
+        people = {company_id: self._contact_of(company_id) for company_id in companies}
+        contacts = self.client.contacts_read([c for c in people.values() if c])
+        return {
+            company_id: self._customer_values(props, contacts.get(people[company_id] or "", {}))
+            for company_id, props in companies.items()
+        }
+
+    def _customer_values(self, company: dict, contact: dict) -> dict[str, Value]:
+        name = " ".join(p for p in (contact.get("firstname"), contact.get("lastname")) if p)
+        return {
+            "billing_name": company.get("name") or "",
+            "billing_address": Address(
+                company.get("address") or "",
+                company.get("city") or "",
+                company.get("state") or "",
+                company.get("zip") or "",
+                company.get("country") or "",
+            ),
+            "tax_number": company.get("abn") or "",
+            "account_notes": company.get("description") or "",
+            "contact_name": name,
+            "email": contact.get("email") or "",
+            "phone": company.get("phone") or "",
+        }
+
+    def values_write(self, record_type: str, external_id: str, values: dict) -> list[Notice]:
+        """Write the fields on the company (and its main contact) or on the deal."""
+        if record_type != "customer":
+            props = {DEAL[record_type][name]: _text(value) for name, value in values.items()}
+            self.client.deal_update(external_id, props)
+            return []
+        company: dict[str, str] = {}
+        person: dict[str, str] = {}
+        for name, value in values.items():
+            if name == "billing_address":
+                address = value or Address()
+                company |= {
+                    "address": address.street,
+                    "city": address.city,
+                    "state": address.region,
+                    "zip": address.postcode,
+                    "country": address.country,
+                }
+            elif name == "contact_name":
+                first, _, last = _text(value).partition(" ")
+                person |= {"firstname": first, "lastname": last}
+            elif name == "email":
+                person["email"] = _text(value)
+            else:
+                company[CUSTOMER[name]] = _text(value)
+        if company:
+            self.client.company_update(external_id, company)
+        if person:
+            contact = self._contact_of(external_id)
+            if contact is None:
+                raise Invalid(
+                    f"HubSpot company {external_id} has no contact person to hold the "
+                    f"{' and '.join(p for p in person if p != 'lastname')}.",
+                    system=SYSTEM,
+                    fix="Add the customer's contact person to the company in HubSpot, then "
+                    "press Retry.",
+                )
+            failed = self.client.contacts_update({contact: person})
+            if failed:
+                raise failed[contact]
+        return []
+
+    def write_held(self, record_type: str, external_id: str, values: dict) -> Notice | None:
+        """HubSpot takes every write at once."""
+        return None
+
+    def business_event(self, payload: dict) -> BusinessEvent | None:
+        """A stored webhook event in the hub's words; the hub's own writes coming back
+        (HubSpot names the app that made them) are marked as echoes."""
+        happened = business_event(payload)
+        app = settings.HUBSPOT_APP_ID
+        if happened is not None and app and str(payload.get("sourceId")) == str(app):
+            happened.data["echo"] = True
+        return happened
+
+    # Customers and deals ----------------------------------------------------------------
+
+    def customer_read(self, external_id: str) -> CustomerDetails:
+        """Return what HubSpot knows of a company and its main contact."""
+        values = self._customers_read([external_id])
+        if external_id not in values:
+            self.client.company_read(external_id, ["name"])  # raises HubSpot's NotFound
+        return _details(external_id, values[external_id])
+
+    def customer_candidates(self, details: CustomerDetails) -> list[CustomerDetails]:
+        """Return companies with the same ABN or domain, or sharing a word of the name."""
+        groups = []
+        if details.tax_number:
+            groups.append([{"property_name": "abn", "operator": "EQ", "value": details.tax_number}])
+        domain = details.email.rpartition("@")[2] if "@" in details.email else ""
+        if domain:
+            groups.append([{"property_name": "domain", "operator": "EQ", "value": domain}])
+        words = [w for w in details.name.replace(",", " ").split() if len(w) > 2][:2]
+        groups += [
+            [{"property_name": "name", "operator": "CONTAINS_TOKEN", "value": w}] for w in words
+        ]
+        if not groups:
+            return []
+        found = self.client.companies_search(groups[:5], ["name"])
+        values = self._customers_read(list(found))
+        return [_details(company_id, v) for company_id, v in values.items()]
+
+    def customers_of_contact(self, contact_id: str) -> list[str]:
+        """Return the companies a contact person belongs to."""
+        return self.client.associated("contacts", contact_id, "companies")
+
+    def deal_state(self, deal_id: str) -> DealState:
+        """Return the deal's stage now and, when won, what it promised."""
+        bundle = self.client.deal_bundle(deal_id)
+        title = bundle.deal.properties.get("dealname") or f"Deal {deal_id}"
+        promise, problem = None, None
+        if bundle.stage.is_won:
+            try:
+                promise = job_promise(bundle)
+            except Invalid as invalid:
+                problem = invalid
+            else:
+                # The customer as the engine reads it (the company and its main contact).
+                customer = self.customer_read(promise.customer.external_id)
+                promise = replace(promise, customer=customer)
+        return DealState(deal_id, title, bundle.stage.label, bundle.stage.is_won, promise, problem)
+
+
+def _details(company_id: str, found: dict) -> CustomerDetails:
+    """A company's values as the customer details matching compares."""
+    return CustomerDetails(
+        system=SYSTEM,
+        external_id=company_id,
+        name=str(found["billing_name"]),
+        email=str(found["email"]),
+        phone=str(found["phone"]),
+        address=found["billing_address"],
+        tax_number="".join(ch for ch in str(found["tax_number"]) if ch.isdigit()),
+        contact_name=str(found["contact_name"]),
+    )

@@ -1,0 +1,239 @@
+"""Xero as the hub's finance system: the `FinanceConnector` protocol over xero-python.
+
+Each call reaches the organisation connected first (or the one an event came from): with
+none connected, every handoff that needs Xero waits on one "Reconnect Xero" item.
+"""
+
+import re
+
+from xero_python.accounting import Contact, Invoice, LineAmountTypes, LineItem
+
+from connectors.base import (
+    BusinessEvent,
+    CustomerDetails,
+    CustomerMade,
+    DealState,
+    InvoiceDraft,
+    InvoiceMade,
+    Notice,
+    Value,
+)
+from connectors.errors import Invalid
+from connectors.models import InvoiceSettings
+from connectors.xero.accounting import XeroAccounting
+from connectors.xero.contacts import BillingAddress, CustomerQuery, NewContact
+from connectors.xero.errors import refusal
+from connectors.xero.mapping import (
+    business_event,
+    code,
+    contact_changes,
+    contact_details,
+    contact_values,
+    invoice_made,
+    invoice_values,
+    quote_promise,
+)
+from connectors.xero.polling import xero_poll
+from connectors.xero.terms import contacts_terms, due_date
+
+SYSTEM = "xero"
+BAD_ITEM_CODE = re.compile(r"Item code '([^']+)' is not valid")
+CUSTOMER = {
+    "billing_name": "Name",
+    "billing_address": "Addresses (POBOX)",
+    "tax_number": "TaxNumber",
+    "contact_name": "FirstName LastName",
+    "email": "EmailAddress",
+    "phone": "Phones",
+}
+INVOICE = {
+    "number": "InvoiceNumber",
+    "status": "Status",
+    "total": "Total",
+    "amount_paid": "AmountPaid",
+    "amount_due": "AmountDue",
+    "last_payment_date": "FullyPaidOnDate",
+}
+
+
+def _hub_number(hub_id: str) -> str:
+    """The ContactNumber that carries the hub's id for a customer."""
+    return f"HUB-{hub_id}"
+
+
+class XeroFinance:
+    """Xero, as the finance system the hub's engine and flows see."""
+
+    system = SYSTEM
+    label = "Xero"
+    fields = {
+        **{("customer", name): field for name, field in CUSTOMER.items()},
+        **{("invoice", name): field for name, field in INVOICE.items()},
+    }
+    # Invoices are Xero's own: the hub writes none of their fields, it makes drafts.
+    writable = frozenset(("customer", name) for name in CUSTOMER)
+
+    # Shared fields ---------------------------------------------------------------------
+
+    def values_read(self, record_type: str, ids: list[str]) -> dict[str, dict[str, Value]]:
+        """Return each contact's or invoice's current values, 100 a call."""
+        xero = XeroAccounting.connected()
+        if record_type == "customer":
+            return {c.contact_id: contact_values(c) for c in xero.contacts_by_id(ids)}
+        return {i.invoice_id: invoice_values(i) for i in xero.invoices_by_id(ids)}
+
+    def values_write(self, record_type: str, external_id: str, values: dict) -> list[Notice]:
+        """Change a contact's fields (the engine writes only customers in Xero)."""
+        XeroAccounting.connected().contact_update(external_id, contact_changes(values))
+        return []
+
+    def write_held(self, record_type: str, external_id: str, values: dict) -> Notice | None:
+        """Xero takes every write at once."""
+        return None
+
+    def business_event(self, payload: dict) -> BusinessEvent | None:
+        """A stored webhook (or polled) event in the hub's words."""
+        return business_event(payload)
+
+    # Customers --------------------------------------------------------------------------
+
+    def customer_read(self, external_id: str) -> CustomerDetails:
+        """Return what Xero knows of one contact."""
+        (contact,) = XeroAccounting.connected().contacts_by_id([external_id])
+        return contact_details(contact)
+
+    def customer_candidates(self, details: CustomerDetails) -> list[CustomerDetails]:
+        """Return the active contacts with the same ABN, email or name."""
+        xero = XeroAccounting.connected()
+        query = CustomerQuery("customer", details.name, details.email, details.tax_number)
+        found = xero.contacts_candidates_many([query])["customer"]
+        return [contact_details(c) for c in xero.contacts_by_id([c["id"] for c in found])]
+
+    def customers_by_hub_id(self, hub_ids: list[str]) -> dict[str, str]:
+        """Return hub id → ContactID for the contacts carrying the hub's ContactNumber."""
+        numbers = {_hub_number(h): h for h in hub_ids}
+        found = XeroAccounting.connected().contacts_by_number(list(numbers))
+        return {numbers[number]: contact_id for number, contact_id in found.items()}
+
+    def customers_create(
+        self, new: list[tuple[str, CustomerDetails]], *, idempotency_key: str
+    ) -> list[CustomerMade]:
+        """Create contacts carrying the hub's id as ContactNumber, 50 a request."""
+        contacts = [
+            NewContact(
+                hub_id,
+                name=details.name,
+                contact_number=_hub_number(hub_id),
+                email=details.email,
+                phone=details.phone,
+                tax_number=details.tax_number,
+                address=BillingAddress(
+                    details.address.street,
+                    details.address.city,
+                    details.address.region,
+                    details.address.postcode,
+                    details.address.country,
+                ),
+            )
+            for hub_id, details in new
+        ]
+        made = XeroAccounting.connected().contacts_create(contacts, idempotency_key=idempotency_key)
+        return [CustomerMade(m.key, m.contact_id, m.error() if m.refused else None) for m in made]
+
+    # Invoices ---------------------------------------------------------------------------
+
+    def invoices_create(
+        self, drafts: list[InvoiceDraft], *, idempotency_key: str, read_ahead: list[str]
+    ) -> list[InvoiceMade]:
+        """Create DRAFT invoices with per-invoice answers (summarizeErrors=false).
+
+        Account and tax types come from the invoice settings admins edit on the Xero page;
+        each due date from its contact's sales terms (read 100 contacts a call, with the
+        ones whose invoices come next), else the settings' default days.
+        """
+        xero, settings = XeroAccounting.connected(), InvoiceSettings.current()
+        terms = contacts_terms(xero, [d.customer_id for d in drafts], soon=read_ahead)
+        invoices = []
+        for draft in drafts:
+            day, kind = terms.get(draft.customer_id, (None, None))
+            invoices.append(
+                Invoice(
+                    type="ACCREC",
+                    contact=Contact(contact_id=draft.customer_id),
+                    line_amount_types=(
+                        LineAmountTypes.INCLUSIVE
+                        if draft.prices_include_gst
+                        else LineAmountTypes.EXCLUSIVE
+                    ),
+                    status="DRAFT",
+                    reference=draft.reference,
+                    date=draft.issued,
+                    due_date=due_date(
+                        issued=draft.issued,
+                        day=day,
+                        kind=kind,
+                        default_days=settings.default_due_days,
+                    ),
+                    line_items=[
+                        LineItem(
+                            description=line.description,
+                            quantity=float(line.quantity),
+                            unit_amount=float(line.unit_price),
+                            item_code=line.item_code or None,
+                            account_code=settings.sales_account,
+                            tax_type=settings.tax_type(line.tax),
+                        )
+                        for line in draft.lines
+                    ],
+                )
+            )
+        made = xero.invoices_create(invoices, idempotency_key=idempotency_key)
+        return [
+            _refused(draft, answer) if answer.has_errors else invoice_made(answer)
+            for draft, answer in zip(drafts, made, strict=True)
+        ]
+
+    def invoices_by_reference(self, references: list[str]) -> dict[str, InvoiceMade]:
+        """Return the invoices (not voided or deleted) whose Reference is one of these."""
+        return {
+            invoice.reference: invoice_made(invoice)
+            for invoice in XeroAccounting.connected().invoices_by_reference(references)
+            if code(invoice.status) not in ("VOIDED", "DELETED")
+        }
+
+    def item_codes(self) -> list[str]:
+        """Return the item codes the organisation knows."""
+        return XeroAccounting.connected().item_codes()
+
+    def poll(self, *, store, refused) -> dict[str, int]:
+        """Read what changed since the last poll in every organisation (connectors/xero/polling)."""
+        return xero_poll(store=store, refused=refused)
+
+    def quote_state(self, quote_id: str, *, tenant: str | None = None) -> DealState:
+        """Return the quote as Xero has it now, and what it promised if it is accepted."""
+        xero = XeroAccounting.connected(tenant)
+        quote = xero.quote_get(quote_id)
+        title = f"{quote.quote_number} {quote.title or ''}".strip()
+        accepted = code(quote.status) == "ACCEPTED"
+        promise = None
+        if accepted:
+            (contact,) = xero.contacts_by_id([quote.contact.contact_id])
+            promise = quote_promise(quote, contact)
+        return DealState(quote_id, title, code(quote.status).lower(), accepted, promise)
+
+
+def _refused(draft: InvoiceDraft, answer) -> InvoiceMade:
+    """Xero's refusal of one invoice, as the hub's error naming the problem and the fix."""
+    messages = "; ".join(e.message for e in answer.validation_errors or [])
+    refused, fix = refusal(messages)
+    bad_codes = sorted(set(BAD_ITEM_CODE.findall(messages)))
+    return InvoiceMade(
+        reference=draft.reference,
+        refused=Invalid(
+            f"Xero would not take the invoice for job {draft.reference}: {messages}",
+            system=SYSTEM,
+            code=refused,
+            fix=fix,
+            details={"job": draft.reference, "bad_item_codes": bad_codes} if bad_codes else {},
+        ),
+    )

@@ -1,0 +1,168 @@
+"""Something changed in a system (a company, a contact, a deal, a job, an invoice): bring every
+record it belongs to in line with the ownership rules, through the ownership engine.
+
+Level-triggered: the event only says which record to look at; the engine reads each
+system's values when the run runs, so a late, repeated or reordered event cannot move a
+value backwards. A customer seen for the first time is matched across the systems first.
+"""
+
+from django.conf import settings
+
+from connectors.base import BusinessEvent
+from connectors.registry import crm, systems
+from handoffs.models import HandoffRun
+from handoffs.registry import Handoff, Outcome, handoff_register
+from ownership.engine import records_converge
+from ownership.matching import customer_first_seen
+from ownership.models import Record
+
+# What each changed object is, in the hub's records: event noun → record types to look at.
+RECORD_TYPES = {
+    "customer": ("customer",),
+    "deal": ("deal", "job", "invoice"),
+    "job": ("job", "deal", "invoice"),
+    "invoice": ("invoice",),
+}
+CHANGES = frozenset(
+    f"{noun}.{verb}"
+    for noun in (*RECORD_TYPES, "contact")
+    for verb in ("created", "changed", "updated")
+) | frozenset(
+    {
+        "job.status_changed",
+        "job.completed",
+        "job.rescheduled",
+        "job.site_changed",
+        "job.promise_changed",
+        "job.lines_recoded",
+        "job.imported",
+        "record.choice",
+    }
+)
+
+
+def key(happened: BusinessEvent) -> str:
+    """One run per record and change, whichever path (webhook or poll) told of it."""
+    change = happened.data.get("event") or happened.data.get("event_id")
+    return f"{happened.system}:{happened.type}:{happened.object_id}:{change}"
+
+
+def applies(happened: BusinessEvent) -> bool:
+    """Not for the hub's own writes coming back, nor a deal's stage (deal_won_to_job)."""
+    return not happened.data.get("echo") and happened.data.get("property") != "dealstage"
+
+
+def _records(run: HandoffRun) -> tuple[list[Record], list[str], list[Exception]]:
+    """The records the changed object belongs to, matching a customer seen for the first time;
+    what matching said; the systems it could not ask (the run waits for them, then again)."""
+    noun, system, object_id = (
+        run.payload["type"].partition(".")[0],
+        run.record_system,
+        run.record_ref,
+    )
+    if noun == "record":
+        return list(Record.objects.filter(pk=object_id)), [], []
+    ids = [object_id]
+    if noun == "contact":  # a person: the customers (companies) they belong to
+        noun, ids = "customer", crm().customers_of_contact(object_id)
+    records: list[Record] = []
+    said: list[str] = []
+    missed: list[Exception] = []
+    for each in ids:
+        found = list(
+            Record.objects.filter(
+                links__system=system,
+                links__external_id=each,
+                links__record_type__in=RECORD_TYPES[noun],
+            ).distinct()
+        )
+        if noun == "customer" and system in systems() and (not found or _unlinked(found[0])):
+            # Seen for the first time, or not yet linked everywhere: match it across systems.
+            seen = customer_first_seen(details=systems()[system].customer_read(each))
+            found, said, missed = [seen.record], said + seen.said, missed + seen.missed
+        records += found
+    return records, said, missed
+
+
+def _unlinked(record: Record) -> bool:
+    """Whether the customer has no link yet in some system that holds customers."""
+    linked = set(record.links.values_list("system", flat=True))
+    holders = {s for s, c in systems().items() if hasattr(c, "customer_candidates")}
+    return bool(holders - linked)
+
+
+def batch(runs: list[HandoffRun]) -> list[Outcome | Exception]:
+    """Converge the records of many changes at once: each system is read once for them all."""
+    found: dict[int, tuple | Exception] = {}
+    for run in runs:
+        try:
+            found[run.pk] = _records(run)
+        except Exception as error:  # this change's own problem (or a bug) stays its own
+            found[run.pk] = error
+    records = {
+        record.pk: record
+        for each in found.values()
+        if not isinstance(each, Exception)
+        for record in each[0]
+    }
+    outcomes = dict(zip(records, records_converge(records=list(records.values())), strict=True))
+    return [_outcome(run, found[run.pk], outcomes) for run in runs]
+
+
+def _outcome(run: HandoffRun, found, outcomes: dict) -> Outcome | Exception:
+    if isinstance(found, Exception):
+        return found
+    records, said, missed = found
+    if not records:
+        return Outcome(f"{run.record_ref} is not one of the hub's records.", skipped=True)
+    run.record_label = records[0].label
+    HandoffRun.objects.filter(pk=run.pk).update(record_label=run.record_label)
+    done = [outcomes[record.pk] for record in records]
+    failed = next((d for d in [*done, *missed] if isinstance(d, Exception)), None)
+    if failed is not None:  # converged what it could; waits for the rest, then runs again
+        return failed
+    summary = " ".join([*(f"{s[0].upper()}{s[1:]}." for s in said), *(d.summary() for d in done)])
+    return Outcome(summary, skipped=not said and not any(d.changed for d in done))
+
+
+def perform(run: HandoffRun) -> Outcome:
+    """Converge the records one change belongs to (a batch of one)."""
+    (outcome,) = batch([run])
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+def happened_for(*, record: Record, change: str) -> BusinessEvent:
+    """The event that asks for a record's run directly (a person's choice on an item)."""
+    return BusinessEvent("record.choice", "hub", str(record.pk), {"event": change})
+
+
+def records_look_again(*, records: list[Record], change: str) -> None:
+    """Ask for a run of the engine on these records (on commit): a new link, a person's
+    choice. It is how the systems' first agreement on each field is known."""
+    from handoffs.registry import handoff_get
+    from handoffs.runs import handoff_run_start
+
+    for record in records:
+        handoff_run_start(
+            handoff=handoff_get("shared_fields"),
+            happened=happened_for(record=record, change=change),
+        )
+
+
+handoff_register(
+    Handoff(
+        name="shared_fields",
+        label="Shared fields kept to their owners",
+        listens_to=CHANGES,
+        queue="default",
+        record_type="record",
+        key=key,
+        perform=perform,
+        applies=applies,
+        batch=batch,
+        batch_size=100,
+        gather_seconds=settings.SHARED_FIELDS_GATHER_SECONDS,
+    )
+)

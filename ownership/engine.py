@@ -1,0 +1,271 @@
+"""The ownership engine: one place that decides, for every shared field of a record, what to do.
+
+It reads each linked system's current values (never an event's snapshot), then for each
+rule of the record's type and each system that carries the field:
+
+- equal: nothing to do;
+- carry: the carrier still has the value all systems last agreed on (or none), so the
+  owner moved on and the carrier follows;
+- restore / flag / ignore: the carrier was changed where it is not owned; the rule says
+  whether to write the owner's value back, open one review item (per record and field)
+  with both values and the choices, or leave it.
+
+A non-owner's value enters the owner only when a person chose it on a review item
+(`FieldChoice`). Writes go to each carrier on its own: one that fails is retried on the
+next run, whatever the others already show. A write a system holds back (work under way)
+and what a write makes someone need to know become review items too.
+"""
+
+import logging
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from connectors.base import Notice, Value
+from connectors.errors import ConnectorError, NotFound
+from connectors.registry import systems
+from ownership.catalogue import field_of
+from ownership.disagreements import disagreement_open
+from ownership.models import AgreedValue, FieldChoice, FieldRule, Link, Record
+from ownership.values import empty, loaded, same, shown, stored
+from review_queue.services import review_item_open, review_item_settle
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Convergence:
+    """What one run of the engine found and did for a record."""
+
+    record: Record
+    wrote: dict[str, list[str]] = field(default_factory=dict)
+    flagged: list[str] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)
+    settled: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line a person reads in the run list."""
+
+        def labels(names: list[str]) -> str:
+            return ", ".join(field_of(self.record.type, name).label for name in names)
+
+        said = [f"{system} now has the {labels(names)}" for system, names in self.wrote.items()]
+        if self.flagged:
+            said.append(f"the {labels(self.flagged)} went to review (the systems disagree)")
+        if self.held:
+            said.append(f"held back {', '.join(self.held)} for a person to approve")
+        if self.settled:
+            said.append(f"the {labels(self.settled)} agree again, so its item was closed")
+        return f"{self.record}: " + ("; ".join(said) + "." if said else "every copy agrees.")
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.wrote or self.flagged or self.held or self.settled)
+
+
+def _read(records: list[Record], links: dict[int, dict[str, str]]) -> dict[int, dict]:
+    """Each linked system's current values for the records, one read per system and type.
+
+    A system that no longer has a record is left out of that record's values.
+    """
+    known = systems()
+    values: dict[int, dict[str, dict[str, Value]]] = {r.pk: {} for r in records}
+    wanted: dict[tuple[str, str], list[Record]] = {}
+    for record in records:
+        for system in links[record.pk]:
+            if system in known:
+                wanted.setdefault((system, record.type), []).append(record)
+    for (system, record_type), batch in wanted.items():
+        ids = [links[r.pk][system] for r in batch]
+        try:
+            found = known[system].values_read(record_type, ids)
+        except NotFound:
+            found = {}
+        for record, external_id in zip(batch, ids, strict=True):
+            if external_id in found:
+                values[record.pk][system] = found[external_id]
+            else:
+                logger.warning("%s has no %s %s any more", system, record_type, external_id)
+    return values
+
+
+def _decide(kind: str, owner: Value, copy: Value, agreed, rule: FieldRule) -> str:
+    """Say what to do with one carrier's copy: equal, carry, restore, flag or ignore."""
+    if same(kind, owner, copy):
+        return "equal"
+    if agreed is not None and same(kind, copy, loaded(agreed)):
+        return "carry"  # the copy was not edited since the systems agreed: the owner moved on
+    if empty(copy) and not empty(owner):
+        return "carry"
+    if rule.on_disagreement == "restore" and empty(owner):
+        return "flag"  # the hub never erases a value by itself
+    return rule.on_disagreement
+
+
+class _Plan:
+    """The writes, flags and settlements one run makes for a record."""
+
+    def __init__(self, record: Record, values: dict[str, dict[str, Value]]) -> None:
+        self.record, self.values = record, values
+        self.writes: dict[str, dict[str, Value]] = {}
+        self.flags: dict[str, list[tuple[str, Value]]] = {}
+        self.forced: set[tuple[str, str]] = set()
+
+    def write(self, system: str, name: str, value: Value, *, forced: bool = False) -> None:
+        self.writes.setdefault(system, {})[name] = value
+        if forced:
+            self.forced.add((system, name))
+
+
+def _apply_choices(plan: _Plan, rules: dict[str, FieldRule]) -> list[FieldChoice]:
+    """Plan the writes people chose on review items: the chosen system's value everywhere."""
+    choices = list(FieldChoice.objects.filter(record=plan.record, applied_at__isnull=True))
+    for choice in choices:
+        rule = rules.get(choice.field)
+        if rule is None:
+            continue
+        kind = field_of(plan.record.type, choice.field).kind
+        right = plan.values.get(choice.system, {}).get(choice.field, loaded(choice.value))
+        for system in (rule.owner, *rule.carriers):
+            if system in plan.values and not same(
+                kind, plan.values[system].get(choice.field), right
+            ):
+                plan.write(system, choice.field, right, forced=True)
+    return choices
+
+
+def _plan(plan: _Plan, rules: dict[str, FieldRule], agreed: dict[str, object]) -> None:
+    for name, rule in rules.items():
+        if rule.owner not in plan.values:
+            continue  # the owner does not know the record yet: nothing to compare with
+        kind = field_of(plan.record.type, name).kind
+        owner = plan.values[rule.owner].get(name)
+        for carrier in rule.carriers:
+            if carrier not in plan.values or name in plan.writes.get(carrier, {}):
+                continue
+            verdict = _decide(kind, owner, plan.values[carrier].get(name), agreed.get(name), rule)
+            if verdict in ("carry", "restore"):
+                plan.write(carrier, name, owner)
+            elif verdict == "flag":
+                plan.flags.setdefault(name, []).append((carrier, plan.values[carrier].get(name)))
+
+
+def _write(plan: _Plan, links: dict[str, str], done: Convergence) -> list[Exception]:
+    """Write each system's changes on its own; return the failures (the run retries them)."""
+    known, failures = systems(), []
+    for system, changes in plan.writes.items():
+        store, external_id = known[system], links[system]
+        unforced = {k: v for k, v in changes.items() if (system, k) not in plan.forced}
+        try:
+            held = store.write_held(plan.record.type, external_id, unforced) if unforced else None
+            if held is not None:
+                _notice_open(held, plan.record, system, external_id)
+                labels = [field_of(plan.record.type, k).label for k in unforced]
+                done.held += [f"the {', '.join(labels)} in {store.label}"]
+                changes = {k: v for k, v in changes.items() if k not in unforced}
+            if not changes:
+                continue
+            for notice in store.values_write(plan.record.type, external_id, changes):
+                _notice_open(notice, plan.record, system, external_id)
+            plan.values[system] |= changes
+            done.wrote[store.label] = list(changes)
+        except ConnectorError as error:
+            failures.append(error)
+    return failures
+
+
+def _notice_open(notice: Notice, record: Record, system: str, external_id: str) -> None:
+    """Open the item a system's answer to a write calls for, on the record as it names it."""
+    review_item_open(
+        root_key=notice.root,
+        kind=notice.kind,
+        system=system,
+        title=notice.title,
+        reason=notice.reason,
+        action=notice.fix,
+        record_type=record.type,
+        record_ref=external_id,
+        record_label=record.label,
+        details={**notice.details, "record": record.pk},
+    )
+
+
+def _settle(plan: _Plan, rules: dict[str, FieldRule], done: Convergence) -> None:
+    """Keep the value of every field all systems now hold; close items the values settled."""
+    for name, rule in rules.items():
+        kind = field_of(plan.record.type, name).kind
+        present = [s for s in (rule.owner, *rule.carriers) if s in plan.values]
+        if rule.owner not in plan.values or name in plan.flags:
+            continue
+        owner = plan.values[rule.owner].get(name)
+        if all(same(kind, plan.values[s].get(name), owner) for s in present):
+            AgreedValue.objects.update_or_create(
+                record=plan.record, field=name, defaults={"value": stored(owner)}
+            )
+            settled = review_item_settle(
+                root_key=f"disagreement:{plan.record.pk}:{name}",
+                outcome=f"Every system now has the {field_of(plan.record.type, name).label} "
+                f"{shown(owner)!r}.",
+            )
+            if settled:
+                done.settled.append(name)
+
+
+def records_converge(*, records: list[Record]) -> list[Convergence | Exception]:
+    """Bring every shared field of these records to its owner's value, by the rules.
+
+    Reads each system once for all the records. Each record's outcome is its own: a
+    Convergence, or the first write failure after trying every system (the run retries
+    it); flags and held writes are review items, not failures.
+    """
+    links: dict[int, dict[str, str]] = {r.pk: {} for r in records}
+    for record_id, system, external_id in Link.objects.filter(record__in=records).values_list(
+        "record_id", "system", "external_id"
+    ):
+        links[record_id][system] = external_id
+    rules: dict[str, dict[str, FieldRule]] = {}
+    for rule in FieldRule.objects.filter(record_type__in={r.type for r in records}):
+        if rule.carriers:
+            rules.setdefault(rule.record_type, {})[rule.field] = rule
+    values = _read(records, links)
+    outcomes: list[Convergence | Exception] = []
+    for record in records:
+        try:
+            outcomes.append(
+                _converge(record, links[record.pk], rules.get(record.type, {}), values[record.pk])
+            )
+        except ConnectorError as error:
+            outcomes.append(error)
+    return outcomes
+
+
+def record_converge(*, record: Record) -> Convergence:
+    """Converge one record (see records_converge); raise its failure."""
+    (outcome,) = records_converge(records=[record])
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+def _converge(record: Record, links: dict[str, str], rules: dict[str, FieldRule], values):
+    plan, done = _Plan(record, values), Convergence(record)
+    agreed = dict(AgreedValue.objects.filter(record=record).values_list("field", "value"))
+    choices = _apply_choices(plan, rules)
+    _plan(plan, rules, agreed)
+    failures = _write(plan, links, done)
+    with transaction.atomic():
+        for name, others in plan.flags.items():
+            owner_value = plan.values[rules[name].owner].get(name)
+            disagreement_open(
+                record=record, rule=rules[name], owner_value=owner_value, others=others
+            )
+            done.flagged.append(name)
+        if not failures:
+            FieldChoice.objects.filter(pk__in=[c.pk for c in choices]).update(
+                applied_at=timezone.now()
+            )
+        _settle(plan, rules, done)
+    if failures:
+        raise failures[0]
+    return done

@@ -1,0 +1,202 @@
+"""Is this the same customer? One place decides, for every system and every path.
+
+A customer is matched across the systems when it is first seen in any of them. Certain:
+the same ABN; else the same email address; else the same name (once "Pty Ltd" and the
+like are set aside) with the same business email domain. One certain match is linked at
+once, with the reason kept on the link. Anything less certain, two certain matches, or a
+match that another customer of the same system already holds (a second company with the
+same ABN) becomes one "possible duplicate" item for a person.
+"""
+
+from dataclasses import asdict, dataclass
+from difflib import SequenceMatcher
+
+from django.db import transaction
+
+from connectors.base import CustomerDetails
+from connectors.errors import ConnectorError
+from connectors.registry import systems
+from ownership.models import Distinct, Link, Record
+from ownership.services import link_add
+from review_queue.details import Candidate, PossibleDuplicate
+from review_queue.models import ReviewItem
+from review_queue.services import review_item_open
+
+# Mail providers shared by many unrelated customers: a shared domain there means nothing.
+PUBLIC_MAIL = {
+    "gmail.com",
+    "outlook.com",
+    "hotmail.com",
+    "yahoo.com",
+    "icloud.com",
+    "bigpond.com",
+    "bigpond.net.au",
+    "live.com",
+    "optusnet.com.au",
+    "outlook.com.au",
+    "yahoo.com.au",
+}
+NOISE = (" pty ltd", " pty. ltd.", " pty", " ltd", " limited", " the ", ",", ".", " & ", " and ")
+
+
+@dataclass(frozen=True)
+class Likeness:
+    """How a candidate resembles the customer, and whether that is certain."""
+
+    why: str
+    certain: bool
+
+
+def plain_name(name: str) -> str:
+    """The name without case, punctuation and company suffixes."""
+    name = f" {name.lower()} "
+    for word in NOISE:
+        name = name.replace(word, " ")
+    return " ".join(name.split())
+
+
+def business_domain(email: str) -> str:
+    """The email's domain, unless it is a public mail provider's."""
+    domain = email.rpartition("@")[2].lower() if "@" in email else ""
+    return "" if domain in PUBLIC_MAIL else domain
+
+
+def _abn(text: str) -> str:
+    digits = "".join(ch for ch in text if ch.isdigit())
+    return digits if len(digits) == 11 else ""
+
+
+def likeness(a: CustomerDetails, b: CustomerDetails) -> Likeness | None:
+    """Say how b resembles a (None: not at all)."""
+    if _abn(a.tax_number) and _abn(a.tax_number) == _abn(b.tax_number):
+        return Likeness("the same ABN", True)
+    if a.email and a.email.lower() == b.email.lower():
+        return Likeness("the same email address", True)
+    same_domain = business_domain(a.email) and business_domain(a.email) == business_domain(b.email)
+    names = SequenceMatcher(None, plain_name(a.name), plain_name(b.name)).ratio()
+    if names == 1.0 and same_domain:
+        return Likeness("the same name and email domain", True)
+    if names >= 0.9:
+        return Likeness("the same name" if names == 1.0 else "a similar name", False)
+    if same_domain and names >= 0.6:
+        return Likeness("a similar name and the same email domain", False)
+    return None
+
+
+def _record_of(system: str, external_id: str) -> Record | None:
+    link = Link.objects.filter(system=system, record_type="customer", external_id=external_id)
+    return Record.objects.filter(links__in=link).first()
+
+
+@dataclass
+class Sighting:
+    """The hub's record of a customer just seen, what matching did, and which systems could
+    not be asked (their error: the caller retries once they answer)."""
+
+    record: Record
+    said: list[str]
+    missed: list[ConnectorError]
+
+
+@transaction.atomic
+def customer_first_seen(*, details: CustomerDetails, only: set[str] | None = None) -> Sighting:
+    """Find (or make) the hub's record of a customer seen in one system, linking it to the
+    same customer in each other system (of `only`, when given) it is not linked in yet. A
+    system that cannot be asked now (not connected, not answering) is named in `missed`."""
+    record = _record_of(details.system, details.external_id)
+    said: list[str] = []
+    missed: list[ConnectorError] = []
+    for system, directory in systems().items():
+        if system == details.system or not hasattr(directory, "customer_candidates"):
+            continue
+        if only is not None and system not in only:
+            continue
+        if record and record.links.filter(system=system).exists():
+            continue
+        try:
+            record = _match_in(directory, details, record, said)
+        except ConnectorError as error:
+            said.append(f"could not ask {directory.label} yet ({error.message})")
+            missed.append(error)
+    if record is None:
+        record = Record.objects.create(type=Record.Type.CUSTOMER, label=details.name)
+    if not record.links.filter(system=details.system).exists():
+        link_add(
+            record=record,
+            system=details.system,
+            external_id=details.external_id,
+            reason="first seen",
+        )
+    return Sighting(record, said, missed)
+
+
+def _match_in(directory, details: CustomerDetails, record: Record | None, said: list[str]):
+    """Link the one certain match in this system, or open an item for a person."""
+    refused = set(
+        Distinct.objects.filter(system=directory.system, record=record).values_list(
+            "external_id", flat=True
+        )
+        if record
+        else []
+    )
+    found = [
+        (candidate, like)
+        for candidate in directory.customer_candidates(details)
+        if candidate.external_id not in refused and (like := likeness(details, candidate))
+    ]
+    certain = [(c, like) for c, like in found if like.certain]
+    if len(certain) == 1:
+        candidate, like = certain[0]
+        held_by = _record_of(directory.system, candidate.external_id)
+        clash = (
+            held_by
+            and held_by != record
+            and (record is not None or held_by.links.filter(system=details.system).exists())
+        )
+        if not clash:
+            record = (
+                record
+                or held_by
+                or Record.objects.create(type=Record.Type.CUSTOMER, label=details.name)
+            )
+            if held_by is None:
+                link_add(
+                    record=record,
+                    system=directory.system,
+                    external_id=candidate.external_id,
+                    reason=like.why,
+                )
+            said.append(f"linked to {directory.label}'s '{candidate.name}' ({like.why})")
+            return record
+    if found:
+        record = record or Record.objects.create(type=Record.Type.CUSTOMER, label=details.name)
+        duplicate_open(details=details, record=record, directory=directory, found=found)
+        said.append(f"asked a person about {len(found)} possible match(es) in {directory.label}")
+    return record
+
+
+def duplicate_open(*, details: CustomerDetails, record: Record, directory, found) -> ReviewItem:
+    """Open the one item asking whether the customer is one of these in another system."""
+    source = systems()[details.system].label
+    named = "; ".join(f"{c.name} ({like.why})" for c, like in found)
+    return review_item_open(
+        root_key=f"duplicate:{details.system}:{details.external_id}:{directory.system}",
+        kind=ReviewItem.Kind.DUPLICATE,
+        system=directory.system,
+        title=f"Possible duplicate customer: {details.name}",
+        reason=f"{source}'s customer '{details.name}' may already be in {directory.label}: "
+        f"{named}. The hub linked nothing.",
+        action=f"Choose: it is one of these (link it, optionally taking {source}'s details), "
+        "or it is a different customer.",
+        record_type="customer",
+        record_ref=details.external_id,
+        record_label=details.name,
+        details=asdict(
+            PossibleDuplicate(
+                new=asdict(details),
+                target=directory.system,
+                candidates=[Candidate(c.external_id, c.name, like.why) for c, like in found],
+                record=record.pk,
+            )
+        ),
+    )

@@ -1,0 +1,121 @@
+"""What each kind of review item carries for its page and its actions, typed per kind.
+
+Items keep their details as JSON; these dataclasses are the one shape each kind's JSON
+has. `details_of(item)` reads it back.
+"""
+
+import dataclasses
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+
+@dataclass(frozen=True)
+class MissingData:
+    """Data a person must fix at its source, then Retry (an unknown item code, no company)."""
+
+    field: str = ""
+    job: str = ""
+    bad_item_codes: list[str] = dataclasses.field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An existing customer that may be the same one, and why the hub thinks so."""
+
+    id: str
+    name: str
+    why: str
+
+
+@dataclass(frozen=True)
+class PossibleDuplicate:
+    """A customer seen in one system that may already exist in another (`target`)."""
+
+    new: dict  # connectors.base.CustomerDetails as JSON
+    target: str
+    candidates: list[Candidate]
+    record: int | None = None  # the hub's record of the new customer, once it has one
+
+
+@dataclass(frozen=True)
+class OtherValue:
+    """A system's copy of a field that differs from its owner's."""
+
+    system: str
+    label: str
+    name: str  # what the system calls the field
+    value: Any  # ownership.values.stored form
+    shown: str
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """A field whose copy was changed where it is not owned; the rule says a person decides."""
+
+    record: int
+    record_type: str
+    field: str
+    label: str
+    owner: str
+    owner_label: str
+    owner_value: Any
+    owner_shown: str
+    others: list[OtherValue]
+    editable_by: str
+
+
+@dataclass(frozen=True)
+class QuoteChanged:
+    """What a deal promised changed after its job started: before and after, side by side."""
+
+    record: int
+    field: str
+    job: str
+    deal: str
+    before: list[str]
+    after: list[str]
+
+
+@dataclass(frozen=True)
+class ActiveJobAffected:
+    """A customer's detail changed while jobs that depend on it are active."""
+
+    field: str
+    value: str
+    jobs: list[str]
+
+
+KINDS: dict[str, type] = {
+    "missing_data": MissingData,
+    "possible_duplicate": PossibleDuplicate,
+    "disagreement": Disagreement,
+    "quote_changed": QuoteChanged,
+    "active_job_affected": ActiveJobAffected,
+}
+
+
+def details_json(details: Any) -> dict:
+    """The details as the JSON an item keeps (a dataclass of its kind, or nothing)."""
+    return asdict(details) if details is not None else {}
+
+
+def details_of(item) -> Any:
+    """Return the item's details as its kind's dataclass (None for kinds without details)."""
+    shape = KINDS.get(item.kind)
+    if shape is None or not item.details:
+        return None
+    return _build(shape, item.details)
+
+
+def _build(shape: type, data: dict) -> Any:
+    values = {}
+    for each in fields(shape):
+        if each.name not in data:
+            continue
+        value = data[each.name]
+        if each.name == "others":
+            value = [OtherValue(**other) for other in value]
+        elif each.name == "candidates":
+            value = [Candidate(**candidate) for candidate in value]
+        values[each.name] = value
+    return shape(**values)
