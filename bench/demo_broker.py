@@ -29,10 +29,24 @@ def worker_start(var: Path) -> subprocess.Popen:
 
     log = open(var / "worker.log", "ab")  # noqa: SIM115 (closed with the process)
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "integration_hub", "worker",
-         "-Q", "default,hubspot,xero,operations", "-c", "2", "-l", "info"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "integration_hub",
+            "worker",
+            "-Q",
+            "default,hubspot,xero,operations",
+            "-c",
+            "2",
+            "-l",
+            "info",
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.monotonic() + TIMEOUT
     while not WorkerHeartbeat.objects.exists():
         if worker.poll() is not None or time.monotonic() > deadline:
@@ -95,8 +109,10 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     var = Path(settings.VAR_DIR)
     transport = getattr(settings, "CELERY_BROKER_TRANSPORT", "")
-    print(f"Broker {settings.CELERY_BROKER_URL} {transport}, prefetch "
-          f"{settings.CELERY_WORKER_PREFETCH_MULTIPLIER}, folder {var}")  # fmt: skip
+    print(
+        f"Broker {settings.CELERY_BROKER_URL} {transport}, prefetch "
+        f"{settings.CELERY_WORKER_PREFETCH_MULTIPLIER}, folder {var}"
+    )
     worker = worker_start(var)
     try:
         one_by_one, started = [], time.monotonic()

@@ -115,11 +115,14 @@ class Supervisor:
         """
         # exec: the pid shown is the process itself, not a shell around it.
         process = subprocess.Popen(
-            f"exec {child.command}", shell=True, start_new_session=True,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            f"exec {child.command}",
+            shell=True,
+            start_new_session=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             # Python's output reaches the console line by line, not in 8 KiB blocks.
             env=os.environ | {"PYTHONUNBUFFERED": "1"},
-        )  # fmt: skip
+        )
         self.events.put(Message("start", process.pid, datetime.now(), name, child.colour))
         reader = threading.Thread(target=self._read, args=(name, child, process.stdout))
         reader.start()

@@ -51,8 +51,13 @@ def demo_environment(tmp_path) -> dict[str, str]:
         "REDIS_URL": "",
     }
     manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "migrate", "--noinput"], env=environment, cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL)  # fmt: skip
+    subprocess.run(
+        [*manage, "migrate", "--noinput"],
+        env=environment,
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     return environment
 
 
@@ -66,24 +71,50 @@ def heartbeat(tmp_path: Path) -> str | None:
 def test_the_demo_worker_survives_an_empty_and_a_half_written_message(tmp_path, demo_environment):
     log = open(tmp_path / "worker.log", "wb")  # noqa: SIM115 (closed below)
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "integration_hub", "worker", "-Q", "default",
-         "-c", "1", "-l", "info", "--without-mingle", "--without-gossip"],
-        env=demo_environment, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "integration_hub",
+            "worker",
+            "-Q",
+            "default",
+            "-c",
+            "1",
+            "-l",
+            "info",
+            "--without-mingle",
+            "--without-gossip",
+        ],
+        env=demo_environment,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         # The worker reports in through the broker once it is ready.
-        first = wait_for(lambda: worker.poll() is not None or heartbeat(tmp_path),
-                         what="the worker's first heartbeat", timeout=60)  # fmt: skip
+        first = wait_for(
+            lambda: worker.poll() is not None or heartbeat(tmp_path),
+            what="the worker's first heartbeat",
+            timeout=60,
+        )
         assert worker.poll() is None, "The worker did not start; see worker.log"
         queue_folder = tmp_path / "broker" / "out"
         bad = bad_files_write(queue_folder)
-        wait_for(lambda: worker.poll() is not None or not set(bad) & set(os.listdir(queue_folder)),
-                 what="the worker to take the bad files")  # fmt: skip
+        wait_for(
+            lambda: worker.poll() is not None or not set(bad) & set(os.listdir(queue_folder)),
+            what="the worker to take the bad files",
+        )
         assert worker.poll() is None, "The worker died on an unreadable message"
         assert sorted(os.listdir(tmp_path / "broker" / "broken")) == sorted(bad)
         send = "from integration_hub.celery import app; app.send_task('handoffs.tasks.heartbeat')"
-        subprocess.run([sys.executable, "manage.py", "shell", "-c", send],
-                       env=demo_environment, cwd=ROOT, check=True)  # fmt: skip
+        subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", send],
+            env=demo_environment,
+            cwd=ROOT,
+            check=True,
+        )
         wait_for(lambda: heartbeat(tmp_path) != first, what="the worker to run the next task")
         assert worker.poll() is None
     finally:

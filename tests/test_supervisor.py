@@ -37,13 +37,17 @@ def test_a_process_that_dies_is_restarted_alone_and_ctrl_c_stops_everything(tmp_
     with open(log, "wb") as out:
         supervisor = subprocess.Popen(
             [sys.executable, "-m", "integration_hub.supervisor", str(procfile)],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         pids = wait_for(lambda: len(started(log)) == 2 and started(log), what="both processes")
         os.kill(pids["victim"][0], signal.SIGKILL)
-        pids = wait_for(lambda: len(started(log)["victim"]) == 2 and started(log),
-                        what="the killed process to be restarted")  # fmt: skip
+        pids = wait_for(
+            lambda: len(started(log)["victim"]) == 2 and started(log),
+            what="the killed process to be restarted",
+        )
         assert "victim was killed by SIGKILL" in log.read_text()
         assert "Restarting it in 1 s; the other processes go on." in log.read_text()
         assert pids["steady"] == pids["steady"][:1] and alive(pids["steady"][0])

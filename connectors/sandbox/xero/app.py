@@ -150,18 +150,32 @@ class Api:
             org.in_flight += 1
         return org, limits
 
-    def fault(self) -> None:
-        """Apply the console's fault switch: latency, or an answer such as 500 or 503."""
-        fault = dict(self.store.faults)
+    @staticmethod
+    def fault(fault: dict) -> None:
+        """Apply a fault: latency, then an answer such as 429, 500 or 503."""
         if fault.get("latency_ms"):
             time.sleep(fault["latency_ms"] / 1000)
-        if fault.get("status"):
-            raise Answer(fault["status"], {"Title": "Sandbox fault", "Status": fault["status"]})
+        status = fault.get("status")
+        if status == 429:
+            raise Answer(
+                429,
+                {"Title": "Too Many Requests"},
+                {
+                    "Retry-After": str(fault.get("retry_after") or 1),
+                    "X-Rate-Limit-Problem": "minute",
+                },
+            )
+        if status:
+            headers = {"Retry-After": str(fault["retry_after"])} if fault.get("retry_after") else {}
+            raise Answer(status, {"Title": "Sandbox fault", "Status": status}, headers)
 
     # Accounting --------------------------------------------------------------------------
 
     def accounting(self, method: str, path: str, query: dict, headers: dict, raw: bytes):
-        self.fault()
+        self.fault(self.store.faults)
+        planned = self.store.fault_take(method, path) or {}
+        if not planned.get("after"):
+            self.fault(planned)
         org, limits = self.organisation(headers)
         org.requests[f"{method} {path}"] += 1
         try:
@@ -169,6 +183,8 @@ class Api:
         finally:
             with self.store.lock:
                 org.in_flight -= 1
+        if planned.get("after"):
+            self.fault(planned)
         return status, answer, limits
 
     def idempotent(self, org, method: str, path: str, query: dict, headers: dict, raw: bytes):

@@ -1,0 +1,451 @@
+"""A fault scenario's hub: real processes on the test database, a Redis of its own, the
+HubSpot and Xero sandboxes, and the switches to break each of them.
+
+The web server (gunicorn), a prefork worker and beat run as subprocesses; they reach
+PostgreSQL through a proxy the test controls and use a redis-server the test started.
+The test process drives them as HubSpot, Xero and staff would (signed webhooks, the REST
+API) and reads the database directly to measure.
+"""
+
+import json
+import os
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import requests
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from connectors.hubspot.webhooks import delivery_key
+from connectors.models import XeroConnection
+from connectors.sandbox.hubspot.server import start_in_thread as hubspot_start
+from connectors.sandbox.xero.server import start_in_thread as xero_start
+from handoffs.models import HandoffRun, InboundEvent, WebhookDelivery, WorkerHeartbeat
+from integration_hub.permissions import STAFF_GROUP
+from operations.models import Job
+from ownership.services import field_rules_defaults_load
+from review_queue.models import ReviewItem
+from tests.faults.processes import (
+    HubProcess,
+    RedisServer,
+    TcpProxy,
+    beat_command,
+    free_port,
+    web_command,
+    worker_command,
+)
+from tests.faults.scorecard import UNFINISHED, Expected, Row, score
+from tests.helpers import hubspot_event, poll, wait_for
+
+# Short timings so recovery fits the suite's budget; the mechanisms are production's.
+TIMINGS = {
+    "HANDOFF_BASE_BACKOFF_SECONDS": "1",
+    "HANDOFF_MAX_BACKOFF_SECONDS": "4",
+    "HANDOFF_MAX_ATTEMPTS": "4",
+    "XERO_INVOICE_GATHER_SECONDS": "1",
+    "SWEEP_EVERY_SECONDS": "2",
+    "SWEEP_AFTER_SECONDS": "5",
+    "CELERY_TASK_SOFT_TIME_LIMIT": "8",
+    "CELERY_TASK_TIME_LIMIT": "10",
+    "HUBSPOT_TIMEOUT_SECONDS": "2",
+    "DATABASE_CONN_MAX_AGE": "60",
+}
+LINES = [("Call-out", "1", "165", "CALLOUT"), ("Labour (hours)", "2", "110", "LABOUR-HR")]
+
+
+class FaultHub:
+    """One scenario's hub; `start` it, break it, drive it, then `score` it."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.sent = 0  # events the scenario sent (webhook events, staff and register actions)
+        self.posted: list[dict] = []  # HubSpot deliveries posted directly, with their answers
+        self.processes: dict[str, HubProcess] = {}
+        self.redis: RedisServer | None = None
+        self.db: TcpProxy | None = None
+        self.hubspot = self.xero = None
+        self.web_url = ""
+        self.token = ""
+
+    # Starting and stopping -----------------------------------------------------------
+
+    def start(self, *, fault_points: tuple[str, ...] = ()) -> "FaultHub":
+        """Start Redis, the proxy, the sandboxes and the hub's processes; wait until ready.
+
+        `fault_points` names kill points (integration_hub/faults.py) the worker fires once.
+        """
+        field_rules_defaults_load()  # a transactional test's flush emptied them
+        self.token = _staff_token()
+        self.redis = RedisServer(self.folder)
+        self.db = TcpProxy(int(settings.DATABASES["default"]["PORT"] or 5432))
+        web_port = free_port()
+        self.web_url = f"http://127.0.0.1:{web_port}"
+        self.hubspot = hubspot_start(
+            port=0,
+            access_token=settings.HUBSPOT_ACCESS_TOKEN,
+            client_secret=settings.HUBSPOT_CLIENT_SECRET,
+            webhook_url=f"{self.web_url}/webhooks/hubspot/",
+            seed="empty",
+        )
+        self.xero = xero_start(
+            client_id=settings.XERO_CLIENT_ID,
+            client_secret=settings.XERO_CLIENT_SECRET,
+            webhook_url=f"{self.web_url}/webhooks/xero/",
+            webhook_key=settings.XERO_WEBHOOK_KEY,
+        )
+        _xero_connect(self.xero.store)
+        env = self.environment(fault_points)
+        self.processes = {
+            "web": HubProcess("web", web_command(web_port), env, self.folder),
+            "worker": HubProcess("worker", worker_command(self.folder.name), env, self.folder),
+            "beat": HubProcess("beat", beat_command(self.folder), env, self.folder),
+        }
+        for process in self.processes.values():
+            process.start()
+        wait_for(self._ready, what="the hub's web server and worker", timeout=60)
+        return self
+
+    def environment(self, fault_points: tuple[str, ...]) -> dict[str, str]:
+        """The hub's processes' environment: the test database through the proxy, this
+        test's Redis, the sandboxes, short timings and the kill points."""
+        db = settings.DATABASES["default"]
+        return (
+            os.environ
+            | TIMINGS
+            | {
+                "DATABASE_URL": f"postgres://{db['USER']}@127.0.0.1:{self.db.port}/{db['NAME']}",
+                "CELERY_BROKER_URL": self.redis.url(0),
+                "REDIS_URL": self.redis.url(1),
+                "HUBSPOT_API_BASE_URL": self.hubspot.url,
+                "XERO_API_BASE_URL": f"{self.xero.url}/api.xro/2.0",
+                "XERO_TOKEN_URL": f"{self.xero.url}/connect/token",
+                "XERO_IDENTITY_URL": self.xero.url,
+                "HUB_VAR_DIR": str(self.folder),
+                "HUB_FAULT_POINTS": ",".join(fault_points),
+                "HUB_FAULT_ONCE_DIR": str(self.folder),
+            }
+        )
+
+    def _ready(self) -> bool:
+        for process in self.processes.values():
+            assert process.alive(), f"{process.name} exited; see {process.log_path}"
+        try:
+            requests.get(f"{self.web_url}/healthz", timeout=2)
+        except requests.RequestException:
+            return False
+        return WorkerHeartbeat.objects.exists()
+
+    def stop(self) -> None:
+        """Stop everything the scenario started, by pid, before the database is emptied."""
+        for process in self.processes.values():
+            process.stop()
+        for sandbox in (self.hubspot, self.xero):
+            if sandbox:
+                sandbox.stop()
+        if self.db:
+            self.db.stop()
+        if self.redis:
+            self.redis.stop()
+        # The database is emptied next: wait until no killed process's session lingers.
+        poll(_alone_in_database, timeout=15)
+
+    @property
+    def worker(self) -> HubProcess:
+        return self.processes["worker"]
+
+    # Faults ----------------------------------------------------------------------------
+
+    def fault_fired(self, point: str) -> int | None:
+        """Return the pid a kill point killed, or None if it has not fired."""
+        marker = self.folder / point.replace(":", "_").replace("/", "_")
+        return int(marker.read_text() or 0) if marker.exists() else None
+
+    # Driving the hub as HubSpot, Xero and staff would ------------------------------------
+
+    def deals_create(self, count: int) -> list[str]:
+        """Create open deals in the CRM, each for a new company with two invoiceable lines."""
+        store, deals = self.hubspot.store, []
+        with store.lock:
+            listeners, store.listeners = store.listeners, []  # set-up, not business events
+            try:
+                for _ in range(count):
+                    deals.append(_deal_create(store))
+            finally:
+                store.listeners = listeners
+        return deals
+
+    def deals_win(self, deals: list[str]) -> None:
+        """Mark deals won in the CRM; its signed webhooks reach the hub."""
+        for deal in deals:
+            self.hubspot.store.update("deals", deal, {"dealstage": "closedwon"})
+        self.sent += len(deals)
+
+    def jobs(self, deals: list[str], *, timeout: float = 60) -> list[Job]:
+        """Wait for each deal's job; return them in the deals' order."""
+
+        def found():
+            jobs = {j.origin_ref: j for j in Job.objects.filter(origin_ref__in=deals)}
+            return len(jobs) == len(deals) and [jobs[d] for d in deals]
+
+        return wait_for(found, what=f"the jobs of {len(deals)} won deals", timeout=timeout)
+
+    def jobs_finish(self, jobs: list[Job]) -> None:
+        """Start and finish jobs through the REST API, as the register's users do."""
+        for job in jobs:
+            self.api("patch", f"/api/jobs/{job.number}/", {"status": "in_progress"})
+            self.api(
+                "patch",
+                f"/api/jobs/{job.number}/",
+                {"status": "done", "completion_note": "Done and tested."},
+            )
+        self.sent += len(jobs)
+
+    def contacts_move(self, jobs: list[Job]) -> dict[str, tuple[str, str]]:
+        """Change the billing address of each job's customer in Xero, as its bookkeeper
+        would; return {HubSpot company: (Xero contact, new street line)}."""
+        from connectors.sandbox.xero import console
+
+        tenant = next(iter(self.xero.store.organisations))
+        contacts = self.xero.store.organisations[tenant].contacts
+        moved = {}
+        for n, job in enumerate(jobs):
+            links = _customer_links(job)
+            street = f"{n + 1} Moved St"
+            form = {
+                "Name": contacts[links["xero"]]["Name"],
+                "AddressLine1": street,
+                "City": "Sydney",
+                "Region": "NSW",
+                "PostalCode": "2000",
+            }
+            console.act(self.xero.store, [tenant, "contacts", links["xero"], "edit"], form)
+            moved[links["hubspot"]] = (links["xero"], street)
+        self.sent += len(jobs)
+        return moved
+
+    def idle(self) -> bool:
+        """Whether the hub has started work and has none in hand now."""
+        runs = HandoffRun.objects
+        return runs.exists() and not (
+            runs.filter(state__in=UNFINISHED).exists()
+            or InboundEvent.objects.filter(state=InboundEvent.State.PENDING).exists()
+        )
+
+    def fault_awaited(self, point: str, *, scenario: str, deals: list[str]) -> int:
+        """Wait for a kill point to fire; if the hub went idle without it, score the scenario
+        with that note and fail: a fault that never happened proves nothing."""
+        fired = poll(lambda: self.fault_fired(point) or self.idle(), timeout=45)
+        if not self.fault_fired(point):
+            note = f"the kill point {point} never fired ({'hub idle' if fired else 'timeout'})"
+            self.score(scenario, deals=deals, finished=True, notes=[note])
+            raise AssertionError(f"{scenario}: {note}; is it wired in?")
+        return self.fault_fired(point)
+
+    def hubspot_post(self, events: list[dict], *, retries: int = 10) -> int:
+        """POST one signed HubSpot delivery; retry a refusal as HubSpot does. Return the
+        first answer's status."""
+        mark = uuid.uuid4().hex
+        body = json.dumps(events).encode()
+        url = f"{self.web_url}/webhooks/hubspot/"
+        record = {"mark": mark, "events": events, "statuses": []}
+        self.posted.append(record)
+        self.sent += len(events)
+        for attempt in range(retries + 1):
+            status = _post_marked(url, body, mark)
+            record["statuses"].append(status)
+            if 200 <= status < 300:
+                break
+            time.sleep(min(0.5 * 2**attempt, 4))
+        return record["statuses"][0]
+
+    def deal_won_event(self, deal: str, *, event_id: int, stage: str = "closedwon") -> dict:
+        return hubspot_event(deal, stage=stage, event_id=event_id)
+
+    def api(self, method: str, path: str, body: dict | None = None) -> dict:
+        """Call the hub's REST API as the staff user."""
+        response = requests.request(
+            method,
+            f"{self.web_url}{path}",
+            json=body,
+            timeout=30,
+            headers={"Authorization": f"Token {self.token}"},
+        )
+        assert response.status_code < 300, (
+            f"{method} {path}: {response.status_code} {response.text}"
+        )
+        return response.json() if response.content else {}
+
+    def staff_retry(self, item: ReviewItem) -> None:
+        """Press Retry on a review item."""
+        self.api("post", f"/api/review-items/{item.pk}/resolve/", {"action": "retry"})
+        self.sent += 1
+
+    def staff_replay(self, run: HandoffRun) -> None:
+        """Replay a finished run."""
+        self.api("post", f"/api/runs/{run.pk}/replay/")
+        self.sent += 1
+
+    # Measuring -------------------------------------------------------------------------
+
+    def score(
+        self,
+        scenario: str,
+        *,
+        deals: list[str],
+        finished: bool = False,
+        moved: dict[str, tuple[str, str]] | None = None,
+        since: float | None = None,
+        timeout: float = 90,
+        notes: list[str] = (),
+    ) -> Row:
+        """Wait for the hub to be quiet again, measure, and add the scenario's row to the
+        scorecard. `since` is when the fault ended (time.monotonic()); now by default."""
+        expected = Expected(deals=deals, finished=finished, moved=moved or {})
+        since = time.monotonic() if since is None else since
+        return score(self, scenario, expected, since=since, timeout=timeout, notes=list(notes))
+
+    # Reading ---------------------------------------------------------------------------
+
+    def xero_invoices(self) -> list[dict]:
+        return [i for org in self.xero.store.organisations.values() for i in org.invoices.values()]
+
+    def xero_contacts(self) -> list[dict]:
+        return [c for org in self.xero.store.organisations.values() for c in org.contacts.values()]
+
+    def stored_but_refused(self) -> list[dict]:
+        """Deliveries the hub answered with an error although it had stored them."""
+        refused = [p for p in self.posted if not 200 <= p["statuses"][0] < 300]
+        return [
+            p
+            for p in refused
+            if WebhookDelivery.objects.filter(**{"headers__X-Fault-Mark": p["mark"]}).exists()
+        ]
+
+    def not_stored(self) -> list[str]:
+        """Events posted directly that the hub never stored, however often they were sent."""
+        keys = {delivery_key(e) for p in self.posted for e in p["events"]}
+        stored = set(
+            InboundEvent.objects.filter(source="hubspot", delivery_key__in=keys).values_list(
+                "delivery_key", flat=True
+            )
+        )
+        return sorted(keys - stored)
+
+    def open_items(self) -> list[ReviewItem]:
+        return list(ReviewItem.objects.filter(status=ReviewItem.Status.OPEN))
+
+
+def _alone_in_database() -> bool:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0] == 0
+
+
+def _customer_links(job: Job) -> dict[str, str]:
+    """The job's customer's ids in each system: {system: id}."""
+    from ownership.models import Link
+
+    record = Link.objects.get(
+        system="operations", record_type="customer", external_id=str(job.customer_id)
+    ).record_id
+    return dict(Link.objects.filter(record_id=record).values_list("system", "external_id"))
+
+
+def _post_marked(url: str, body: bytes, mark: str) -> int:
+    """POST a signed delivery carrying a mark header, so its stored row can be found."""
+    from connectors.hubspot.webhooks import signature_v3
+
+    stamp = str(int(time.time() * 1000))
+    headers = {
+        "Content-Type": "application/json",
+        "X-HubSpot-Signature-v3": signature_v3(
+            secret=settings.HUBSPOT_CLIENT_SECRET,
+            method="POST",
+            uri=url,
+            body=body,
+            timestamp=stamp,
+        ),
+        "X-HubSpot-Request-Timestamp": stamp,
+        "X-Fault-Mark": mark,
+    }
+    try:
+        return requests.post(url, data=body, headers=headers, timeout=10).status_code
+    except requests.RequestException:
+        return 0
+
+
+def _staff_token() -> str:
+    from django.contrib.auth import get_user_model
+    from rest_framework.authtoken.models import Token
+
+    user = get_user_model().objects.create_user("fault-staff")
+    user.groups.add(Group.objects.get_or_create(name=STAFF_GROUP)[0])
+    return Token.objects.create(user=user).key
+
+
+def _xero_connect(store) -> XeroConnection:
+    """Connect the hub to the sandbox's first organisation, as an admin would."""
+    tokens = store.issue_tokens()
+    return XeroConnection.objects.create(
+        tenant_id=next(iter(store.organisations)),
+        tenant_name="Demo Trades Pty Ltd",
+        access_token=tokens["access_token"],
+        refresh_token=tokens["refresh_token"],
+        expires_at=timezone.now() + timedelta(minutes=30),
+        scopes="offline_access",
+    )
+
+
+def _deal_create(store) -> str:
+    """A company, a contact, a deal and its lines; names differ enough not to look alike."""
+    token = uuid.uuid4().hex[:10]
+    company = store.create(
+        "companies",
+        {
+            "name": f"Customer {token} Pty Ltd",
+            "domain": f"{token}.example",
+            "address": f"{int(token[:3], 16)} Test St",
+            "city": "Sydney",
+            "state": "NSW",
+            "zip": "2000",
+            "country": "Australia",
+        },
+    )
+    contact = store.create(
+        "contacts",
+        {"firstname": "Alex", "lastname": token, "email": f"accounts@{token}.example"},
+        associations=[("companies", company["id"])],
+    )
+    deal = store.create(
+        "deals",
+        {
+            "dealname": f"Job for {token}",
+            "dealstage": "contractsent",
+            "pipeline": "default",
+            "amount": "385",
+            "closedate": "2026-12-15",
+            "deal_currency_code": "AUD",
+        },
+        associations=[("companies", company["id"]), ("contacts", contact["id"])],
+    )
+    for name, quantity, price, sku in LINES:
+        store.create(
+            "line_items",
+            {
+                "name": name,
+                "quantity": quantity,
+                "price": price,
+                "hs_sku": sku,
+                "amount": f"{float(quantity) * float(price):.2f}",
+            },
+            associations=[("deals", deal["id"])],
+        )
+    return deal["id"]

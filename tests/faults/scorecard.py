@@ -1,0 +1,275 @@
+"""The fault suite's scorecard: for each scenario, what it sent and, once the hub is quiet
+again, what was lost, duplicated, stuck or silent, and how long recovery took.
+
+- lost: an expected effect (a deal's job, the deal told of its job, a finished job's
+  invoice) missing with no run still working on it and no open review item; or an event
+  posted (and re-posted as HubSpot retries) that the hub never stored.
+- duplicated: a second effect: two live Xero invoices with one job's Reference, two Xero
+  contacts with one ContactNumber or name, two register customers with one name.
+- stuck: runs not finished (done, skipped or waiting on an open item) once the deadline
+  passed, events or outbox rows never processed, attempts left 'running'.
+- silent: a run waiting for review with no open item, or a run that says done while its
+  effect is missing.
+- 5xx-stored: deliveries the hub stored but answered with an error (the sender retries a
+  delivery it was told failed).
+- recover: from the fault's end until the hub is quiet (every run finished, inbox and
+  outbox empty, the sandboxes' webhooks delivered, nothing changing for QUIET_SECONDS).
+"""
+
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from handoffs.models import HandoffAttempt, HandoffRun, InboundEvent
+from operations.models import Customer, Job, JobEvent
+from review_queue.models import ReviewItem
+
+QUIET_SECONDS = 3.0
+UNFINISHED = [HandoffRun.State.PENDING, HandoffRun.State.RUNNING, HandoffRun.State.RETRYING]
+ROWS: list["Row"] = []
+
+
+@dataclass
+class Row:
+    """One scenario's line on the scorecard."""
+
+    scenario: str
+    sent: int
+    lost: int = 0
+    duplicated: int = 0
+    stuck: int = 0
+    silent: int = 0
+    refused: int = 0
+    items: int = 0
+    recover: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        counts = (self.lost, self.duplicated, self.stuck, self.silent, self.refused)
+        return not any(counts) and self.recover is not None
+
+    def explain(self) -> str:
+        return f"{self.scenario}:\n  " + "\n  ".join(self.notes or ["(no notes)"])
+
+
+def table(rows: list[Row]) -> str:
+    """Return the scorecard as a plain-text table, with each scenario's notes below it."""
+    width = max([len(r.scenario) for r in rows] + [8])
+    head = f"{'scenario':<{width}}  sent  lost  dup  stuck  silent  5xx-stored  items  recover"
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        recover = f"{r.recover:6.1f} s" if r.recover is not None else "  never"
+        lines.append(
+            f"{r.scenario:<{width}}  {r.sent:4}  {r.lost:4}  {r.duplicated:3}  {r.stuck:5}  "
+            f"{r.silent:6}  {r.refused:10}  {r.items:5}  {recover}"
+        )
+    failing = [r for r in rows if r.notes]
+    if failing:
+        lines += ["", "Notes:"] + [r.explain() for r in failing]
+    return "\n".join(lines) + "\n"
+
+
+def _busy(hub) -> tuple:
+    """What the hub still has in hand, and a fingerprint of its progress."""
+    unfinished = HandoffRun.objects.filter(state__in=UNFINISHED).count()
+    pending = InboundEvent.objects.filter(state=InboundEvent.State.PENDING).count()
+    outbox = JobEvent.objects.filter(forwarded_at__isnull=True).count()
+    senders = [hub.hubspot.sender, hub.xero.sender]
+    sending = any(s.pending or s.busy for s in senders)
+    progress = (
+        HandoffRun.objects.count(),
+        HandoffAttempt.objects.count(),
+        InboundEvent.objects.count(),
+        ReviewItem.objects.count(),
+    )
+    return bool(unfinished or pending or outbox or sending), progress
+
+
+def wait_quiet(hub, *, since: float, timeout: float) -> float | None:
+    """Wait until the hub is quiet; return the seconds from `since` until it was, or None."""
+    deadline = time.monotonic() + timeout
+    quiet_from, last = None, None
+    while time.monotonic() < deadline:
+        busy, progress = _busy(hub)
+        now = time.monotonic()
+        if busy or progress != last:
+            quiet_from = None if busy else now
+        elif quiet_from is not None and now - quiet_from >= QUIET_SECONDS:
+            return max(quiet_from - since, 0.0)
+        last = progress
+        time.sleep(0.2)
+    return None
+
+
+@dataclass
+class Expected:
+    """What a scenario's events must leave behind."""
+
+    deals: list[str]  # each won deal has one job and shows it
+    finished: bool = False  # each deal's job was finished: one invoice in Xero, known to the job
+    moved: dict[str, tuple[str, str]] = field(default_factory=dict)  # company: (contact, street)
+
+
+@dataclass
+class Expect:
+    """An effect the scenario's events must have, and the runs that make it."""
+
+    what: str
+    met: bool
+    refs: list[str]
+    handoffs: list[str]
+
+
+def expectations(hub, expected: Expected) -> Iterator[Expect]:
+    """Each won deal has one job, and shows its job's number and status; each finished
+    job has its invoice in Xero and knows its number; each moved customer's HubSpot
+    company carries Xero's new address."""
+    deals, finished = expected.deals, expected.finished
+    for company, (contact, street) in expected.moved.items():
+        shown = hub.hubspot.store.get("companies", company)["properties"].get("address")
+        yield Expect(
+            f"HubSpot company {company} carries Xero's address {street!r} (it shows {shown!r})",
+            shown == street,
+            [contact],
+            ["xero_contact_to_carriers"],
+        )
+    jobs = {job.origin_ref: job for job in Job.objects.filter(origin_ref__in=deals)}
+    invoices: dict[str, list[str]] = {}
+    for invoice in hub.xero_invoices():
+        if invoice["Status"] not in ("VOIDED", "DELETED"):
+            invoices.setdefault(invoice.get("Reference") or "", []).append(invoice["InvoiceNumber"])
+    for deal in deals:
+        job = jobs.get(deal)
+        yield Expect(f"deal {deal} has its job", job is not None, [deal], ["deal_won_to_job"])
+        if job is None:
+            continue
+        shown = hub.hubspot.store.get("deals", deal)["properties"]
+        yield Expect(
+            f"deal {deal} shows job {job.number} as {job.status} "
+            f"(it shows {shown.get('job_number')} as {shown.get('job_status')})",
+            (shown.get("job_number"), shown.get("job_status")) == (job.number, job.status),
+            [job.number],
+            ["job_to_crm"],
+        )
+        if finished:
+            numbers = invoices.get(job.number, [])
+            yield Expect(
+                f"job {job.number} is invoiced once and knows it (job: "
+                f"{job.invoice_number or 'none'}, Xero: {', '.join(numbers) or 'none'})",
+                len(numbers) >= 1 and job.invoice_number in numbers,
+                [job.number],
+                ["job_done_to_invoice"],
+            )
+
+
+def classify(expect: Expect) -> str:
+    """ok, explained (an open item says why), working (a run is on it), silent or lost."""
+    if expect.met:
+        return "ok"
+    runs = HandoffRun.objects.filter(handoff__in=expect.handoffs, record_ref__in=expect.refs)
+    open_item = (
+        ReviewItem.objects.filter(
+            status=ReviewItem.Status.OPEN, record_ref__in=expect.refs
+        ).exists()
+        or runs.filter(
+            state=HandoffRun.State.NEEDS_REVIEW, review_item__status=ReviewItem.Status.OPEN
+        ).exists()
+    )
+    if open_item:
+        return "explained"
+    if runs.filter(state__in=UNFINISHED).exists():
+        return "working"
+    if runs.filter(state__in=[HandoffRun.State.DONE, HandoffRun.State.SKIPPED]).exists():
+        return "silent"
+    return "lost"
+
+
+def duplicates(hub) -> list[str]:
+    """Every second effect the vendors or the register hold."""
+    found = []
+    live = [i for i in hub.xero_invoices() if i["Status"] not in ("VOIDED", "DELETED")]
+    for ref, n in Counter(i.get("Reference") for i in live).items():
+        if n > 1:
+            numbers = [i["InvoiceNumber"] for i in live if i.get("Reference") == ref]
+            found.append(f"Xero has {n} invoices for job {ref}: {', '.join(numbers)}")
+    contacts = hub.xero_contacts()
+    for key in ("ContactNumber", "Name"):
+        for value, n in Counter(c.get(key) for c in contacts if c.get(key)).items():
+            if n > 1:
+                found.append(f"Xero has {n} contacts with {key} {value}")
+    for name, n in Counter(Customer.objects.values_list("name", flat=True)).items():
+        if n > 1:
+            found.append(f"the register has {n} customers named {name}")
+    return found
+
+
+def stuck() -> list[str]:
+    """Work the hub never finished."""
+    found = [
+        f"run {r.pk} {r.handoff} {r.record_ref} left {r.state}: {r.summary[:120]}"
+        for r in HandoffRun.objects.filter(state__in=UNFINISHED)
+    ]
+    found += [
+        f"event {e.pk} {e.source} {e.event_type} {e.object_id} never processed"
+        for e in InboundEvent.objects.filter(state=InboundEvent.State.PENDING)
+    ]
+    found += [
+        f"outbox event {e.pk} {e.type} never forwarded"
+        for e in JobEvent.objects.filter(forwarded_at__isnull=True)
+    ]
+    orphans = HandoffAttempt.objects.filter(outcome=HandoffAttempt.Outcome.RUNNING).exclude(
+        run__state=HandoffRun.State.RUNNING
+    )
+    found += [
+        f"attempt {a.number} of run {a.run_id} ({a.run.handoff}) left running; the run is "
+        f"{a.run.state}"
+        for a in orphans.select_related("run")
+    ]
+    return found
+
+
+def silent() -> list[str]:
+    """Runs waiting for a person with no open item to tell one."""
+    waiting = HandoffRun.objects.filter(state=HandoffRun.State.NEEDS_REVIEW).exclude(
+        review_item__status=ReviewItem.Status.OPEN
+    )
+    return [f"run {r.pk} {r.handoff} {r.record_ref} waits on no open item" for r in waiting]
+
+
+def score(
+    hub, scenario: str, expected: Expected, *, since: float, timeout: float, notes: list[str]
+) -> Row:
+    """Wait for the hub to be quiet, then measure the scenario and add it to the scorecard."""
+    row = Row(scenario, sent=hub.sent, notes=notes)
+    row.recover = wait_quiet(hub, since=since, timeout=timeout)
+    if row.recover is None:
+        row.notes.append(f"never quiet within {timeout:.0f} s")
+    kinds: dict[str, list[str]] = {}
+    for expect in expectations(hub, expected):
+        kinds.setdefault(classify(expect), []).append(expect.what)
+    unstored = hub.not_stored()
+    dups, left, unseen = (
+        duplicates(hub),
+        stuck(),
+        silent() + [f"{what} although its run says done" for what in kinds.get("silent", [])],
+    )
+    lost = kinds.get("lost", []) + [f"event {key} never stored" for key in unstored]
+    refused = hub.stored_but_refused()
+    row.lost, row.duplicated, row.stuck, row.silent = len(lost), len(dups), len(left), len(unseen)
+    row.refused = len(refused)
+    items = hub.open_items()
+    row.items = len(items)
+    row.notes += [f"lost: {n}" for n in lost] + [f"duplicated: {n}" for n in dups]
+    row.notes += [f"stuck: {n}" for n in left] + [f"silent: {n}" for n in unseen]
+    if refused:
+        answers = Counter(p["statuses"][0] for p in refused)
+        row.notes.append(
+            f"5xx-stored: {len(refused)} of {len(hub.posted)} deliveries were stored but "
+            f"answered {dict(answers)}"
+        )
+    row.notes += [f"open item: {i.title} ({i.occurrences}x): {i.reason[:160]}" for i in items]
+    row.notes += [f"log: {p.log_path}" for p in hub.processes.values()] if not row.clean else []
+    ROWS.append(row)
+    return row
