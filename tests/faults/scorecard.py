@@ -12,6 +12,8 @@ again, what was lost, duplicated, stuck or silent, and how long recovery took.
   effect is missing.
 - 5xx-stored: deliveries the hub stored but answered with an error (the sender retries a
   delivery it was told failed).
+- items: review items open at the end. Every scenario expects none: its faults end before
+  a run's retries run out, or staff press Retry, so nothing should be left for a person.
 - recover: from the fault's end until the hub is quiet (every run finished, inbox and
   outbox empty, the sandboxes' webhooks delivered, nothing changing for QUIET_SECONDS).
 """
@@ -47,7 +49,10 @@ class Row:
 
     @property
     def clean(self) -> bool:
-        counts = (self.lost, self.duplicated, self.stuck, self.silent, self.refused)
+        """Nothing lost, doubled, stuck or silent, no stored delivery refused, and no item
+        left for staff: every scenario's faults end before a run's retries run out (or
+        staff press Retry), so the hub must recover by itself."""
+        counts = (self.lost, self.duplicated, self.stuck, self.silent, self.refused, self.items)
         return not any(counts) and self.recover is not None
 
     def explain(self) -> str:
@@ -186,42 +191,50 @@ def classify(expect: Expect) -> str:
     return "lost"
 
 
-def duplicates(hub) -> list[str]:
-    """Every second effect the vendors or the register hold."""
+def duplicates(hub, deals: list[str]) -> list[str]:
+    """Every second effect for the scenario's deals: in Xero and in the register."""
+    jobs = list(Job.objects.filter(origin_ref__in=deals).select_related("customer"))
+    numbers = {job.number for job in jobs}
+    names = {job.customer.name for job in jobs if job.customer}
     found = []
-    live = [i for i in hub.xero_invoices() if i["Status"] not in ("VOIDED", "DELETED")]
-    for ref, n in Counter(i.get("Reference") for i in live).items():
+    live = [
+        i
+        for i in hub.xero_invoices()
+        if i["Status"] not in ("VOIDED", "DELETED") and i.get("Reference") in numbers
+    ]
+    for ref, n in Counter(i["Reference"] for i in live).items():
         if n > 1:
-            numbers = [i["InvoiceNumber"] for i in live if i.get("Reference") == ref]
-            found.append(f"Xero has {n} invoices for job {ref}: {', '.join(numbers)}")
-    contacts = hub.xero_contacts()
-    for key in ("ContactNumber", "Name"):
-        for value, n in Counter(c.get(key) for c in contacts if c.get(key)).items():
-            if n > 1:
-                found.append(f"Xero has {n} contacts with {key} {value}")
-    for name, n in Counter(Customer.objects.values_list("name", flat=True)).items():
+            numbers_made = [i["InvoiceNumber"] for i in live if i["Reference"] == ref]
+            found.append(f"Xero has {n} invoices for job {ref}: {', '.join(numbers_made)}")
+    contacts = [c for c in hub.xero_contacts() if c.get("Name") in names]
+    for name, n in Counter(c["Name"] for c in contacts).items():
+        if n > 1:
+            found.append(f"Xero has {n} contacts named {name}")
+    for name, n in Counter(
+        Customer.objects.filter(name__in=names).values_list("name", flat=True)
+    ).items():
         if n > 1:
             found.append(f"the register has {n} customers named {name}")
     return found
 
 
-def stuck() -> list[str]:
-    """Work the hub never finished."""
+def stuck(since) -> list[str]:
+    """Work the hub took in after `since` and never finished."""
     found = [
         f"run {r.pk} {r.handoff} {r.record_ref} left {r.state}: {r.summary[:120]}"
-        for r in HandoffRun.objects.filter(state__in=UNFINISHED)
+        for r in HandoffRun.objects.filter(state__in=UNFINISHED, created_at__gte=since)
     ]
     found += [
         f"event {e.pk} {e.source} {e.event_type} {e.object_id} never processed"
-        for e in InboundEvent.objects.filter(state=InboundEvent.State.PENDING)
+        for e in InboundEvent.objects.filter(state="pending", received_at__gte=since)
     ]
     found += [
         f"outbox event {e.pk} {e.type} never forwarded"
-        for e in JobEvent.objects.filter(forwarded_at__isnull=True)
+        for e in JobEvent.objects.filter(forwarded_at__isnull=True, created_at__gte=since)
     ]
-    orphans = HandoffAttempt.objects.filter(outcome=HandoffAttempt.Outcome.RUNNING).exclude(
-        run__state=HandoffRun.State.RUNNING
-    )
+    orphans = HandoffAttempt.objects.filter(
+        outcome=HandoffAttempt.Outcome.RUNNING, started_at__gte=since
+    ).exclude(run__state=HandoffRun.State.RUNNING)
     found += [
         f"attempt {a.number} of run {a.run_id} ({a.run.handoff}) left running; the run is "
         f"{a.run.state}"
@@ -230,19 +243,28 @@ def stuck() -> list[str]:
     return found
 
 
-def silent() -> list[str]:
+def silent(since) -> list[str]:
     """Runs waiting for a person with no open item to tell one."""
-    waiting = HandoffRun.objects.filter(state=HandoffRun.State.NEEDS_REVIEW).exclude(
-        review_item__status=ReviewItem.Status.OPEN
-    )
+    waiting = HandoffRun.objects.filter(
+        state=HandoffRun.State.NEEDS_REVIEW, updated_at__gte=since
+    ).exclude(review_item__status=ReviewItem.Status.OPEN)
     return [f"run {r.pk} {r.handoff} {r.record_ref} waits on no open item" for r in waiting]
+
+
+def open_items(since) -> list[ReviewItem]:
+    """Items open now that this scenario's runs opened or added to."""
+    return list(ReviewItem.objects.filter(status=ReviewItem.Status.OPEN, last_seen__gte=since))
 
 
 def score(
     hub, scenario: str, expected: Expected, *, since: float, timeout: float, notes: list[str]
 ) -> Row:
-    """Wait for the hub to be quiet, then measure the scenario and add it to the scorecard."""
+    """Wait for the hub to be quiet, then measure the scenario and add it to the scorecard.
+
+    Only what happened since the scenario (or the hub's previous scenario) began counts.
+    """
     row = Row(scenario, sent=hub.sent, notes=notes)
+    began = hub.scenario_began
     row.recover = wait_quiet(hub, since=since, timeout=timeout)
     if row.recover is None:
         row.notes.append(f"never quiet within {timeout:.0f} s")
@@ -250,26 +272,30 @@ def score(
     for expect in expectations(hub, expected):
         kinds.setdefault(classify(expect), []).append(expect.what)
     unstored = hub.not_stored()
-    dups, left, unseen = (
-        duplicates(hub),
-        stuck(),
-        silent() + [f"{what} although its run says done" for what in kinds.get("silent", [])],
-    )
+    dups, left = duplicates(hub, expected.deals), stuck(began)
+    unseen = silent(began) + [
+        f"{what}, although its run says done" for what in kinds.get("silent", [])
+    ]
     lost = kinds.get("lost", []) + [f"event {key} never stored" for key in unstored]
     refused = hub.stored_but_refused()
     row.lost, row.duplicated, row.stuck, row.silent = len(lost), len(dups), len(left), len(unseen)
     row.refused = len(refused)
-    items = hub.open_items()
+    items = open_items(began)
     row.items = len(items)
     row.notes += [f"lost: {n}" for n in lost] + [f"duplicated: {n}" for n in dups]
     row.notes += [f"stuck: {n}" for n in left] + [f"silent: {n}" for n in unseen]
+    if hub.posted:
+        answers = dict(Counter(p["statuses"][0] for p in hub.posted))
+        row.notes.append(f"first answers to {len(hub.posted)} deliveries: {answers}")
     if refused:
-        answers = Counter(p["statuses"][0] for p in refused)
-        row.notes.append(
-            f"5xx-stored: {len(refused)} of {len(hub.posted)} deliveries were stored but "
-            f"answered {dict(answers)}"
-        )
-    row.notes += [f"open item: {i.title} ({i.occurrences}x): {i.reason[:160]}" for i in items]
-    row.notes += [f"log: {p.log_path}" for p in hub.processes.values()] if not row.clean else []
+        answers = dict(Counter(p["statuses"][0] for p in refused))
+        row.notes.append(f"5xx-stored: {len(refused)} deliveries were stored, answered {answers}")
+    row.notes += [
+        f"open item: {i.title} ({i.occurrences}x): {' '.join(i.reason.split())[:140]}"
+        for i in items
+    ]
+    if not row.clean:
+        row.notes += [f"log: {p.log_path}" for p in hub.processes.values()]
     ROWS.append(row)
+    hub.scenario_end()
     return row
