@@ -27,6 +27,7 @@ def pytest_collection_modifyitems(items) -> None:
     for item in items:
         if here in Path(item.fspath).parents:
             item.add_marker(pytest.mark.faults)
+            item.add_marker(pytest.mark.timeout(300))
 
 
 @pytest.fixture

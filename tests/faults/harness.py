@@ -154,8 +154,9 @@ class FaultHub:
             self.db.stop()
         if self.redis:
             self.redis.stop()
-        # The database is emptied next: wait until no killed process's session lingers.
-        poll(_alone_in_database, timeout=15)
+        # The database is emptied next: wait until no session of the hub's processes lingers.
+        if self.db:
+            poll(lambda: not _sessions_from(self.db.upstream_ports), timeout=15)
 
     @property
     def worker(self) -> HubProcess:
@@ -262,16 +263,16 @@ class FaultHub:
     def hubspot_post(self, events: list[dict], *, retries: int = 10) -> int:
         """POST one signed HubSpot delivery; retry an error or a timeout (5 s) as HubSpot
         does. Return the first answer's status (0 for no answer in time)."""
-        mark = uuid.uuid4().hex
         body = json.dumps(events).encode()
         url = f"{self.web_url}/webhooks/hubspot/"
-        record = {"mark": mark, "events": events, "statuses": []}
+        record = {"events": events, "statuses": [], "marks": []}
         self.posted.append(record)
         self.sent += len(events)
         for attempt in range(retries + 1):
-            status = _post_marked(url, body, mark)
-            record["statuses"].append(status)
-            if 200 <= status < 300:
+            mark = uuid.uuid4().hex  # each attempt's own, to tell which one the hub stored
+            record["marks"].append(mark)
+            record["statuses"].append(_post_marked(url, body, mark))
+            if 200 <= record["statuses"][-1] < 300:
                 break
             time.sleep(min(0.5 * 2**attempt, 4))
         return record["statuses"][0]
@@ -362,12 +363,18 @@ class FaultHub:
         return [c for org in self.xero.store.organisations.values() for c in org.contacts.values()]
 
     def stored_but_refused(self) -> list[dict]:
-        """Deliveries the hub answered with an error although it had stored them."""
-        refused = [p for p in self.posted if not 200 <= p["statuses"][0] < 300]
+        """Deliveries the hub answered with an error (or no answer in time) although that
+        very request stored them."""
+        refused = [
+            (post, mark)
+            for post in self.posted
+            for mark, status in zip(post["marks"], post["statuses"], strict=True)
+            if not 200 <= status < 300
+        ]
         return [
-            p
-            for p in refused
-            if WebhookDelivery.objects.filter(**{"headers__X-Fault-Mark": p["mark"]}).exists()
+            post
+            for post, mark in refused
+            if WebhookDelivery.objects.filter(**{"headers__X-Fault-Mark": mark}).exists()
         ]
 
     def not_stored(self) -> list[str]:
@@ -381,15 +388,15 @@ class FaultHub:
         return sorted(keys - stored)
 
 
-def _alone_in_database() -> bool:
+def _sessions_from(ports: set[int]) -> int:
+    """How many database sessions are still open from these client ports."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "SELECT count(*) FROM pg_stat_activity WHERE client_port = ANY(%s)", [list(ports)]
         )
-        return cursor.fetchone()[0] == 0
+        return cursor.fetchone()[0]
 
 
 def _customer_links(job: Job) -> dict[str, str]:

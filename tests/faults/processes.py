@@ -104,6 +104,7 @@ class TcpProxy:
         self.port = self.listener.getsockname()[1]
         self.lock = threading.Lock()
         self.open: set[socket.socket] = set()
+        self.upstream_ports: set[int] = set()  # every connection it made, as the server saw it
         self.refusing_until = 0.0
         self.running = True
         threading.Thread(target=self._accept, daemon=True, name="db-proxy").start()
@@ -127,6 +128,7 @@ class TcpProxy:
             upstream.settimeout(None)
             with self.lock:
                 self.open |= {client, upstream}
+                self.upstream_ports.add(upstream.getsockname()[1])
             for source, sink in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
 

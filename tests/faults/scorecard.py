@@ -76,36 +76,44 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _busy(hub) -> tuple:
-    """What the hub still has in hand, and a fingerprint of its progress."""
-    unfinished = HandoffRun.objects.filter(state__in=UNFINISHED).count()
-    pending = InboundEvent.objects.filter(state=InboundEvent.State.PENDING).count()
-    outbox = JobEvent.objects.filter(forwarded_at__isnull=True).count()
-    senders = [hub.hubspot.sender, hub.xero.sender]
-    sending = any(s.pending or s.busy for s in senders)
+def _busy(hub) -> tuple[str, tuple]:
+    """What the hub still has in hand (empty when nothing), and a fingerprint of progress."""
+    busy = {
+        "runs": HandoffRun.objects.filter(state__in=UNFINISHED).count(),
+        "inbox": InboundEvent.objects.filter(state=InboundEvent.State.PENDING).count(),
+        "outbox": JobEvent.objects.filter(forwarded_at__isnull=True).count(),
+        "HubSpot webhooks": len(hub.hubspot.sender.pending) + hub.hubspot.sender.busy,
+        "Xero webhooks": len(hub.xero.sender.pending) + hub.xero.sender.busy,
+    }
     progress = (
         HandoffRun.objects.count(),
         HandoffAttempt.objects.count(),
         InboundEvent.objects.count(),
         ReviewItem.objects.count(),
     )
-    return bool(unfinished or pending or outbox or sending), progress
+    return ", ".join(f"{n} {what}" for what, n in busy.items() if n), progress
 
 
-def wait_quiet(hub, *, since: float, timeout: float) -> float | None:
-    """Wait until the hub is quiet; return the seconds from `since` until it was, or None."""
+def wait_quiet(hub, *, since: float, timeout: float) -> tuple[float | None, str]:
+    """Wait until the hub is quiet; return the seconds from `since` until it was (None if
+    never) and what it still had in hand. Each change seen is logged in quiet.log."""
     deadline = time.monotonic() + timeout
-    quiet_from, last = None, None
-    while time.monotonic() < deadline:
-        busy, progress = _busy(hub)
-        now = time.monotonic()
-        if busy or progress != last:
-            quiet_from = None if busy else now
-        elif quiet_from is not None and now - quiet_from >= QUIET_SECONDS:
-            return max(quiet_from - since, 0.0)
-        last = progress
-        time.sleep(0.2)
-    return None
+    quiet_from, last, busy = None, None, ""
+    with open(hub.folder / "quiet.log", "a") as log:
+        while time.monotonic() < deadline:
+            busy, progress = _busy(hub)
+            now = time.monotonic()
+            if busy or progress != last:
+                log.write(f"{now - since:7.1f} s  busy: {busy or '-'}  progress: {progress}\n")
+            if busy:
+                quiet_from = None
+            elif progress != last or quiet_from is None:
+                quiet_from = now
+            elif now - quiet_from >= QUIET_SECONDS:
+                return max(quiet_from - since, 0.0), ""
+            last = progress
+            time.sleep(0.2)
+    return None, busy or "still changing"
 
 
 @dataclass
@@ -265,9 +273,9 @@ def score(
     """
     row = Row(scenario, sent=hub.sent, notes=notes)
     began = hub.scenario_began
-    row.recover = wait_quiet(hub, since=since, timeout=timeout)
+    row.recover, busy = wait_quiet(hub, since=since, timeout=timeout)
     if row.recover is None:
-        row.notes.append(f"never quiet within {timeout:.0f} s")
+        row.notes.append(f"never quiet within {timeout:.0f} s: {busy}")
     kinds: dict[str, list[str]] = {}
     for expect in expectations(hub, expected):
         kinds.setdefault(classify(expect), []).append(expect.what)

@@ -128,3 +128,25 @@ def test_the_minute_limit_answers_429_with_retry_after(xero):
     assert limited.value.status == 429
     assert limited.value.headers["X-Rate-Limit-Problem"] == "minute"
     assert int(limited.value.headers["Retry-After"]) >= 1
+
+
+def test_a_planned_fault_fails_the_next_calls_to_one_operation_only(xero):
+    sandbox, _, accounting, tenant = xero
+    sandbox.store.fault_add(operation="PUT /Contacts", status=503, count=2)
+    for _ in range(2):
+        with pytest.raises(Exception) as refused:
+            accounting.create_contacts(tenant, Contacts(contacts=[Contact(name="Tran")]))
+        assert refused.value.status == 503
+    accounting.get_items(tenant)  # another operation answers normally meanwhile
+    made = accounting.create_contacts(tenant, Contacts(contacts=[Contact(name="Tran")]))
+    assert made.contacts[0].contact_id
+
+
+def test_a_fault_after_the_call_loses_only_the_answer(xero):
+    sandbox, _, accounting, tenant = xero
+    sandbox.store.fault_add(operation="PUT /Contacts", status=429, retry_after=3, after=True)
+    with pytest.raises(Exception) as limited:
+        accounting.create_contacts(tenant, Contacts(contacts=[Contact(name="Tran")]))
+    assert (limited.value.status, limited.value.headers["Retry-After"]) == (429, "3")
+    found = accounting.get_contacts(tenant, where='Name=="Tran"').contacts
+    assert [c.name for c in found] == ["Tran"]
