@@ -9,6 +9,7 @@ API) and reads the database directly to measure.
 
 import json
 import os
+import signal
 import time
 import uuid
 from datetime import timedelta
@@ -144,9 +145,10 @@ class FaultHub:
         return WorkerHeartbeat.objects.exists()
 
     def stop(self) -> None:
-        """Stop everything the scenario started, by pid, before the database is emptied."""
+        """Stop everything the scenario started, by pid, before the database is emptied.
+        The hub's processes are killed: what they were doing no longer matters."""
         for process in self.processes.values():
-            process.stop()
+            process.kill()
         for sandbox in (self.hubspot, self.xero):
             if sandbox:
                 sandbox.stop()
@@ -163,6 +165,13 @@ class FaultHub:
         return self.processes["worker"]
 
     # Faults ----------------------------------------------------------------------------
+
+    def worker_children_kill(self) -> list[int]:
+        """SIGKILL every pool process of the worker (found in /proc), whatever it is doing."""
+        pids = self.worker.children()
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+        return pids
 
     def fault_fired(self, point: str) -> int | None:
         """Return the pid a kill point killed, or None if it has not fired."""
@@ -241,6 +250,44 @@ class FaultHub:
             moved[links["hubspot"]] = (links["xero"], street)
         self.sent += len(jobs)
         return moved
+
+    def invoices_pay(self, jobs: list[Job]) -> list[str]:
+        """Approve each job's invoice in Xero and record its full payment, as the bookkeeper
+        would (Xero's webhooks follow); return the invoice ids."""
+        from connectors.sandbox.xero import console
+
+        tenant = next(iter(self.xero.store.organisations))
+        invoices = {i["Reference"]: i for i in self.xero_invoices()}
+        paid = []
+        for job in jobs:
+            invoice = invoices[job.number]
+            path = [tenant, "invoices", invoice["InvoiceID"]]
+            console.act(self.xero.store, [*path, "approve"], {})
+            console.act(self.xero.store, [*path, "pay"], {"amount": str(invoice["AmountDue"])})
+            paid.append(invoice["InvoiceID"])
+        self.sent += 2 * len(jobs)
+        return paid
+
+    def xero_post(self, events: list[dict]) -> int:
+        """POST one signed Xero delivery of INVOICE events: (invoice id, type, UTC time)."""
+        tenant = next(iter(self.xero.store.organisations))
+        batch = [
+            {
+                "resourceUrl": f"{self.xero.url}/api.xro/2.0/Invoices/{invoice}",
+                "resourceId": invoice,
+                "eventDateUtc": at,
+                "eventType": kind,
+                "eventCategory": "INVOICE",
+                "tenantId": tenant,
+                "tenantType": "ORGANISATION",
+                "_sequence": n,
+            }
+            for n, (invoice, kind, at) in enumerate(events, start=1)
+        ]
+        body, headers = self.xero.sender.request(batch, 0)
+        self.sent += len(events)
+        url = f"{self.web_url}/webhooks/xero/"
+        return requests.post(url, data=body, headers=headers, timeout=5).status_code
 
     def idle(self) -> bool:
         """Whether the hub has started work and has none in hand now."""
@@ -343,13 +390,14 @@ class FaultHub:
         deals: list[str],
         finished: bool = False,
         moved: dict[str, tuple[str, str]] | None = None,
+        paid: list[str] = (),
         since: float | None = None,
         timeout: float = 90,
         notes: list[str] = (),
     ) -> Row:
         """Wait for the hub to be quiet again, measure, and add the scenario's row to the
         scorecard. `since` is when the fault ended (time.monotonic()); now by default."""
-        expected = Expected(deals=deals, finished=finished, moved=moved or {})
+        expected = Expected(deals=deals, finished=finished, moved=moved or {}, paid=list(paid))
         since = time.monotonic() if since is None else since
         notes = [*self.notes, *notes]
         return score(self, scenario, expected, since=since, timeout=timeout, notes=notes)
@@ -358,6 +406,9 @@ class FaultHub:
 
     def xero_invoices(self) -> list[dict]:
         return [i for org in self.xero.store.organisations.values() for i in org.invoices.values()]
+
+    def xero_invoice(self, invoice_id: str) -> dict:
+        return next(i for i in self.xero_invoices() if i["InvoiceID"] == invoice_id)
 
     def xero_contacts(self) -> list[dict]:
         return [c for org in self.xero.store.organisations.values() for c in org.contacts.values()]

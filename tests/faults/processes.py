@@ -210,17 +210,12 @@ class HubProcess:
         """The process's children (a prefork worker's pool processes)."""
         return children(self.pid)
 
-    def stop(self, timeout: float = 20) -> None:
-        """Ask it to stop (a worker finishes its tasks first); kill its group if it does not."""
-        if not self.alive():
+    def kill(self) -> None:
+        """SIGKILL the process and all it started (its session): the scenario is over."""
+        if self.process is None:
             return
-        self.process.send_signal(signal.SIGTERM)
         try:
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            pass
-        try:
-            os.killpg(self.pid, signal.SIGKILL)  # and anything it left behind
+            os.killpg(self.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
         self.process.wait(timeout=10)

@@ -123,6 +123,7 @@ class Expected:
     deals: list[str]  # each won deal has one job and shows it
     finished: bool = False  # each deal's job was finished: one invoice in Xero, known to the job
     moved: dict[str, tuple[str, str]] = field(default_factory=dict)  # company: (contact, street)
+    paid: list[str] = field(default_factory=list)  # invoices paid: the job and the deal say so
 
 
 @dataclass
@@ -147,6 +148,16 @@ def expectations(hub, expected: Expected) -> Iterator[Expect]:
             shown == street,
             [contact],
             ["xero_contact_to_carriers"],
+        )
+    for invoice in expected.paid:
+        job = Job.objects.filter(invoice_number=hub.xero_invoice(invoice)["InvoiceNumber"]).first()
+        shown = hub.hubspot.store.get("deals", job.origin_ref)["properties"] if job else {}
+        yield Expect(
+            f"invoice {invoice} is paid on its job ({job.status if job else 'no job'}) and "
+            f"its deal ({shown.get('payment_status')})",
+            bool(job) and (job.status, shown.get("payment_status")) == ("paid", "paid"),
+            [invoice],
+            ["invoice_to_crm"],
         )
     jobs = {job.origin_ref: job for job in Job.objects.filter(origin_ref__in=deals)}
     invoices: dict[str, list[str]] = {}

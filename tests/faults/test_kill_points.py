@@ -7,6 +7,7 @@ import time
 import pytest
 
 from handoffs.models import HandoffRun
+from operations.models import Job
 from review_queue.models import ReviewItem
 
 POINTS = [
@@ -46,3 +47,22 @@ def test_killed_then_xero_503_then_staff_retry_leaves_one_invoice_per_job(fault_
         hub.staff_retry(item)
     row = hub.score(scenario, deals=deals + later, finished=True, since=ended)
     assert row.clean, row.explain()
+
+
+def test_pool_processes_killed_twice_while_deals_are_won_and_invoiced(fault_hub):
+    hub = fault_hub.start()
+    deals = hub.deals_create(12)
+    hub.deals_win(deals)
+    hub.until(lambda: Job.objects.count() >= 4, "a third of the jobs")
+    first = hub.worker_children_kill()
+    hub.jobs_finish(hub.jobs(deals))
+    hub.until(lambda: Job.objects.exclude(invoice_number="").count() >= 4, "a third invoiced")
+    second = hub.worker_children_kill()
+    ended = time.monotonic()
+    row = hub.score(
+        f"{len(first)}+{len(second)} pool processes SIGKILLed while 12 deals are won and invoiced",
+        deals=deals,
+        finished=True,
+        since=ended,
+    )
+    assert first and second and row.clean, row.explain()
