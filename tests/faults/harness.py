@@ -12,21 +12,17 @@ import os
 import signal
 import time
 import uuid
-from datetime import timedelta
 from pathlib import Path
 
 import redis
 import requests
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from connectors.hubspot.webhooks import delivery_key
-from connectors.models import XeroConnection
 from connectors.sandbox.hubspot.server import start_in_thread as hubspot_start
 from connectors.sandbox.xero.server import start_in_thread as xero_start
 from handoffs.models import HandoffRun, InboundEvent, WebhookDelivery, WorkerHeartbeat
-from integration_hub.permissions import STAFF_GROUP
 from operations.models import Job
 from ownership.services import field_rules_defaults_load
 from review_queue.models import ReviewItem
@@ -40,6 +36,14 @@ from tests.faults.processes import (
     worker_command,
 )
 from tests.faults.scorecard import UNFINISHED, Expected, Row, score
+from tests.faults.world import (
+    customer_links,
+    deal_create,
+    post_marked,
+    sessions_from,
+    staff_token,
+    xero_connect,
+)
 from tests.helpers import hubspot_event, poll, wait_for
 
 # Short timings so recovery fits the suite's budget; the mechanisms are production's. A
@@ -59,7 +63,6 @@ TIMINGS = {
     # raised so tens of new customers can be invoiced within a scenario.
     "XERO_MINUTE_LIMIT": "600",
 }
-LINES = [("Call-out", "1", "165", "CALLOUT"), ("Labour (hours)", "2", "110", "LABOUR-HR")]
 
 
 class FaultHub:
@@ -83,7 +86,7 @@ class FaultHub:
         `fault_points` names kill points (integration_hub/faults.py) the worker fires once.
         """
         field_rules_defaults_load()  # a transactional test's flush emptied them
-        self.token = _staff_token()
+        self.token = staff_token()
         self.redis = RedisServer(self.folder)
         self.db = TcpProxy(int(settings.DATABASES["default"]["PORT"] or 5432))
         web_port = free_port()
@@ -102,7 +105,7 @@ class FaultHub:
             webhook_url=f"{self.web_url}/webhooks/xero/",
             webhook_key=settings.XERO_WEBHOOK_KEY,
         )
-        _xero_connect(self.xero.store)
+        xero_connect(self.xero.store)
         env = self.environment(fault_points)
         self.processes = {
             "web": HubProcess("web", web_command(web_port), env, self.folder),
@@ -158,7 +161,7 @@ class FaultHub:
             self.redis.stop()
         # The database is emptied next: wait until no session of the hub's processes lingers.
         if self.db:
-            poll(lambda: not _sessions_from(self.db.upstream_ports), timeout=15)
+            poll(lambda: not sessions_from(self.db.upstream_ports), timeout=15)
 
     @property
     def worker(self) -> HubProcess:
@@ -187,7 +190,7 @@ class FaultHub:
             listeners, store.listeners = store.listeners, []  # set-up, not business events
             try:
                 for _ in range(count):
-                    deals.append(_deal_create(store))
+                    deals.append(deal_create(store))
             finally:
                 store.listeners = listeners
         return deals
@@ -237,7 +240,7 @@ class FaultHub:
         contacts = self.xero.store.organisations[tenant].contacts
         moved = {}
         for n, job in enumerate(jobs):
-            links = _customer_links(job)
+            links = customer_links(job)
             street = f"{n + 1} Moved St"
             form = {
                 "Name": contacts[links["xero"]]["Name"],
@@ -268,7 +271,7 @@ class FaultHub:
         self.sent += 2 * len(jobs)
         return paid
 
-    def xero_post(self, events: list[dict]) -> int:
+    def xero_post(self, events: list[tuple[str, str, str]]) -> int:
         """POST one signed Xero delivery of INVOICE events: (invoice id, type, UTC time)."""
         tenant = next(iter(self.xero.store.organisations))
         batch = [
@@ -318,7 +321,7 @@ class FaultHub:
         for attempt in range(retries + 1):
             mark = uuid.uuid4().hex  # each attempt's own, to tell which one the hub stored
             record["marks"].append(mark)
-            record["statuses"].append(_post_marked(url, body, mark))
+            record["statuses"].append(post_marked(url, body, mark))
             if 200 <= record["statuses"][-1] < 300:
                 break
             time.sleep(min(0.5 * 2**attempt, 4))
@@ -437,116 +440,3 @@ class FaultHub:
             )
         )
         return sorted(keys - stored)
-
-
-def _sessions_from(ports: set[int]) -> int:
-    """How many database sessions are still open from these client ports."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE client_port = ANY(%s)", [list(ports)]
-        )
-        return cursor.fetchone()[0]
-
-
-def _customer_links(job: Job) -> dict[str, str]:
-    """The job's customer's ids in each system: {system: id}."""
-    from ownership.models import Link
-
-    record = Link.objects.get(
-        system="operations", record_type="customer", external_id=str(job.customer_id)
-    ).record_id
-    return dict(Link.objects.filter(record_id=record).values_list("system", "external_id"))
-
-
-def _post_marked(url: str, body: bytes, mark: str) -> int:
-    """POST a signed delivery carrying a mark header, so its stored row can be found."""
-    from connectors.hubspot.webhooks import signature_v3
-
-    stamp = str(int(time.time() * 1000))
-    headers = {
-        "Content-Type": "application/json",
-        "X-HubSpot-Signature-v3": signature_v3(
-            secret=settings.HUBSPOT_CLIENT_SECRET,
-            method="POST",
-            uri=url,
-            body=body,
-            timestamp=stamp,
-        ),
-        "X-HubSpot-Request-Timestamp": stamp,
-        "X-Fault-Mark": mark,
-    }
-    try:
-        return requests.post(url, data=body, headers=headers, timeout=5).status_code
-    except requests.RequestException:
-        return 0
-
-
-def _staff_token() -> str:
-    from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
-
-    user = get_user_model().objects.create_user("fault-staff")
-    user.groups.add(Group.objects.get_or_create(name=STAFF_GROUP)[0])
-    return Token.objects.create(user=user).key
-
-
-def _xero_connect(store) -> XeroConnection:
-    """Connect the hub to the sandbox's first organisation, as an admin would."""
-    tokens = store.issue_tokens()
-    return XeroConnection.objects.create(
-        tenant_id=next(iter(store.organisations)),
-        tenant_name="Demo Trades Pty Ltd",
-        access_token=tokens["access_token"],
-        refresh_token=tokens["refresh_token"],
-        expires_at=timezone.now() + timedelta(minutes=30),
-        scopes="offline_access",
-    )
-
-
-def _deal_create(store) -> str:
-    """A company, a contact, a deal and its lines; names differ enough not to look alike."""
-    token = uuid.uuid4().hex[:10]
-    company = store.create(
-        "companies",
-        {
-            "name": f"Customer {token} Pty Ltd",
-            "domain": f"{token}.example",
-            "address": f"{int(token[:3], 16)} Test St",
-            "city": "Sydney",
-            "state": "NSW",
-            "zip": "2000",
-            "country": "Australia",
-        },
-    )
-    contact = store.create(
-        "contacts",
-        {"firstname": "Alex", "lastname": token, "email": f"accounts@{token}.example"},
-        associations=[("companies", company["id"])],
-    )
-    deal = store.create(
-        "deals",
-        {
-            "dealname": f"Job for {token}",
-            "dealstage": "contractsent",
-            "pipeline": "default",
-            "amount": "385",
-            "closedate": "2026-12-15",
-            "deal_currency_code": "AUD",
-        },
-        associations=[("companies", company["id"]), ("contacts", contact["id"])],
-    )
-    for name, quantity, price, sku in LINES:
-        store.create(
-            "line_items",
-            {
-                "name": name,
-                "quantity": quantity,
-                "price": price,
-                "hs_sku": sku,
-                "amount": f"{float(quantity) * float(price):.2f}",
-            },
-            associations=[("deals", deal["id"])],
-        )
-    return deal["id"]

@@ -2,10 +2,12 @@
 again, what was lost, duplicated, stuck or silent, and how long recovery took.
 
 - lost: an expected effect (a deal's job, the deal told of its job, a finished job's
-  invoice) missing with no run still working on it and no open review item; or an event
-  posted (and re-posted as HubSpot retries) that the hub never stored.
-- duplicated: a second effect: two live Xero invoices with one job's Reference, two Xero
-  contacts with one ContactNumber or name, two register customers with one name.
+  invoice, a paid invoice on its job and deal, Xero's address on the HubSpot company)
+  missing with no run still working on it and no open review item; or an event posted
+  (and re-posted as HubSpot retries) that the hub never stored.
+- duplicated: a second effect for the scenario's deals: two live Xero invoices with one
+  job's Reference, two Xero contacts or two register customers with one customer's name
+  (a second job for a deal is refused by a unique constraint).
 - stuck: runs not finished (done, skipped or waiting on an open item) once the deadline
   passed, events or outbox rows never processed, attempts left 'running'.
 - silent: a run waiting for review with no open item, or a run that says done while its
