@@ -79,8 +79,10 @@ class Channel(filesystem.Channel):
                 logger.error(
                     "Set aside an unreadable message (%d bytes) from queue %s as %s; the "
                     "worker goes on. The sweeper re-sends work whose message was lost.",
-                    len(raw), queue, kept,
-                )  # fmt: skip
+                    len(raw),
+                    queue,
+                    kept,
+                )
                 continue
             os.remove(taken)
             return message
