@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from integration_hub.faults import fault_point
+
 _CALLS: ContextVar[list[dict] | None] = ContextVar("connector_calls", default=None)
 SECRET = re.compile(
     r"(?i)(bearer\s+|(?:token|secret|password|authorization|api[_-]?key)['\"]?\s*[:=]\s*['\"]?)"
@@ -33,7 +35,11 @@ def calls_recorded() -> Iterator[list[dict]]:
 
 @contextmanager
 def call(system: str, operation: str, request: str) -> Iterator[dict]:
-    """Time one vendor call; the caller fills in `response` (and `status` on failure)."""
+    """Time one vendor call; the caller fills in `response` (and `status` on failure).
+
+    The fault-injection suite can kill the process just before the call and just after
+    a successful answer (integration_hub/faults.py).
+    """
     entry = {
         "system": system,
         "operation": operation,
@@ -41,6 +47,7 @@ def call(system: str, operation: str, request: str) -> Iterator[dict]:
         "status": "ok",
         "response": "",
     }
+    fault_point(f"before_call:{system}:{operation}")
     started = time.monotonic()
     try:
         yield entry
@@ -49,6 +56,8 @@ def call(system: str, operation: str, request: str) -> Iterator[dict]:
         entry["status"] = getattr(cause, "status", None) or type(cause or error).__name__
         entry["response"] = getattr(error, "detail", "") or str(error)
         raise
+    else:
+        fault_point(f"after_call:{system}:{operation}")
     finally:
         entry["ms"] = round((time.monotonic() - started) * 1000)
         entry["response"] = redact(str(entry["response"]))

@@ -281,14 +281,11 @@ HANDOFF_LEASE_SECONDS = env_int("HANDOFF_LEASE_SECONDS", 30)
 HANDOFF_WAIT_SECONDS = env_int("HANDOFF_WAIT_SECONDS", 10)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    # kombu's filesystem transport needs its folders to exist before anyone publishes.
-    _broker_dir = VAR_DIR / "broker"
-    for _folder in ("out", "control"):
-        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_TRANSPORT_OPTIONS |= {
-        "data_folder_in": str(_broker_dir / "out"),
-        "data_folder_out": str(_broker_dir / "out"),
-        "control_folder": str(_broker_dir / "control"),
+    from integration_hub.demo_broker import broker_folders
+
+    # kombu's filesystem transport, made safe against half-written messages (see the module).
+    CELERY_BROKER_TRANSPORT = "integration_hub.demo_broker:Transport"
+    CELERY_BROKER_TRANSPORT_OPTIONS |= broker_folders(VAR_DIR / "broker") | {
         # Look for new messages often: a handoff is several hops, each waiting one poll.
         "polling_interval": 0.1,
     }

@@ -85,8 +85,9 @@ class Api:
 
     # Gatekeeping ----------------------------------------------------------------
 
-    def check(self, path: str, headers: dict) -> dict:
-        """Apply auth, faults and the rate limit; return the rate-limit headers to send."""
+    def check(self, method: str, path: str, headers: dict) -> tuple[dict, dict | None]:
+        """Apply auth, faults and the rate limit; return the rate-limit headers to send and
+        a fault to apply once the call is carried out."""
         if headers.get("authorization") != f"Bearer {self.config.access_token}":
             raise error(
                 401,
@@ -95,12 +96,16 @@ class Api:
                 "authentication and you can find more details at "
                 "https://developers.hubspot.com/docs/methods/auth/oauth-overview",
             )
-        fault = self.store.fault_for(path)
-        if fault and fault["latency_ms"]:
+        fault = self.store.fault_for(method, path)
+        if fault and not fault["after"]:
+            self.fault_apply(fault)
+        return self.rate_limit(), fault if fault and fault["after"] else None
+
+    def fault_apply(self, fault: dict) -> None:
+        if fault["latency_ms"]:
             time.sleep(fault["latency_ms"] / 1000)
-        if fault and fault["status"]:
+        if fault["status"]:
             raise self.fault_answer(fault)
-        return self.rate_limit()
 
     @staticmethod
     def fault_answer(fault: dict) -> Answer:
@@ -331,12 +336,14 @@ class Api:
         """Route one API request; return status, body and extra headers."""
         self.store.requests[f"{method} {NUMBER.sub('/{id}', path)}"] += 1
         try:
-            limit_headers = self.check(path, headers)
+            limit_headers, after = self.check(method, path, headers)
             for route_method, pattern, handler in self.routes:
                 match = pattern.match(path)
                 if match and route_method == method:
                     body = _json(raw)
                     status, answer = handler(query, body, *match.groups())
+                    if after:
+                        self.fault_apply(after)
                     return status, answer, limit_headers
             raise error(404, "OBJECT_NOT_FOUND", f"No route for {method} {path}")
         except Answer as answer:

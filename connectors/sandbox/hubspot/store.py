@@ -177,8 +177,15 @@ class Store:
         retry_after: int | None = None,
         latency_ms: int = 0,
         path_prefix: str = "/crm/",
+        method: str | None = None,
+        after: bool = False,
     ) -> None:
-        """Make the next `count` API calls (all, when None) fail or slow down."""
+        """Make the next `count` API calls (all, when None) fail or slow down.
+
+        `path_prefix` and `method` (e.g. "PATCH") narrow which calls; with `after` the call
+        is carried out first and only its answer fails or comes late, as when HubSpot saved
+        a change but the connection dropped.
+        """
         with self.lock:
             self.faults.append(
                 {
@@ -187,6 +194,8 @@ class Store:
                     "retry_after": retry_after,
                     "latency_ms": latency_ms,
                     "path_prefix": path_prefix,
+                    "method": method,
+                    "after": after,
                 }
             )
 
@@ -195,11 +204,15 @@ class Store:
         with self.lock:
             self.faults = []
 
-    def fault_for(self, path: str) -> dict | None:
+    def fault_for(self, method: str, path: str) -> dict | None:
         """Return the fault that applies to this request, using one of its count."""
         with self.lock:
             for fault in self.faults:
-                if path.startswith(fault["path_prefix"]) and fault["count"] != 0:
+                if (
+                    path.startswith(fault["path_prefix"])
+                    and fault["method"] in (None, method)
+                    and fault["count"] != 0
+                ):
                     if fault["count"] is not None:
                         fault["count"] -= 1
                     return dict(fault)

@@ -164,16 +164,33 @@ class Api:
         org.in_flight += 1
         return limits
 
-    def fault(self) -> None:
-        """Apply the console's fault switch: an answer such as 500 or 503."""
-        status = self.store.faults.get("status")
+    @staticmethod
+    def fault(fault: dict) -> None:
+        """Apply a fault: latency, then an answer such as 429, 500 or 503."""
+        if fault.get("latency_ms"):
+            time.sleep(fault["latency_ms"] / 1000)
+        status = fault.get("status")
+        if status == 429:
+            raise Answer(
+                429,
+                {"Title": "Too Many Requests"},
+                {
+                    "Retry-After": str(fault.get("retry_after") or 1),
+                    "X-Rate-Limit-Problem": "minute",
+                },
+            )
         if status:
-            raise Answer(status, {"Title": "Sandbox fault", "Status": status})
+            headers = {"Retry-After": str(fault["retry_after"])} if fault.get("retry_after") else {}
+            raise Answer(status, {"Title": "Sandbox fault", "Status": status}, headers)
 
     # Accounting --------------------------------------------------------------------------
 
     def accounting(self, method: str, path: str, query: dict, headers: dict, raw: bytes):
-        self.fault()
+        # The console's switch (its latency is spent below, holding a place in flight).
+        self.fault({"status": self.store.faults.get("status")})
+        planned = self.store.fault_take(method, path) or {}
+        if not planned.get("after"):
+            self.fault(planned)
         org, limits = self.organisation(headers)
         org.requests[f"{method} {path}"] += 1
         try:
@@ -183,6 +200,8 @@ class Api:
         finally:
             with self.store.lock:
                 org.in_flight -= 1
+        if planned.get("after"):
+            self.fault(planned)
         return status, answer, limits
 
     def idempotent(self, org, method: str, path: str, query: dict, headers: dict, raw: bytes):

@@ -1,5 +1,6 @@
 """The Xero sandbox's state: organisations, their contacts, items, tax rates and invoices."""
 
+import fnmatch
 import threading
 import time
 import uuid
@@ -156,6 +157,7 @@ class Store:
         # e.g. {"status": 503}, {"latency_ms": 2000}, or {"clock_skew": 600}: Xero's clock
         # that far ahead of the hub's when it checks access tokens (they expire early).
         self.faults: dict = {}
+        self.call_faults: list[dict] = []  # planned faults on chosen operations (fault_add)
         self.reset()
 
     def changed(self, org: Organisation, category: str, resource_id: str, kind: str) -> None:
@@ -163,9 +165,50 @@ class Store:
         for listener in self.listeners:
             listener(org.tenant_id, category, resource_id, kind)
 
-    def reset(self) -> None:
-        """Forget every record, token and idempotency key: fresh organisations."""
+    def fault_add(
+        self,
+        *,
+        operation: str,
+        status: int | None = None,
+        count: int | None = 1,
+        latency_ms: int = 0,
+        retry_after: int | None = None,
+        after: bool = False,
+    ) -> None:
+        """Make the next `count` calls (all, when None) to an operation fail or come late.
+
+        `operation` is the method and path under the API, e.g. "PUT /Invoices" (`*` matches
+        anything, "GET /Contacts*"). With `after` the call is carried out first and only
+        its answer fails or comes late, as when Xero saved an invoice but the answer was lost.
+        """
         with self.lock:
+            self.call_faults.append(
+                {
+                    "operation": operation,
+                    "status": status,
+                    "count": count,
+                    "latency_ms": latency_ms,
+                    "retry_after": retry_after,
+                    "after": after,
+                }
+            )
+
+    def fault_take(self, method: str, path: str) -> dict | None:
+        """Return the planned fault for this call, using one of its count."""
+        with self.lock:
+            for fault in self.call_faults:
+                if fault["count"] != 0 and fnmatch.fnmatchcase(
+                    f"{method} {path}", fault["operation"]
+                ):
+                    if fault["count"] is not None:
+                        fault["count"] -= 1
+                    return dict(fault)
+        return None
+
+    def reset(self) -> None:
+        """Forget every record, token, idempotency key and planned fault: fresh organisations."""
+        with self.lock:
+            self.call_faults = []
             orgs = [
                 Organisation("6f4e7e1c-0d3a-4000-8000-000000000001", "Demo Trades Pty Ltd"),
                 Organisation(

@@ -240,3 +240,16 @@ def test_the_console_associates_a_company_and_edits_the_job_status(sandbox):
     data = urllib.parse.urlencode({"job_status": "done"}).encode()
     urllib.request.urlopen(f"{sandbox.url}/console/deals/{deal['id']}/job_status", data=data)
     assert sandbox.store.get("deals", deal["id"])["properties"]["job_status"] == "done"
+
+
+def test_a_fault_can_target_one_method_and_strike_after_the_change_is_saved(sandbox):
+    deal = a_deal(sandbox)["id"]
+    deals = "/crm/v3/objects/deals/"
+    sandbox.store.set_fault(status=503, count=1, method="PATCH", path_prefix=deals, after=True)
+    sdk(sandbox).crm.deals.basic_api.get_by_id(deal)  # a read is not the target
+    with pytest.raises(Exception) as broken:
+        sdk(sandbox).crm.deals.basic_api.update(
+            deal, SimplePublicObjectInput(properties={"job_status": "in_progress"})
+        )
+    assert broken.value.status == 503
+    assert sandbox.store.get("deals", deal)["properties"]["job_status"] == "in_progress"

@@ -185,3 +185,25 @@ def test_a_where_clause_the_sandbox_cannot_read_is_refused(xero):
     with pytest.raises(Exception) as refused:
         accounting.get_contacts(tenant, where='Name.Contains("A")')
     assert refused.value.status == 400
+
+
+def test_a_planned_fault_fails_the_next_calls_to_one_operation_only(xero):
+    sandbox, _, accounting, tenant = xero
+    sandbox.store.fault_add(operation="PUT /Contacts", status=503, count=2)
+    for _ in range(2):
+        with pytest.raises(Exception) as refused:
+            accounting.create_contacts(tenant, Contacts(contacts=[Contact(name="Tran")]))
+        assert refused.value.status == 503
+    accounting.get_items(tenant)  # another operation answers normally meanwhile
+    made = accounting.create_contacts(tenant, Contacts(contacts=[Contact(name="Tran")]))
+    assert made.contacts[0].contact_id
+
+
+def test_a_fault_after_the_call_loses_only_the_answer(xero):
+    sandbox, _, accounting, tenant = xero
+    sandbox.store.fault_add(operation="PUT /Contacts", status=429, retry_after=3, after=True)
+    with pytest.raises(Exception) as limited:
+        accounting.create_contacts(tenant, Contacts(contacts=[Contact(name="Tran")]))
+    assert (limited.value.status, limited.value.headers["Retry-After"]) == (429, "3")
+    found = accounting.get_contacts(tenant, where='Name=="Tran"').contacts
+    assert [c.name for c in found] == ["Tran"]

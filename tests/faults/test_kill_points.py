@@ -1,0 +1,68 @@
+"""A worker's pool process killed at each point of the invoice handoff, then Xero answering
+503 while the hub recovers, then staff pressing Retry on the review item: each job still
+ends with exactly one invoice (the issue's real case: one job got INV-0027 and INV-0062)."""
+
+import time
+
+import pytest
+
+from handoffs.models import HandoffRun
+from operations.models import Job
+from review_queue.models import ReviewItem
+
+POINTS = [
+    "before_call:xero:create_invoices",
+    "after_call:xero:create_invoices",
+    "after_commit:job_done_to_invoice",
+]
+
+
+def waiting_on_xero() -> ReviewItem | None:
+    """The 'Xero is not answering' item, once no invoice run is still trying."""
+    runs = HandoffRun.objects.filter(handoff="job_done_to_invoice")
+    if runs.exclude(state__in=["needs_review", "done", "skipped"]).exists():
+        return None
+    return ReviewItem.objects.filter(status="open", kind="unavailable", system="xero").first()
+
+
+@pytest.mark.parametrize("point", POINTS)
+def test_killed_then_xero_503_then_staff_retry_leaves_one_invoice_per_job(fault_hub, point):
+    scenario = f"kill at {point}, Xero 503, staff Retry"
+    hub = fault_hub.start(fault_points=(point,))
+    deals = hub.deals_create(3)
+    hub.deals_win(deals)
+    hub.jobs_finish(hub.jobs(deals))
+    hub.fault_awaited(point, scenario=scenario, deals=deals)
+    # 1. While the hub recovers from the kill, Xero answers 503 to everything, and one
+    #    more job finishes; every invoice run ends up waiting on one review item.
+    hub.xero.store.faults = {"status": 503}
+    later = hub.deals_create(1)
+    hub.deals_win(later)
+    hub.jobs_finish(hub.jobs(later))
+    item = hub.until(waiting_on_xero, "the runs to wait on 'Xero is not answering'")
+    # 2. Xero is back; staff press Retry.
+    hub.xero.store.faults = {}
+    ended = time.monotonic()
+    if item:
+        hub.staff_retry(item)
+    row = hub.score(scenario, deals=deals + later, finished=True, since=ended)
+    assert row.clean, row.explain()
+
+
+def test_pool_processes_killed_twice_while_deals_are_won_and_invoiced(fault_hub):
+    hub = fault_hub.start()
+    deals = hub.deals_create(12)
+    hub.deals_win(deals)
+    hub.until(lambda: Job.objects.count() >= 4, "a third of the jobs")
+    first = hub.worker_children_kill()
+    hub.jobs_finish(hub.jobs(deals))
+    hub.until(lambda: Job.objects.exclude(invoice_number="").count() >= 4, "a third invoiced")
+    second = hub.worker_children_kill()
+    ended = time.monotonic()
+    row = hub.score(
+        f"{len(first)}+{len(second)} pool processes SIGKILLed while 12 deals are won and invoiced",
+        deals=deals,
+        finished=True,
+        since=ended,
+    )
+    assert first and second and row.clean, row.explain()
