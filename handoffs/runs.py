@@ -26,6 +26,7 @@ from handoffs.enqueue import run_enqueue
 from handoffs.leases import attempts_lost, holder_gone, lapsed, lease_new, leases_kept
 from handoffs.models import HandoffAttempt, HandoffRun, InboundEvent
 from handoffs.registry import Handoff, Outcome, handoff_get
+from integration_hub.faults import fault_point
 from review_queue.models import ReviewItem
 from review_queue.services import review_item_open
 
@@ -169,6 +170,7 @@ def handoff_run_execute(*, run_id: int) -> HandoffRun | None:
             _failed(each, attempt, result, calls)
         else:
             _finished(each, attempt, result, calls)
+    fault_point(f"after_commit:{handoff.name}")
     return runs[0]
 
 

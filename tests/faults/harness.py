@@ -1,7 +1,7 @@
 """A fault scenario's hub: real processes on the test database, a Redis of its own, the
 HubSpot and Xero sandboxes, and the switches to break each of them.
 
-The web server (gunicorn), a prefork worker and beat run as subprocesses; they reach
+The web server (gunicorn), a prefork worker, the dispatcher and beat run as subprocesses; they reach
 PostgreSQL through a proxy the test controls and use a redis-server the test started.
 The test process drives them as HubSpot, Xero and staff would (signed webhooks, the REST
 API) and reads the database directly to measure.
@@ -31,6 +31,7 @@ from tests.faults.processes import (
     RedisServer,
     TcpProxy,
     beat_command,
+    dispatcher_command,
     free_port,
     web_command,
     worker_command,
@@ -47,8 +48,12 @@ from tests.faults.world import (
 from tests.helpers import hubspot_event, poll, wait_for
 
 # Short timings so recovery fits the suite's budget; the mechanisms are production's. A
-# run left 'running' by a killed worker is swept after TIME_LIMIT + SWEEP_AFTER (10 s).
+# run left 'running' by a killed worker is taken back at once by its redelivered task, or
+# once its lease lapses (HANDOFF_LEASE_SECONDS) by the sweeper.
 TIMINGS = {
+    "HANDOFF_LEASE_SECONDS": "6",
+    "XERO_SETTLE_SECONDS": "5",
+    "XERO_TIMEOUT_SECONDS": "3",
     "HANDOFF_BASE_BACKOFF_SECONDS": "1",
     "HANDOFF_MAX_BACKOFF_SECONDS": "4",
     "HANDOFF_MAX_ATTEMPTS": "3",
@@ -110,6 +115,7 @@ class FaultHub:
         self.processes = {
             "web": HubProcess("web", web_command(web_port), env, self.folder),
             "worker": HubProcess("worker", worker_command(self.folder.name), env, self.folder),
+            "dispatcher": HubProcess("dispatcher", dispatcher_command(), env, self.folder),
             "beat": HubProcess("beat", beat_command(self.folder), env, self.folder),
         }
         for process in self.processes.values():

@@ -179,7 +179,7 @@ def _reset(end: socket.socket) -> None:
 
 
 class HubProcess:
-    """One of the hub's processes (web, worker, beat), its output in a log file."""
+    """One of the hub's processes (web, worker, dispatcher, beat), its output in a log file."""
 
     def __init__(self, name: str, command: list[str], env: dict[str, str], folder: Path) -> None:
         self.name, self.command, self.env = name, command, env
@@ -281,3 +281,7 @@ def beat_command(folder: Path) -> list[str]:
         "-s",
         str(folder / "celerybeat-schedule"),
     ]
+
+
+def dispatcher_command() -> list[str]:
+    return [sys.executable, "manage.py", "dispatch"]

@@ -9,7 +9,8 @@ import time
 
 from connectors.sandbox.delivery import BatchSender
 
-# The properties a HubSpot app typically subscribes to, per object.
+# The properties the hub's HubSpot app subscribes to, per object: every one it reads or
+# carries (README: "HubSpot app settings").
 SUBSCRIBED = {
     "deal": {
         "dealstage",
@@ -22,8 +23,24 @@ SUBSCRIBED = {
         "job_number",
         "job_status",
         "job_scheduled_start",
+        "invoice_number",
+        "payment_status",
+        "amount_paid",
+        "amount_due",
+        "last_payment_date",
     },
-    "company": {"name", "address", "city", "state", "zip", "phone", "domain", "abn"},
+    "company": {
+        "name",
+        "address",
+        "city",
+        "state",
+        "zip",
+        "country",
+        "phone",
+        "domain",
+        "abn",
+        "description",
+    },
     "contact": {"firstname", "lastname", "email", "phone"},
 }
 
