@@ -54,3 +54,23 @@ def rules_from_yaml(text: str) -> list[dict]:
                 }
             )
     return rules
+
+
+def rules_table() -> str:
+    """Every rule as a Markdown row: what is enforced, from which system to which."""
+    from connectors.registry import systems
+    from ownership.catalogue import EDITORS, field_of
+
+    labels = {name: store.label for name, store in systems().items()}
+    rows = [
+        "| record | field | owner | carried to | on a difference | may choose another value |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for rule in FieldRule.objects.order_by("record_type", "field"):
+        carried = ", ".join(f"{labels.get(s, s)} `{n}`" for s, n in rule.carriers.items())
+        rows.append(
+            f"| {rule.record_type} | {field_of(rule.record_type, rule.field).label} | "
+            f"{labels.get(rule.owner, rule.owner)} | {carried or '—'} | {rule.on_disagreement} "
+            f"| {EDITORS[rule.editable_by]} |"
+        )
+    return "\n".join(rows) + "\n"

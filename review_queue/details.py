@@ -83,6 +83,7 @@ class ActiveJobAffected:
     field: str
     value: str
     jobs: list[str]
+    record: int | None = None
 
 
 KINDS: dict[str, type] = {
@@ -94,9 +95,20 @@ KINDS: dict[str, type] = {
 }
 
 
-def details_json(details: Any) -> dict:
-    """The details as the JSON an item keeps (a dataclass of its kind, or nothing)."""
-    return asdict(details) if details is not None else {}
+def details_checked(kind: str, details: dict | None) -> dict:
+    """The details an item of this kind keeps, checked against its kind's shape.
+
+    A key the kind does not have, or a required one missing, is a bug in the caller: it
+    raises TypeError rather than storing details no page or action can read.
+    """
+    shape = KINDS.get(kind)
+    if shape is None or not details:
+        return details or {}
+    names = {each.name for each in fields(shape)}
+    unknown = set(details) - names
+    if unknown:
+        raise TypeError(f"A {kind} item has no details {', '.join(sorted(unknown))}.")
+    return asdict(_build(shape, details))
 
 
 def details_of(item) -> Any:

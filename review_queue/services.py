@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from integration_hub.celery import app
 from review_queue.actions import ActionFailed, action_get
+from review_queue.details import details_checked
 from review_queue.models import ReviewItem, ReviewLog
 
 NOTIFY = "review_queue.tasks.notify_new_item"
@@ -33,7 +34,11 @@ def review_item_open(
     vendor_error: str = "",
     details: dict | None = None,
 ) -> ReviewItem:
-    """Open an item for this root cause, or count one more occurrence on the open one."""
+    """Open an item for this root cause, or count one more occurrence on the open one.
+
+    `details` must have the shape of the kind's dataclass (review_queue/details.py).
+    """
+    details = details_checked(kind, details)
     existing = (
         ReviewItem.objects.select_for_update()
         .filter(root_key=root_key, status=ReviewItem.Status.OPEN)
@@ -55,7 +60,7 @@ def review_item_open(
                     vendor_error=vendor_error,
                     details=details or {},
                 )
-            transaction.on_commit(partial(app.send_task, NOTIFY, args=[item.pk]))
+            transaction.on_commit(partial(app.send_task, NOTIFY, args=[item.pk]), robust=True)
             return item
         except IntegrityError:
             # Another worker opened it between our read and our insert.

@@ -7,6 +7,10 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from hubspot import HubSpot
+from hubspot.crm.associations.v4 import (
+    BatchInputPublicFetchAssociationsBatchRequest,
+    PublicFetchAssociationsBatchRequest,
+)
 from hubspot.crm.companies import Filter, FilterGroup, PublicObjectSearchRequest
 from hubspot.crm.objects import (
     BatchInputSimplePublicObjectBatchInput,
@@ -262,6 +266,28 @@ class HubSpotClient:
     def associated(self, from_type: str, object_id: str, to_type: str) -> list[str]:
         """Return the ids of the objects of `to_type` associated with one object."""
         return [to_id for to_id, _ in self._associated(from_type, object_id, to_type)]
+
+    def associated_many(self, from_type: str, ids: list[str], to_type: str) -> dict[str, list]:
+        """Return, per object, the ids of its associated objects of `to_type`: 100 a call.
+
+        Objects HubSpot does not have are left out.
+        """
+        found: dict[str, list[str]] = {}
+        batch_api = self.api.crm.associations.v4.batch_api
+        for chunk in _chunks(list(dict.fromkeys(ids))):
+            request = BatchInputPublicFetchAssociationsBatchRequest(
+                inputs=[PublicFetchAssociationsBatchRequest(id=i) for i in chunk]
+            )
+            answer = self._call(
+                f"the {to_type} of {from_type} {', '.join(chunk)}",
+                batch_api.get_page,
+                from_type,
+                to_type,
+                request,
+            )
+            for row in answer.results:
+                found[str(row._from.id)] = [str(to.to_object_id) for to in row.to or []]
+        return found
 
     def companies_search(self, filter_groups: list[list[dict]], properties: list[str]) -> dict:
         """Return up to 50 companies matching any group of filters (all filters of a group)."""

@@ -84,6 +84,9 @@ class HubSpotCrm:
 
     def __init__(self) -> None:
         self.client = HubSpotClient()
+        # A deal holds the deal's, the job's and the invoice's fields: read once for all three
+        # while this connector lives (one engine run).
+        self._deals: dict[str, dict] = {}
 
     # Shared fields ---------------------------------------------------------------------
 
@@ -91,7 +94,7 @@ class HubSpotCrm:
         """Return each record's current values, reading 100 companies or deals a call."""
         if record_type == "customer":
             return self._customers_read(ids)
-        props = self.client.deals_read(ids, list(DEAL[record_type].values()))
+        props = self._deals_read(ids)
         values = {
             deal_id: {name: found.get(prop) or "" for name, prop in DEAL[record_type].items()}
             for deal_id, found in props.items()
@@ -101,31 +104,50 @@ class HubSpotCrm:
                 if name in found:
                     found[name] = _decimal(found[name])  # type: ignore[arg-type]
         if record_type == "deal":
+            lines = self._lines(list(values))
             for deal_id in values:
-                values[deal_id]["line_items"] = self._lines(deal_id)
+                values[deal_id]["line_items"] = lines.get(deal_id, ())
         return values  # type: ignore[return-value]
 
-    def _lines(self, deal_id: str) -> tuple[PromisedLine, ...]:
-        ids = self.client.associated("deals", deal_id, "line_items")
-        found = self.client._read_many("line_items", ids, LINE_ITEM_PROPERTIES)
-        return tuple(
-            PromisedLine(
-                description=p.get("name") or p.get("description") or "",
-                quantity=_decimal(p.get("quantity")) or Decimal("1"),
-                unit_price=_decimal(p.get("price")) or Decimal("0"),
-                item_code=p.get("hs_sku") or "",
+    def _deals_read(self, ids: list[str]) -> dict[str, dict]:
+        missing = [i for i in ids if i not in self._deals]
+        if missing:
+            wanted = [prop for names in DEAL.values() for prop in names.values()]
+            self._deals |= self.client.deals_read(missing, wanted)
+        return {i: self._deals[i] for i in ids if i in self._deals}
+
+    def _lines(self, deal_ids: list[str]) -> dict[str, tuple[PromisedLine, ...]]:
+        """Each deal's line items, in two calls for all the deals."""
+        line_ids = self.client.associated_many("deals", deal_ids, "line_items")
+        every = [i for ids in line_ids.values() for i in ids]
+        found = self.client._read_many("line_items", every, LINE_ITEM_PROPERTIES) if every else {}
+        return {
+            deal_id: tuple(
+                PromisedLine(
+                    description=p.get("name") or p.get("description") or "",
+                    quantity=_decimal(p.get("quantity")) or Decimal("1"),
+                    unit_price=_decimal(p.get("price")) or Decimal("0"),
+                    item_code=p.get("hs_sku") or "",
+                )
+                for p in (found[i].properties for i in ids if i in found)
             )
-            for p in (found[i].properties for i in ids if i in found)
-        )
+            for deal_id, ids in line_ids.items()
+        }
+
+    def _contacts_of(self, company_ids: list[str]) -> dict[str, str | None]:
+        """Each company's main contact person: the first one associated with it."""
+        found = self.client.associated_many("companies", company_ids, "contacts")
+        return {
+            company_id: min(found.get(company_id) or [None], key=lambda i: int(i or 0))
+            for company_id in company_ids
+        }
 
     def _contact_of(self, company_id: str) -> str | None:
-        """The company's main contact person: the first one associated with it."""
-        ids = sorted(self.client.associated("companies", company_id, "contacts"), key=int)
-        return ids[0] if ids else None
+        return self._contacts_of([company_id])[company_id]
 
     def _customers_read(self, ids: list[str]) -> dict[str, dict[str, Value]]:
         companies = self.client.companies_read(ids, COMPANY)
-        people = {company_id: self._contact_of(company_id) for company_id in companies}
+        people = self._contacts_of(list(companies)) if companies else {}
         contacts = self.client.contacts_read([c for c in people.values() if c])
         return {
             company_id: self._customer_values(props, contacts.get(people[company_id] or "", {}))
@@ -155,6 +177,7 @@ class HubSpotCrm:
         if record_type != "customer":
             props = {DEAL[record_type][name]: _text(value) for name, value in values.items()}
             self.client.deal_update(external_id, props)
+            self._deals.get(external_id, {}).update(props)
             return []
         company: dict[str, str] = {}
         person: dict[str, str] = {}

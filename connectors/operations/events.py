@@ -1,8 +1,11 @@
 """Operations' outbox read as vendor events, the way a webhook delivery is read."""
 
+from collections.abc import Callable
+
 from django.utils import timezone
 
 from connectors.base import VendorEvent
+from operations.events import events_subscribe
 from operations.models import JobEvent
 
 BATCH = 500
@@ -41,3 +44,8 @@ def events_pending(*, limit: int = BATCH) -> list[tuple[int, VendorEvent]]:
 def events_mark_forwarded(ids: list[int]) -> None:
     """Note that these outbox events are now in the hub's inbox."""
     JobEvent.objects.filter(pk__in=ids).update(forwarded_at=timezone.now())
+
+
+def outbox_subscribe(forward: Callable[[], None]) -> None:
+    """Be told, after each commit that recorded outbox events, that there are some to take."""
+    events_subscribe(forward)

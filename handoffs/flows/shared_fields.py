@@ -20,7 +20,7 @@ from ownership.models import Record
 RECORD_TYPES = {
     "customer": ("customer",),
     "deal": ("deal", "job", "invoice"),
-    "job": ("job", "deal", "invoice"),
+    "job": ("job", "deal"),
     "invoice": ("invoice",),
 }
 CHANGES = frozenset(
@@ -68,12 +68,13 @@ def _records(run: HandoffRun) -> tuple[list[Record], list[str], list[Exception]]
     records: list[Record] = []
     said: list[str] = []
     missed: list[Exception] = []
+    types = _record_types(noun, system, run.payload.get("property"))
     for each in ids:
         found = list(
             Record.objects.filter(
                 links__system=system,
                 links__external_id=each,
-                links__record_type__in=RECORD_TYPES[noun],
+                links__record_type__in=types,
             ).distinct()
         )
         if noun == "customer" and system in systems() and (not found or _unlinked(found[0])):
@@ -82,6 +83,16 @@ def _records(run: HandoffRun) -> tuple[list[Record], list[str], list[Exception]]
             found, said, missed = [seen.record], said + seen.said, missed + seen.missed
         records += found
     return records, said, missed
+
+
+def _record_types(noun: str, system: str, prop: str | None) -> tuple[str, ...]:
+    """The record types a change may touch: for a deal's property, only those it holds
+    (a deal holds the deal's, its job's and its invoice's fields)."""
+    types = RECORD_TYPES[noun]
+    if noun != "deal" or not prop or system not in systems():
+        return types
+    holding = {kind for (kind, _), name in systems()[system].fields.items() if name == prop}
+    return tuple(kind for kind in types if kind in holding)
 
 
 def _unlinked(record: Record) -> bool:

@@ -70,6 +70,11 @@ class Api:
             ("POST", re.compile(r"^/crm/v3/objects/([^/]+)/batch/update$"), self.batch_update),
             ("POST", re.compile(r"^/crm/v3/objects/([^/]+)/search$"), self.search),
             ("GET", re.compile(r"^/crm/v3/pipelines/([^/]+)$"), self.pipelines),
+            (
+                "POST",
+                re.compile(r"^/crm/v4/associations/([^/]+)/([^/]+)/batch/read$"),
+                self.associations_batch,
+            ),
             ("GET", re.compile(r"^/crm/v3/pipelines/([^/]+)/([^/]+)$"), self.pipeline),
             (
                 "GET",
@@ -305,6 +310,49 @@ class Api:
                 for i, types in linked.items()
             ]
         }
+
+    def associations_batch(self, query: dict, body, kind: str, to: str) -> tuple[int, dict]:
+        """Read the associations of many objects at once (207 naming the ones not found)."""
+        kind, to_type = object_type(kind), object_type(to)
+        results, errors = [], []
+        for entry in (body or {}).get("inputs", []):
+            object_id = str(entry.get("id"))
+            if self.store.get(kind, object_id) is None:
+                errors.append(
+                    {
+                        "status": "error",
+                        "category": "OBJECT_NOT_FOUND",
+                        "message": f"No {kind} with id {object_id}",
+                        "context": {"fromObjectId": [object_id]},
+                    }
+                )
+                continue
+            linked = self.store.associated(kind, object_id, to_type)
+            results.append(
+                {
+                    "from": {"id": object_id},
+                    "to": [
+                        {
+                            "toObjectId": int(i),
+                            "associationTypes": [
+                                {"category": "HUBSPOT_DEFINED", "typeId": t, "label": None}
+                                for t in types
+                            ],
+                        }
+                        for i, types in linked.items()
+                    ],
+                }
+            )
+        stamp = now_iso()
+        answer = {
+            "status": "COMPLETE",
+            "results": results,
+            "startedAt": stamp,
+            "completedAt": stamp,
+        }
+        if errors:
+            return 207, answer | {"errors": errors, "numErrors": len(errors)}
+        return 200, answer
 
     def associate_default(
         self, query: dict, body, kind: str, object_id: str, to: str, to_id: str
