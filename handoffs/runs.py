@@ -6,9 +6,10 @@ import traceback
 from datetime import timedelta
 from functools import partial
 
+import redis
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import Case, F, Q, When
 from django.utils import timezone
 
@@ -129,26 +130,47 @@ def _attempt_start(run: HandoffRun) -> HandoffAttempt:
     )
 
 
-def _perform(handoff: Handoff, runs: list[HandoffRun]) -> list[Outcome | Exception]:
-    """Run the handoff for these runs; an exception stands for the run it belongs to."""
-    try:
-        if len(runs) > 1:
-            return handoff.batch(runs)
-        return [handoff.perform(runs[0])]
-    except SoftTimeLimitExceeded:
-        return [Transient("The handoff took too long.", system=runs[0].record_system)] * len(runs)
-    except IntegrityError as error:
-        # Another worker wrote the same record at the same moment: try again.
-        conflict = Transient(
+def _classified(error: Exception, system: str) -> Exception:
+    """The hub's own passing troubles as Transient (tried again), not as bugs."""
+    if isinstance(error, SoftTimeLimitExceeded):
+        return Transient("The handoff took too long.", system=system)
+    if isinstance(error, IntegrityError):  # another worker wrote the same record at once
+        return Transient(
             f"Another handoff changed the same record at once ({error}).",
             system="hub",
             code="conflict",
         )
-        return [conflict] * len(runs)
-    except Exception as error:  # ConnectorError or a bug: every run of the batch shares it
-        if not isinstance(error, ConnectorError):
-            logger.exception("Handoff %s failed unexpectedly", handoff.name)
-        return [error] * len(runs)
+    if isinstance(error, OperationalError | InterfaceError):
+        return Transient(
+            f"The hub lost its database connection for a moment ({error}).",
+            system="hub",
+            code="database",
+        )
+    if isinstance(error, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
+        return Transient(
+            f"The hub's shared store (Redis) did not answer ({error}).", system="hub", code="redis"
+        )
+    return error
+
+
+def _perform(handoff: Handoff, runs: list[HandoffRun]) -> list[Outcome | Exception]:
+    """Run the handoff for these runs; an exception stands for the run it belongs to."""
+    try:
+        if len(runs) > 1:
+            results = handoff.batch(runs)
+        else:
+            results = [handoff.perform(runs[0])]
+    except Exception as error:  # every run of the batch shares it
+        results = [error] * len(runs)
+    results = [
+        _classified(r, runs[0].record_system) if isinstance(r, Exception) else r for r in results
+    ]
+    for result in results:
+        if isinstance(result, Exception) and not isinstance(result, ConnectorError):
+            logger.error("Handoff %s failed unexpectedly", handoff.name, exc_info=result)
+        if isinstance(result, Transient) and result.code == "database":
+            connection.close()  # a new connection for writing the outcome
+    return results
 
 
 def handoff_run_execute(*, run_id: int) -> HandoffRun | None:

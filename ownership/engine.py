@@ -17,13 +17,17 @@ and what a write makes someone need to know become review items too.
 """
 
 import logging
+import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from connectors.base import Notice, Value
-from connectors.errors import ConnectorError, NotFound
+from connectors.errors import ConnectorError, NotFound, Waiting
 from connectors.registry import systems
 from ownership.catalogue import field_of
 from ownership.disagreements import disagreement_open
@@ -219,6 +223,32 @@ def records_converge(*, records: list[Record]) -> list[Convergence | Exception]:
     Convergence, or the first write failure after trying every system (the run retries
     it); flags and held writes are review items, not failures.
     """
+    token = uuid.uuid4().hex
+    mine = _claim(records, token)
+    try:
+        done = _converge_claimed([r for r in records if r.pk in mine])
+    finally:
+        Record.objects.filter(pk__in=mine, claim=token).update(claim="", claimed_until=None)
+    busy = Waiting(
+        "Another run is bringing this record in line right now; this one goes on after it.",
+        system="hub",
+        retry_after=1,
+    )
+    return [done.get(r.pk, busy) for r in records]
+
+
+def _claim(records: list[Record], token: str) -> set[int]:
+    """Claim the records no other run is converging (its claim lapsed if its worker died)."""
+    now = timezone.now()
+    free = Q(claim="") | Q(claimed_until__lt=now)
+    until = now + timedelta(seconds=settings.HANDOFF_LEASE_SECONDS)
+    Record.objects.filter(free, pk__in=[r.pk for r in records]).update(
+        claim=token, claimed_until=until
+    )
+    return set(Record.objects.filter(claim=token).values_list("pk", flat=True))
+
+
+def _converge_claimed(records: list[Record]) -> dict[int, Convergence | Exception]:
     links: dict[int, dict[str, str]] = {r.pk: {} for r in records}
     for record_id, system, external_id in Link.objects.filter(record__in=records).values_list(
         "record_id", "system", "external_id"
@@ -229,14 +259,14 @@ def records_converge(*, records: list[Record]) -> list[Convergence | Exception]:
         if rule.carriers:
             rules.setdefault(rule.record_type, {})[rule.field] = rule
     values = _read(records, links)
-    outcomes: list[Convergence | Exception] = []
+    outcomes: dict[int, Convergence | Exception] = {}
     for record in records:
         try:
-            outcomes.append(
-                _converge(record, links[record.pk], rules.get(record.type, {}), values[record.pk])
+            outcomes[record.pk] = _converge(
+                record, links[record.pk], rules.get(record.type, {}), values[record.pk]
             )
         except ConnectorError as error:
-            outcomes.append(error)
+            outcomes[record.pk] = error
     return outcomes
 
 

@@ -14,7 +14,7 @@ from difflib import SequenceMatcher
 from django.db import transaction
 
 from connectors.base import CustomerDetails
-from connectors.errors import ConnectorError
+from connectors.errors import ConnectorError, Disagreement
 from connectors.registry import systems
 from ownership.models import Distinct, Link, Record
 from ownership.services import link_add
@@ -175,12 +175,36 @@ def _match_in(directory, details: CustomerDetails, record: Record | None, said: 
     return record
 
 
+def _duplicate_root(details: CustomerDetails, target: str) -> str:
+    return f"duplicate:{details.system}:{details.external_id}:{target}"
+
+
+def duplicate_waiting(*, details: CustomerDetails, target: str, what: str) -> Disagreement | None:
+    """The open possible-duplicate item about this customer in `target`, as the error a run
+    waits on (`what` the run would make: "job", "invoice"); None when there is none."""
+    item = ReviewItem.objects.filter(
+        root_key=_duplicate_root(details, target), status=ReviewItem.Status.OPEN
+    ).first()
+    if item is None:
+        return None
+    return Disagreement(
+        f"{item.reason} No {what} was made yet.",
+        title=item.title,
+        kind="possible_duplicate",
+        system=target,
+        fix=f"Choose: link the customer to the existing one, or say it is a different "
+        f"customer. The {what} is then made.",
+        details=item.details,
+        root=item.root_key,
+    )
+
+
 def duplicate_open(*, details: CustomerDetails, record: Record, directory, found) -> ReviewItem:
     """Open the one item asking whether the customer is one of these in another system."""
     source = systems()[details.system].label
     named = "; ".join(f"{c.name} ({like.why})" for c, like in found)
     return review_item_open(
-        root_key=f"duplicate:{details.system}:{details.external_id}:{directory.system}",
+        root_key=_duplicate_root(details, directory.system),
         kind=ReviewItem.Kind.DUPLICATE,
         system=directory.system,
         title=f"Possible duplicate customer: {details.name}",

@@ -19,6 +19,10 @@ class Record(models.Model):
     type = models.CharField(max_length=16, choices=Type.choices)
     label = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The engine run bringing the record in line now (reads, then writes, one run at a
+    # time), and until when its claim holds if that run's worker dies.
+    claim = models.CharField(max_length=32, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.get_type_display()} {self.label}".strip()

@@ -1,6 +1,7 @@
 """HubSpot through the official SDK: what a won deal promised, and batched reads and writes."""
 
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -147,10 +148,14 @@ class HubSpotClient:
 
     def deal_stage(self, *, pipeline_id: str, stage_id: str) -> DealStage:
         """Return a deal stage's metadata, from a short-lived cache of the pipelines."""
-        stages = cache.get("hubspot:deal-stages")
+        try:
+            stages = cache.get("hubspot:deal-stages")
+        except Exception:  # the cache (Redis) is down: read the pipelines instead
+            stages = None
         if stages is None or stage_id not in stages:
             stages = self._deal_stages()
-            cache.set("hubspot:deal-stages", stages, PIPELINE_CACHE_SECONDS)
+            with suppress(Exception):  # a cache that cannot be written is only slower
+                cache.set("hubspot:deal-stages", stages, PIPELINE_CACHE_SECONDS)
         if stage_id not in stages:
             return DealStage(stage_id, stage_id, pipeline_id, False, 0.0)
         return stages[stage_id]

@@ -34,7 +34,7 @@ from connectors.xero.mapping import (
     quote_promise,
 )
 from connectors.xero.polling import xero_poll
-from connectors.xero.terms import contacts_terms, due_date
+from connectors.xero.terms import contacts_terms, due_date, terms_remember
 
 SYSTEM = "xero"
 BAD_ITEM_CODE = re.compile(r"Item code '([^']+)' is not valid")
@@ -79,7 +79,9 @@ class XeroFinance:
         """Return each contact's or invoice's current values, 100 a call."""
         xero = XeroAccounting.connected()
         if record_type == "customer":
-            return {c.contact_id: contact_values(c) for c in xero.contacts_by_id(ids)}
+            contacts = xero.contacts_by_id(ids)
+            terms_remember(contacts)  # a changed contact may have new payment terms
+            return {c.contact_id: contact_values(c) for c in contacts}
         return {i.invoice_id: invoice_values(i) for i in xero.invoices_by_id(ids)}
 
     def values_write(self, record_type: str, external_id: str, values: dict) -> list[Notice]:

@@ -1,10 +1,11 @@
 """When an invoice is due: the Xero contact's sales payment terms, else the hub's default.
 
-The terms of contacts are cached (an hour, dropped when Xero says the contact changed),
+The terms of contacts are cached (an hour, renewed whenever the hub reads the contact),
 so a month-end batch reads each contact's terms once, many at a time.
 """
 
 import calendar
+from contextlib import suppress
 from datetime import date, timedelta
 
 from django.core.cache import cache
@@ -38,9 +39,16 @@ def _key(contact_id: str) -> str:
     return f"xero:terms:{contact_id}"
 
 
-def terms_forget(contact_id: str) -> None:
-    """Drop a contact's cached terms (its CONTACT webhook said it changed)."""
-    cache.delete(_key(contact_id))
+def _terms_of(contact) -> str:
+    sales = contact.payment_terms.sales if contact.payment_terms else None
+    return f"{sales.day}:{getattr(sales.type, 'value', sales.type)}" if sales else NO_TERMS
+
+
+def terms_remember(contacts: list) -> None:
+    """Keep the sales terms of contacts just read (the freshest the hub has)."""
+    for contact in contacts:
+        with suppress(Exception):  # a cache that cannot be written is only slower
+            cache.set(_key(contact.contact_id), _terms_of(contact), CACHE_SECONDS)
 
 
 def contacts_terms(
@@ -56,12 +64,11 @@ def contacts_terms(
     if missing:
         room = -len(missing) % 100  # what the last call of 100 ids has left
         ahead = [c for c in dict.fromkeys(soon) if c not in found and cache.get(_key(c)) is None]
-        for contact in xero.contacts_by_id(missing + ahead[:room]):
-            sales = contact.payment_terms.sales if contact.payment_terms else None
-            terms = f"{sales.day}:{getattr(sales.type, 'value', sales.type)}" if sales else NO_TERMS
-            cache.set(_key(contact.contact_id), terms, CACHE_SECONDS)
+        contacts = xero.contacts_by_id(missing + ahead[:room])
+        terms_remember(contacts)
+        for contact in contacts:
             if contact.contact_id in found:
-                found[contact.contact_id] = terms
+                found[contact.contact_id] = _terms_of(contact)
     result = {}
     for cid, terms in found.items():
         if not terms or terms == NO_TERMS:

@@ -13,13 +13,13 @@ from django.conf import settings
 from django.utils import timezone
 
 from connectors.base import BusinessEvent, InvoiceDraft, InvoiceLine, JobFacts
-from connectors.errors import Disagreement, Waiting
+from connectors.errors import Waiting
 from connectors.registry import crm, finance, operations
 from handoffs.flows.shared_fields import records_look_again
 from handoffs.models import HandoffRun
 from handoffs.registry import Handoff, Outcome, handoff_register
 from ownership.engine import records_converge
-from ownership.matching import customer_first_seen
+from ownership.matching import customer_first_seen, duplicate_waiting
 from ownership.models import Link, Record
 from ownership.services import (
     customer_values,
@@ -28,7 +28,6 @@ from ownership.services import (
     record_for_link,
     values_agreed,
 )
-from review_queue.models import ReviewItem
 
 # The finance system takes up to 50 invoices in one request (Xero's documented batch size).
 BATCH_SIZE = 50
@@ -49,26 +48,13 @@ def _customer_record(job: JobFacts) -> Record:
     )
 
 
-def _unmatched(job: JobFacts, record: Record) -> Exception | None:
+def _unmatched(job: JobFacts) -> Exception | None:
     """Match the customer in the finance system; the reason it cannot be invoiced yet, if any."""
     money = finance()
     seen = customer_first_seen(details=job.customer, only={money.system})
     if seen.missed:
         return seen.missed[0]
-    root = f"duplicate:{job.customer.system}:{job.customer.external_id}:{money.system}"
-    item = ReviewItem.objects.filter(root_key=root, status=ReviewItem.Status.OPEN).first()
-    if item is None:
-        return None
-    return Disagreement(
-        f"{item.reason} No invoice was made for job {job.number} yet.",
-        title=item.title,
-        kind="possible_duplicate",
-        system=money.system,
-        fix="Choose: link the customer to the existing contact, or say it is a different "
-        "customer. The invoice is then made.",
-        details=item.details,
-        root=root,
-    )
+    return duplicate_waiting(details=job.customer, target=money.system, what="invoice")
 
 
 def _customers(jobs: list[tuple[HandoffRun, JobFacts]], results: dict) -> dict[str, str]:
@@ -96,7 +82,7 @@ def _customers(jobs: list[tuple[HandoffRun, JobFacts]], results: dict) -> dict[s
         record = records[job.number]
         if record.pk in found:
             continue
-        problem = _unmatched(job, record)
+        problem = _unmatched(job)
         linked = Link.objects.filter(record=record, system=money.system).first()
         if problem is not None:
             results[run.pk] = problem

@@ -3,11 +3,10 @@
 from django.db import transaction
 
 from connectors.base import JobPromise
-from connectors.errors import Disagreement
-from connectors.registry import operations, systems
+from connectors.registry import operations
 from handoffs.models import HandoffRun
 from handoffs.registry import Outcome
-from ownership.matching import customer_first_seen
+from ownership.matching import customer_first_seen, duplicate_waiting
 from ownership.models import Record
 from ownership.selectors import link_external_id
 from ownership.services import (
@@ -17,33 +16,17 @@ from ownership.services import (
     record_for_link,
     values_agreed,
 )
-from review_queue.models import ReviewItem
 
 
-def _duplicate_waiting(promise: JobPromise, target: str) -> ReviewItem | None:
-    root = f"duplicate:{promise.customer.system}:{promise.customer.external_id}:{target}"
-    return ReviewItem.objects.filter(root_key=root, status=ReviewItem.Status.OPEN).first()
-
-
-def _customer_id(run: HandoffRun, promise: JobPromise, record: Record) -> str:
+def _customer_id(promise: JobPromise, record: Record) -> str:
     """The customer's id in the operations system: linked, or made (never a likely twin)."""
     register = operations()
     linked = link_external_id(record=record, system=register.system)
     if linked:
         return linked
-    waiting = _duplicate_waiting(promise, register.system)
-    if waiting:
-        source = systems()[promise.customer.system].label
-        raise Disagreement(
-            f"{waiting.reason} No job was made yet.",
-            title=waiting.title,
-            kind="possible_duplicate",
-            system=register.system,
-            fix=f"Choose: link the {source} customer to the existing one, or confirm it is a "
-            "different customer. The job is then made.",
-            details=waiting.details,
-            root=waiting.root_key,
-        )
+    waiting = duplicate_waiting(details=promise.customer, target=register.system, what="job")
+    if waiting is not None:
+        raise waiting
     customer_id = register.customer_create(details=promise.customer)
     values_agreed(record=record, values=customer_values(promise.customer))
     link_add(
@@ -61,7 +44,7 @@ def promise_to_job(run: HandoffRun, promise: JobPromise) -> Outcome:
     # A system that cannot be asked now (Xero not connected) is matched on a later change.
     customer = customer_first_seen(details=promise.customer).record
     with transaction.atomic():  # the customer's link lands with it: no event finds it unlinked
-        customer_id = _customer_id(run, promise, customer)
+        customer_id = _customer_id(promise, customer)
     job = register.job_create(promise=promise, customer_id=customer_id)
     why = f"job {job.number} made for it"
     deal = record_for_link(
