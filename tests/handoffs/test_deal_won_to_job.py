@@ -66,8 +66,11 @@ def test_it_creates_the_job_with_what_the_deal_promised(hub):
     )
     assert job.number.startswith("J-")
     assert Link.objects.filter(system="hubspot", record_type="customer").count() == 1
-    run = HandoffRun.objects.get(handoff="deal_won_to_job")
-    assert run.state == "done" and run.summary.startswith(f"Created job {job.number}")
+    run = wait_for(
+        lambda: HandoffRun.objects.filter(handoff="deal_won_to_job", state="done").first(),
+        what="the run to end (the job is made a moment before)",
+    )
+    assert run.summary.startswith(f"Created job {job.number}")
 
 
 def test_it_creates_one_job_when_the_won_event_arrives_twice(hub):

@@ -156,13 +156,14 @@ def test_a_job_whose_invoice_xero_made_unrecorded_never_gets_a_second_one(hub, d
     Job.objects.filter(pk=first.pk).update(
         status="done", invoice_number="", invoice_status="", amount_invoiced=None
     )
+    # Xero fails from now on; only then may a worker take the run again.
+    hub.xero.store.faults = {"status": 503}
     run = HandoffRun.objects.get(handoff="job_done_to_invoice", record_ref=first.number)
     HandoffRun.objects.filter(pk=run.pk).update(
         state="retrying",
         next_attempt_at=timezone.now(),
         effect_sent_at=timezone.now() - timedelta(minutes=5),
     )
-    hub.xero.store.faults = {"status": 503}
     second = finished_job(hub, django_user_model, "common-area lighting")
     item = wait_for(
         lambda: ReviewItem.objects.filter(kind="unavailable", status="open").first(),

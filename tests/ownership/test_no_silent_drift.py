@@ -9,6 +9,7 @@ hypothesis can try many histories. The sandboxes' webhooks are captured, not sen
 test delivers them when and as often as it likes."""
 
 import json
+import os
 import random
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -280,7 +281,8 @@ def _flagged(record: Record, name: str) -> bool:
 
 @pytest.mark.django_db
 @settings(
-    max_examples=40,
+    # DRIFT_EXAMPLES=400 ./hub test tests/ownership/test_no_silent_drift.py for a longer search.
+    max_examples=int(os.environ.get("DRIFT_EXAMPLES", "40")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
