@@ -68,17 +68,20 @@ class Convergence:
         return bool(self.wrote or self.flagged or self.held or self.settled)
 
 
-def _read(records: list[Record], links: dict[int, dict[str, str]]) -> dict[int, dict]:
-    """Each linked system's current values for the records, one read per system and type.
+def _read(records: list[Record], links: dict[int, dict[str, str]], fresh: dict) -> dict[int, dict]:
+    """Each linked system's current values for the records, one read per system and type
+    (values the caller just had from a system are not read again).
 
     A system that no longer has a record is left out of that record's values.
     """
     known = systems()
-    values: dict[int, dict[str, dict[str, Value]]] = {r.pk: {} for r in records}
+    values: dict[int, dict[str, dict[str, Value]]] = {
+        r.pk: dict(fresh.get(r.pk, {})) for r in records
+    }
     wanted: dict[tuple[str, str], list[Record]] = {}
     for record in records:
         for system in links[record.pk]:
-            if system in known:
+            if system in known and system not in values[record.pk]:
                 wanted.setdefault((system, record.type), []).append(record)
     for (system, record_type), batch in wanted.items():
         ids = [links[r.pk][system] for r in batch]
@@ -216,17 +219,20 @@ def _settle(plan: _Plan, rules: dict[str, FieldRule], done: Convergence) -> None
                 done.settled.append(name)
 
 
-def records_converge(*, records: list[Record]) -> list[Convergence | Exception]:
+def records_converge(
+    *, records: list[Record], fresh: dict[int, dict[str, dict]] | None = None
+) -> list[Convergence | Exception]:
     """Bring every shared field of these records to its owner's value, by the rules.
 
-    Reads each system once for all the records. Each record's outcome is its own: a
-    Convergence, or the first write failure after trying every system (the run retries
-    it); flags and held writes are review items, not failures.
+    Reads each system once for all the records; `fresh` gives values a system has just
+    answered ({record id: {system: values}}), which need no reading. Each record's
+    outcome is its own: a Convergence, or the first write failure after trying every
+    system (the run retries it); flags and held writes are review items, not failures.
     """
     token = uuid.uuid4().hex
     mine = _claim(records, token)
     try:
-        done = _converge_claimed([r for r in records if r.pk in mine])
+        done = _converge_claimed([r for r in records if r.pk in mine], fresh or {})
     finally:
         Record.objects.filter(pk__in=mine, claim=token).update(claim="", claimed_until=None)
     busy = Waiting(
@@ -248,7 +254,7 @@ def _claim(records: list[Record], token: str) -> set[int]:
     return set(Record.objects.filter(claim=token).values_list("pk", flat=True))
 
 
-def _converge_claimed(records: list[Record]) -> dict[int, Convergence | Exception]:
+def _converge_claimed(records: list[Record], fresh: dict) -> dict[int, Convergence | Exception]:
     links: dict[int, dict[str, str]] = {r.pk: {} for r in records}
     for record_id, system, external_id in Link.objects.filter(record__in=records).values_list(
         "record_id", "system", "external_id"
@@ -258,7 +264,7 @@ def _converge_claimed(records: list[Record]) -> dict[int, Convergence | Exceptio
     for rule in FieldRule.objects.filter(record_type__in={r.type for r in records}):
         if rule.carriers:
             rules.setdefault(rule.record_type, {})[rule.field] = rule
-    values = _read(records, links)
+    values = _read(records, links, fresh)
     outcomes: dict[int, Convergence | Exception] = {}
     for record in records:
         try:

@@ -98,23 +98,64 @@ class Sighting:
     missed: list[ConnectorError]
 
 
+def _directories(details: CustomerDetails, only: set[str] | None) -> dict:
+    return {
+        system: directory
+        for system, directory in systems().items()
+        if system != details.system
+        and hasattr(directory, "customer_candidates")
+        and (only is None or system in only)
+    }
+
+
+def customers_first_seen(*, many: list[CustomerDetails], only: set[str]) -> list[Sighting]:
+    """customer_first_seen for many customers of one system, each other system asked once
+    for all their candidates (where it can: `customer_candidates_many`)."""
+    asked: dict[str, list] = {}
+    failed: dict[str, ConnectorError] = {}
+    for system, directory in _directories(many[0], only).items() if many else ():
+        if hasattr(directory, "customer_candidates_many"):
+            try:
+                asked[system] = directory.customer_candidates_many(many)
+            except ConnectorError as error:
+                failed[system] = error
+    sightings = []
+    for n, details in enumerate(many):
+        known = {system: found[n] for system, found in asked.items()}
+        sightings.append(
+            customer_first_seen(details=details, only=only, asked=known, failed=failed)
+        )
+    return sightings
+
+
 @transaction.atomic
-def customer_first_seen(*, details: CustomerDetails, only: set[str] | None = None) -> Sighting:
+def customer_first_seen(
+    *,
+    details: CustomerDetails,
+    only: set[str] | None = None,
+    asked: dict[str, list[CustomerDetails]] | None = None,
+    failed: dict[str, ConnectorError] | None = None,
+) -> Sighting:
     """Find (or make) the hub's record of a customer seen in one system, linking it to the
     same customer in each other system (of `only`, when given) it is not linked in yet. A
-    system that cannot be asked now (not connected, not answering) is named in `missed`."""
+    system that cannot be asked now (not connected, not answering) is named in `missed`.
+
+    `asked`: each system's candidates already fetched; `failed`: systems that failed to say.
+    """
     record = _record_of(details.system, details.external_id)
     said: list[str] = []
     missed: list[ConnectorError] = []
-    for system, directory in systems().items():
-        if system == details.system or not hasattr(directory, "customer_candidates"):
-            continue
-        if only is not None and system not in only:
-            continue
+    asked, failed = asked or {}, failed or {}
+    for system, directory in _directories(details, only).items():
         if record and record.links.filter(system=system).exists():
             continue
         try:
-            record = _match_in(directory, details, record, said)
+            if system in failed:
+                raise failed[system]
+            candidates = asked.get(system)
+            if candidates is None:
+                candidates = directory.customer_candidates(details)
+            record = _match_in(directory, details, record, said, candidates)
         except ConnectorError as error:
             said.append(f"could not ask {directory.label} yet ({error.message})")
             missed.append(error)
@@ -130,7 +171,13 @@ def customer_first_seen(*, details: CustomerDetails, only: set[str] | None = Non
     return Sighting(record, said, missed)
 
 
-def _match_in(directory, details: CustomerDetails, record: Record | None, said: list[str]):
+def _match_in(
+    directory,
+    details: CustomerDetails,
+    record: Record | None,
+    said: list[str],
+    candidates: list[CustomerDetails],
+):
     """Link the one certain match in this system, or open an item for a person."""
     refused = set(
         Distinct.objects.filter(system=directory.system, record=record).values_list(
@@ -141,7 +188,7 @@ def _match_in(directory, details: CustomerDetails, record: Record | None, said: 
     )
     found = [
         (candidate, like)
-        for candidate in directory.customer_candidates(details)
+        for candidate in candidates
         if candidate.external_id not in refused and (like := likeness(details, candidate))
     ]
     certain = [(c, like) for c, like in found if like.certain]

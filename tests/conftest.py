@@ -2,7 +2,6 @@
 
 import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -16,9 +15,8 @@ from django.utils import timezone
 from handoffs.models import HandoffRun, InboundEvent
 from integration_hub.celery import app
 from ownership.services import field_rules_defaults_load
+from tests.faults.processes import dispatcher_command, worker_command
 from tests.helpers import poll, wait_for
-
-WORKER_QUEUES = "default,hubspot,xero,operations"
 
 
 @pytest.fixture(scope="session")
@@ -71,26 +69,7 @@ def worker_start(env: dict[str, str], log_path: Path) -> subprocess.Popen:
     """Start a Celery worker process and wait until it answers a ping."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = open(log_path, "ab")  # noqa: SIM115 (closed with the process)
-    command = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "integration_hub",
-        "worker",
-        "-Q",
-        WORKER_QUEUES,
-        "--pool",
-        "prefork",
-        "-c",
-        "3",
-        "-l",
-        "info",
-        "--without-mingle",
-        "--without-gossip",
-        "-n",
-        f"test-{os.getpid()}-{log_path.stem}@%h",
-    ]
+    command = worker_command(f"test-{os.getpid()}-{log_path.stem}")
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     wait_for(
         lambda: process.poll() is not None or app.control.ping(timeout=0.5),
@@ -103,8 +82,7 @@ def worker_start(env: dict[str, str], log_path: Path) -> subprocess.Popen:
 def dispatcher_start(env: dict[str, str], log_path: Path) -> subprocess.Popen:
     """Start the dispatcher (stored inbox events to the broker) as its own process."""
     log = open(log_path, "ab")  # noqa: SIM115 (closed with the process)
-    command = [sys.executable, "manage.py", "dispatch"]
-    return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    return subprocess.Popen(dispatcher_command(), env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,6 @@
 """The hub's calls to Xero's Accounting API, through xero-python, for one connection."""
 
 from collections.abc import Callable
-from hashlib import sha256
 from typing import Any
 
 from django.conf import settings
@@ -14,7 +13,6 @@ from connectors.models import XeroConnection
 from connectors.xero.client import api_client
 from connectors.xero.contacts import (
     CREATE_BATCH,
-    BillingAddress,
     ContactMade,
     CustomerQuery,
     NewContact,
@@ -217,52 +215,6 @@ class XeroAccounting:
             made += [contact_made(c, a) for c, a in zip(chunk, answer.contacts, strict=True)]
         return made
 
-    def contact_find(self, *, contact_number: str) -> str | None:
-        """Return the ContactID of the contact with the hub's ContactNumber, if any.
-
-        Kept for job_done_to_invoice until it uses contacts_by_number.
-        """
-        return self.contacts_by_number([contact_number]).get(contact_number)
-
-    def contact_candidates(self, *, name: str, email: str, tax_number: str) -> list[dict]:
-        """Return contacts that may be this customer (see contacts_candidates_many).
-
-        Kept for job_done_to_invoice until it uses contacts_candidates_many.
-        """
-        query = CustomerQuery("customer", name=name, email=email, tax_number=tax_number)
-        return self.contacts_candidates_many([query])["customer"]
-
-    def contact_create(
-        self,
-        *,
-        name: str,
-        contact_number: str,
-        email: str = "",
-        address: str = "",
-        tax_number: str = "",
-        phone: str = "",
-    ) -> str:
-        """Create a contact carrying the hub's id as ContactNumber; return its ContactID.
-
-        The address is the register's one line ("street, city, state, postcode"). Kept for
-        job_done_to_invoice until it uses contacts_create.
-        """
-        new = NewContact(
-            "contact",
-            name=name,
-            contact_number=contact_number,
-            email=email,
-            phone=phone,
-            tax_number=tax_number,
-            address=BillingAddress.from_line(address),
-        )
-        # Tied to the content: a retry replays Xero's answer, a corrected contact is new.
-        key = f"hub-contact-{contact_number}-{sha256(repr(new).encode()).hexdigest()[:16]}"
-        (made,) = self.contacts_create([new], idempotency_key=key)
-        if made.refused:
-            raise made.error()
-        return made.contact_id
-
     def invoices_create(self, invoices: list, *, idempotency_key: str) -> list:
         """Create invoices with per-invoice errors (summarizeErrors=false) and a replay-safe key."""
         made = self._call(
@@ -312,21 +264,18 @@ class XeroAccounting:
         """Return one quote."""
         return self._call(f"reading quote {quote_id}", self.api.get_quote, quote_id).quotes[0]
 
-    def contact_get(self, contact_id: str):
-        """Return one contact."""
-        return self._call(
-            f"reading contact {contact_id}", self.api.get_contact, contact_id
-        ).contacts[0]
+    def _by_ids(self, what: str, method: Callable[..., Any], ids: list[str]) -> list:
+        """Return the records with these ids, in one call per 100 ids."""
+        found = []
+        for start in range(0, len(ids), 100):
+            chunk = ids[start : start + 100]
+            answer = self._call(f"reading {len(chunk)} {what}", method, i_ds=chunk)
+            found += getattr(answer, what)
+        return found
 
     def contacts_by_id(self, contact_ids: list[str]) -> list:
         """Return these contacts (their terms included), in one call per 100 ids."""
-        found = []
-        for start in range(0, len(contact_ids), 100):
-            chunk = contact_ids[start : start + 100]
-            found += self._call(
-                f"reading {len(chunk)} contacts", self.api.get_contacts, i_ds=chunk
-            ).contacts
-        return found
+        return self._by_ids("contacts", self.api.get_contacts, contact_ids)
 
     def contact_update(self, contact_id: str, changes: dict) -> None:
         """Change a contact's fields (xero-python Contact arguments, from mapping)."""
@@ -346,10 +295,4 @@ class XeroAccounting:
 
     def invoices_by_id(self, invoice_ids: list[str]) -> list:
         """Return these invoices, in one call per 100 ids."""
-        found = []
-        for start in range(0, len(invoice_ids), 100):
-            chunk = invoice_ids[start : start + 100]
-            found += self._call(
-                f"reading {len(chunk)} invoices", self.api.get_invoices, i_ds=chunk
-            ).invoices
-        return found
+        return self._by_ids("invoices", self.api.get_invoices, invoice_ids)

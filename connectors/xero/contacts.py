@@ -4,12 +4,13 @@ What the flows hand to XeroAccounting's batched contact calls and get back; no
 xero-python model leaves connectors/xero.
 """
 
-import re
 from dataclasses import dataclass
 from urllib.parse import quote_plus
 
-from xero_python.accounting import Address, Contact, Phone
+from xero_python.accounting import Address as XeroAddress
+from xero_python.accounting import Contact, Phone
 
+from connectors.base import Address
 from connectors.errors import Invalid
 from connectors.xero.errors import refusal
 from connectors.xero.mapping import code
@@ -33,30 +34,6 @@ class CustomerQuery:
 
 
 @dataclass(frozen=True)
-class BillingAddress:
-    """A contact's billing (POBOX) address, in Xero's parts."""
-
-    street: str = ""
-    city: str = ""
-    region: str = ""
-    postcode: str = ""
-    country: str = ""
-
-    @classmethod
-    def from_line(cls, line: str, *, country: str = "") -> "BillingAddress":
-        """Read the register's one line, "street, city, state, postcode"."""
-        parts = [part.strip() for part in (line or "").split(",")]
-        if len(parts) > 4:  # a street line with a comma in it ("Unit 2, 14 High St")
-            parts = [", ".join(parts[:-3]), *parts[-3:]]
-        if len(parts) == 3:  # "street, city, NSW 2000"
-            state = re.fullmatch(r"([A-Za-z ]+?)\s+(\d{4})", parts[2])
-            if state:
-                parts = [parts[0], parts[1], state[1], state[2]]
-        street, city, region, postcode = (parts + ["", "", "", ""])[:4]
-        return cls(street, city, region, postcode, country)
-
-
-@dataclass(frozen=True)
 class NewContact:
     """A contact for Xero to create; `key` is the caller's name for it."""
 
@@ -66,7 +43,7 @@ class NewContact:
     email: str = ""
     phone: str = ""
     tax_number: str = ""
-    address: BillingAddress | None = None
+    address: Address | None = None  # the billing (POBOX) address
 
 
 @dataclass(frozen=True)
@@ -166,7 +143,7 @@ def contact_model(new: NewContact) -> Contact:
         tax_number=new.tax_number or None,
         phones=[Phone(phone_type="DEFAULT", phone_number=new.phone)] if new.phone else None,
         addresses=[
-            Address(
+            XeroAddress(
                 address_type="POBOX",
                 address_line1=address.street,
                 city=address.city or None,

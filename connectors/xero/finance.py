@@ -21,7 +21,7 @@ from connectors.base import (
 from connectors.errors import Invalid
 from connectors.models import InvoiceSettings
 from connectors.xero.accounting import XeroAccounting
-from connectors.xero.contacts import BillingAddress, CustomerQuery, NewContact
+from connectors.xero.contacts import CustomerQuery, NewContact
 from connectors.xero.errors import refusal
 from connectors.xero.mapping import (
     business_event,
@@ -111,6 +111,20 @@ class XeroFinance:
         found = xero.contacts_candidates_many([query])["customer"]
         return [contact_details(c) for c in xero.contacts_by_id([c["id"] for c in found])]
 
+    def customer_candidates_many(self, many: list[CustomerDetails]) -> list[list[CustomerDetails]]:
+        """Candidates for many customers in a few calls (each customer's list, in order)."""
+        xero = XeroAccounting.connected()
+        queries = [CustomerQuery(str(n), d.name, d.email, d.tax_number) for n, d in enumerate(many)]
+        found = xero.contacts_candidates_many(queries)
+        ids = sorted({c["id"] for each in found.values() for c in each})
+        contacts = (
+            {c.contact_id: contact_details(c) for c in xero.contacts_by_id(ids)} if ids else {}
+        )
+        return [
+            [contacts[c["id"]] for c in found[str(n)] if c["id"] in contacts]
+            for n in range(len(many))
+        ]
+
     def customers_by_hub_id(self, hub_ids: list[str]) -> dict[str, str]:
         """Return hub id → ContactID for the contacts carrying the hub's ContactNumber."""
         numbers = {_hub_number(h): h for h in hub_ids}
@@ -129,13 +143,7 @@ class XeroFinance:
                 email=details.email,
                 phone=details.phone,
                 tax_number=details.tax_number,
-                address=BillingAddress(
-                    details.address.street,
-                    details.address.city,
-                    details.address.region,
-                    details.address.postcode,
-                    details.address.country,
-                ),
+                address=details.address,
             )
             for hub_id, details in new
         ]

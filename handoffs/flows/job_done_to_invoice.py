@@ -19,7 +19,7 @@ from handoffs.flows.shared_fields import records_look_again
 from handoffs.models import HandoffRun
 from handoffs.registry import Handoff, Outcome, handoff_register
 from ownership.engine import records_converge
-from ownership.matching import customer_first_seen, duplicate_waiting
+from ownership.matching import customers_first_seen, duplicate_waiting
 from ownership.models import Link, Record
 from ownership.services import (
     customer_values,
@@ -48,15 +48,6 @@ def _customer_record(job: JobFacts) -> Record:
     )
 
 
-def _unmatched(job: JobFacts) -> Exception | None:
-    """Match the customer in the finance system; the reason it cannot be invoiced yet, if any."""
-    money = finance()
-    seen = customer_first_seen(details=job.customer, only={money.system})
-    if seen.missed:
-        return seen.missed[0]
-    return duplicate_waiting(details=job.customer, target=money.system, what="invoice")
-
-
 def _customers(jobs: list[tuple[HandoffRun, JobFacts]], results: dict) -> dict[str, str]:
     """Each job's customer id in the finance system: linked, found by the hub's id, matched,
     or made (many to a request). A job whose customer cannot be settled gets its reason."""
@@ -78,14 +69,16 @@ def _customers(jobs: list[tuple[HandoffRun, JobFacts]], results: dict) -> dict[s
         )
         found[int(hub_id)] = customer_id
     new = {}
-    for run, job in jobs:
+    unmatched = [(run, job) for run, job in jobs if records[job.number].pk not in found]
+    sightings = customers_first_seen(
+        many=[job.customer for _, job in unmatched], only={money.system}
+    )
+    for (run, job), seen in zip(unmatched, sightings, strict=True):
         record = records[job.number]
-        if record.pk in found:
-            continue
-        problem = _unmatched(job)
+        waiting = duplicate_waiting(details=job.customer, target=money.system, what="invoice")
         linked = Link.objects.filter(record=record, system=money.system).first()
-        if problem is not None:
-            results[run.pk] = problem
+        if seen.missed or waiting is not None:
+            results[run.pk] = seen.missed[0] if seen.missed else waiting
         elif linked:
             found[record.pk] = linked.external_id
         else:
@@ -181,7 +174,21 @@ def _recorded(pairs: list[tuple[JobFacts, object]]) -> dict[str, Outcome]:
         if job.origin_system == sales.system:
             link_ensure(record=invoice, system=sales.system, external_id=job.origin_ref, reason=why)
         records.append(invoice)
-    outcomes = records_converge(records=records)
+    # What the finance system just answered is its current value: no need to read it again.
+    fresh = {
+        record.pk: {
+            money.system: {
+                "number": made.number,
+                "status": made.status,
+                "total": made.total,
+                "amount_paid": made.amount_paid,
+                "amount_due": made.total - made.amount_paid,
+                "last_payment_date": None,
+            }
+        }
+        for record, (_, made) in zip(records, pairs, strict=True)
+    }
+    outcomes = records_converge(records=records, fresh=fresh)
     said = {}
     for (job, made), outcome in zip(pairs, outcomes, strict=True):
         later = (

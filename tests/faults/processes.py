@@ -225,6 +225,7 @@ class HubProcess:
 
 
 def worker_command(name: str) -> list[str]:
+    """A Celery worker on every queue, with the prefork pool production runs."""
     return [
         sys.executable,
         "-m",

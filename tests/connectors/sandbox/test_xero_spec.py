@@ -24,8 +24,9 @@ from referencing.jsonschema import DRAFT4
 from xero_python.accounting import Contacts
 from xero_python.api_client.serializer import serialize
 
+from connectors.base import Address
 from connectors.sandbox.xero.server import start_in_thread
-from connectors.xero.contacts import BillingAddress, NewContact, contact_model
+from connectors.xero.contacts import NewContact, contact_model
 
 SPECS = Path(__file__).resolve().parents[2] / "fixtures" / "xero"
 SPEC_FILES = {"accounting": "xero_accounting.yaml", "identity": "xero-identity.yaml"}
@@ -306,7 +307,7 @@ def test_the_contacts_the_hub_creates_are_what_the_spec_takes():
         email="p@q.example",
         phone="02 9999 0000",
         tax_number="51 824 753 556",
-        address=BillingAddress("1 Bay St", "Double Bay", "NSW", "2028", "Australia"),
+        address=Address("1 Bay St", "Double Bay", "NSW", "2028", "Australia"),
     )
     body = serialize(Contacts(contacts=[contact_model(new)]))  # as xero-python sends it
     assert problems("accounting", "#/components/schemas/Contacts", body) == []
