@@ -150,7 +150,8 @@ def test_a_job_whose_invoice_xero_made_unrecorded_never_gets_a_second_one(hub, d
     job is re-batched with another job, so no Idempotency-Key can save it."""
     connect_xero(hub)
     first = finished_job(hub, django_user_model, "safety switch upgrade")
-    wait_for(lambda: Job.objects.get(pk=first.pk).status == "invoiced", what="the invoice")
+    runs = HandoffRun.objects.filter(handoff="job_done_to_invoice", record_ref=first.number)
+    run = wait_for(lambda: runs.filter(state="done").first(), what="the invoice's run to finish")
     (made,) = xero_invoices(hub)
     # As if the worker died right after Xero answered: nothing of the answer was recorded.
     Job.objects.filter(pk=first.pk).update(
@@ -158,7 +159,6 @@ def test_a_job_whose_invoice_xero_made_unrecorded_never_gets_a_second_one(hub, d
     )
     # Xero fails from now on; only then may a worker take the run again.
     hub.xero.store.faults = {"status": 503}
-    run = HandoffRun.objects.get(handoff="job_done_to_invoice", record_ref=first.number)
     HandoffRun.objects.filter(pk=run.pk).update(
         state="retrying",
         next_attempt_at=timezone.now(),
