@@ -20,6 +20,9 @@ sys.path.insert(0, str(ROOT))
 os.environ["HUB_DEMO"] = "1"
 os.environ.setdefault("HUB_VAR_DIR", tempfile.mkdtemp(prefix="hub-demo-broker-"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "integration_hub.settings")
+
+from integration_hub.supervisor import worker_command  # noqa: E402
+
 HOPS, TIMEOUT = 20, 120
 
 
@@ -29,20 +32,7 @@ def worker_start(var: Path) -> subprocess.Popen:
 
     log = open(var / "worker.log", "ab")  # noqa: SIM115 (closed with the process)
     worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "integration_hub",
-            "worker",
-            "-Q",
-            "default,hubspot,xero,operations",
-            "-c",
-            "2",
-            "-l",
-            "info",
-        ],
+        worker_command(f"bench-demo-{os.getpid()}", concurrency=2),
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,

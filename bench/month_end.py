@@ -10,7 +10,6 @@ BASELINE_SECONDS, and the time that would take for all 1,000 is projected.
 
 import os
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -23,6 +22,8 @@ os.environ.setdefault("XERO_CLIENT_ID", "bench-client")
 os.environ.setdefault("XERO_CLIENT_SECRET", "bench-secret")
 
 from benchdb import bench_django  # noqa: E402
+
+from integration_hub.supervisor import worker_command  # noqa: E402
 
 JOBS, CUSTOMERS = int(os.environ.get("BENCH_JOBS", 1000)), 200
 BASELINE_SECONDS, TIMEOUT = int(os.environ.get("BENCH_BASELINE_SECONDS", 65)), 300
@@ -130,26 +131,7 @@ def worker_start(sandbox_url: str) -> subprocess.Popen:
         "XERO_API_BASE_URL": f"{sandbox_url}/api.xro/2.0",
         "XERO_TOKEN_URL": f"{sandbox_url}/connect/token",
     }
-    command = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "integration_hub",
-        "worker",
-        "-Q",
-        "default,hubspot,xero,operations",
-        "--pool",
-        "prefork",
-        "-c",
-        "2",
-        "-l",
-        "warning",
-        "--without-mingle",
-        "--without-gossip",
-        "-n",
-        f"bench-{os.getpid()}@%h",
-    ]
+    command = worker_command(f"bench-{os.getpid()}", concurrency=2, loglevel="warning")
     log = open(ROOT / "var" / "bench-worker.log", "wb")  # noqa: SIM115 (closed with it)
     return subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
 

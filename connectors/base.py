@@ -89,6 +89,17 @@ class CustomerDetails:
     tax_number: str = ""
     contact_name: str = ""
 
+    def shared_values(self) -> dict[str, Value]:
+        """These details as the shared fields the hub keeps for customers."""
+        return {
+            "billing_name": self.name,
+            "billing_address": self.address,
+            "tax_number": self.tax_number,
+            "contact_name": self.contact_name,
+            "email": self.email,
+            "phone": self.phone,
+        }
+
 
 @dataclass(frozen=True)
 class JobPromise:

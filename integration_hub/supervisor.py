@@ -33,6 +33,17 @@ STEADY_SECONDS = 60.0
 # How long processes get to stop after SIGTERM before they are killed.
 STOP_SECONDS = 10.0
 SYSTEM = "system"
+QUEUES = "default,hubspot,xero,operations"
+
+
+def worker_command(name: str, *, concurrency: int = 3, loglevel: str = "info") -> list[str]:
+    """A Celery worker on every queue with the prefork pool production runs: the tests, the
+    fault suite and the benchmarks start theirs with this line."""
+    return [
+        *(sys.executable, "-m", "celery", "-A", "integration_hub", "worker"),
+        *("-Q", QUEUES, "--pool", "prefork", "-c", str(concurrency), "-l", loglevel),
+        *("--without-mingle", "--without-gossip", "-n", f"{name}@%h"),
+    ]
 
 
 @dataclass

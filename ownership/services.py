@@ -2,7 +2,7 @@
 
 from django.db import transaction
 
-from connectors.base import CustomerDetails, Value
+from connectors.base import Value
 from connectors.registry import connector, systems
 from ownership.catalogue import DEFAULT_RULES, EDITORS, FIELDS, ON_DISAGREEMENT
 from ownership.models import AgreedValue, FieldRule, Link, Record
@@ -206,15 +206,3 @@ def values_agreed(*, record: Record, values: dict[str, Value]) -> None:
         AgreedValue.objects.update_or_create(
             record=record, field=field, defaults={"value": stored(value)}
         )
-
-
-def customer_values(details: CustomerDetails) -> dict[str, Value]:
-    """A customer's details as the shared fields the hub keeps for customers."""
-    return {
-        "billing_name": details.name,
-        "billing_address": details.address,
-        "tax_number": details.tax_number,
-        "contact_name": details.contact_name,
-        "email": details.email,
-        "phone": details.phone,
-    }

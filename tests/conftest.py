@@ -14,8 +14,9 @@ from django.utils import timezone
 
 from handoffs.models import HandoffRun, InboundEvent
 from integration_hub.celery import app
+from integration_hub.supervisor import worker_command
 from ownership.services import field_rules_defaults_load
-from tests.faults.processes import dispatcher_command, worker_command
+from tests.faults.processes import dispatcher_command
 from tests.helpers import poll, wait_for
 
 

@@ -11,6 +11,7 @@ import pytest
 from kombu import Connection
 
 from integration_hub.demo_broker import broker_folders
+from integration_hub.supervisor import worker_command
 from tests.helpers import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,22 +72,7 @@ def heartbeat(tmp_path: Path) -> str | None:
 def test_the_demo_worker_survives_an_empty_and_a_half_written_message(tmp_path, demo_environment):
     log = open(tmp_path / "worker.log", "wb")  # noqa: SIM115 (closed below)
     worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "integration_hub",
-            "worker",
-            "-Q",
-            "default",
-            "-c",
-            "1",
-            "-l",
-            "info",
-            "--without-mingle",
-            "--without-gossip",
-        ],
+        worker_command(f"test-demo-{os.getpid()}", concurrency=1),
         env=demo_environment,
         cwd=ROOT,
         stdout=log,

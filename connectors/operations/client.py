@@ -119,21 +119,10 @@ class JobRegister:
         """Return each record's current values of the shared fields the register holds."""
         if record_type == "customer":
             customers = Customer.objects.filter(pk__in=[i for i in ids if i.isdigit()])
-            return {str(c.pk): self._customer_values(c) for c in customers}
+            return {str(c.pk): _details(c).shared_values() for c in customers}
         jobs = Job.objects.filter(number__in=ids).prefetch_related("lines", "evidence")
         read = {"deal": self._deal_values, "job": self._job_values, "invoice": self._invoice_values}
         return {job.number: read[record_type](job) for job in jobs}
-
-    def _customer_values(self, customer: Customer) -> dict:
-        details = _details(customer)
-        return {
-            "billing_name": details.name,
-            "billing_address": details.address,
-            "tax_number": details.tax_number,
-            "contact_name": details.contact_name,
-            "email": details.email,
-            "phone": details.phone,
-        }
 
     def _deal_values(self, job: Job) -> dict:
         return {"amount": job.amount, "line_items": _lines(job)}

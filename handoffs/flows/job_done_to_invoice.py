@@ -22,7 +22,6 @@ from ownership.engine import records_converge
 from ownership.matching import customers_first_seen, duplicate_waiting
 from ownership.models import Link, Record
 from ownership.services import (
-    customer_values,
     link_add,
     link_ensure,
     record_for_link,
@@ -101,7 +100,7 @@ def _customers(jobs: list[tuple[HandoffRun, JobFacts]], results: dict) -> dict[s
                 reason=f"made for job {job.number}",
             )
             # Made from the register's values: the systems agree on them as of now.
-            made_from = customer_values(job.customer)
+            made_from = job.customer.shared_values()
             del made_from["contact_name"]  # a contact is made without its person
             values_agreed(record=records[job.number], values=made_from)
             found[int(each.key)] = each.customer_id

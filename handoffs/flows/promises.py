@@ -10,7 +10,6 @@ from ownership.matching import customer_first_seen, duplicate_waiting
 from ownership.models import Record
 from ownership.selectors import link_external_id
 from ownership.services import (
-    customer_values,
     link_add,
     link_ensure,
     record_for_link,
@@ -28,7 +27,7 @@ def _customer_id(promise: JobPromise, record: Record) -> str:
     if waiting is not None:
         raise waiting
     customer_id = register.customer_create(details=promise.customer)
-    values_agreed(record=record, values=customer_values(promise.customer))
+    values_agreed(record=record, values=promise.customer.shared_values())
     link_add(
         record=record,
         system=register.system,

@@ -23,6 +23,7 @@ from connectors.hubspot.webhooks import delivery_key
 from connectors.sandbox.hubspot.server import start_in_thread as hubspot_start
 from connectors.sandbox.xero.server import start_in_thread as xero_start
 from handoffs.models import HandoffRun, InboundEvent, WebhookDelivery, WorkerHeartbeat
+from integration_hub.supervisor import worker_command
 from operations.models import Job
 from ownership.services import field_rules_defaults_load
 from review_queue.models import ReviewItem
@@ -34,7 +35,6 @@ from tests.faults.processes import (
     dispatcher_command,
     free_port,
     web_command,
-    worker_command,
 )
 from tests.faults.scorecard import UNFINISHED, Expected, Row, score
 from tests.faults.world import (

@@ -224,30 +224,6 @@ class HubProcess:
         return self.log_path.read_text(errors="replace")
 
 
-def worker_command(name: str) -> list[str]:
-    """A Celery worker on every queue, with the prefork pool production runs."""
-    return [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "integration_hub",
-        "worker",
-        "-Q",
-        "default,hubspot,xero,operations",
-        "--pool",
-        "prefork",
-        "-c",
-        "3",
-        "-l",
-        "info",
-        "--without-mingle",
-        "--without-gossip",
-        "-n",
-        f"{name}@%h",
-    ]
-
-
 def web_command(port: int) -> list[str]:
     return [
         sys.executable,
