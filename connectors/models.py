@@ -46,6 +46,44 @@ class XeroConnection(models.Model):
         return f"{self.tenant_name} ({self.get_status_display()})"
 
 
+class HubSpotConnection(models.Model):
+    """The one HubSpot account the hub works in, and the token that reaches it.
+
+    Without this row the hub uses settings.HUBSPOT_ACCESS_TOKEN (tests, the demo).
+    """
+
+    class Kind(models.TextChoices):
+        PRIVATE_APP = "private_app", "Private app token"
+        OAUTH = "oauth", "OAuth 2.0 (the hub installed as an app)"
+
+    class Status(models.TextChoices):
+        CONNECTED = "connected", "Connected"
+        RECONNECT = "reconnect_needed", "Reconnect needed"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.CONNECTED)
+    # HubSpot's account id (hub id, portal id).
+    hub_id = models.BigIntegerField(null=True, blank=True)
+    scopes = models.TextField(blank=True)
+    access_token = EncryptedTextField(blank=True)
+    refresh_token = EncryptedTextField(blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    connected_at = models.DateTimeField(default=timezone.now)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(pk=1), name="one_hubspot_account")]
+
+    def __str__(self) -> str:
+        return f"HubSpot {self.hub_id or ''} ({self.get_status_display()})"
+
+    @classmethod
+    def current(cls) -> "HubSpotConnection | None":
+        """Return the stored connection, or None when the hub uses the setting's token."""
+        return cls.objects.filter(pk=1).first()
+
+
 CODE = RegexValidator(r"^[A-Za-z0-9_.-]{1,20}$", "Use Xero's code: letters, digits, - _ or . only.")
 
 

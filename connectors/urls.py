@@ -1,6 +1,7 @@
 from django.urls import path
 
 from connectors import views
+from connectors.hubspot import views as hubspot
 
 app_name = "connectors"
 urlpatterns = [
@@ -10,4 +11,10 @@ urlpatterns = [
     path("xero/tenants/", views.xero_tenants, name="tenants"),
     path("xero/custom/", views.xero_custom, name="custom"),
     path("xero/<int:pk>/disconnect/", views.xero_disconnect, name="disconnect"),
+    path("hubspot/", hubspot.hubspot_settings, name="hubspot"),
+    path("hubspot/token/", hubspot.hubspot_token, name="hubspot_token"),
+    path("hubspot/install/", hubspot.hubspot_install, name="hubspot_install"),
+    path("hubspot/callback/", hubspot.hubspot_callback, name="hubspot_callback"),
+    path("hubspot/properties/", hubspot.hubspot_properties, name="hubspot_properties"),
+    path("hubspot/disconnect/", hubspot.hubspot_disconnect, name="hubspot_disconnect"),
 ]

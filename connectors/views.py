@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from connectors.errors import ConnectorError
 from connectors.models import InvoiceSettings, XeroConnection
+from connectors.oauth import state_new
 from connectors.xero import connect
 from dashboard.selectors import xero_reconnect_items
 from integration_hub.crypto import fernet
@@ -27,11 +28,11 @@ def _callback_url(request: HttpRequest) -> str:
     return settings.XERO_REDIRECT_URI or request.build_absolute_uri(reverse("connectors:callback"))
 
 
-def _waiting_resume(request: HttpRequest) -> None:
-    """Close the "Reconnect Xero" items the new connection answers, as this admin, and send
-    the handoffs waiting on them back to the workers."""
+def waiting_resume(request: HttpRequest, *, system: str) -> None:
+    """Close the "Reconnect Xero" (or HubSpot) items the new connection answers, as this
+    admin, and send the handoffs waiting on them back to the workers."""
     items = ReviewItem.objects.filter(
-        system="xero", kind=ReviewItem.Kind.CONNECTION, status=ReviewItem.Status.OPEN
+        system=system, kind=ReviewItem.Kind.CONNECTION, status=ReviewItem.Status.OPEN
     )
     reconnected = action_get("reconnected")
     for item in items:
@@ -94,7 +95,7 @@ def xero_connect(request: HttpRequest) -> HttpResponse:
             "refresh token and the connection ends after 30 minutes.",
         )
         return redirect("connectors:xero")
-    state = connect.state_new()
+    state = state_new()
     request.session["xero_oauth_state"] = state
     return redirect(
         connect.authorize_url(state=state, scopes=scopes, redirect_uri=_callback_url(request))
@@ -150,7 +151,7 @@ def xero_tenants(request: HttpRequest) -> HttpResponse:
             del request.session[PENDING]
             names = ", ".join(c.tenant_name for c in saved)
             messages.success(request, f"Connected {names}.")
-            _waiting_resume(request)
+            waiting_resume(request, system="xero")
             return redirect("connectors:xero")
     known = set(XeroConnection.objects.values_list("tenant_id", flat=True))
     return render(
@@ -168,7 +169,7 @@ def xero_custom(request: HttpRequest) -> HttpResponse:
         messages.error(request, f"{error.message} {error.fix}")
     else:
         messages.success(request, f"Connected {', '.join(c.tenant_name for c in saved)}.")
-        _waiting_resume(request)
+        waiting_resume(request, system="xero")
     return redirect("connectors:xero")
 
 

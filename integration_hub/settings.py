@@ -184,6 +184,15 @@ HUBSPOT_ACCESS_TOKEN = env_str("HUBSPOT_ACCESS_TOKEN", demo_default("demo-hubspo
 HUBSPOT_CLIENT_SECRET = env_str(
     "HUBSPOT_CLIENT_SECRET", demo_default("demo-hubspot-client-secret") or ""
 )
+# Installing the hub as a HubSpot app (OAuth 2.0): the app's client id (its secret is
+# HUBSPOT_CLIENT_SECRET), HubSpot's install page, and where HubSpot sends the admin back
+# (by default this hub's own callback URL).
+HUBSPOT_CLIENT_ID = env_str("HUBSPOT_CLIENT_ID", demo_default("demo-hubspot-client") or "")
+HUBSPOT_AUTHORIZE_URL = env_str(
+    "HUBSPOT_AUTHORIZE_URL",
+    "http://127.0.0.1:8100/oauth/authorize" if DEMO else "https://app.hubspot.com/oauth/authorize",
+)
+HUBSPOT_REDIRECT_URI = env_str("HUBSPOT_REDIRECT_URI", "")
 # The exact URL registered with HubSpot; its signature covers it. Empty means
 # "the URL this request arrived at".
 HUBSPOT_WEBHOOK_URL = env_str("HUBSPOT_WEBHOOK_URL", "")

@@ -29,6 +29,7 @@ def hubspot_sandbox(live_server):
         port=0,
         access_token=settings.HUBSPOT_ACCESS_TOKEN,
         client_secret=settings.HUBSPOT_CLIENT_SECRET,
+        client_id=settings.HUBSPOT_CLIENT_ID,
         webhook_url=f"{live_server.url}/webhooks/hubspot/",
         seed="demo",
     )

@@ -216,9 +216,10 @@ def test_every_url_has_a_decision_and_the_public_ones_exist():
     ids=lambda e: f"{e.qualified_name or '-'} {e.route}",
 )
 def test_each_visitor_gets_the_answer_their_role_allows(endpoint, people, values, settings):
-    # Nothing here may reach the real Xero: its token and identity calls fail at once.
+    # Nothing here may reach the real Xero or HubSpot: their calls fail at once.
     settings.XERO_TOKEN_URL = "http://127.0.0.1:9/connect/token"
     settings.XERO_IDENTITY_URL = "http://127.0.0.1:9"
+    settings.HUBSPOT_API_BASE_URL = "http://127.0.0.1:9"
     kwargs = dict(values["common"])
     if any("pk" in str(p) for p in endpoint.patterns):
         assert endpoint.qualified_name in values["pk"], (

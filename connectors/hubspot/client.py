@@ -7,7 +7,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from hubspot import HubSpot
 from hubspot.crm.associations.v4 import (
     BatchInputPublicFetchAssociationsBatchRequest,
     PublicFetchAssociationsBatchRequest,
@@ -19,12 +18,14 @@ from hubspot.crm.objects import (
     SimplePublicObjectBatchInput,
     SimplePublicObjectId,
 )
-from urllib3.util.retry import Retry
+from hubspot.crm.properties import PropertyCreate, PropertyGroupCreate
 
 from connectors.calls import call
 from connectors.errors import ConnectorError, Invalid, NotFound
 from connectors.hubspot.errors import translate
 from connectors.hubspot.limits import HUBSPOT, account, answer_read
+from connectors.hubspot.sdk import sdk
+from connectors.hubspot.tokens import Credential, credential, success_note
 
 DEAL_PROPERTIES = [
     "dealname",
@@ -114,25 +115,23 @@ class HubSpotClient:
         access_token: str | None = None,
         timeout: float | None = None,
     ) -> None:
-        token = access_token or settings.HUBSPOT_ACCESS_TOKEN
-        self.api = HubSpot(
-            access_token=token,
-            host=(base_url or settings.HUBSPOT_API_BASE_URL).rstrip("/"),
-            # urllib3 would otherwise sleep through 429s and retry on its own, out of
-            # sight; the hub decides retries itself (handoffs/runs.py).
-            retry=Retry(total=0, respect_retry_after_header=False, raise_on_status=False),
+        # Without a token given, each call takes the stored connection's (or the setting's).
+        self.credential = (
+            Credential(access_token, account(access_token), stored=False) if access_token else None
         )
+        self.api = sdk(base_url=base_url)
         self.timeout = timeout or settings.HUBSPOT_TIMEOUT_SECONDS
-        self.account = account(token)
 
     def _call(self, what: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Make one call inside the account's shared limit (connectors/hubspot/limits.py)."""
         request = ", ".join([*map(repr, args), *(f"{k}={v!r}" for k, v in kwargs.items())])
+        now = self.credential or credential()
+        method.__self__.api_client.configuration.access_token = now.token
         # The SDK's plain methods drop the answer's headers; their twins keep them.
         with_headers = getattr(method.__self__, f"{method.__name__}_with_http_info")
         with (
             call(self.system, method.__qualname__, request) as entry,
-            HUBSPOT.slot(self.account, what=what) as said,
+            HUBSPOT.slot(now.account, what=what) as said,
         ):
             try:
                 result, status, headers = with_headers(
@@ -144,7 +143,9 @@ class HubSpotClient:
                 raise translate(exc, what=what) from exc
             answer_read(said, headers, status)
             entry["response"] = _summary(result)
-            return result
+        if now.stored:
+            success_note()
+        return result
 
     def deal_stage(self, *, pipeline_id: str, stage_id: str) -> DealStage:
         """Return a deal stage's metadata, from a short-lived cache of the pipelines."""
@@ -361,6 +362,30 @@ class HubSpotClient:
         failed = self.companies_update({company_id: properties})
         if failed:
             raise failed[company_id]
+
+    # Properties: what the hub's custom properties need (connectors/hubspot/properties.py).
+
+    def property_groups(self, object_type: str) -> set[str]:
+        """Return the names of the property groups of an object type."""
+        groups_api = self.api.crm.properties.groups_api
+        found = self._call(f"the {object_type} property groups", groups_api.get_all, object_type)
+        return {group.name for group in found.results}
+
+    def property_group_create(self, object_type: str, group: PropertyGroupCreate) -> None:
+        """Create a property group on an object type."""
+        groups_api = self.api.crm.properties.groups_api
+        self._call(f"a {object_type} property group", groups_api.create, object_type, group)
+
+    def property_types(self, object_type: str) -> dict[str, tuple[str, str]]:
+        """Return each property of an object type: its type and field type, by name."""
+        core_api = self.api.crm.properties.core_api
+        found = self._call(f"the {object_type} properties", core_api.get_all, object_type)
+        return {row.name: (row.type, row.field_type) for row in found.results}
+
+    def property_create(self, object_type: str, spec: PropertyCreate) -> None:
+        """Create a property on an object type."""
+        core_api = self.api.crm.properties.core_api
+        self._call(f"the {object_type} property {spec.name}", core_api.create, object_type, spec)
 
 
 def _not_found(kind: str, object_id: str) -> NotFound:

@@ -5,11 +5,9 @@ session) → the callback exchanges the code for tokens → the hub lists the te
 consent reached (/connections) → the admin picks the ones to connect.
 """
 
-import secrets
 import time
 import uuid
 from datetime import timedelta
-from urllib.parse import urlencode
 
 import requests
 from django.conf import settings
@@ -17,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from xero_python.identity import IdentityApi
 
+from connectors import oauth
 from connectors.errors import AuthExpired, Invalid
 from connectors.models import XeroConnection
 from connectors.xero.client import api_client
@@ -26,21 +25,16 @@ from connectors.xero.tokens import _token_api, access_token
 SYSTEM = "xero"
 
 
-def state_new() -> str:
-    """Return an unguessable state for one trip to Xero's consent page."""
-    return secrets.token_urlsafe(24)
-
-
 def authorize_url(*, state: str, scopes: str, redirect_uri: str) -> str:
     """Return the address of Xero's consent page for these scopes."""
-    query = {
-        "response_type": "code",
-        "client_id": settings.XERO_CLIENT_ID,
-        "redirect_uri": redirect_uri,
-        "scope": scopes,
-        "state": state,
-    }
-    return f"{settings.XERO_AUTHORIZE_URL}?{urlencode(query)}"
+    return oauth.authorize_url(
+        settings.XERO_AUTHORIZE_URL,
+        response_type="code",
+        client_id=settings.XERO_CLIENT_ID,
+        redirect_uri=redirect_uri,
+        scope=scopes,
+        state=state,
+    )
 
 
 def code_exchange(*, code: str, redirect_uri: str) -> dict:

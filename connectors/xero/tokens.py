@@ -2,33 +2,19 @@
 
 Xero refresh tokens are single-use: two workers refreshing with the same one make the
 second fail with invalid_grant. So the refresh happens while holding the connection's
-row lock, and the token is read again after taking the lock: the workers that waited
-find it already fresh. A token Xero refuses (401, e.g. its clock says the token expired
-before the hub's does) is renewed the same way, once for all the workers it refused.
+row lock (connectors/oauth.py). A token Xero refuses (401, e.g. its clock says the token
+expired before the hub's does) is renewed the same way, once for all the workers it refused.
 """
 
-from datetime import timedelta
-
 from django.conf import settings
-from django.db import transaction
-from django.utils import timezone
 from xero_python.api_client.oauth2 import TokenApi
 
 from connectors.errors import AuthExpired, Transient
 from connectors.models import XeroConnection
+from connectors.oauth import token_fresh, token_renewed, tokens_take
 from connectors.xero.client import api_client
 
 SYSTEM = "xero"
-# Refresh a little before expiry, as xero-python itself would.
-MARGIN = timedelta(seconds=60)
-
-
-def _fresh(connection: XeroConnection) -> bool:
-    return bool(
-        connection.access_token
-        and connection.expires_at
-        and connection.expires_at - MARGIN > timezone.now()
-    )
 
 
 def _token_api() -> TokenApi:
@@ -79,10 +65,10 @@ def reconnect_needed(
 def access_token(connection_id: int) -> str:
     """Return a usable access token for the connection, refreshing it if it is about to expire."""
     connection = XeroConnection.objects.get(pk=connection_id)
-    if connection.status == XeroConnection.Status.CONNECTED and _fresh(connection):
+    if connection.status == XeroConnection.Status.CONNECTED and token_fresh(connection):
         return connection.access_token
     # Another worker may have refreshed it while we waited for the lock.
-    return _renewed(connection_id, still_good=_fresh)
+    return _renewed(connection_id, still_good=token_fresh)
 
 
 def access_token_renew(connection_id: int, *, refused: str) -> str:
@@ -96,18 +82,12 @@ def access_token_renew(connection_id: int, *, refused: str) -> str:
 
 def _renewed(connection_id: int, *, still_good) -> str:
     """Refresh under the row lock, unless the token is `still_good`; or say why Xero refuses."""
-    with transaction.atomic():
-        connection = _locked(XeroConnection.objects.get(pk=connection_id))
-        if connection.status != XeroConnection.Status.CONNECTED:
-            refusal = ""  # marked earlier: its item already holds Xero's answer
-        elif still_good(connection):
-            return connection.access_token
-        else:
-            refusal = _refresh(connection)
-            if not refusal:
-                return connection.access_token
-    # Outside the refresh's transaction, so the mark stays when the error propagates.
-    raise reconnect_needed(connection, refusal)
+    return token_renewed(
+        locked=lambda: _locked(XeroConnection.objects.get(pk=connection_id)),
+        still_good=still_good,
+        refresh=_refresh,
+        refused=reconnect_needed,
+    )
 
 
 def _locked(connection: XeroConnection) -> XeroConnection:
@@ -135,10 +115,7 @@ def _refresh(connection: XeroConnection) -> str:
         if "invalid_grant" in text or "invalid_client" in text:
             return text
         raise Transient("Xero's token service did not answer.", system=SYSTEM, detail=text) from exc
-    connection.access_token = token["access_token"]
-    connection.refresh_token = token.get("refresh_token") or connection.refresh_token
-    connection.expires_at = timezone.now() + timedelta(seconds=int(token.get("expires_in", 1800)))
-    connection.refreshed_at = timezone.now()
+    tokens_take(connection, token)
     connection.save()
     if connection.grant:
         sharing = XeroConnection.objects.filter(grant=connection.grant).exclude(pk=connection.pk)

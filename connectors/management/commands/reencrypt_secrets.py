@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from connectors.models import XeroConnection
+from connectors.models import HubSpotConnection, XeroConnection
 from integration_hub.crypto import EncryptedTextField
 
 
@@ -15,10 +15,11 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **options) -> None:
-        fields = [f.name for f in XeroConnection._meta.fields if isinstance(f, EncryptedTextField)]
         count = 0
-        for connection in XeroConnection.objects.select_for_update():
-            # Reading decrypts with any key; saving encrypts with the first one.
-            connection.save(update_fields=fields)
-            count += 1
+        for model in (XeroConnection, HubSpotConnection):
+            fields = [f.name for f in model._meta.fields if isinstance(f, EncryptedTextField)]
+            for connection in model.objects.select_for_update():
+                # Reading decrypts with any key; saving encrypts with the first one.
+                connection.save(update_fields=fields)
+                count += 1
         self.stdout.write(f"Re-encrypted the secrets of {count} connection(s).")

@@ -15,6 +15,7 @@ def main() -> None:
     parser.add_argument(
         "--client-secret", default=env("HUBSPOT_CLIENT_SECRET", "demo-hubspot-client-secret")
     )
+    parser.add_argument("--client-id", default=env("HUBSPOT_CLIENT_ID", "demo-hubspot-client"))
     parser.add_argument("--webhook-url", default=env("HUBSPOT_WEBHOOK_URL", ""))
     parser.add_argument("--seed", choices=["demo", "empty"], default="demo")
     parser.add_argument("--state-file", default=None)
@@ -25,6 +26,7 @@ def main() -> None:
         port=args.port,
         access_token=args.access_token,
         client_secret=args.client_secret,
+        client_id=args.client_id,
         webhook_url=args.webhook_url,
         seed=args.seed,
         state_file=args.state_file,

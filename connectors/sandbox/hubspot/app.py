@@ -3,17 +3,20 @@
 import json
 import re
 import time
-import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
+from connectors.sandbox.hubspot.answers import Answer, error
+from connectors.sandbox.hubspot.auth import Auth
+from connectors.sandbox.hubspot.schema import PropertiesApi
 from connectors.sandbox.hubspot.store import OBJECT_TYPES, SINGULAR, TYPE_IDS, Store, now_iso
 
 Route = tuple[str, re.Pattern, Callable]
 DEFAULT_PROPERTIES = ("hs_object_id", "createdate", "hs_lastmodifieddate")
 NUMBER = re.compile(r"/\d+")
+FORM = "application/x-www-form-urlencoded"
 
 
 @dataclass
@@ -26,25 +29,7 @@ class Config:
     portal_id: int = 62515
     app_id: int = 54321
     rate_limit_per_10s: int | None = None
-
-
-class Answer(Exception):
-    """Stop handling and answer with this status, body and headers."""
-
-    def __init__(self, status: int, body, headers: dict | None = None) -> None:
-        self.status, self.body, self.headers = status, body, headers or {}
-
-
-def error(status: int, category: str, message: str, **extra) -> Answer:
-    """Return HubSpot's error body as an Answer to raise."""
-    body = {
-        "status": "error",
-        "message": message,
-        "correlationId": str(uuid.uuid4()),
-        "category": category,
-        **extra,
-    }
-    return Answer(status, body)
+    client_id: str = "demo-hubspot-client"
 
 
 def object_type(name: str) -> str:
@@ -58,8 +43,8 @@ def object_type(name: str) -> str:
 class Api:
     """The HubSpot API routes over one store."""
 
-    def __init__(self, store: Store, config: Config) -> None:
-        self.store, self.config = store, config
+    def __init__(self, store: Store, config: Config, auth: Auth) -> None:
+        self.store, self.config, self.auth = store, config, auth
         self.calls: deque[float] = deque()
         self.routes: list[Route] = [
             ("GET", re.compile(r"^/crm/v3/objects/([^/]+)/(\d+)$"), self.get_object),
@@ -87,13 +72,14 @@ class Api:
                 self.associate_default,
             ),
         ]
+        self.routes += PropertiesApi(store, object_type).routes() + auth.routes()
 
     # Gatekeeping ----------------------------------------------------------------
 
     def check(self, method: str, path: str, headers: dict) -> tuple[dict, dict | None]:
         """Apply auth, faults and the rate limit; return the rate-limit headers to send and
         a fault to apply once the call is carried out."""
-        if headers.get("authorization") != f"Bearer {self.config.access_token}":
+        if not self.auth.accepts(headers.get("authorization", "").removeprefix("Bearer ")):
             raise error(
                 401,
                 "INVALID_AUTHENTICATION",
@@ -384,11 +370,15 @@ class Api:
         """Route one API request; return status, body and extra headers."""
         self.store.requests[f"{method} {NUMBER.sub('/{id}', path)}"] += 1
         try:
-            limit_headers, after = self.check(method, path, headers)
+            # The OAuth paths take no bearer token, and HubSpot's limits do not count them.
+            limit_headers, after = (
+                self.check(method, path, headers) if path.startswith("/crm/") else ({}, None)
+            )
             for route_method, pattern, handler in self.routes:
                 match = pattern.match(path)
                 if match and route_method == method:
-                    body = _json(raw)
+                    form = headers.get("content-type", "").startswith(FORM)
+                    body = parse_form(raw) if form else _json(raw)
                     status, answer = handler(query, body, *match.groups())
                     if after:
                         self.fault_apply(after)
@@ -420,6 +410,11 @@ def batch_answer(kind: str, results: list, missing: list[str], started: str) -> 
         ],
     }
     return 207, answer
+
+
+def parse_form(raw: bytes) -> dict:
+    """Return a form-encoded body as {name: value}."""
+    return {name: values[0] for name, values in parse_qs(raw.decode()).items()}
 
 
 def _json(raw: bytes):

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from connectors.sandbox.hubspot.app import Api, Config, parse_query
+from connectors.sandbox.hubspot.answers import Answer
+from connectors.sandbox.hubspot.app import Api, Config, parse_form, parse_query
+from connectors.sandbox.hubspot.auth import Auth
 from connectors.sandbox.hubspot.console import page
 from connectors.sandbox.hubspot.store import Store
 from connectors.sandbox.hubspot.webhooks import Sender
@@ -29,9 +31,10 @@ class QuietHandler(WSGIRequestHandler):
         pass
 
 
-def make_app(store: Store, config: Config, sender: Sender):
-    """Return the WSGI app: the API under /crm/, control under /_sandbox/, the console at /."""
-    api = Api(store, config)
+def make_app(store: Store, config: Config, sender: Sender, auth: Auth):
+    """Return the WSGI app: the API under /crm/ and /oauth/v…, HubSpot's install page at
+    /oauth/authorize, control under /_sandbox/, the console at /."""
+    api = Api(store, config, auth)
 
     def respond(
         start, status: int, body, headers: dict | None = None, content_type="application/json"
@@ -58,7 +61,17 @@ def make_app(store: Store, config: Config, sender: Sender):
         headers = {
             k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")
         }
-        if path.startswith("/crm/"):
+        headers["content-type"] = environ.get("CONTENT_TYPE", "")
+        if path == "/oauth/authorize" and method == "POST":
+            try:
+                location = auth.install_grant(parse_form(raw))
+            except Answer as refused:
+                return respond(start, refused.status, refused.body)
+            return respond(start, 302, b"", {"Location": location}, "text/plain")
+        if path == "/oauth/authorize":
+            install = auth.install_page(parse_query(environ.get("QUERY_STRING", "")))
+            return respond(start, 200, install, None, "text/html; charset=utf-8")
+        if path.startswith(("/crm/", "/oauth/v")):
             status, body, extra = api.handle(
                 method, path, parse_query(environ.get("QUERY_STRING", "")), headers, raw
             )
@@ -127,6 +140,7 @@ class SandboxServer:
     store: Store
     sender: Sender
     server: WSGIServer
+    auth: Auth
     thread: threading.Thread | None = None
 
     def stop(self) -> None:
@@ -148,17 +162,27 @@ def build(
     rate_limit_per_10s: int | None = None,
     portal_id: int = 62515,
     app_id: int = 54321,
+    client_id: str = "demo-hubspot-client",
 ) -> SandboxServer:
     """Create the store, the sender and the server, without serving yet."""
-    config = Config(access_token, client_secret, webhook_url, portal_id, app_id, rate_limit_per_10s)
+    config = Config(
+        access_token, client_secret, webhook_url, portal_id, app_id, rate_limit_per_10s, client_id
+    )
+    auth = Auth(
+        access_token=access_token,
+        client_id=client_id,
+        client_secret=client_secret,
+        hub_id=portal_id,
+    )
     store = Store(state_file=state_file)
     store.load_or_seed(seed)
     sender = Sender(
         webhook_url=webhook_url, client_secret=client_secret, portal_id=portal_id, app_id=app_id
     )
     store.listeners.append(sender)
-    server = make_server(host, port, make_app(store, config, sender), ThreadingServer, QuietHandler)
-    return SandboxServer(f"http://{host}:{server.server_port}", store, sender, server)
+    app = make_app(store, config, sender, auth)
+    server = make_server(host, port, app, ThreadingServer, QuietHandler)
+    return SandboxServer(f"http://{host}:{server.server_port}", store, sender, server, auth)
 
 
 def start_in_thread(**options) -> SandboxServer:

@@ -56,6 +56,10 @@ class Store:
         self.associations: list[tuple[str, str, str, str, int]] = []
         self.pipelines: dict[str, list[dict]] = {"deals": []}
         self.next_id = 1000
+        from connectors.sandbox.hubspot.schema import standard_schema
+
+        # Property groups and properties by object type, then by name.
+        self.groups, self.properties = standard_schema()
 
     def reset(self, seed: str = "demo") -> None:
         """Forget everything and load a seed ("demo" or "empty") without sending events."""
@@ -68,7 +72,7 @@ class Store:
             self.listeners = listeners
             self.faults = []
             self.requests.clear()
-            self._save()
+            self.save()
 
     # Objects -----------------------------------------------------------------
 
@@ -95,7 +99,7 @@ class Store:
             for to_type, to_id in associations:
                 self.associate(object_type, obj["id"], to_type, to_id)
             self._announce(object_type, obj["id"], "creation", change_source=change_source)
-            self._save()
+            self.save()
             return obj
 
     def get(self, object_type: str, object_id: str) -> dict | None:
@@ -137,7 +141,7 @@ class Store:
                             name=name,
                             value=value,
                         )
-                self._save()
+                self.save()
             return obj
 
     # Associations ---------------------------------------------------------------
@@ -153,7 +157,7 @@ class Store:
                     row = (a_type, str(a_id), b_type, str(b_id), type_id)
                     if row not in self.associations:
                         self.associations.append(row)
-            self._save()
+            self.save()
 
     def associated(self, from_type: str, from_id: str, to_type: str) -> dict[str, list[int]]:
         """Return {to_id: [association type ids]} for one object."""
@@ -250,6 +254,8 @@ class Store:
                 "associations": self.associations,
                 "pipelines": self.pipelines,
                 "next_id": self.next_id,
+                "groups": self.groups,
+                "properties": self.properties,
             }
 
     def load(self, data: dict) -> None:
@@ -259,6 +265,8 @@ class Store:
             self.associations = [tuple(row) for row in data["associations"]]
             self.pipelines = data["pipelines"]
             self.next_id = data["next_id"]
+            self.groups = data.get("groups", self.groups)
+            self.properties = data.get("properties", self.properties)
 
     def load_or_seed(self, seed: str) -> None:
         """Load the state file if there is one, else seed."""
@@ -268,7 +276,8 @@ class Store:
         else:
             self.reset(seed)
 
-    def _save(self) -> None:
+    def save(self) -> None:
+        """Write the state file, when there is one."""
         if not self.state_file:
             return
         temporary = f"{self.state_file}.tmp"

@@ -7,10 +7,15 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import requests
 from hubspot import HubSpot
 from hubspot.crm.companies import Filter, FilterGroup, PublicObjectSearchRequest
+from hubspot.crm.deals import ApiException as DealsApiException
 from hubspot.crm.deals import SimplePublicObjectInput, SimplePublicObjectInputForCreate
 from hubspot.crm.objects import BatchReadInputSimplePublicObjectId, SimplePublicObjectId
+from hubspot.crm.properties import ApiException as PropertiesApiException
+from hubspot.crm.properties import OptionInput, PropertyCreate, PropertyGroupCreate
+from hubspot.oauth import ApiException as OauthApiException
 from urllib3.util.retry import Retry
 
 from connectors.hubspot.webhooks import signature_check
@@ -253,3 +258,132 @@ def test_a_fault_can_target_one_method_and_strike_after_the_change_is_saved(sand
         )
     assert broken.value.status == 503
     assert sandbox.store.get("deals", deal)["properties"]["job_status"] == "in_progress"
+
+
+def test_property_groups_and_properties_deserialize_through_the_sdk(sandbox):
+    properties = sdk(sandbox).crm.properties
+    groups = properties.groups_api.get_all("deals").results
+    assert [g.name for g in groups] == ["dealinformation"]
+    made = properties.groups_api.create(
+        "deals", PropertyGroupCreate(name="integration_hub", label="Integration hub")
+    )
+    assert (made.name, made.archived) == ("integration_hub", False)
+    status = properties.core_api.create(
+        "deals",
+        PropertyCreate(
+            name="job_status",
+            label="Job status",
+            type="enumeration",
+            field_type="select",
+            group_name="integration_hub",
+            options=[OptionInput(label="Done", value="done", hidden=False, display_order=0)],
+        ),
+    )
+    assert (status.type, status.field_type, status.options[0].value) == (
+        "enumeration",
+        "select",
+        "done",
+    )
+    read = properties.core_api.get_by_name("0-3", "job_status")
+    assert (read.group_name, read.hubspot_defined) == ("integration_hub", False)
+    every = {p.name: p for p in properties.core_api.get_all("deals").results}
+    assert every["amount"].type == "number" and every["amount"].hubspot_defined
+    assert "job_status" in every and "job_status" not in sandbox.store.properties["companies"]
+
+
+def test_a_property_hubspot_would_refuse_is_refused_as_hubspot_does(sandbox):
+    core = sdk(sandbox).crm.properties.core_api
+    spec = {"name": "abn", "label": "ABN", "type": "string", "field_type": "text"}
+    with pytest.raises(PropertiesApiException) as unknown_group:
+        core.create("companies", PropertyCreate(**spec, group_name="nowhere"))
+    assert (
+        unknown_group.value.status == 400 and "nowhere does not exist" in unknown_group.value.body
+    )
+    core.create("companies", PropertyCreate(**spec, group_name="companyinformation"))
+    with pytest.raises(PropertiesApiException) as twice:
+        core.create("companies", PropertyCreate(**spec, group_name="companyinformation"))
+    assert twice.value.status == 409 and "OBJECT_ALREADY_EXISTS" in twice.value.body
+
+
+def token_info(sandbox, token: str):
+    return requests.post(
+        f"{sandbox.url}/oauth/v2/private-apps/get/access-token-info",
+        json={"tokenKey": token},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=5,
+    )
+
+
+def test_a_private_app_token_names_its_account_and_scopes(sandbox):
+    sandbox.auth.private_app_add("pat-reader", ("crm.objects.deals.read",))
+    found = token_info(sandbox, "pat-reader")
+    assert found.status_code == 200
+    assert found.json() == {
+        "userId": 1,
+        "hubId": 62515,
+        "appId": 111111,
+        "scopes": ["crm.objects.deals.read"],
+    }
+    assert "crm.schemas.deals.write" in token_info(sandbox, TOKEN).json()["scopes"]
+    refused = token_info(sandbox, "pat-unknown")
+    assert refused.status_code == 401 and refused.json()["category"] == "INVALID_AUTHENTICATION"
+
+
+def install(sandbox, *, state: str = "s-1", redirect: str = "http://hub.example/cb") -> str:
+    """Agree on the sandbox's install page; return the code it sends back."""
+    query = {"client_id": "demo-hubspot-client", "redirect_uri": redirect, "scope": "oauth"}
+    page = requests.get(f"{sandbox.url}/oauth/authorize", params=query | {"state": state})
+    assert "Connect app" in page.text and "<li>oauth</li>" in page.text
+    agreed = requests.post(
+        f"{sandbox.url}/oauth/authorize", data=query | {"state": state}, allow_redirects=False
+    )
+    back = urllib.parse.urlsplit(agreed.headers["Location"])
+    said = dict(urllib.parse.parse_qsl(back.query))
+    assert agreed.status_code == 302 and back.path == "/cb" and said["state"] == state
+    return said["code"]
+
+
+def test_an_install_code_and_a_refresh_token_give_tokens_through_the_sdk(sandbox):
+    oauth = sdk(sandbox).oauth
+    client = {"client_id": "demo-hubspot-client", "client_secret": SECRET}
+    code = install(sandbox)
+    back = {"redirect_uri": "http://hub.example/cb"}
+    tokens = oauth.tokens_api.create(grant_type="authorization_code", code=code, **back, **client)
+    assert tokens.expires_in == 1800 and tokens.refresh_token.startswith("sbx-refresh-")
+    info = oauth.access_tokens_api.get(tokens.access_token)
+    assert (info.hub_id, info.scopes, info.token_type) == (62515, ["oauth"], "access")
+    assert sdk(sandbox, tokens.access_token).crm.deals.basic_api.get_page(limit=1).results
+    again = oauth.tokens_api.create(
+        grant_type="refresh_token", refresh_token=tokens.refresh_token, **client
+    )
+    assert again.access_token != tokens.access_token
+    with pytest.raises(OauthApiException) as used:
+        oauth.tokens_api.create(
+            grant_type="authorization_code",
+            code=code,
+            redirect_uri="http://hub.example/cb",
+            **client,
+        )
+    assert used.value.status == 400 and "BAD_AUTH_CODE" in used.value.body
+    sandbox.auth.installs_revoke()
+    with pytest.raises(OauthApiException) as revoked:
+        oauth.tokens_api.create(
+            grant_type="refresh_token", refresh_token=tokens.refresh_token, **client
+        )
+    assert (
+        revoked.value.status == 400 and json.loads(revoked.value.body)["error"] == "invalid_grant"
+    )
+    with pytest.raises(DealsApiException) as refused:
+        sdk(sandbox, again.access_token).crm.deals.basic_api.get_page(limit=1)
+    assert refused.value.status == 401
+
+
+def test_the_token_endpoint_refuses_another_apps_secret(sandbox):
+    with pytest.raises(OauthApiException) as refused:
+        sdk(sandbox).oauth.tokens_api.create(
+            grant_type="refresh_token",
+            refresh_token="anything",
+            client_id="demo-hubspot-client",
+            client_secret="not-the-secret",
+        )
+    assert refused.value.status == 400 and "BAD_CLIENT_ID" in refused.value.body
