@@ -52,7 +52,8 @@ def translate(exc: Exception, *, what: str) -> Exception:
         return AuthExpired(
             "HubSpot refused the hub's access token.",
             system=SYSTEM,
-            fix="Renew the HubSpot private app token (HUBSPOT_ACCESS_TOKEN) and press Retry.",
+            fix="An admin reconnects HubSpot from the hub's HubSpot page (or renews "
+            "HUBSPOT_ACCESS_TOKEN), then presses Retry.",
             detail=detail,
         )
     if status == 403:
