@@ -23,6 +23,12 @@ def state_new() -> str:
     return secrets.token_urlsafe(24)
 
 
+def state_matches(session, key: str, given: str | None) -> bool:
+    """Whether the consent page's answer carries the state kept under `key` (used once)."""
+    expected = session.pop(key, None)
+    return bool(expected) and given == expected
+
+
 def authorize_url(base: str, **query: str) -> str:
     """Return the address of a consent page with these query parameters."""
     return f"{base}?{urlencode(query)}"

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from connectors.errors import ConnectorError
 from connectors.models import InvoiceSettings, XeroConnection
-from connectors.oauth import state_new
+from connectors.oauth import state_matches, state_new
 from connectors.xero import connect
 from dashboard.selectors import xero_reconnect_items
 from integration_hub.crypto import fernet
@@ -105,8 +105,7 @@ def xero_connect(request: HttpRequest) -> HttpResponse:
 @admin_required
 def xero_callback(request: HttpRequest) -> HttpResponse:
     """Xero sends the admin back here: check the state, swap the code, list the tenants."""
-    expected = request.session.pop("xero_oauth_state", None)
-    if not expected or request.GET.get("state") != expected:
+    if not state_matches(request.session, "xero_oauth_state", request.GET.get("state")):
         return HttpResponseBadRequest(
             "This answer from Xero does not match a Connect request from this browser "
             "(the state differs or has been used). Press Connect on the Xero settings page again."

@@ -13,7 +13,7 @@ from connectors.hubspot import connect
 from connectors.hubspot.client import HubSpotClient
 from connectors.hubspot.properties import CUSTOM_PROPERTIES, GROUP, properties_ensure
 from connectors.models import HubSpotConnection
-from connectors.oauth import state_new
+from connectors.oauth import state_matches, state_new
 from connectors.views import waiting_resume
 from integration_hub.permissions import admin_required
 
@@ -80,8 +80,7 @@ def hubspot_install(request: HttpRequest) -> HttpResponse:
 @admin_required
 def hubspot_callback(request: HttpRequest) -> HttpResponse:
     """HubSpot sends the admin back here: check the state, swap the code, keep the tokens."""
-    expected = request.session.pop(STATE, None)
-    if not expected or request.GET.get("state") != expected:
+    if not state_matches(request.session, STATE, request.GET.get("state")):
         return HttpResponseBadRequest(
             "This answer from HubSpot does not match an Install request from this browser "
             "(the state differs or has been used). Press Install on the HubSpot page again."
