@@ -8,7 +8,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from connectors.models import XeroConnection
+from connectors.models import HubSpotConnection, XeroConnection
 from handoffs.models import HandoffAttempt, HandoffRun
 from review_queue.models import ReviewItem
 
@@ -77,7 +77,13 @@ def connection_states() -> list[ConnectionState]:
             .first()
         )
         headroom = cache.get(f"ratelimit:{system}") or "not reported yet"
-        states.append(ConnectionState(system, name, item is not None, item, last, headroom))
+        # A connection stored on the HubSpot page knows its own state and last good call.
+        stored = HubSpotConnection.current() if system == "hubspot" else None
+        marked = stored is not None and stored.status == HubSpotConnection.Status.RECONNECT
+        if stored is not None and stored.last_success_at:
+            last = stored.last_success_at
+        needs_reconnect = item is not None or marked
+        states.append(ConnectionState(system, name, needs_reconnect, item, last, headroom))
     return states + xero_states()
 
 

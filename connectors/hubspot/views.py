@@ -106,7 +106,9 @@ def hubspot_properties(request: HttpRequest) -> HttpResponse:
     try:
         report = properties_ensure(HubSpotClient())
     except ConnectorError as error:
-        messages.error(request, f"{error.message} {error.fix}".strip())
+        messages.error(
+            request, f"{error.message} Press the button again: it makes only what is missing."
+        )
     else:
         messages.success(request, report.summary())
         for problem in report.mismatched:

@@ -71,3 +71,20 @@ def test_an_organisation_with_an_open_reconnect_item_is_never_shown_connected(
     page = client.get("/settings/xero/").content.decode()
     assert page.count('"badge bad">Reconnect needed') == 1
     assert f"/review/{item.pk}/" in page
+
+
+def test_a_hubspot_connection_marked_for_reconnecting_shows_so_with_no_item(client, office_staff):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from connectors.models import HubSpotConnection
+
+    client.force_login(office_staff)
+    seen = timezone.now() - timedelta(minutes=5)
+    HubSpotConnection.objects.create(kind="oauth", hub_id=62515, last_success_at=seen)
+    hubspot = next(c for c in client.get("/").context["connections"] if c.system == "hubspot")
+    assert (hubspot.needs_reconnect, hubspot.last_success) == (False, seen)
+    HubSpotConnection.objects.update(status="reconnect_needed")
+    hubspot = next(c for c in client.get("/").context["connections"] if c.system == "hubspot")
+    assert hubspot.needs_reconnect and hubspot.item is None

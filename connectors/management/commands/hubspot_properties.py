@@ -17,7 +17,9 @@ class Command(BaseCommand):
         try:
             report = properties_ensure(HubSpotClient())
         except ConnectorError as error:
-            raise CommandError(f"{error.message} {error.fix}".strip()) from error
+            raise CommandError(
+                f"{error.message} Run it again: it makes only what is missing."
+            ) from error
         self.stdout.write(report.summary())
         for problem in report.mismatched:
             self.stderr.write(problem)

@@ -119,3 +119,22 @@ def test_the_button_says_so_when_hubspot_cannot_be_reached(hubspot_account, admi
     assert said(page)[0].startswith(
         "HubSpot could not be reached while fetching the deals properties."
     )
+
+
+def test_a_lost_answer_to_a_create_is_found_made_on_the_next_run_not_made_twice(
+    hubspot_account, admin
+):
+    store = hubspot_account.store
+    # HubSpot makes the deals' group but the answer is lost (HTTP 502 after the work).
+    store.set_fault(
+        status=502, count=1, method="POST", path_prefix="/crm/v3/properties/deals", after=True
+    )
+    page = admin.post("/settings/hubspot/properties/", follow=True)
+    assert said(page) == [
+        "HubSpot failed while the hub fetched a deals property group (HTTP 502). "
+        "Press the button again: it makes only what is missing."
+    ]
+    assert GROUP in store.groups["deals"] and "job_number" not in store.properties["deals"]
+    report = properties_ensure(HubSpotClient())
+    assert report.groups_created == ["companies"] and set(report.created) == WANTED
+    assert store.requests["POST /crm/v3/properties/deals/groups"] == 1
