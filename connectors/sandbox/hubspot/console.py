@@ -25,6 +25,7 @@ FAULTS = (
     ("429", "Answer 429 (Retry-After 5 s)"),
     ("401", "Reject token (401)"),
     ("latency", "Add 2 s latency"),
+    ("uninstall", "Uninstall the app (OAuth tokens refused)"),
     ("clear", "Clear faults"),
 )
 

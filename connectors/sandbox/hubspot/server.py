@@ -126,6 +126,8 @@ def make_app(store: Store, config: Config, sender: Sender, auth: Auth):
         elif parts[1:] == ["faults"]:
             if form.get("fault") == "clear":
                 store.clear_faults()
+            elif form.get("fault") == "uninstall":
+                auth.installs_revoke()
             elif form.get("fault") in FAULT_BUTTONS:
                 store.set_fault(**FAULT_BUTTONS[form["fault"]])
 

@@ -387,3 +387,22 @@ def test_the_token_endpoint_refuses_another_apps_secret(sandbox):
             client_secret="not-the-secret",
         )
     assert refused.value.status == 400 and "BAD_CLIENT_ID" in refused.value.body
+
+
+def test_the_consoles_uninstall_button_makes_the_apps_tokens_refused(sandbox):
+    code = install(sandbox)
+    tokens = sdk(sandbox).oauth.tokens_api.create(
+        grant_type="authorization_code",
+        code=code,
+        redirect_uri="http://hub.example/cb",
+        client_id="demo-hubspot-client",
+        client_secret=SECRET,
+    )
+    assert sandbox.auth.accepts(tokens.access_token)
+    pressed = requests.post(
+        f"{sandbox.url}/console/faults", data={"fault": "uninstall"}, allow_redirects=False
+    )
+    assert pressed.status_code == 303
+    assert not sandbox.auth.accepts(tokens.access_token)
+    assert tokens.refresh_token not in sandbox.auth.refresh_tokens
+    assert sandbox.auth.accepts(TOKEN)  # the private app's token still works
