@@ -64,8 +64,10 @@ class CustomProperty:
         )
 
 
-def _deal(name: str, label: str, type_: str, field_type: str, description: str, options=()):
-    return CustomProperty("deals", name, label, type_, field_type, description, tuple(options))
+def _deal(
+    name: str, label: str, type_: str, field_type: str, description: str, options: tuple = ()
+) -> CustomProperty:
+    return CustomProperty("deals", name, label, type_, field_type, description, options)
 
 
 CUSTOM_PROPERTIES = (
