@@ -18,7 +18,7 @@ from ownership.models import Link, Record
 from review_queue.actions import actions_for
 from review_queue.models import ReviewItem
 from review_queue.services import review_item_resolve
-from tests.conftest import hub_quiet
+from tests.conftest import hub_settled
 from tests.helpers import wait_for
 from tests.xero_helpers import connect_xero, invoiced_job, won_job, xero_invoices
 
@@ -37,13 +37,7 @@ def unannounced(hub):
 
 
 def quiet(hub) -> None:
-    """Wait until the hub has nothing in hand and no sandbox has a webhook left to send."""
-
-    def settled() -> bool:
-        senders = (hub.sandbox.sender, hub.xero.sender)
-        return hub_quiet() and all(s.wait_idle(timeout=0) for s in senders) and hub_quiet()
-
-    wait_for(settled, what="the hub to finish what it has in hand")
+    wait_for(lambda: hub_settled(hub), what="the hub to finish what it has in hand")
 
 
 def organisation(hub):
