@@ -177,16 +177,18 @@ def _customers_unlinked(check: Check) -> None:
 
 def _linked_everywhere(system: str, ids: list[str], holders: int) -> set[str]:
     """Of these customer ids in `system`, the ones whose record is linked in every system."""
-    records = (
-        Record.objects.filter(
-            type=Record.Type.CUSTOMER, links__system=system, links__external_id__in=ids
-        )
-        .annotate(linked=Count("links", distinct=True))
-        .filter(linked__gte=holders)
+    seen = dict(
+        Link.objects.filter(
+            record_type=Record.Type.CUSTOMER, system=system, external_id__in=ids
+        ).values_list("record_id", "external_id")
     )
-    return set(
-        Link.objects.filter(record__in=records, system=system).values_list("external_id", flat=True)
+    links = (
+        Link.objects.filter(record_id__in=seen)
+        .values("record_id")
+        .annotate(count=Count("pk"))
+        .values_list("record_id", "count")
     )
+    return {seen[record_id] for record_id, count in links if count >= holders}
 
 
 # Linked records: the engine's decisions, for every one ------------------------------------

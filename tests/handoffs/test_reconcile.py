@@ -92,6 +92,9 @@ def test_edits_no_event_told_of_are_fixed_by_their_rules_and_a_second_check_is_q
     again = reconcile(asked_by="test")
 
     assert (again.carried, again.restored, again.flagged, again.missed) == (0, 0, 1, 0)
+    # Linked in all three systems: not matched again.
+    customer = Record.objects.get(type="customer", links__external_id=company_id)
+    assert not again.findings.filter(record=customer, kind__in=["linked", "unlinked"])
     assert ReviewItem.objects.filter(status="open").count() == 1
 
 
