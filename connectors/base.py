@@ -8,7 +8,7 @@ plus a registration (connectors/README.md, "Adding a CRM").
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
@@ -229,6 +229,11 @@ class CustomerDirectory(Protocol):
         """Return the system's customers that might be this one (same ABN, email or name)."""
         ...
 
+    def customers_changed(self, since: datetime | None) -> list[CustomerDetails]:
+        """Return the customers changed after `since` (every one without it), many a call:
+        what the nightly reconciliation matches when no event told of them."""
+        ...
+
 
 class CrmConnector(RecordStore, CustomerDirectory, Protocol):
     """What the hub needs from a CRM: deals and what they promised, customers, shared fields."""
@@ -239,6 +244,10 @@ class CrmConnector(RecordStore, CustomerDirectory, Protocol):
 
     def customers_of_contact(self, contact_id: str) -> list[str]:
         """Return the customers (companies) a contact person belongs to."""
+        ...
+
+    def deals_lost(self, deal_ids: list[str]) -> dict[str, str]:
+        """Return which of these deals are lost (closed and not won): id → the stage's name."""
         ...
 
 
@@ -263,6 +272,15 @@ class OperationsConnector(RecordStore, CustomerDirectory, Protocol):
 
     def customers_of_jobs(self, numbers: list[str]) -> list[str]:
         """Return the customers (ids) of these jobs."""
+        ...
+
+    def jobs_to_invoice(self) -> list[str]:
+        """Return the jobs finished and never invoiced (numbers)."""
+        ...
+
+    def jobs_by_state(self, numbers: list[str]) -> dict[str, str]:
+        """Return these jobs' states: "active", "finished" or "cancelled" (unknown ones left
+        out)."""
         ...
 
     def job_item_codes_replace(self, number: str, old: list[str], new: str) -> int:
@@ -302,6 +320,7 @@ class InvoiceMade:
     status: str = ""  # a payment status: draft, awaiting_payment, part_paid, paid, voided, ...
     total: Decimal = Decimal("0")
     amount_paid: Decimal = Decimal("0")
+    customer_name: str = ""
     # Set when the system refused it: the hub's error, naming the problem and the fix.
     refused: Exception | None = None
 
@@ -339,6 +358,10 @@ class FinanceConnector(RecordStore, CustomerDirectory, Protocol):
 
     def invoices_by_reference(self, references: list[str]) -> dict[str, InvoiceMade]:
         """Return the invoices (not voided or deleted) whose reference is one of these."""
+        ...
+
+    def invoices_changed(self, since: datetime | None) -> list[InvoiceMade]:
+        """Return the sales invoices changed after `since` (every one without it)."""
         ...
 
     def item_codes(self) -> list[str]:

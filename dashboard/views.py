@@ -10,6 +10,7 @@ from dashboard.selectors import (
     queue_over_time,
 )
 from dashboard.trail import record_trail
+from handoffs.models import ReconcileRun
 from integration_hub.permissions import office_staff_required
 
 
@@ -24,6 +25,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "week": handoff_success(days=7),
         "connections": connection_states(),
         "series": queue_over_time(days=14),
+        "last_check": ReconcileRun.objects.filter(dry_run=False).first(),
     }
     return render(request, "dashboard/home.html", context)
 

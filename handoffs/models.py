@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from review_queue.models import ReviewItem
 
@@ -191,3 +192,74 @@ class WorkerHeartbeat(models.Model):
 
     name = models.CharField(max_length=64, unique=True)
     beat_at = models.DateTimeField()
+
+
+class ReconcileRun(models.Model):
+    """One check that the systems agree (nightly, or asked for): what it compared and found.
+
+    The counts are what the drift report shows; each difference is a ReconcileFinding.
+    """
+
+    class State(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Did not finish"
+
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.RUNNING)
+    dry_run = models.BooleanField(default=False, help_text="Compared only; changed nothing.")
+    since = models.DateTimeField(null=True, blank=True)
+    asked_by = models.CharField(max_length=150, blank=True)
+    records = models.PositiveIntegerField(default=0, help_text="Linked records compared.")
+    fields = models.PositiveIntegerField(default=0, help_text="Copies of fields compared.")
+    carried = models.PositiveIntegerField(default=0)
+    restored = models.PositiveIntegerField(default=0)
+    flagged = models.PositiveIntegerField(default=0)
+    unlinked = models.PositiveIntegerField(default=0)
+    missed = models.PositiveIntegerField(default=0, help_text="What events missed, found.")
+    retried = models.PositiveIntegerField(default=0, help_text="Left to their own run.")
+    problem = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"Check of {self.started_at:%Y-%m-%d %H:%M} ({self.get_state_display()})"
+
+    @property
+    def differences(self) -> int:
+        return self.carried + self.restored + self.flagged + self.missed
+
+
+class ReconcileFinding(models.Model):
+    """One difference a check found, and what became of it."""
+
+    class Kind(models.TextChoices):
+        CARRIED = "carried", "Owner's new value carried"
+        RESTORED = "restored", "Owner's value restored"
+        FLAGGED = "flagged", "Sent to review (the systems disagree)"
+        MISSING = "missing", "No longer in a system"
+        DEAL_LOST = "deal_lost", "Deal lost while its job is active"
+        NOT_INVOICED = "not_invoiced", "Job done but not invoiced"
+        NO_JOB = "invoice_without_job", "Invoice with no job"
+        LINKED = "linked", "Customer linked across systems"
+        UNLINKED = "unlinked", "Customer in one system only"
+        RETRIED = "retried", "Could not be checked now; its own run retries"
+
+    run = models.ForeignKey(ReconcileRun, on_delete=models.CASCADE, related_name="findings")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    record_type = models.CharField(max_length=16, blank=True)
+    record_label = models.CharField(max_length=255, blank=True)
+    record = models.ForeignKey(
+        "ownership.Record", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    system = models.CharField(max_length=32, blank=True)
+    field = models.CharField(max_length=64, blank=True)
+    detail = models.CharField(max_length=255, blank=True)
+    review_item = models.ForeignKey(
+        ReviewItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["run", "pk"]

@@ -12,6 +12,7 @@ from handoffs.enqueue import event_enqueue, run_enqueue
 from handoffs.inbox import operations_events_forward
 from handoffs.leases import lapsed
 from handoffs.models import HandoffRun, InboundEvent
+from handoffs.reconcile import unfinished_close
 from handoffs.runs import UNFINISHED
 
 BATCH = 500
@@ -44,4 +45,9 @@ def sweep() -> dict[str, int]:
         transaction.on_commit(partial(event_enqueue, pk), robust=True)
     for pk, queue in runs:
         transaction.on_commit(partial(run_enqueue, pk, queue=queue), robust=True)
-    return {"events": len(events), "runs": len(runs), "outbox": operations_events_forward()}
+    return {
+        "events": len(events),
+        "runs": len(runs),
+        "outbox": operations_events_forward(),
+        "checks_unfinished": unfinished_close(),
+    }

@@ -1,11 +1,13 @@
 """Thin Celery tasks: take ids, call one service."""
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from handoffs.inbox import inbound_event_process
 from handoffs.models import WorkerHeartbeat
 from handoffs.polling import finance_poll
+from handoffs.reconcile import reconcile as systems_reconcile
 from handoffs.refusals import webhook_refusals_expire
 from handoffs.runs import handoff_run_execute
 from handoffs.sweep import sweep as sweep_stale
@@ -39,3 +41,12 @@ def expire_refusals() -> int:
 @shared_task(name="handoffs.tasks.heartbeat")
 def heartbeat() -> None:
     WorkerHeartbeat.objects.update_or_create(name="worker", defaults={"beat_at": timezone.now()})
+
+
+@shared_task(
+    name="handoffs.tasks.reconcile",
+    soft_time_limit=settings.RECONCILE_MAX_SECONDS,
+    time_limit=settings.RECONCILE_MAX_SECONDS + 60,
+)
+def reconcile(asked_by: str = "nightly") -> int:
+    return systems_reconcile(asked_by=asked_by).pk

@@ -10,4 +10,7 @@ urlpatterns = [
     path("runs/", views.run_list, name="run_list"),
     path("runs/<int:pk>/", views.run_detail, name="run_detail"),
     path("runs/<int:pk>/replay/", views.run_replay, name="run_replay"),
+    path("drift/", views.drift_report, name="drift"),
+    path("drift/check/", views.drift_check, name="drift_check"),
+    path("drift/<int:pk>/findings.csv", views.drift_csv, name="drift_csv"),
 ]

@@ -324,7 +324,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "handoffs.tasks.heartbeat",
         "schedule": 30.0,
     },
+    "check-the-systems-agree": {
+        "task": "handoffs.tasks.reconcile",
+        "schedule": crontab(hour=env_int("RECONCILE_HOUR", 2), minute=30),
+    },
 }
+# The nightly check that the systems agree (handoffs/reconcile.py) may run this long; one
+# still running after twice as long is taken for dead and raises its "did not finish" item.
+RECONCILE_MAX_SECONDS = env_int("RECONCILE_MAX_SECONDS", 60 * 60)
 # An event stored but not processed after this long is handed to a worker again.
 SWEEP_AFTER_SECONDS = env_int("SWEEP_AFTER_SECONDS", 120)
 HEARTBEAT_MAX_AGE_SECONDS = env_int("HEARTBEAT_MAX_AGE_SECONDS", 120)

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from django.utils import timezone
 from openpyxl import Workbook
 
+from integration_hub.spreadsheets import formula_neutralise
 from operations.models import Job
-from operations.spreadsheets import formula_neutralise
 
 COLUMNS = [
     "number",

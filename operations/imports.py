@@ -10,11 +10,11 @@ from django.db import transaction
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from integration_hub.spreadsheets import formula_restore
 from operations.addresses import address_parts
 from operations.events import event_record
 from operations.models import Crew, Customer, Job, JobLine
 from operations.services import customer_create, customer_fields_set
-from operations.spreadsheets import formula_restore
 
 REQUIRED = ("number", "customer", "title")
 CUSTOMER_COLUMNS = ("name", "email", "phone", "address")

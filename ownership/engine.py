@@ -47,6 +47,15 @@ class Convergence:
     flagged: list[str] = field(default_factory=list)
     held: list[str] = field(default_factory=list)
     settled: list[str] = field(default_factory=list)
+    # What a reconciliation counts: the copies compared with their owner's value, the
+    # writes that carried an owner's new value or restored it over an edit where the field
+    # is not owned (system, field), and the linked systems that no longer have the record.
+    compared: int = 0
+    carried: list[tuple[str, str]] = field(default_factory=list)
+    restored: list[tuple[str, str]] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    # Each system's values as read (for what a caller checks besides the rules).
+    values: dict[str, dict[str, Value]] = field(default_factory=dict)
 
     def summary(self) -> str:
         """One line a person reads in the run list."""
@@ -118,11 +127,25 @@ class _Plan:
         self.writes: dict[str, dict[str, Value]] = {}
         self.flags: dict[str, list[tuple[str, Value]]] = {}
         self.forced: set[tuple[str, str]] = set()
+        self.verdicts: dict[tuple[str, str], str] = {}  # (system, field) -> carry / restore
+        self.compared = 0
 
-    def write(self, system: str, name: str, value: Value, *, forced: bool = False) -> None:
+    def write(self, system: str, name: str, value: Value, *, verdict: str = "") -> None:
+        """Plan a write; without a verdict it is forced (a person chose the value)."""
         self.writes.setdefault(system, {})[name] = value
-        if forced:
+        if verdict:
+            self.verdicts[(system, name)] = verdict
+        else:
             self.forced.add((system, name))
+
+    def wrote(self, system: str, names: list[str], done: "Convergence") -> None:
+        """Count the writes to a system among the carried and the restored."""
+        label = systems()[system].label
+        done.wrote[label] = list(names)
+        for name in names:
+            verdict = self.verdicts.get((system, name))
+            if verdict:
+                (done.carried if verdict == "carry" else done.restored).append((system, name))
 
 
 def _apply_choices(plan: _Plan, rules: dict[str, FieldRule]) -> list[FieldChoice]:
@@ -138,7 +161,7 @@ def _apply_choices(plan: _Plan, rules: dict[str, FieldRule]) -> list[FieldChoice
             if system in plan.values and not same(
                 kind, plan.values[system].get(choice.field), right
             ):
-                plan.write(system, choice.field, right, forced=True)
+                plan.write(system, choice.field, right)
     return choices
 
 
@@ -151,9 +174,10 @@ def _plan(plan: _Plan, rules: dict[str, FieldRule], agreed: dict[str, object]) -
         for carrier in rule.carriers:
             if carrier not in plan.values or name in plan.writes.get(carrier, {}):
                 continue
+            plan.compared += 1
             verdict = _decide(kind, owner, plan.values[carrier].get(name), agreed.get(name), rule)
             if verdict in ("carry", "restore"):
-                plan.write(carrier, name, owner)
+                plan.write(carrier, name, owner, verdict=verdict)
             elif verdict == "flag":
                 plan.flags.setdefault(name, []).append((carrier, plan.values[carrier].get(name)))
 
@@ -176,7 +200,7 @@ def _write(plan: _Plan, links: dict[str, str], done: Convergence) -> list[Except
             for notice in store.values_write(plan.record.type, external_id, changes):
                 _notice_open(notice, plan.record, system, external_id)
             plan.values[system] |= changes
-            done.wrote[store.label] = list(changes)
+            plan.wrote(system, list(changes), done)
         except ConnectorError as error:
             failures.append(error)
     return failures
@@ -220,7 +244,10 @@ def _settle(plan: _Plan, rules: dict[str, FieldRule], done: Convergence) -> None
 
 
 def records_converge(
-    *, records: list[Record], fresh: dict[int, dict[str, dict]] | None = None
+    *,
+    records: list[Record],
+    fresh: dict[int, dict[str, dict]] | None = None,
+    dry_run: bool = False,
 ) -> list[Convergence | Exception]:
     """Bring every shared field of these records to its owner's value, by the rules.
 
@@ -228,11 +255,15 @@ def records_converge(
     answered ({record id: {system: values}}), which need no reading. Each record's
     outcome is its own: a Convergence, or the first write failure after trying every
     system (the run retries it); flags and held writes are review items, not failures.
+    A dry run reads and decides but writes nothing, anywhere: its Convergence says what a
+    real run would write and flag.
     """
+    if dry_run:
+        return [_converged(records, {}, dry_run=True).get(r.pk) for r in records]
     token = uuid.uuid4().hex
     mine = _claim(records, token)
     try:
-        done = _converge_claimed([r for r in records if r.pk in mine], fresh or {})
+        done = _converged([r for r in records if r.pk in mine], fresh or {})
     finally:
         Record.objects.filter(pk__in=mine, claim=token).update(claim="", claimed_until=None)
     busy = Waiting(
@@ -254,7 +285,9 @@ def _claim(records: list[Record], token: str) -> set[int]:
     return set(Record.objects.filter(claim=token).values_list("pk", flat=True))
 
 
-def _converge_claimed(records: list[Record], fresh: dict) -> dict[int, Convergence | Exception]:
+def _converged(
+    records: list[Record], fresh: dict, *, dry_run: bool = False
+) -> dict[int, Convergence | Exception]:
     links: dict[int, dict[str, str]] = {r.pk: {} for r in records}
     for record_id, system, external_id in Link.objects.filter(record__in=records).values_list(
         "record_id", "system", "external_id"
@@ -267,9 +300,12 @@ def _converge_claimed(records: list[Record], fresh: dict) -> dict[int, Convergen
     values = _read(records, links, fresh)
     outcomes: dict[int, Convergence | Exception] = {}
     for record in records:
+        done = Convergence(record, values=values[record.pk])
+        done.missing = [s for s in links[record.pk] if s in systems() and s not in done.values]
+        converge = _plan_only if dry_run else _converge
         try:
-            outcomes[record.pk] = _converge(
-                record, links[record.pk], rules.get(record.type, {}), values[record.pk]
+            outcomes[record.pk] = converge(
+                done, links[record.pk], rules.get(record.type, {}), values[record.pk]
             )
         except ConnectorError as error:
             outcomes[record.pk] = error
@@ -284,11 +320,27 @@ def record_converge(*, record: Record) -> Convergence:
     return outcome
 
 
-def _converge(record: Record, links: dict[str, str], rules: dict[str, FieldRule], values):
-    plan, done = _Plan(record, values), Convergence(record)
-    agreed = dict(AgreedValue.objects.filter(record=record).values_list("field", "value"))
+def _agreed(record: Record) -> dict[str, object]:
+    return dict(AgreedValue.objects.filter(record=record).values_list("field", "value"))
+
+
+def _plan_only(done: Convergence, links: dict[str, str], rules: dict[str, FieldRule], values):
+    """What _converge would write and flag, with nothing written."""
+    plan = _Plan(done.record, dict(values))
+    _plan(plan, rules, _agreed(done.record))
+    done.compared = plan.compared
+    for system, changes in plan.writes.items():
+        plan.wrote(system, list(changes), done)
+    done.flagged = list(plan.flags)
+    return done
+
+
+def _converge(done: Convergence, links: dict[str, str], rules: dict[str, FieldRule], values):
+    record = done.record
+    plan = _Plan(record, values)
     choices = _apply_choices(plan, rules)
-    _plan(plan, rules, agreed)
+    _plan(plan, rules, _agreed(record))
+    done.compared = plan.compared
     failures = _write(plan, links, done)
     with transaction.atomic():
         for name, others in plan.flags.items():

@@ -86,12 +86,23 @@ class ActiveJobAffected:
     record: int | None = None
 
 
+@dataclass(frozen=True)
+class Found:
+    """Something the check that the systems agree found that no event told of."""
+
+    check: str  # handoffs.models.ReconcileFinding.Kind, or "unfinished" for a check itself
+    record: int | None = None
+    job: str = ""
+    invoice: str = ""
+
+
 KINDS: dict[str, type] = {
     "missing_data": MissingData,
     "possible_duplicate": PossibleDuplicate,
     "disagreement": Disagreement,
     "quote_changed": QuoteChanged,
     "active_job_affected": ActiveJobAffected,
+    "found": Found,
 }
 
 

@@ -25,6 +25,7 @@ class ReviewItem(models.Model):
         QUOTE_CHANGED = "quote_changed", "Quote changed after work started"
         ACTIVE_JOB = "active_job_affected", "Customer change affects an active job"
         FAILED = "handoff_failed", "Handoff failed"
+        FOUND = "found", "Found by the check that the systems agree"
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"

@@ -137,6 +137,12 @@ def hub_quiet() -> bool:
     return not hub_busy()
 
 
+def hub_settled(hub) -> bool:
+    """Quiet, then no sandbox webhook left to send, then still quiet: nothing in between."""
+    senders = (hub.sandbox.sender, hub.xero.sender)
+    return hub_quiet() and all(s.wait_idle(timeout=0) for s in senders) and hub_quiet()
+
+
 def xero_limits_forget() -> None:
     """Forget the vendor calls earlier tests made: the sandboxes are fresh too."""
     shared = redis.Redis.from_url(settings.REDIS_URL)
@@ -179,18 +185,13 @@ def hub(live_server, hubspot_sandbox, xero_sandbox, celery_worker, settings):
     settings.XERO_TOKEN_URL = f"{xero_sandbox.url}/connect/token"
     settings.XERO_IDENTITY_URL = xero_sandbox.url
     settings.XERO_AUTHORIZE_URL = f"{xero_sandbox.url}/identity/connect/authorize"
-    yield Hub(url=live_server.url, sandbox=hubspot_sandbox, xero=xero_sandbox)
+    hub = Hub(url=live_server.url, sandbox=hubspot_sandbox, xero=xero_sandbox)
+    yield hub
     hubspot_sandbox.store.clear_faults()
     xero_sandbox.store.faults = {}
-
-    def settled() -> bool:
-        # Quiet, then no webhook left to send, then still quiet: nothing in between.
-        senders = (hubspot_sandbox.sender, xero_sandbox.sender)
-        return hub_quiet() and all(s.wait_idle(timeout=0) for s in senders) and hub_quiet()
-
     # Nothing from this test may land in the next one's database: a test waits for the
     # work it started. (A run waiting on a long retry is cut off by the database flush.)
-    if poll(settled, timeout=90) is None:
+    if poll(lambda: hub_settled(hub), timeout=90) is None:
         raise AssertionError(f"The hub is still busy after the test: {hub_busy()}")
 
 

@@ -19,7 +19,7 @@ from django.urls.resolvers import RoutePattern
 from rest_framework.views import APIView
 
 from connectors.models import XeroConnection
-from handoffs.models import HandoffRun
+from handoffs.models import HandoffRun, ReconcileRun
 from integration_hub.permissions import STAFF_GROUP
 from operations.models import JobEvidence, JobImport
 from ownership.models import FieldRule
@@ -154,6 +154,7 @@ def values(people, settings, tmp_path) -> dict[str, dict[str, str]]:
     pk_by_name = {
         "handoffs:run_detail": run.pk,
         "handoffs:run_replay": run.pk,
+        "handoffs:drift_csv": ReconcileRun.objects.create().pk,
         "run-detail": run.pk,
         "run-replay": run.pk,
         "operations:job_import_preview": spreadsheet.pk,

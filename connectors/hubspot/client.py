@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -308,6 +309,44 @@ class HubSpotClient:
             "companies like this customer", self.api.crm.companies.search_api.do_search, request
         )
         return {row.id: row.properties for row in found.results}
+
+    def companies_changed(
+        self, since: datetime | None, properties: list[str]
+    ) -> dict[str, dict[str, str | None]]:
+        """Return the companies changed after `since` (every company without it), 100 a call:
+        a search on the last-modified date, or the whole list."""
+        found: dict[str, dict[str, str | None]] = {}
+        after: str | None = None
+        while True:
+            if since is None:
+                page = self._call(
+                    "the companies",
+                    self.api.crm.companies.basic_api.get_page,
+                    limit=BATCH_SIZE,
+                    after=after,
+                    properties=properties,
+                )
+            else:
+                changed = Filter(
+                    property_name="hs_lastmodifieddate",
+                    operator="GT",
+                    value=str(int(since.timestamp() * 1000)),
+                )
+                request = PublicObjectSearchRequest(
+                    filter_groups=[FilterGroup(filters=[changed])],
+                    properties=properties,
+                    limit=BATCH_SIZE,
+                    after=after,
+                )
+                page = self._call(
+                    f"the companies changed since {since:%Y-%m-%d %H:%M}",
+                    self.api.crm.companies.search_api.do_search,
+                    request,
+                )
+            found |= {row.id: row.properties for row in page.results}
+            after = page.paging.next.after if page.paging and page.paging.next else None
+            if not after:
+                return found
 
     def deal_bundle(self, deal_id: str) -> DealBundle:
         """Fetch a deal with everything a job needs from it."""

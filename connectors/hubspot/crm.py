@@ -6,7 +6,7 @@ job's progress, its invoice's payment and what was promised live on the deal.
 """
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -146,7 +146,10 @@ class HubSpotCrm:
         return self._contacts_of([company_id])[company_id]
 
     def _customers_read(self, ids: list[str]) -> dict[str, dict[str, Value]]:
-        companies = self.client.companies_read(ids, COMPANY)
+        return self._customers_of(self.client.companies_read(ids, COMPANY))
+
+    def _customers_of(self, companies: dict[str, dict]) -> dict[str, dict[str, Value]]:
+        """Companies' values with their main contacts' (two calls per 100 companies)."""
         people = self._contacts_of(list(companies)) if companies else {}
         contacts = self.client.contacts_read([c for c in people.values() if c])
         return {
@@ -255,9 +258,23 @@ class HubSpotCrm:
         values = self._customers_read(list(found))
         return [_details(company_id, v) for company_id, v in values.items()]
 
+    def customers_changed(self, since: datetime | None) -> list[CustomerDetails]:
+        """Return the companies changed after `since` (all of them without it)."""
+        values = self._customers_of(self.client.companies_changed(since, COMPANY))
+        return [_details(company_id, v) for company_id, v in values.items()]
+
     def customers_of_contact(self, contact_id: str) -> list[str]:
         """Return the companies a contact person belongs to."""
         return self.client.associated("contacts", contact_id, "companies")
+
+    def deals_lost(self, deal_ids: list[str]) -> dict[str, str]:
+        """Return which of these deals are closed and not won: id → the stage's label."""
+        stages = {
+            deal_id: self.client.deal_stage(pipeline_id=p.get("pipeline") or "", stage_id=stage)
+            for deal_id, p in self.client.deals_read(deal_ids, ["dealstage", "pipeline"]).items()
+            if (stage := p.get("dealstage"))
+        }
+        return {i: s.label for i, s in stages.items() if s.is_closed and not s.is_won}
 
     def deal_state(self, deal_id: str) -> DealState:
         """Return the deal's stage now and, when won, what it promised."""

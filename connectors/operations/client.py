@@ -5,6 +5,7 @@ sibling package with the same methods over that tool's API; the hub above connec
 only sees `OperationsConnector` (connectors/base.py).
 """
 
+from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import Q
@@ -285,6 +286,15 @@ class JobRegister:
             query |= Q(name__icontains=word)
         return [_details(c) for c in Customer.objects.filter(query)[:50]]
 
+    def customers_changed(self, since: datetime | None) -> list[CustomerDetails]:
+        """Return the customers changed after `since` (all of them without it)."""
+        customers = (
+            Customer.objects.all()
+            if since is None
+            else Customer.objects.filter(updated_at__gt=since)
+        )
+        return [_details(c) for c in customers.order_by("pk")]
+
     def customer_create(self, *, details: CustomerDetails) -> str:
         """Create the customer in the register and return its id."""
         customer = services.customer_create(
@@ -372,6 +382,26 @@ class JobRegister:
             str(pk)
             for pk in Job.objects.filter(number__in=numbers).values_list("customer_id", flat=True)
         ]
+
+    def jobs_to_invoice(self) -> list[str]:
+        """The jobs finished and never invoiced (numbers)."""
+        done = Job.objects.filter(status=Job.Status.DONE, invoice_number="")
+        return list(done.order_by("number").values_list("number", flat=True))
+
+    def jobs_by_state(self, numbers: list[str]) -> dict[str, str]:
+        """These jobs' states: "active" (work to do), "finished" or "cancelled"; a number the
+        register does not have is left out."""
+        active = {Job.Status.SCHEDULED, Job.Status.IN_PROGRESS, Job.Status.ON_HOLD}
+        return {
+            number: "active"
+            if status in active
+            else "cancelled"
+            if status == Job.Status.CANCELLED
+            else "finished"
+            for number, status in Job.objects.filter(number__in=numbers).values_list(
+                "number", "status"
+            )
+        }
 
     def job_item_codes_replace(self, number: str, old: list[str], new: str) -> int:
         """Use item code `new` on the job's lines that have one of `old`; return how many."""

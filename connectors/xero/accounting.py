@@ -1,6 +1,7 @@
 """The hub's calls to Xero's Accounting API, through xero-python, for one connection."""
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -28,6 +29,7 @@ from connectors.xero.limits import answer_read, slot
 from connectors.xero.tokens import access_token, access_token_renew, reconnect_needed
 
 PAGE_SIZE = 100  # Xero's page of contacts
+LIST_PAGE_SIZE = 1000  # the largest page Xero gives (pageSize), for reading whole lists
 
 
 class TokenRefused(Exception):
@@ -152,20 +154,48 @@ class XeroAccounting:
         if changes:
             XeroConnection.objects.filter(pk=self.connection.pk).update(**changes)
 
+    def _pages(
+        self, what: str, method: Callable[..., Any], key: str, size: int = PAGE_SIZE, **kwargs: Any
+    ) -> list:
+        """Every record a paged read answers, `size` a call."""
+        found, page = [], 1
+        while True:
+            answer = self._call(what, method, page=page, page_size=size, **kwargs)
+            records = getattr(answer, key)
+            found += records
+            if len(records) < size:
+                return found
+            page += 1
+
     def _contacts_where(self, what: str, wheres: list[str]) -> list:
         """Return the contacts matching any of these `where` values, page by page."""
-        found = []
-        for where in wheres:
-            page = 1
-            while True:
-                contacts = self._call(
-                    what, self.api.get_contacts, where=where, page=page, page_size=PAGE_SIZE
-                ).contacts
-                found += contacts
-                if len(contacts) < PAGE_SIZE:
-                    break
-                page += 1
-        return found
+        return [
+            contact
+            for where in wheres
+            for contact in self._pages(what, self.api.get_contacts, "contacts", where=where)
+        ]
+
+    def contacts_changed(self, since: datetime | None) -> list:
+        """Return the active contacts changed after `since` (all of them without it)."""
+        return self._pages(
+            "reading the contacts" + (f" changed since {since:%Y-%m-%d %H:%M}" if since else ""),
+            self.api.get_contacts,
+            "contacts",
+            LIST_PAGE_SIZE,
+            where='ContactStatus=="ACTIVE"',
+            **({"if_modified_since": since} if since else {}),
+        )
+
+    def invoices_changed(self, since: datetime | None) -> list:
+        """Return the sales invoices changed after `since` (all of them without it)."""
+        return self._pages(
+            "reading the invoices" + (f" changed since {since:%Y-%m-%d %H:%M}" if since else ""),
+            self.api.get_invoices,
+            "invoices",
+            LIST_PAGE_SIZE,
+            where='Type=="ACCREC"',
+            **({"if_modified_since": since} if since else {}),
+        )
 
     def contacts_by_number(self, numbers: list[str]) -> dict[str, str]:
         """Return ContactNumber -> ContactID for the contacts carrying these numbers."""

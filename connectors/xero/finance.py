@@ -5,6 +5,7 @@ none connected, every handoff that needs Xero waits on one "Reconnect Xero" item
 """
 
 import re
+from datetime import datetime
 
 from xero_python.accounting import Contact, Invoice, LineAmountTypes, LineItem
 
@@ -125,6 +126,10 @@ class XeroFinance:
             for n in range(len(many))
         ]
 
+    def customers_changed(self, since: datetime | None) -> list[CustomerDetails]:
+        """Return the active contacts changed after `since` (all of them without it)."""
+        return [contact_details(c) for c in XeroAccounting.connected().contacts_changed(since)]
+
     def customers_by_hub_id(self, hub_ids: list[str]) -> dict[str, str]:
         """Return hub id → ContactID for the contacts carrying the hub's ContactNumber."""
         numbers = {_hub_number(h): h for h in hub_ids}
@@ -210,6 +215,10 @@ class XeroFinance:
             for invoice in XeroAccounting.connected().invoices_by_reference(references)
             if code(invoice.status) not in ("VOIDED", "DELETED")
         }
+
+    def invoices_changed(self, since: datetime | None) -> list[InvoiceMade]:
+        """Return the sales invoices changed after `since` (all of them without it)."""
+        return [invoice_made(i) for i in XeroAccounting.connected().invoices_changed(since)]
 
     def item_codes(self) -> list[str]:
         """Return the item codes the organisation knows."""

@@ -206,4 +206,5 @@ def invoice_made(invoice) -> InvoiceMade:
         status=payment_status(invoice),
         total=_money(invoice.total),
         amount_paid=_money(invoice.amount_paid),
+        customer_name=(invoice.contact.name or "") if invoice.contact else "",
     )

@@ -14,6 +14,7 @@ from handoffs.models import HandoffRun, InboundEvent
 from handoffs.polling import finance_poll as xero_poll
 from operations.models import Job
 from ownership.models import Record
+from tests.conftest import hub_settled
 from tests.helpers import wait_for
 from tests.xero_helpers import bookkeeper, invoiced_job
 
@@ -78,6 +79,8 @@ def test_polling_finds_a_payment_that_sent_no_webhook_and_moves_the_watermark(
     marks = XeroConnection.objects.get().watermarks
     assert datetime.fromisoformat(marks["invoices"]).timestamp() * 1000 == xero_ms
     # The next poll re-reads the overlap but stores nothing twice and starts no new run.
+    # (Once the hub's own writes and their webhooks have settled: those are runs too.)
+    wait_for(lambda: hub_settled(hub), what="the hub to settle")
     runs = HandoffRun.objects.filter(handoff="shared_fields", record_system="xero")
     before = runs.count()
     assert xero_poll() == {"invoices": 0, "payments": 0, "quotes": 0}

@@ -86,8 +86,15 @@ class MiniCrm:
     def customer_candidates(self, details: CustomerDetails) -> list[CustomerDetails]:
         return [self.customer_read(i) for i in self.companies]
 
+    def customers_changed(self, since) -> list[CustomerDetails]:
+        return [self.customer_read(i) for i in self.companies]  # it keeps no change times
+
     def customers_of_contact(self, contact_id: str) -> list[str]:
         return []
+
+    def deals_lost(self, deal_ids: list[str]) -> dict[str, str]:
+        stages = {i: self.deals[i]["deal"]["sales_stage"] for i in deal_ids if i in self.deals}
+        return {i: stage for i, stage in stages.items() if stage == "lost"}
 
     def deal_state(self, deal_id: str) -> DealState:
         deal = self.deals[deal_id]

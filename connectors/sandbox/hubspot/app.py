@@ -6,6 +6,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import parse_qs
 
 from connectors.sandbox.hubspot.answers import Answer, error
@@ -444,6 +445,13 @@ def _type_for_association(kind: str, association: dict) -> str:
 def _matches(obj: dict, rule: dict) -> bool:
     value = obj["properties"].get(rule.get("propertyName"))
     wanted, operator = rule.get("value"), rule.get("operator", "EQ")
+    if rule.get("propertyName") == "hs_lastmodifieddate":  # HubSpot keeps it on every object
+        value = str(int(datetime.fromisoformat(obj["updatedAt"]).timestamp() * 1000))
+    if operator in ("GT", "GTE", "LT", "LTE"):  # numbers and dates (milliseconds)
+        if value in (None, ""):
+            return False
+        a, b = float(value), float(wanted)
+        return {"GT": a > b, "GTE": a >= b, "LT": a < b, "LTE": a <= b}[operator]
     if operator == "HAS_PROPERTY":
         return value not in (None, "")
     if operator == "NEQ":

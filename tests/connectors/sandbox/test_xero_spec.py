@@ -33,6 +33,7 @@ SPEC_FILES = {"accounting": "xero_accounting.yaml", "identity": "xero-identity.y
 CLIENT, SECRET = "spec-client", "spec-secret"
 TOKEN_FORM = {"grant_type": "client_credentials", "client_id": CLIENT, "client_secret": SECRET}
 API = "/api.xro/2.0"
+ACTIVE, ACCREC = quote('ContactStatus=="ACTIVE"'), quote('Type=="ACCREC"')
 MS_DATE = re.compile(r"/Date\(-?\d+([+-]\d{4})?\)/")
 
 
@@ -124,6 +125,13 @@ ROWS = [
     ),
     Row("contacts", "GET", f"{API}/Contacts", "GET /Contacts 200", "Contacts/0/ContactID"),
     Row(
+        "active contacts, a page of 1,000 (the nightly check)",
+        "GET",
+        f"{API}/Contacts?where={ACTIVE}&page=1&pageSize=1000",
+        "GET /Contacts 200",
+        "Contacts/0/ContactID",
+    ),
+    Row(
         "contact created",
         "PUT",
         f"{API}/Contacts",
@@ -188,6 +196,13 @@ ROWS = [
         lambda ids: {"Invoices": [invoice(ids), invoice(ids, "NOPE")]},
     ),
     Row("invoices", "GET", f"{API}/Invoices", "GET /Invoices 200", "Invoices/0/InvoiceID"),
+    Row(
+        "sales invoices, a page of 1,000 (the nightly check)",
+        "GET",
+        f"{API}/Invoices?where={ACCREC}&page=1&pageSize=1000",
+        "GET /Invoices 200",
+        "Invoices/0/InvoiceID",
+    ),
     Row(
         "one invoice",
         "GET",

@@ -1,0 +1,416 @@
+"""The check that the systems agree (nightly, and on demand): what events missed, found.
+
+It compares every linked record across the systems with the ownership engine (the same
+decisions an event's run makes: carry, restore, flag), and looks for what no event told
+of: customers in one system that are not linked yet, jobs done but never invoiced, open
+invoices with no job, deals lost or deleted while their job goes on. Each difference is
+fixed by its rule or becomes one review item; a second check opens nothing new (items are
+keyed by their root cause, and one a person dismissed stays dismissed).
+
+A dry run reads and compares but changes nothing and opens no item. Every check is a
+ReconcileRun with a finding per difference: the drift report (handoffs/views.py) shows
+them. Vendor limits are waited for, never counted as failures; a system that cannot be
+read leaves the check unfinished, which is one item with "Run the check again".
+"""
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from django.conf import settings
+from django.db.models import Count
+from django.utils import timezone
+
+from connectors.base import BusinessEvent, InvoiceMade
+from connectors.errors import ConnectorError, Waiting
+from connectors.registry import crm, finance, operations, systems
+from handoffs.models import HandoffRun, ReconcileFinding, ReconcileRun
+from handoffs.registry import handoff_get
+from handoffs.runs import handoff_run_replay, handoff_run_start
+from ownership.engine import Convergence, records_converge
+from ownership.matching import customers_first_seen
+from ownership.models import Link, Record
+from review_queue.models import ReviewItem
+from review_queue.services import review_item_open, review_item_settle
+
+logger = logging.getLogger(__name__)
+CHUNK = 100  # records compared per engine call: one read per system for them all
+UNFINISHED = "reconcile:unfinished"
+Kind = ReconcileFinding.Kind
+T = TypeVar("T")
+
+
+class CheckBusy(Exception):
+    """A check is running already: one at a time."""
+
+
+class Check:
+    """One check under way: its run, its counts, and whether it may change anything."""
+
+    def __init__(self, run: ReconcileRun, progress: Callable[[str, int], None] | None):
+        self.run, self.dry_run = run, run.dry_run
+        self.progress = progress or (lambda step, count: None)
+        self.deadline = time.monotonic() + settings.RECONCILE_MAX_SECONDS
+
+    def found(self, kind: str, *, record: Record | None = None, item=None, **said) -> None:
+        ReconcileFinding.objects.create(
+            run=self.run,
+            kind=kind,
+            record=record,
+            record_type=record.type if record else said.pop("record_type", ""),
+            record_label=record.label if record else said.pop("record_label", ""),
+            review_item=item,
+            **said,
+        )
+
+    def patiently(self, read: Callable[[], T]) -> T:
+        """Call `read`, waiting out rate limits (waiting is not failing) until the deadline."""
+        while True:
+            try:
+                return read()
+            except Waiting as waiting:
+                pause = min(waiting.retry_after or 1.0, 60.0)
+                if time.monotonic() + pause > self.deadline:
+                    raise
+                time.sleep(pause)
+
+    def item(self, *, root: str, **fields) -> ReviewItem | None:
+        """Open the item for this root cause (not in a dry run, nor one a person dismissed)."""
+        if self.dry_run:
+            return None
+        if ReviewItem.objects.filter(root_key=root, status=ReviewItem.Status.DISMISSED).exists():
+            return None
+        return review_item_open(root_key=root, kind=ReviewItem.Kind.FOUND, **fields)
+
+
+def reconcile(
+    *,
+    since: datetime | None = None,
+    dry_run: bool = False,
+    asked_by: str = "",
+    progress: Callable[[str, int], None] | None = None,
+) -> ReconcileRun:
+    """Run one check (see the module's docstring) and return its run with the counts.
+
+    `since` narrows what is listed from the systems (customers and invoices changed after
+    it); linked records are all compared whatever it says. Without it: since the start of
+    the last finished check, or everything for the first.
+    """
+    unfinished_close()
+    running = ReconcileRun.objects.filter(state=ReconcileRun.State.RUNNING).first()
+    if running is not None:
+        raise CheckBusy(f"A check is running already (started {running.started_at:%H:%M}).")
+    if since is None:
+        last = ReconcileRun.objects.filter(state=ReconcileRun.State.DONE, dry_run=False).first()
+        since = last.started_at - timedelta(hours=1) if last else None
+    run = ReconcileRun.objects.create(dry_run=dry_run, since=since, asked_by=asked_by)
+    check = Check(run, progress)
+    problems = []
+    for step in (_customers_unlinked, _records_compared, _jobs_not_invoiced, _invoices_orphaned):
+        try:
+            step(check)
+        except ConnectorError as error:
+            problems.append(f"{step.__doc__.splitlines()[0]} {error.message}")
+        except Exception as error:
+            logger.exception("The check that the systems agree failed")
+            problems.append(f"{step.__doc__.splitlines()[0]} The hub failed: {error!r}")
+            break
+    run.finished_at = timezone.now()
+    run.problem = "\n".join(problems)
+    run.state = ReconcileRun.State.FAILED if problems else ReconcileRun.State.DONE
+    run.save()
+    if problems:
+        _unfinished_item(run)
+    elif not dry_run:
+        review_item_settle(
+            root_key=UNFINISHED, outcome=f"The check of {run.started_at:%c} finished."
+        )
+    return run
+
+
+def _chunks(items: list[T], size: int = CHUNK) -> Iterable[list[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# Customers: linked at first sight; the ones no event told of are found here --------------
+
+
+def _customers_unlinked(check: Check) -> None:
+    """Matching the customers no event told of:"""
+    holders = {name: each for name, each in systems().items() if hasattr(each, "customers_changed")}
+    for name, directory in holders.items():
+        seen = check.patiently(lambda d=directory: d.customers_changed(check.run.since))
+        for chunk in _chunks(seen):
+            known = _linked_everywhere(name, [c.external_id for c in chunk], len(holders))
+            new = [c for c in chunk if c.external_id not in known]
+            if not new:
+                continue
+            if check.dry_run:
+                for details in new:
+                    check.found(
+                        Kind.UNLINKED, system=name, record_type="customer",
+                        record_label=details.name, detail="not linked everywhere yet",
+                    )  # fmt: skip
+                check.run.unlinked += len(new)
+                continue
+            sightings = check.patiently(
+                lambda n=new: customers_first_seen(many=n, only=set(holders))
+            )
+            for sighting in sightings:
+                if sighting.missed:
+                    raise sighting.missed[0]
+                linked = sighting.record.links.count()
+                kind = Kind.LINKED if linked == len(holders) else Kind.UNLINKED
+                if kind == Kind.UNLINKED:
+                    check.run.unlinked += 1
+                check.found(
+                    kind,
+                    record=sighting.record,
+                    system=name,
+                    detail="; ".join(sighting.said)[:255] or f"only in {directory.label}",
+                )
+        check.progress("customers", len(seen))
+
+
+def _linked_everywhere(system: str, ids: list[str], holders: int) -> set[str]:
+    """Of these customer ids in `system`, the ones whose record is linked in every system."""
+    seen = dict(
+        Link.objects.filter(
+            record_type=Record.Type.CUSTOMER, system=system, external_id__in=ids
+        ).values_list("record_id", "external_id")
+    )
+    links = (
+        Link.objects.filter(record_id__in=seen)
+        .values("record_id")
+        .annotate(count=Count("pk"))
+        .values_list("record_id", "count")
+    )
+    return {seen[record_id] for record_id, count in links if count >= holders}
+
+
+# Linked records: the engine's decisions, for every one ------------------------------------
+
+
+def _records_compared(check: Check) -> None:
+    """Comparing the linked records:"""
+    ids = list(
+        Record.objects.annotate(linked=Count("links"))
+        .filter(linked__gte=2)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for chunk_ids in _chunks(ids):
+        records = list(Record.objects.filter(pk__in=chunk_ids).order_by("pk"))
+        outcomes = check.patiently(
+            lambda r=records: records_converge(records=r, dry_run=check.dry_run)
+        )
+        deals = []
+        for record, outcome in zip(records, outcomes, strict=True):
+            check.run.records += 1
+            if isinstance(outcome, Waiting):
+                continue  # another run is converging it right now
+            if isinstance(outcome, Exception):
+                _retry(check, record, outcome)
+                continue
+            _counted(check, outcome)
+            if record.type == Record.Type.DEAL:
+                deals.append(record)
+        _deals_lost(check, deals)
+        check.run.save()
+        check.progress("records", len(records))
+
+
+def _retry(check: Check, record: Record, error: Exception) -> None:
+    """A record that could not be compared now: its own run of the engine retries it."""
+    from handoffs.flows.shared_fields import records_look_again
+
+    check.run.retried += 1
+    check.found(Kind.RETRIED, record=record, detail=str(error)[:255])
+    if not check.dry_run:
+        records_look_again(records=[record], change="the nightly check")
+
+
+def _counted(check: Check, done: Convergence) -> None:
+    record, run = done.record, check.run
+    run.fields += done.compared
+    for kind, writes in ((Kind.CARRIED, done.carried), (Kind.RESTORED, done.restored)):
+        for system, name in writes:
+            check.found(kind, record=record, system=system, field=name)
+    run.carried += len(done.carried)
+    run.restored += len(done.restored)
+    for name in done.flagged:
+        item = ReviewItem.objects.filter(
+            root_key=f"disagreement:{record.pk}:{name}", status=ReviewItem.Status.OPEN
+        ).first()
+        check.found(Kind.FLAGGED, record=record, field=name, item=item)
+    run.flagged += len(done.flagged)
+    for system in done.missing:
+        label = systems()[system].label
+        item = check.item(
+            root=f"missing:{record.pk}:{system}",
+            system=system,
+            title=f"{label.capitalize()} no longer has {record}",
+            reason=f"The hub links {record} to {label}, which no longer has it (deleted or "
+            "merged there). Its fields are no longer kept in line there.",
+            action=f"If it was deleted by mistake, restore it in {label}; otherwise dismiss "
+            "this item.",
+            record_type=record.type,
+            record_label=record.label,
+            details={"check": Kind.MISSING, "record": record.pk},
+        )
+        check.run.missed += 1
+        check.found(Kind.MISSING, record=record, system=system, item=item)
+
+
+def _deals_lost(check: Check, deals: list[Record]) -> None:
+    """Deals lost in the CRM while their job is still to be done: one item each."""
+    links = {
+        (link.record_id, link.system): link.external_id
+        for link in Link.objects.filter(record__in=deals)
+    }
+    the_crm, register = crm(), operations()
+    pairs = {
+        record: (links[(record.pk, the_crm.system)], links[(record.pk, register.system)])
+        for record in deals
+        if (record.pk, the_crm.system) in links and (record.pk, register.system) in links
+    }
+    if not pairs:
+        return
+    lost = check.patiently(lambda: the_crm.deals_lost([deal for deal, _ in pairs.values()]))
+    states = register.jobs_by_state([job for _, job in pairs.values()])
+    for record, (deal, job) in pairs.items():
+        if deal not in lost or states.get(job) != "active":
+            continue
+        item = check.item(
+            root=f"deal-lost:{deal}",
+            system=the_crm.system,
+            title=f"Deal lost but job {job} goes on: {record.label}",
+            reason=f"{the_crm.label.capitalize()} shows the deal as '{lost[deal]}', yet job "
+            f"{job} is still to be done.",
+            action=f"Cancel job {job} in the register if the work is off; if the deal was "
+            f"marked lost by mistake, move it back in {the_crm.label}. Then dismiss this item.",
+            record_type="deal",
+            record_ref=deal,
+            record_label=record.label,
+            details={"check": Kind.DEAL_LOST, "record": record.pk, "job": job},
+        )
+        check.run.missed += 1
+        check.found(Kind.DEAL_LOST, record=record, system=the_crm.system, item=item, detail=job)
+
+
+# Jobs and invoices -------------------------------------------------------------------------
+
+
+def _jobs_not_invoiced(check: Check) -> None:
+    """Looking for jobs done but not invoiced:"""
+    numbers = operations().jobs_to_invoice()
+    handoff = handoff_get("job_done_to_invoice")
+    runs = {
+        run.record_ref: run
+        for run in HandoffRun.objects.filter(handoff=handoff.name, record_ref__in=numbers)
+    }
+    for number in numbers:
+        run = runs.get(number)
+        if run is not None and run.state not in (HandoffRun.State.DONE, HandoffRun.State.SKIPPED):
+            continue  # in hand: waiting for a worker, retrying, or on a review item
+        check.run.missed += 1
+        detail = "invoicing started" if run is None else "invoicing run again"
+        if check.dry_run:
+            detail = "would be invoiced"
+        elif run is None:
+            happened = BusinessEvent("job.completed", operations().system, number, {})
+            handoff_run_start(handoff=handoff, happened=happened)
+        else:
+            handoff_run_replay(run=run)
+        check.found(
+            Kind.NOT_INVOICED, record_type="job", record_label=number, detail=detail
+        )  # fmt: skip
+    check.progress("jobs", len(numbers))
+
+
+def _invoices_orphaned(check: Check) -> None:
+    """Looking for open invoices with no job:"""
+    money = finance()
+    invoices = check.patiently(lambda: money.invoices_changed(check.run.since))
+    open_ones = [i for i in invoices if i.status not in ("paid", "voided", "deleted")]
+    linked = set(
+        Link.objects.filter(
+            record_type=Record.Type.INVOICE,
+            system=money.system,
+            external_id__in=[i.invoice_id for i in open_ones],
+        ).values_list("external_id", flat=True)
+    )
+    references = [i.reference for i in open_ones if i.reference]
+    jobs = operations().jobs_by_state(references) if references else {}
+    for invoice in open_ones:
+        if invoice.invoice_id in linked or invoice.reference in jobs:
+            continue  # a job's invoice (one not linked yet is found by the job's invoicing)
+        check.run.missed += 1
+        item = check.item(**_orphan_item(invoice, money))
+        check.found(
+            Kind.NO_JOB,
+            system=money.system,
+            record_type="invoice",
+            record_label=f"{invoice.number} {invoice.customer_name}".strip(),
+            detail=f"{invoice.status}, total {invoice.total}",
+            item=item,
+        )
+    check.progress("invoices", len(invoices))
+
+
+def _orphan_item(invoice: InvoiceMade, money) -> dict:
+    return {
+        "root": f"invoice-without-job:{invoice.invoice_id}",
+        "system": money.system,
+        "title": f"Invoice {invoice.number} has no job",
+        "reason": f"{money.label.capitalize()} has invoice {invoice.number} for "
+        f"{invoice.customer_name or 'a customer'} ({invoice.status}, total {invoice.total}), "
+        "but no job in the register names it"
+        + (
+            f" (its reference '{invoice.reference}' is no job's number)."
+            if invoice.reference
+            else "."
+        ),
+        "action": "If it belongs to a job, put the job's number in the invoice's reference "
+        f"in {money.label}; if it is not job work (a deposit, a product sale), dismiss this "
+        "item: it is not raised again.",
+        "record_type": "invoice",
+        "record_ref": invoice.invoice_id,
+        "record_label": invoice.number,
+        "details": {"check": Kind.NO_JOB, "invoice": invoice.number},
+    }
+
+
+# A check that did not finish ---------------------------------------------------------------
+
+
+def unfinished_close() -> int:
+    """Mark checks that have run longer than they may (their worker died) as failed, each
+    with the one "did not finish" item; return how many."""
+    cutoff = timezone.now() - timedelta(seconds=settings.RECONCILE_MAX_SECONDS * 2)
+    stale = list(
+        ReconcileRun.objects.filter(state=ReconcileRun.State.RUNNING, started_at__lt=cutoff)
+    )
+    for run in stale:
+        run.state, run.finished_at = ReconcileRun.State.FAILED, timezone.now()
+        run.problem = "It stopped before the end (its worker stopped or was restarted)."
+        run.save()
+        _unfinished_item(run)
+    return len(stale)
+
+
+def _unfinished_item(run: ReconcileRun) -> ReviewItem:
+    return review_item_open(
+        root_key=UNFINISHED,
+        kind=ReviewItem.Kind.FOUND,
+        system="hub",
+        title="The check that the systems agree did not finish",
+        reason=f"The check started {run.started_at:%d %b %Y %H:%M} did not finish: "
+        f"{run.problem} Differences it would have found may be unseen.",
+        action="Fix what the reason names (a connection, a system that is down), then press "
+        "'Run the check again'.",
+        details={"check": "unfinished"},
+    )
