@@ -249,6 +249,13 @@ def _failed(run: HandoffRun, attempt: HandoffAttempt, error: Exception, calls: l
             "summary": f"{attempt.message} Going on in {delay:.0f} s.",
         }
         attempt.outcome = HandoffAttempt.Outcome.WAITED
+    elif _decided_meanwhile(error, attempt):
+        delay = 0.0
+        changes |= {
+            "state": HandoffRun.State.RETRYING,
+            "summary": "A person answered its review item while it ran: going on with that.",
+        }
+        attempt.outcome = HandoffAttempt.Outcome.RETRY
     elif isinstance(error, Transient) and run.attempts + 1 < settings.HANDOFF_MAX_ATTEMPTS:
         delay = backoff_seconds(
             attempt=run.attempts + 1, retry_after=getattr(error, "retry_after", None)
@@ -275,6 +282,18 @@ def _failed(run: HandoffRun, attempt: HandoffAttempt, error: Exception, calls: l
         transaction.on_commit(
             partial(run_enqueue, run.pk, queue=run.queue, countdown=delay), robust=True
         )
+
+
+def _decided_meanwhile(error: Exception, attempt: HandoffAttempt) -> bool:
+    """Whether a person closed this question's item while the attempt ran (it asked, they
+    answered before it could wait on the item): the run goes again with their answer
+    instead of asking them again."""
+    root = getattr(error, "root", "") if isinstance(error, Disagreement) else ""
+    return bool(root) and (
+        ReviewItem.objects.filter(root_key=root, resolved_at__gte=attempt.started_at)
+        .exclude(status=ReviewItem.Status.OPEN)
+        .exists()
+    )
 
 
 def _detail(error: Exception) -> str:
