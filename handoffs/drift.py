@@ -16,13 +16,14 @@ def drift_chart(runs: list[ReconcileRun]) -> dict:
     top = max([r.differences for r in runs] + [1])
     bars = []
     for n, run in enumerate(runs):
-        height = round(HEIGHT * run.differences / top)
+        # A check that found nothing still shows, as a sliver.
+        height = max(round(HEIGHT * run.differences / top), 3)
         bars.append(
             {
                 "run": run,
                 "x": n * (BAR + GAP),
                 "y": HEIGHT - height,
-                "height": max(height, 1),
+                "height": height,
                 "failed": run.state == ReconcileRun.State.FAILED,
             }
         )

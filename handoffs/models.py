@@ -244,7 +244,7 @@ class ReconcileFinding(models.Model):
         NOT_INVOICED = "not_invoiced", "Job done but not invoiced"
         NO_JOB = "invoice_without_job", "Invoice with no job"
         LINKED = "linked", "Customer linked across systems"
-        UNLINKED = "unlinked", "Customer in one system only"
+        UNLINKED = "unlinked", "Customer in one system only (no match elsewhere)"
         RETRIED = "retried", "Could not be checked now; its own run retries"
 
     run = models.ForeignKey(ReconcileRun, on_delete=models.CASCADE, related_name="findings")

@@ -141,42 +141,50 @@ def _chunks(items: list[T], size: int = CHUNK) -> Iterable[list[T]]:
 def _customers_unlinked(check: Check) -> None:
     """Matching the customers no event told of:"""
     holders = {name: each for name, each in systems().items() if hasattr(each, "customers_changed")}
+    seen_records: set[int] = set()
     for name, directory in holders.items():
         seen = check.patiently(lambda d=directory: d.customers_changed(check.run.since))
         for chunk in _chunks(seen):
-            known = _linked_everywhere(name, [c.external_id for c in chunk], len(holders))
-            new = [c for c in chunk if c.external_id not in known]
-            if not new:
-                continue
-            if check.dry_run:
-                for details in new:
+            before = _link_counts(name, [c.external_id for c in chunk])
+            new = [c for c in chunk if before.get(c.external_id, 0) < len(holders)]
+            if check.dry_run:  # matching writes links: a dry run only counts the loners
+                alone = [c for c in new if before.get(c.external_id, 0) <= 1]
+                for details in alone:
                     check.found(
                         Kind.UNLINKED, system=name, record_type="customer",
-                        record_label=details.name, detail="not linked everywhere yet",
+                        record_label=details.name, detail=f"only in {directory.label}",
                     )  # fmt: skip
-                check.run.unlinked += len(new)
+                check.run.unlinked += len(alone)
                 continue
             sightings = check.patiently(
-                lambda n=new: customers_first_seen(many=n, only=set(holders))
+                lambda n=new: customers_first_seen(many=n, only=set(holders)) if n else []
             )
-            for sighting in sightings:
+            for details, sighting in zip(new, sightings, strict=True):
                 if sighting.missed:
                     raise sighting.missed[0]
-                linked = sighting.record.links.count()
-                kind = Kind.LINKED if linked == len(holders) else Kind.UNLINKED
-                if kind == Kind.UNLINKED:
-                    check.run.unlinked += 1
-                check.found(
-                    kind,
-                    record=sighting.record,
-                    system=name,
-                    detail="; ".join(sighting.said)[:255] or f"only in {directory.label}",
-                )
+                record = sighting.record
+                if record.pk in seen_records:
+                    continue  # one finding per customer, whichever system showed it first
+                seen_records.add(record.pk)
+                _sighting_counted(check, record, before.get(details.external_id, 0), sighting)
         check.progress("customers", len(seen))
 
 
-def _linked_everywhere(system: str, ids: list[str], holders: int) -> set[str]:
-    """Of these customer ids in `system`, the ones whose record is linked in every system."""
+def _sighting_counted(check: Check, record: Record, links_before: int, sighting) -> None:
+    """A customer the check matched: linked now (a finding), or still in one system only."""
+    said = "; ".join(sighting.said)
+    links = list(record.links.values_list("system", flat=True))
+    if len(links) > max(links_before, 1):
+        check.found(Kind.LINKED, record=record, system=links[0], detail=said[:255])
+    elif len(links) == 1:
+        check.run.unlinked += 1
+        only = systems()[links[0]].label
+        detail = f"only in {only}" + (f"; {said}" if said else "")
+        check.found(Kind.UNLINKED, record=record, system=links[0], detail=detail[:255])
+
+
+def _link_counts(system: str, ids: list[str]) -> dict[str, int]:
+    """For these customer ids in `system`: in how many systems their record is linked."""
     seen = dict(
         Link.objects.filter(
             record_type=Record.Type.CUSTOMER, system=system, external_id__in=ids
@@ -188,7 +196,7 @@ def _linked_everywhere(system: str, ids: list[str], holders: int) -> set[str]:
         .annotate(count=Count("pk"))
         .values_list("record_id", "count")
     )
-    return {seen[record_id] for record_id, count in links if count >= holders}
+    return {seen[record_id]: count for record_id, count in links}
 
 
 # Linked records: the engine's decisions, for every one ------------------------------------

@@ -42,7 +42,7 @@ class Migration(migrations.Migration):
             name='ReconcileFinding',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('carried', "Owner's new value carried"), ('restored', "Owner's value restored"), ('flagged', 'Sent to review (the systems disagree)'), ('missing', 'No longer in a system'), ('deal_lost', 'Deal lost while its job is active'), ('not_invoiced', 'Job done but not invoiced'), ('invoice_without_job', 'Invoice with no job'), ('linked', 'Customer linked across systems'), ('unlinked', 'Customer in one system only'), ('retried', 'Could not be checked now; its own run retries')], max_length=32)),
+                ('kind', models.CharField(choices=[('carried', "Owner's new value carried"), ('restored', "Owner's value restored"), ('flagged', 'Sent to review (the systems disagree)'), ('missing', 'No longer in a system'), ('deal_lost', 'Deal lost while its job is active'), ('not_invoiced', 'Job done but not invoiced'), ('invoice_without_job', 'Invoice with no job'), ('linked', 'Customer linked across systems'), ('unlinked', 'Customer in one system only (no match elsewhere)'), ('retried', 'Could not be checked now; its own run retries')], max_length=32)),
                 ('record_type', models.CharField(blank=True, max_length=16)),
                 ('record_label', models.CharField(blank=True, max_length=255)),
                 ('system', models.CharField(blank=True, max_length=32)),
