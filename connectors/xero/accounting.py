@@ -177,25 +177,20 @@ class XeroAccounting:
 
     def contacts_changed(self, since: datetime | None) -> list:
         """Return the active contacts changed after `since` (all of them without it)."""
-        return self._pages(
-            "reading the contacts" + (f" changed since {since:%Y-%m-%d %H:%M}" if since else ""),
-            self.api.get_contacts,
-            "contacts",
-            LIST_PAGE_SIZE,
-            where='ContactStatus=="ACTIVE"',
-            **({"if_modified_since": since} if since else {}),
-        )
+        return self._changed("contacts", 'ContactStatus=="ACTIVE"', since)
 
     def invoices_changed(self, since: datetime | None) -> list:
         """Return the sales invoices changed after `since` (all of them without it)."""
-        return self._pages(
-            "reading the invoices" + (f" changed since {since:%Y-%m-%d %H:%M}" if since else ""),
-            self.api.get_invoices,
-            "invoices",
-            LIST_PAGE_SIZE,
-            where='Type=="ACCREC"',
-            **({"if_modified_since": since} if since else {}),
+        return self._changed("invoices", 'Type=="ACCREC"', since)
+
+    def _changed(self, resource: str, where: str, since: datetime | None) -> list:
+        """A whole list read in pages of LIST_PAGE_SIZE, with If-Modified-Since when given."""
+        method = {"contacts": self.api.get_contacts, "invoices": self.api.get_invoices}[resource]
+        what = f"reading the {resource}" + (
+            f" changed since {since:%Y-%m-%d %H:%M}" if since else ""
         )
+        extra = {"if_modified_since": since} if since else {}
+        return self._pages(what, method, resource, LIST_PAGE_SIZE, where=where, **extra)
 
     def contacts_by_number(self, numbers: list[str]) -> dict[str, str]:
         """Return ContactNumber -> ContactID for the contacts carrying these numbers."""
