@@ -22,11 +22,18 @@ from hubspot.crm.objects import (
 from hubspot.crm.properties import PropertyCreate, PropertyGroupCreate
 
 from connectors.calls import call
-from connectors.errors import ConnectorError, Invalid, NotFound
+from connectors.errors import AuthExpired, ConnectorError, Invalid, NotFound
 from connectors.hubspot.errors import translate
 from connectors.hubspot.limits import HUBSPOT, account, answer_read
 from connectors.hubspot.sdk import sdk
-from connectors.hubspot.tokens import Credential, credential, success_note
+from connectors.hubspot.tokens import (
+    Credential,
+    credential,
+    credential_renewed,
+    reconnect_needed,
+    success_note,
+)
+from connectors.models import HubSpotConnection
 
 DEAL_PROPERTIES = [
     "dealname",
@@ -100,6 +107,11 @@ def _summary(result: Any) -> str:
     return f"id {getattr(result, 'id', '?')}"
 
 
+def _status(error: Exception) -> int | None:
+    """The HTTP status of the SDK's error behind one of the hub's errors."""
+    return getattr(error.__cause__, "status", None)
+
+
 def _chunks(items: list, size: int = BATCH_SIZE) -> list[list]:
     return [items[start : start + size] for start in range(0, len(items), size)]
 
@@ -124,9 +136,31 @@ class HubSpotClient:
         self.timeout = timeout or settings.HUBSPOT_TIMEOUT_SECONDS
 
     def _call(self, what: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Make one call inside the account's shared limit (connectors/hubspot/limits.py)."""
-        request = ", ".join([*map(repr, args), *(f"{k}={v!r}" for k, v in kwargs.items())])
+        """Make one call inside the account's shared limit (connectors/hubspot/limits.py).
+
+        An OAuth token HubSpot refuses (401) although it looked fresh is renewed, once for
+        every worker, and the call made again: only a refusal of the renewed token means
+        the connection is gone (the one "Reconnect HubSpot" item).
+        """
         now = self.credential or credential()
+        try:
+            return self._send(now, what, method, *args, **kwargs)
+        except AuthExpired as refused:
+            renewed = credential_renewed(now) if _status(refused) == 401 else None
+            if renewed is None:
+                raise
+        try:
+            return self._send(renewed, what, method, *args, **kwargs)
+        except AuthExpired as refused:
+            connection = HubSpotConnection.current()
+            if connection is None or _status(refused) != 401:
+                raise
+            raise reconnect_needed(connection, refused.detail) from refused
+
+    def _send(
+        self, now: Credential, what: str, method: Callable[..., Any], *args: Any, **kwargs: Any
+    ) -> Any:
+        request = ", ".join([*map(repr, args), *(f"{k}={v!r}" for k, v in kwargs.items())])
         method.__self__.api_client.configuration.access_token = now.token
         # The SDK's plain methods drop the answer's headers; their twins keep them.
         with_headers = getattr(method.__self__, f"{method.__name__}_with_http_info")

@@ -30,6 +30,7 @@ class Credential:
     token: str
     account: str
     stored: bool  # from the hub's HubSpotConnection, not from the setting
+    renewable: bool = False  # an OAuth access token: a refresh may give a working one
 
 
 def credential() -> Credential:
@@ -47,7 +48,29 @@ def credential() -> Credential:
             refused=reconnect_needed,
         )
     # Counted per HubSpot account: an OAuth token changes every 30 minutes, the account not.
-    return Credential(token, account(f"hub:{connection.hub_id}"), stored=True)
+    return Credential(
+        token,
+        account(f"hub:{connection.hub_id}"),
+        stored=True,
+        renewable=connection.kind == HubSpotConnection.Kind.OAUTH,
+    )
+
+
+def credential_renewed(refused: Credential) -> Credential | None:
+    """The credential after HubSpot refused `refused` (a 401 although it looked fresh: the
+    clocks disagree, or HubSpot ended it early): refreshed once for every worker that met
+    the same refusal; a worker that meets it after another refreshed takes the new token.
+    None when there is nothing to renew (a private app token, or no stored connection)."""
+    connection = HubSpotConnection.current()
+    if connection is None or not refused.renewable:
+        return None
+    token = token_renewed(
+        locked=lambda: HubSpotConnection.objects.select_for_update().get(pk=connection.pk),
+        still_good=lambda locked: locked.access_token != refused.token,
+        refresh=_refresh,
+        refused=reconnect_needed,
+    )
+    return Credential(token, refused.account, stored=True, renewable=True)
 
 
 def _usable(connection: HubSpotConnection) -> bool:

@@ -173,6 +173,37 @@ def test_a_refresh_hubspot_refuses_marks_the_connection_for_reconnecting(hubspot
     assert '"badge bad">Reconnect needed<' in page
 
 
+def test_a_token_hubspot_ended_early_is_renewed_once_and_the_call_goes_through(
+    hubspot_account, admin
+):
+    install(admin, hubspot_account)
+    before = hubspot_account.store.requests[TOKEN_CALLS]
+    hubspot_account.auth.access_tokens.clear()  # HubSpot's clock ran ahead, or it ended it
+    assert HubSpotClient().deal_read(a_deal(hubspot_account), ["dealname"])["dealname"]
+    assert hubspot_account.store.requests[TOKEN_CALLS] - before == 1
+    assert HubSpotConnection.objects.get().status == "connected"
+
+
+def test_a_renewed_token_hubspot_also_refuses_marks_the_connection_for_reconnecting(
+    hubspot_account, admin, monkeypatch
+):
+    install(admin, hubspot_account)
+    monkeypatch.setattr(hubspot_account.auth, "accepts", lambda token: False)  # none let in
+    with pytest.raises(AuthExpired):
+        HubSpotClient().deal_read(a_deal(hubspot_account), ["dealname"])
+    assert HubSpotConnection.objects.get().status == "reconnect_needed"
+
+
+def test_a_private_app_token_hubspot_refuses_is_not_renewed(hubspot_account, admin):
+    hubspot_account.auth.private_app_add("pat-na1-short-lived")
+    admin.post("/settings/hubspot/token/", {"token": "pat-na1-short-lived"})
+    before = hubspot_account.store.requests[TOKEN_CALLS]
+    hubspot_account.auth.private_apps.pop("pat-na1-short-lived")  # rotated in HubSpot
+    with pytest.raises(AuthExpired):
+        HubSpotClient().deal_read(a_deal(hubspot_account), ["dealname"])
+    assert hubspot_account.store.requests[TOKEN_CALLS] == before
+
+
 def test_disconnecting_forgets_the_tokens_and_goes_back_to_the_setting(hubspot_account, admin):
     hubspot_account.auth.private_app_add("pat-na1-good")
     admin.post("/settings/hubspot/token/", {"token": "pat-na1-good"}, follow=True)
