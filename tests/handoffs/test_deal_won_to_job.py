@@ -239,9 +239,15 @@ def test_confirming_a_new_customer_creates_it(hub, office_staff):
     Customer.objects.create(name="Harbour View Cafe", email="other@y.example")
     deal = deal_named(hub, "quarterly maintenance")
     hub.sandbox.store.update("deals", deal["id"], {"dealstage": "2001003"})
-    item = wait_for(
-        lambda: ReviewItem.objects.filter(kind="possible_duplicate").first(), what="item"
+    # Staff answer the item the won deal waits on (as the queue shows it).
+    waiting = wait_for(
+        lambda: HandoffRun.objects.filter(
+            handoff="deal_won_to_job", state="needs_review", review_item__isnull=False
+        ).first(),
+        what="the won deal to wait on the item",
     )
+    item = waiting.review_item
+    assert item.kind == "possible_duplicate"
     review_item_resolve(item=item, by=office_staff, action="create_new")
     job = wait_for(lambda: job_for(deal), what="the job")
     assert Customer.objects.filter(name="Harbour View Cafe").count() == 2
