@@ -11,7 +11,7 @@ same ABN) becomes one "possible duplicate" item for a person.
 from dataclasses import asdict, dataclass
 from difflib import SequenceMatcher
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from connectors.base import CustomerDetails
 from connectors.errors import ConnectorError, Disagreement
@@ -142,6 +142,7 @@ def customer_first_seen(
 
     `asked`: each system's candidates already fetched; `failed`: systems that failed to say.
     """
+    _sighting_lock(details)
     record = _record_of(details.system, details.external_id)
     said: list[str] = []
     missed: list[ConnectorError] = []
@@ -169,6 +170,16 @@ def customer_first_seen(
             reason="first seen",
         )
     return Sighting(record, said, missed)
+
+
+def _sighting_lock(details: CustomerDetails) -> None:
+    """One sighting of a customer at a time (until this transaction ends): two runs that see
+    a new customer together (its own change, a deal won for it) would each make a record for
+    it, and a person's answer about one record would not reach the other."""
+    if connection.vendor == "postgresql":  # SQLite (the demo) runs one writer at a time
+        with connection.cursor() as cursor:
+            key = f"customer:{details.system}:{details.external_id}"
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [key])
 
 
 def _match_in(
