@@ -314,7 +314,8 @@ def _deals_lost(check: Check, deals: list[Record]) -> None:
 
 def _jobs_not_invoiced(check: Check) -> None:
     """Looking for jobs done but not invoiced:"""
-    numbers = operations().jobs_to_invoice()
+    register = operations()
+    numbers = register.jobs_to_invoice()
     handoff = handoff_get("job_done_to_invoice")
     runs = {
         run.record_ref: run
@@ -329,7 +330,7 @@ def _jobs_not_invoiced(check: Check) -> None:
         if check.dry_run:
             detail = "would be invoiced"
         elif run is None:
-            happened = BusinessEvent("job.completed", operations().system, number, {})
+            happened = BusinessEvent("job.completed", register.system, number, {})
             handoff_run_start(handoff=handoff, happened=happened)
         else:
             handoff_run_replay(run=run)

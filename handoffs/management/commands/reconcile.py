@@ -50,7 +50,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{said}Compared {run.records} records ({run.fields} copies of fields): "
             f"{run.carried} carried, {run.restored} restored, {run.flagged} flagged; "
-            f"{run.missed} missed by events; {run.unlinked} customers not linked everywhere; "
+            f"{run.missed} missed by events; {run.unlinked} customers in one system only; "
             f"{run.retried} left to their own run."
         )
         for finding in run.findings.exclude(kind="unlinked")[:50]:
