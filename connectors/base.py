@@ -250,6 +250,10 @@ class CrmConnector(RecordStore, CustomerDirectory, Protocol):
         """Return which of these deals are lost (closed and not won): id → the stage's name."""
         ...
 
+    def deals_won_unworked(self) -> dict[str, str]:
+        """Return the won deals the hub made no job for yet: id → their stage's id."""
+        ...
+
 
 class OperationsConnector(RecordStore, CustomerDirectory, Protocol):
     """What the hub needs from an operations system (a job register)."""
@@ -272,6 +276,10 @@ class OperationsConnector(RecordStore, CustomerDirectory, Protocol):
 
     def customers_of_jobs(self, numbers: list[str]) -> list[str]:
         """Return the customers (ids) of these jobs."""
+        ...
+
+    def job_for_origin(self, system: str, ref: str) -> str | None:
+        """Return the number of the job made for this deal or quote, if any."""
         ...
 
     def jobs_to_invoice(self) -> list[str]:

@@ -26,12 +26,13 @@ from django.utils import timezone
 from connectors.base import BusinessEvent, InvoiceMade
 from connectors.errors import ConnectorError, Waiting
 from connectors.registry import crm, finance, operations, systems
+from handoffs.flows.job_done_to_invoice import invoices_record
 from handoffs.models import HandoffRun, ReconcileFinding, ReconcileRun
 from handoffs.registry import handoff_get
 from handoffs.runs import handoff_run_replay, handoff_run_start
 from ownership.engine import Convergence, records_converge
 from ownership.matching import customers_first_seen
-from ownership.models import Link, Record
+from ownership.models import Link, Proposal, Record
 from review_queue.models import ReviewItem
 from review_queue.services import review_item_open, review_item_settle
 
@@ -146,7 +147,12 @@ def _customers_unlinked(check: Check) -> None:
         seen = check.patiently(lambda d=directory: d.customers_changed(check.run.since))
         for chunk in _chunks(seen):
             before = _link_counts(name, [c.external_id for c in chunk])
-            new = [c for c in chunk if before.get(c.external_id, 0) < len(holders)]
+            waiting = _left_to_staff(name, [c.external_id for c in chunk])
+            new = [
+                c
+                for c in chunk
+                if before.get(c.external_id, 0) < len(holders) and c.external_id not in waiting
+            ]
             if check.dry_run:  # matching writes links: a dry run only counts the loners
                 alone = [c for c in new if before.get(c.external_id, 0) <= 1]
                 for details in alone:
@@ -181,6 +187,18 @@ def _sighting_counted(check: Check, record: Record, links_before: int, sighting)
         only = systems()[links[0]].label
         detail = f"only in {only}" + (f"; {said}" if said else "")
         check.found(Kind.UNLINKED, record=record, system=links[0], detail=detail[:255])
+
+
+def _left_to_staff(system: str, ids: list[str]) -> set[str]:
+    """Those of these customers the first match left to staff (a proposal open, or one they
+    left unlinked): the check asks nothing about them, the proposals list does."""
+    return set(
+        Proposal.objects.filter(
+            system=system,
+            external_id__in=ids,
+            state__in=(Proposal.State.OPEN, Proposal.State.SKIPPED),
+        ).values_list("external_id", flat=True)
+    )
 
 
 def _link_counts(system: str, ids: list[str]) -> dict[str, int]:
@@ -314,30 +332,52 @@ def _deals_lost(check: Check, deals: list[Record]) -> None:
 
 def _jobs_not_invoiced(check: Check) -> None:
     """Looking for jobs done but not invoiced:"""
-    register = operations()
-    numbers = register.jobs_to_invoice()
-    handoff = handoff_get("job_done_to_invoice")
-    runs = {
-        run.record_ref: run
-        for run in HandoffRun.objects.filter(handoff=handoff.name, record_ref__in=numbers)
-    }
-    for number in numbers:
-        run = runs.get(number)
-        if run is not None and run.state not in (HandoffRun.State.DONE, HandoffRun.State.SKIPPED):
-            continue  # in hand: waiting for a worker, retrying, or on a review item
+    numbers = operations().jobs_to_invoice()
+    made = check.patiently(lambda: finance().invoices_by_reference(numbers) if numbers else {})
+    for number, detail in jobs_invoiced(numbers, made, dry_run=check.dry_run).items():
         check.run.missed += 1
-        detail = "invoicing started" if run is None else "invoicing run again"
-        if check.dry_run:
-            detail = "would be invoiced"
-        elif run is None:
-            happened = BusinessEvent("job.completed", register.system, number, {})
-            handoff_run_start(handoff=handoff, happened=happened)
-        else:
-            handoff_run_replay(run=run)
         check.found(
             Kind.NOT_INVOICED, record_type="job", record_label=number, detail=detail
         )  # fmt: skip
     check.progress("jobs", len(numbers))
+
+
+def jobs_invoiced(
+    numbers: list[str], made: dict[str, InvoiceMade], *, dry_run: bool = False
+) -> dict[str, str]:
+    """See that each of these finished jobs gets its one invoice; say what was done for each
+    one not in hand already (number → what).
+
+    A job the finance system has an invoice for already (`made`, by reference: one made
+    while the hub was stopped, or by hand before the hub was set up) is linked to it; the
+    others get their invoicing run, started or run again. A run still in hand (waiting for
+    a worker, retrying, on a review item) is left to finish.
+    """
+    register, handoff = operations(), handoff_get("job_done_to_invoice")
+    runs = {
+        run.record_ref: run
+        for run in HandoffRun.objects.filter(handoff=handoff.name, record_ref__in=numbers)
+    }
+    finished = (HandoffRun.State.DONE, HandoffRun.State.SKIPPED)
+    todo = [n for n in numbers if n not in runs or runs[n].state in finished]
+    found = [n for n in todo if n in made]
+    if found and not dry_run:
+        invoices_record([(register.job_read(n), made[n]) for n in found])
+    said = {}
+    for number in todo:
+        run = runs.get(number)
+        if number in made:
+            said[number] = f"invoice {made[number].number} found in {finance().label}, linked"
+        elif dry_run:
+            said[number] = "would be invoiced"
+        elif run is None:
+            happened = BusinessEvent("job.completed", register.system, number, {})
+            handoff_run_start(handoff=handoff, happened=happened)
+            said[number] = "invoicing started"
+        else:
+            handoff_run_replay(run=run)
+            said[number] = "invoicing run again"
+    return said
 
 
 def _invoices_orphaned(check: Check) -> None:

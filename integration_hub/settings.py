@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "connectors",
     "operations",
     "handoffs",
+    "onboarding",
 ]
 
 MIDDLEWARE = [

@@ -14,6 +14,7 @@ urlpatterns = [
     path("jobs/", include("operations.urls")),
     path("ownership/", include("ownership.urls")),
     path("settings/", include("connectors.urls")),
+    path("setup/", include("onboarding.urls")),
     path("", include("handoffs.urls")),
     path("", include("dashboard.urls")),
 ]

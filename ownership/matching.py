@@ -61,14 +61,15 @@ def business_domain(email: str) -> str:
     return "" if domain in PUBLIC_MAIL else domain
 
 
-def _abn(text: str) -> str:
+def abn_digits(text: str) -> str:
+    """The ABN's 11 digits, or "" when the text holds no ABN."""
     digits = "".join(ch for ch in text if ch.isdigit())
     return digits if len(digits) == 11 else ""
 
 
 def likeness(a: CustomerDetails, b: CustomerDetails) -> Likeness | None:
     """Say how b resembles a (None: not at all)."""
-    if _abn(a.tax_number) and _abn(a.tax_number) == _abn(b.tax_number):
+    if abn_digits(a.tax_number) and abn_digits(a.tax_number) == abn_digits(b.tax_number):
         return Likeness("the same ABN", True)
     if a.email and a.email.lower() == b.email.lower():
         return Likeness("the same email address", True)

@@ -138,3 +138,44 @@ class Distinct(models.Model):
                 fields=["record", "system", "external_id"], name="one_distinct_per_pair"
             )
         ]
+
+
+class Proposal(models.Model):
+    """The first match's "may be the same customer" (ownership/bulk_matching.py): staff link
+    it, say it is new there (never proposed again), or skip it for now, many at once
+    (onboarding/proposals.py). The nightly check leaves an open one to staff."""
+
+    class State(models.TextChoices):
+        OPEN = "open", "To decide"
+        LINKED = "linked", "Linked"
+        NEW = "new", "A different customer"
+        SKIPPED = "skipped", "Left unlinked"
+
+    # The record the customer has now (in its own system only, or linked elsewhere too).
+    record = models.ForeignKey(Record, null=True, on_delete=models.SET_NULL, related_name="+")
+    system = models.CharField(max_length=32)
+    external_id = models.CharField(max_length=128)
+    name = models.CharField(max_length=255)
+    # The customer as its system knows it (CustomerDetails as a dict).
+    details = models.JSONField(default=dict)
+    target = models.CharField(max_length=32)
+    # [{"id": ..., "name": ..., "why": "a similar name"}], the likeliest first.
+    candidates = models.JSONField(default=list)
+    why = models.CharField(max_length=255, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.OPEN)
+    outcome = models.CharField(max_length=255, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["system", "external_id", "target"], name="one_proposal_per_pair"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.system} → {self.target})"

@@ -382,6 +382,34 @@ class HubSpotClient:
             if not after:
                 return found
 
+    def deals_in_stages(self, stage_ids: list[str], *, without: str) -> dict[str, str]:
+        """Return the deals at these stages whose property `without` is empty: id → stage,
+        100 a call (HubSpot's search gives 10,000 results at most: enough for deals won and
+        not yet worked)."""
+        found: dict[str, str] = {}
+        after: str | None = None
+        filters = [
+            Filter(property_name="dealstage", operator="IN", values=stage_ids),
+            Filter(property_name=without, operator="NOT_HAS_PROPERTY"),
+        ]
+        while stage_ids:
+            request = PublicObjectSearchRequest(
+                filter_groups=[FilterGroup(filters=filters)],
+                properties=["dealstage"],
+                limit=BATCH_SIZE,
+                after=after,
+            )
+            page = self._call("the won deals", self.api.crm.deals.search_api.do_search, request)
+            found |= {row.id: row.properties.get("dealstage") or "" for row in page.results}
+            after = page.paging.next.after if page.paging and page.paging.next else None
+            if not after:
+                break
+        return found
+
+    def won_stages(self) -> list[str]:
+        """The ids of every won stage, in every deal pipeline."""
+        return [stage.id for stage in self._deal_stages().values() if stage.is_won]
+
     def deal_bundle(self, deal_id: str) -> DealBundle:
         """Fetch a deal with everything a job needs from it."""
         deal = self._call(

@@ -23,6 +23,7 @@ from connectors.base import (
 from connectors.errors import Invalid
 from connectors.hubspot.client import LINE_ITEM_PROPERTIES, HubSpotClient
 from connectors.hubspot.mapping import business_event, job_promise
+from connectors.hubspot.properties import PropertiesReport, properties_ensure
 
 SYSTEM = "hubspot"
 COMPANY = ["name", "address", "city", "state", "zip", "country", "abn", "description", "phone"]
@@ -275,6 +276,14 @@ class HubSpotCrm:
             if (stage := p.get("dealstage"))
         }
         return {i: s.label for i, s in stages.items() if s.is_closed and not s.is_won}
+
+    def properties_ensure(self) -> PropertiesReport:
+        """Make the custom properties the hub writes that HubSpot does not have yet."""
+        return properties_ensure(self.client)
+
+    def deals_won_unworked(self) -> dict[str, str]:
+        """Return the won deals with no job number yet: id → their stage's id."""
+        return self.client.deals_in_stages(self.client.won_stages(), without="job_number")
 
     def deal_state(self, deal_id: str) -> DealState:
         """Return the deal's stage now and, when won, what it promised."""

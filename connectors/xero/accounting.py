@@ -263,12 +263,17 @@ class XeroAccounting:
 
     def invoices_by_reference(self, references: list[str]) -> list:
         """Return the ACCREC invoices whose Reference is one of these (a job's number)."""
-        clause = " OR ".join(f'Reference=="{r}"' for r in references)
-        return self._call(
-            "finding invoices by reference",
-            self.api.get_invoices,
-            where=f'Type=="ACCREC" AND ({clause})',
-        ).invoices
+        clauses = [[f"Reference=={text}"] for r in sorted(set(references)) if (text := quoted(r))]
+        return [
+            invoice
+            for where in where_chunks(clauses)
+            for invoice in self._pages(
+                f"finding {len(references)} invoices by reference",
+                self.api.get_invoices,
+                "invoices",
+                where=f'Type=="ACCREC" AND ({where})',
+            )
+        ]
 
     def changed_since(self, resource: str, since, page: int) -> list:
         """Return one page (100) of Invoices, Payments or Quotes changed after `since`."""

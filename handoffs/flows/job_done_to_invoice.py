@@ -12,7 +12,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from connectors.base import BusinessEvent, InvoiceDraft, InvoiceLine, JobFacts
+from connectors.base import BusinessEvent, InvoiceDraft, InvoiceLine, InvoiceMade, JobFacts
 from connectors.errors import Waiting
 from connectors.registry import crm, finance, operations
 from handoffs.flows.shared_fields import records_look_again
@@ -156,8 +156,9 @@ def _customers_next(limit: int = 200) -> list[str]:
     )
 
 
-def _recorded(pairs: list[tuple[JobFacts, object]]) -> dict[str, Outcome]:
-    """Link each invoice to its job (and deal), then let the engine carry it everywhere."""
+def invoices_record(pairs: list[tuple[JobFacts, InvoiceMade]]) -> dict[str, Outcome]:
+    """Link each invoice the finance system has to its job (and deal), then let the engine
+    carry it everywhere."""
     money, register, sales = finance(), operations(), crm()
     records = []
     for job, made in pairs:
@@ -231,7 +232,7 @@ def _already_made(
             )
         else:
             remaining.append((run, job))
-    outcomes = _recorded([(job, made) for _, job, made in recorded])
+    outcomes = invoices_record([(job, made) for _, job, made in recorded])
     for run, job, _ in recorded:
         results[run.pk] = outcomes[job.number]
     return remaining
@@ -286,7 +287,7 @@ def batch(runs: list[HandoffRun]) -> list[Outcome | Exception]:
                 results[run.pk] = invoice.refused
             else:
                 good.append((run, job, invoice))
-        outcomes = _recorded([(job, invoice) for _, job, invoice in good])
+        outcomes = invoices_record([(job, invoice) for _, job, invoice in good])
         for run, job, _ in good:
             results[run.pk] = outcomes[job.number]
     return [results[run.pk] for run in runs]

@@ -43,7 +43,7 @@ def _label(system: str) -> str:
 
 
 @transaction.atomic
-def _join(new: CustomerDetails, target: str, chosen_id: str, by) -> Record:
+def customers_join(new: CustomerDetails, target: str, chosen_id: str, by) -> Record:
     """One record for the new customer and the chosen one: link, or move links across."""
     mine = Record.objects.filter(
         links__system=new.system, links__external_id=new.external_id, type="customer"
@@ -79,7 +79,7 @@ def _join(new: CustomerDetails, target: str, chosen_id: str, by) -> Record:
 
 def _link(item: ReviewItem, values: dict, by, *, merge: bool) -> str:
     d, chosen, new = details_of(item), _chosen(item, values), _new(item)
-    record = _join(new, d.target, chosen.id, by)
+    record = customers_join(new, d.target, chosen.id, by)
     if merge:
         operations().customer_merge(customer_id=chosen.id, details=new)
     count = handoff_runs_retry(item=item)

@@ -96,6 +96,9 @@ class MiniCrm:
         stages = {i: self.deals[i]["deal"]["sales_stage"] for i in deal_ids if i in self.deals}
         return {i: stage for i, stage in stages.items() if stage == "lost"}
 
+    def deals_won_unworked(self) -> dict[str, str]:
+        return {i: "won" for i, d in self.deals.items() if d["deal"]["sales_stage"] == "won"}
+
     def deal_state(self, deal_id: str) -> DealState:
         deal = self.deals[deal_id]
         won = deal["deal"]["sales_stage"] == "won"

@@ -454,6 +454,11 @@ def _matches(obj: dict, rule: dict) -> bool:
         return {"GT": a > b, "GTE": a >= b, "LT": a < b, "LTE": a <= b}[operator]
     if operator == "HAS_PROPERTY":
         return value not in (None, "")
+    if operator == "NOT_HAS_PROPERTY":
+        return value in (None, "")
+    if operator in ("IN", "NOT_IN"):  # HubSpot compares lowercased values here
+        found = (value or "").lower() in {str(v).lower() for v in rule.get("values") or ()}
+        return found == (operator == "IN")
     if operator == "NEQ":
         return (value or "").lower() != str(wanted).lower()
     if operator == "CONTAINS_TOKEN":
