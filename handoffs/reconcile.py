@@ -43,6 +43,19 @@ Kind = ReconcileFinding.Kind
 T = TypeVar("T")
 
 
+def patiently(read: Callable[[], T], *, deadline: float) -> T:
+    """Call `read`, waiting out rate limits (waiting is not failing) until the deadline (a
+    time.monotonic() value)."""
+    while True:
+        try:
+            return read()
+        except Waiting as waiting:
+            pause = min(waiting.retry_after or 1.0, 60.0)
+            if time.monotonic() + pause > deadline:
+                raise
+            time.sleep(pause)
+
+
 class CheckBusy(Exception):
     """A check is running already: one at a time."""
 
@@ -67,15 +80,7 @@ class Check:
         )
 
     def patiently(self, read: Callable[[], T]) -> T:
-        """Call `read`, waiting out rate limits (waiting is not failing) until the deadline."""
-        while True:
-            try:
-                return read()
-            except Waiting as waiting:
-                pause = min(waiting.retry_after or 1.0, 60.0)
-                if time.monotonic() + pause > self.deadline:
-                    raise
-                time.sleep(pause)
+        return patiently(read, deadline=self.deadline)
 
     def item(self, *, root: str, **fields) -> ReviewItem | None:
         """Open the item for this root cause (not in a dry run, nor one a person dismissed)."""

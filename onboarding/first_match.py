@@ -3,19 +3,23 @@
 It reads every customer of each system that lists them (the CRM's companies with their
 contacts, the register's customers, the finance system's contacts: pages of 100 to 1,000,
 within each vendor's limits), matches them (ownership/bulk_matching.py), then imports the
-work in flight (onboarding/in_flight.py). Its FirstMatch row says how far it has got: the
-setup page's progress bar and `manage.py onboard` read it.
+work in flight (onboarding/in_flight.py). Vendor limits are waited out, never failures.
+Its FirstMatch row says how far it has got: the setup page's progress bar and
+`manage.py onboard` read it.
 """
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from itertools import combinations
 
+from django.conf import settings
 from django.utils import timezone
 
 from connectors.errors import ConnectorError
 from connectors.registry import connector
+from handoffs.reconcile import patiently
 from onboarding.in_flight import work_in_flight_import
 from onboarding.models import FirstMatch
 from ownership.bulk_matching import Tally, customers_match
@@ -37,11 +41,14 @@ def first_match(
 ) -> FirstMatch:
     """Run the first match (continuing one that stopped) and return its row."""
     match = _started(asked_by)
+    deadline = time.monotonic() + settings.RECONCILE_MAX_SECONDS
     try:
         lists = {}
         for role in ORDER:
             directory = connector(role)
-            lists[directory.system] = directory.customers_changed(None)
+            lists[directory.system] = patiently(
+                lambda d=directory: d.customers_changed(None), deadline=deadline
+            )
             match.read += len(lists[directory.system])
             _said(match, progress)
         match.step = "matching"
@@ -63,7 +70,7 @@ def first_match(
         match.matched, match.proposed, match.alone = tally.matched, tally.proposed, tally.alone
         match.step = "importing"
         _said(match, progress)
-        match.in_flight = work_in_flight_import()
+        match.in_flight = patiently(work_in_flight_import, deadline=deadline)
         match.imported = sum(match.in_flight.values())
         match.state, match.step = FirstMatch.State.DONE, "done"
     except ConnectorError as error:
