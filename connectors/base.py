@@ -76,6 +76,18 @@ class PromisedLine:
 Value = str | Address | Decimal | date | tuple[PromisedLine, ...] | None
 
 
+def abn_forms(tax_number: str) -> list[str]:
+    """An ABN as a system may hold it: plain and spaced 2-3-3-3; nothing for other numbers.
+
+    Each system keeps its own spacing (a restored ABN is written as the owner writes it);
+    looking one up tries both forms.
+    """
+    digits = "".join(ch for ch in tax_number or "" if ch.isdigit())
+    if len(digits) != 11:
+        return []
+    return [digits, f"{digits[:2]} {digits[2:5]} {digits[5:8]} {digits[8:]}"]
+
+
 @dataclass(frozen=True)
 class CustomerDetails:
     """Who a customer is, as one system knows them."""

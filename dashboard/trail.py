@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from handoffs.models import HandoffAttempt, HandoffRun, InboundEvent
+from handoffs.registry import handoff_get
 from operations.models import Job
 from ownership.models import Link
 from review_queue.models import ReviewItem, ReviewLog
@@ -93,6 +94,10 @@ def record_trail(*, system: str, type: str, ref: str) -> list[Entry]:
         entries.append(
             Entry(attempt.started_at, attempt.run.queue, "run", title, attempt.message, url)
         )
+    for run in runs.filter(state=HandoffRun.State.DISMISSED):
+        url = reverse("handoffs:run_detail", args=[run.pk])
+        title = f"{handoff_get(run.handoff).label}: ended, its review item dismissed"
+        entries.append(Entry(run.finished_at, run.queue, "run", title, run.summary, url))
     items = ReviewItem.objects.filter(_matching(keys, "system", "record_ref"))
     for item in items:
         url = reverse("review_queue:detail", args=[item.pk])
@@ -114,7 +119,7 @@ def record_trail(*, system: str, type: str, ref: str) -> list[Entry]:
                 "hub",
                 "resolution",
                 f"{who}: {entry.action} on “{entry.item.title}”",
-                entry.outcome,
+                f"{entry.outcome} Note: {entry.note}" if entry.note else entry.outcome,
             )
         )
     entries += _job_changes([ref for system, ref in keys if system == "operations"])

@@ -107,6 +107,7 @@ class HandoffRun(models.Model):
         DONE = "done", "Done"
         SKIPPED = "skipped", "Nothing to do"
         NEEDS_REVIEW = "needs_review", "Waiting on a review item"
+        DISMISSED = "dismissed", "Dismissed"
 
     handoff = models.CharField(max_length=64)
     key = models.CharField(max_length=255)

@@ -416,8 +416,14 @@ def handoff_run_replay(*, run: HandoffRun) -> HandoffRun:
 
 
 @transaction.atomic
-def handoff_runs_close(*, item: ReviewItem, summary: str) -> int:
-    """Mark the runs waiting on an item as done, because a person resolved it another way."""
-    return HandoffRun.objects.filter(review_item=item, state=HandoffRun.State.NEEDS_REVIEW).update(
-        state=HandoffRun.State.DONE, summary=summary, finished_at=timezone.now()
+def handoff_runs_dismiss(*, item: ReviewItem, by, reason: str) -> str:
+    """End the runs waiting on an item a person dismissed, saying who and why."""
+    who = by.get_username() if by else "the hub"
+    count = HandoffRun.objects.filter(review_item=item, state=HandoffRun.State.NEEDS_REVIEW).update(
+        state=HandoffRun.State.DISMISSED,
+        summary=f"Dismissed by {who}: {reason}",
+        finished_at=timezone.now(),
     )
+    if not count:
+        return ""
+    return f"{count} handoff{'s' if count != 1 else ''} waiting on it ended."

@@ -3,13 +3,14 @@
 Office staff (admins, or members of the "Office staff" group) use every page and the
 API; only admins (`is_staff`) change configuration: ownership rules, the Xero
 connection and invoice settings, and Django's admin (people and groups). A login that
-is neither gets a 403 page saying so; an anonymous visitor is sent to the login page
-(the API answers 401).
+is neither gets a 403 page saying so and naming the admins to ask; an anonymous visitor
+is sent to the login page (the API answers 401).
 """
 
 from collections.abc import Callable
 from functools import wraps
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.utils.functional import SimpleLazyObject
@@ -20,9 +21,7 @@ STAFF_ONLY = (
     "This part of the hub is for office staff. Ask an admin to add you to the "
     f"'{STAFF_GROUP}' group."
 )
-ADMINS_ONLY = (
-    "Only an admin can change the hub's settings. Ask an admin if something here needs changing."
-)
+ADMINS_ONLY = "Only admins can change this. Ask one of them if something here needs changing."
 
 
 def is_office_staff(user) -> bool:
@@ -37,6 +36,12 @@ def is_office_staff(user) -> bool:
 def is_admin(user) -> bool:
     """Return whether the user may change the hub's configuration."""
     return bool(user and user.is_authenticated and user.is_active and user.is_staff)
+
+
+def admins() -> list:
+    """Return the people who may change the hub's configuration, for refusals to name."""
+    people = get_user_model().objects.filter(is_active=True, is_staff=True)
+    return list(people.order_by("first_name", "last_name", "username"))
 
 
 def _required(check: Callable[[object], bool], refusal: str) -> Callable:
@@ -70,10 +75,12 @@ class IsOfficeStaff(BasePermission):
 
 
 def roles(request) -> dict:
-    """Template context: whether the person is office staff, and whether an admin."""
+    """Template context: whether the person is office staff, whether an admin, and who the
+    admins are (for a logged-in person to ask)."""
     user = request.user
     # Lazy: a partial page that never asks costs no query.
     return {
         "hub_staff": SimpleLazyObject(lambda: is_office_staff(user)),
         "hub_admin": SimpleLazyObject(lambda: is_admin(user)),
+        "hub_admins": SimpleLazyObject(lambda: admins() if user.is_authenticated else []),
     }

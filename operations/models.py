@@ -34,7 +34,9 @@ class Customer(models.Model):
     region = models.CharField("state", max_length=100, blank=True)
     postcode = models.CharField(max_length=20, blank=True)
     country = models.CharField(max_length=100, blank=True)
-    tax_number = models.CharField(max_length=32, blank=True, help_text="ABN, digits only.")
+    tax_number = models.CharField(
+        max_length=32, blank=True, help_text="ABN, spaced as the system that owns it writes it."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
@@ -127,6 +129,13 @@ class Job(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE
+
+    @property
+    def status_shown(self) -> str:
+        """The status as staff read it: a scheduled job with no booking is not booked yet."""
+        if self.status == self.Status.SCHEDULED and self.scheduled_start is None:
+            return "Not booked yet"
+        return self.get_status_display()
 
 
 class JobLine(models.Model):

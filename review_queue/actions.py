@@ -57,3 +57,18 @@ def actions_for(item: ReviewItem) -> list[Action]:
 def action_get(name: str) -> Action | None:
     """Return the registered action with this name, if any."""
     return _ACTIONS.get(name)
+
+
+# Called as listener(item=, by=, reason=) inside the transaction that dismisses an item;
+# each returns what it did, in a sentence, or "".
+_ON_DISMISS: list[Callable[..., str]] = []
+
+
+def dismissal_subscribe(listener: Callable[..., str]) -> None:
+    """Have listener told of every item a person dismisses (what waited on it ends too)."""
+    _ON_DISMISS.append(listener)
+
+
+def dismissal_effects(item: ReviewItem, by, reason: str) -> list[str]:
+    """Tell every listener the item was dismissed; return what they did."""
+    return [said for listener in _ON_DISMISS if (said := listener(item=item, by=by, reason=reason))]

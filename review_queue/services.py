@@ -8,7 +8,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from integration_hub.celery import app
-from review_queue.actions import ActionFailed, action_get
+from review_queue.actions import ActionFailed, action_get, dismissal_effects
 from review_queue.details import details_checked
 from review_queue.models import ReviewItem, ReviewLog
 
@@ -134,7 +134,7 @@ def review_item_resolve(
                 if not note:
                     raise ResolutionRefused("Say why you are dismissing this item.")
                 _close(item, by=by, action=action, status=ReviewItem.Status.DISMISSED, note=note)
-                outcome = "Dismissed."
+                outcome = " ".join(["Dismissed.", *dismissal_effects(item, by, note)])
             else:
                 registered = action_get(action)
                 if registered is None or not registered.applies_to(item):

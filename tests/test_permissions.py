@@ -254,7 +254,28 @@ def test_a_plain_login_gets_a_page_in_plain_words_not_the_login_form(db, people,
 def test_staff_are_told_that_settings_are_for_admins(db, people, client):
     client.force_login(people["staff"])
     response = client.get("/admin/")
-    assert response.status_code == 403 and "Only an admin" in response.content.decode()
+    assert (
+        response.status_code == 403 and "Only admins can change this" in response.content.decode()
+    )
+
+
+@pytest.mark.parametrize("path", ["/ownership/{rule}/", "/settings/xero/", "/settings/hubspot/"])
+def test_staff_opening_an_admin_page_are_told_who_the_admins_are(
+    db, people, client, django_user_model, path
+):
+    django_user_model.objects.create_user(
+        "ann", "ann@example.com", first_name="Ann", last_name="Lee", is_staff=True
+    )
+    django_user_model.objects.create_user("gone", is_staff=True, is_active=False)
+    client.force_login(people["staff"])
+    field_rules_defaults_load()
+    response = client.get(path.format(rule=FieldRule.objects.first().pk))
+    page = response.content.decode()
+    assert response.status_code == 403 and 'name="password"' not in page
+    assert "Only admins can change this." in page
+    assert "The hub's admins: <strong>boss</strong>, <strong>Ann Lee</strong> (" in page
+    assert 'href="mailto:ann@example.com"' in page
+    assert "<strong>boss</strong>" in page and "gone" not in page
 
 
 def test_the_api_schema_is_for_office_staff(db, people):

@@ -97,9 +97,20 @@ def test_production_is_https_only_by_default_and_each_part_can_be_turned_off(tmp
     }
 
 
-def test_the_demo_stays_on_plain_http(tmp_path):
+def test_the_demo_stays_on_plain_http_without_debug_pages(tmp_path):
     demo = loaded(tmp_path, HUB_DEMO="1", SECRET_KEY="", ALLOWED_HOSTS="")
     assert (demo["SECURE_SSL_REDIRECT"], demo["SECURE_HSTS_SECONDS"]) == (False, 0)
+    assert (demo["DEBUG"], demo["SESSION_COOKIE_SECURE"]) == (False, False)
+
+
+@pytest.mark.django_db
+def test_a_missing_page_is_the_hubs_own_page(client, office_staff):
+    client.force_login(office_staff)
+    response = client.get("/no-such-page/")
+    page = response.content.decode()
+    assert response.status_code == 404
+    assert "There is no such page" in page and "/no-such-page/" in page
+    assert "Review queue</a>" in page  # the hub's menu, to go on from
 
 
 @pytest.fixture

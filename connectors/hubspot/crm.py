@@ -19,6 +19,7 @@ from connectors.base import (
     Notice,
     PromisedLine,
     Value,
+    abn_forms,
 )
 from connectors.errors import Invalid
 from connectors.hubspot.client import LINE_ITEM_PROPERTIES, HubSpotClient
@@ -243,9 +244,10 @@ class HubSpotCrm:
 
     def customer_candidates(self, details: CustomerDetails) -> list[CustomerDetails]:
         """Return companies with the same ABN or domain, or sharing a word of the name."""
-        groups = []
-        if details.tax_number:
-            groups.append([{"property_name": "abn", "operator": "EQ", "value": details.tax_number}])
+        groups = [
+            [{"property_name": "abn", "operator": "EQ", "value": form}]
+            for form in abn_forms(details.tax_number)
+        ]
         domain = details.email.rpartition("@")[2] if "@" in details.email else ""
         if domain:
             groups.append([{"property_name": "domain", "operator": "EQ", "value": domain}])
@@ -311,6 +313,6 @@ def _details(company_id: str, found: dict) -> CustomerDetails:
         email=str(found["email"]),
         phone=str(found["phone"]),
         address=found["billing_address"],
-        tax_number="".join(ch for ch in str(found["tax_number"]) if ch.isdigit()),
+        tax_number=str(found["tax_number"]),
         contact_name=str(found["contact_name"]),
     )

@@ -103,7 +103,7 @@ def job_promise(bundle: DealBundle) -> JobPromise:
                 company.get("zip") or "",
                 company.get("country") or "",
             ),
-            tax_number="".join(ch for ch in company.get("abn") or "" if ch.isdigit()),
+            tax_number=company.get("abn") or "",
         ),
         amount=(
             _decimal(amount, what="The amount", deal=deal)

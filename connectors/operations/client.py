@@ -20,6 +20,7 @@ from connectors.base import (
     JobRef,
     Notice,
     PromisedLine,
+    abn_forms,
 )
 from connectors.errors import Invalid, NotFound
 from connectors.operations.mapping import business_event
@@ -276,9 +277,7 @@ class JobRegister:
 
     def customer_candidates(self, details: CustomerDetails) -> list[CustomerDetails]:
         """Return customers with the same ABN or email, or a name sharing a word with it."""
-        query = Q(pk__in=[])
-        if details.tax_number:
-            query |= Q(tax_number=details.tax_number)
+        query = Q(tax_number__in=abn_forms(details.tax_number))
         if details.email:
             query |= Q(email__iexact=details.email)
         words = [w for w in details.name.replace(",", " ").split() if len(w) > 2][:3]

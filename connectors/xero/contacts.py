@@ -10,7 +10,7 @@ from urllib.parse import quote_plus
 from xero_python.accounting import Address as XeroAddress
 from xero_python.accounting import Contact, Phone
 
-from connectors.base import Address
+from connectors.base import Address, abn_forms
 from connectors.errors import Invalid
 from connectors.xero.errors import refusal
 from connectors.xero.mapping import code
@@ -73,14 +73,6 @@ def quoted(value: str) -> str | None:
     """
     value = (value or "").strip()
     return f'"{value}"' if value and '"' not in value and "\\" not in value else None
-
-
-def abn_forms(tax_number: str) -> list[str]:
-    """An ABN as Xero may show it: plain and spaced 2-3-3-3; nothing for other numbers."""
-    digits = "".join(ch for ch in tax_number or "" if ch.isdigit())
-    if len(digits) != 11:
-        return []
-    return [digits, f"{digits[:2]} {digits[2:5]} {digits[5:8]} {digits[8:]}"]
 
 
 def customer_clauses(customer: CustomerQuery) -> list[str]:

@@ -101,7 +101,7 @@ def contact_details(contact) -> CustomerDetails:
         email=str(values["email"]),
         phone=str(values["phone"]),
         address=contact_address(contact),
-        tax_number="".join(ch for ch in str(values["tax_number"]) if ch.isdigit()),
+        tax_number=str(values["tax_number"]),
         contact_name=str(values["contact_name"]),
     )
 

@@ -2,6 +2,7 @@
 
 from handoffs.review_actions import (  # noqa: F401
     checks,
+    dismissed,
     duplicates,
     item_codes,
     quotes,

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from operations.models import Job
 from tests.browser.conftest import log_in, shoot, unlabelled_fields
-from tests.operations.factories import CrewFactory, JobLineFactory
+from tests.operations.factories import CrewFactory, JobFactory, JobLineFactory
 from tests.operations.test_job_rules import JPEG
 
 
@@ -43,3 +43,28 @@ def test_staff_find_todays_job_add_a_photo_and_sign_it_off(
     row = page.get_by_role("row").filter(has_text="job.completed")
     expect(row).to_contain_text(job.number)
     shoot(page, "inbox")
+
+
+def test_on_a_phone_job_numbers_stay_whole_and_an_unbooked_job_says_so(
+    live_server, browser, staff_login
+):
+    unbooked = JobFactory(status="scheduled", scheduled_start=None, title="Gutter repair")
+    JobFactory(title="Switchboard upgrade for the whole building", site_address="A long way")
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/jobs/")
+    for link in page.get_by_role("link", name="J-").all():
+        assert link.evaluate("a => a.getClientRects().length") == 1, link.inner_text()
+    row = page.get_by_role("row").filter(has_text=unbooked.number)
+    expect(row).to_contain_text("Not booked yet")
+    shoot(page, "jobs-phone")
+
+    page.get_by_role("link", name=unbooked.number).click()
+    expect(page.locator(".facts .badge")).to_have_text("Not booked yet")
+
+    page.goto(f"{live_server.url}/jobs/J-0000/")
+    expect(page.get_by_role("heading", name="There is no such page")).to_be_visible()
+    page.get_by_role("link", name="Go to the hub's home page").click()
+    expect(page).to_have_url(f"{live_server.url}/")
+    context.close()

@@ -53,8 +53,13 @@ def test_staff_fix_a_won_deal_without_a_company_and_retry_it(hub, page, staff_lo
     shoot(page, "job")
 
 
-def test_staff_dismiss_an_item_with_the_keyboard(live_server, page, staff_login):
+def test_staff_dismiss_an_item_with_the_keyboard_and_its_handoff_ends(
+    live_server, page, staff_login
+):
+    from tests.handoffs.test_dismissed_items import waiting_run
+
     item = ReviewItemFactory(title="Won deal to job: Old test deal")
+    waiting_run(item)
     log_in(page, live_server.url)
     page.keyboard.press("Tab")
     expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
@@ -64,9 +69,15 @@ def test_staff_dismiss_an_item_with_the_keyboard(live_server, page, staff_login)
     page.keyboard.press("Tab")
     expect(page.get_by_role("button", name="Dismiss")).to_be_focused()
     page.keyboard.press("Enter")
-    expect(page.get_by_role("status")).to_contain_text("Dismissed.")
+    expect(page.get_by_role("status")).to_contain_text("Dismissed. 1 handoff waiting on it ended.")
     item.refresh_from_db()
     assert (item.status, item.resolved_by) == ("dismissed", staff_login)
+    why = "Dismissed by olivia: Created by mistake in a training session."
+    expect(page.get_by_role("cell", name=why)).to_be_visible()
+    page.get_by_role("link", name="Record trail").click()
+    expect(page.get_by_text("Won deal to job: ended, its review item dismissed")).to_be_visible()
+    expect(page.get_by_text(why)).to_be_visible()
+    shoot(page, "dismissed-trail")
 
 
 def test_anonymous_visitors_are_sent_to_the_login_page(live_server, page):

@@ -57,15 +57,21 @@ def test_an_address_edited_in_the_crm_is_flagged_and_keeping_xeros_restores_it(
     assert not ReviewItem.objects.filter(kind="disagreement", status="open").exists()
 
 
-def test_an_abn_edited_in_the_crm_is_restored_from_xero_by_rule(hub, django_user_model):
+def test_an_abn_edited_in_the_crm_is_restored_from_xero_by_rule_spacing_and_all(
+    hub, django_user_model
+):
     assert FieldRule.objects.get(record_type="customer", field="tax_number").on_disagreement == (
         "restore"
     )
     job, invoice = invoiced_job(hub, django_user_model)
     company_id = company_of(hub, job)
-    xero_abn = contact(hub, invoice["Contact"]["ContactID"])["TaxNumber"]
+    spaced = company(hub, company_id)["abn"]
+    assert " " in spaced  # as sales typed it, e.g. "51 824 753 556"
+    # The contact the hub made in Xero (the owner) keeps the spacing, and so does the register.
+    assert contact(hub, invoice["Contact"]["ContactID"])["TaxNumber"] == spaced
+    assert job.customer.tax_number == spaced
     hub.sandbox.store.update("companies", company_id, {"abn": "11 111 111 111"})
-    wait_for(lambda: company(hub, company_id)["abn"] == xero_abn, what="Xero's ABN back in HubSpot")
+    wait_for(lambda: company(hub, company_id)["abn"] == spaced, what="Xero's ABN back in HubSpot")
     assert not ReviewItem.objects.filter(kind="disagreement").exists()
 
 

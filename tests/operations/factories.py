@@ -1,6 +1,5 @@
 """Factories for the job register."""
 
-from datetime import timedelta
 from decimal import Decimal
 
 import factory
@@ -34,7 +33,10 @@ class JobFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Job {n}")
     status = Job.Status.IN_PROGRESS
     amount = Decimal("440.00")
-    scheduled_start = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=1))
+    # Noon today, local time: "an hour from now" is tomorrow in the day's last hour.
+    scheduled_start = factory.LazyFunction(
+        lambda: timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0)
+    )
     site_address = "1 George St, Sydney NSW 2000"
 
 

@@ -40,6 +40,17 @@ def test_the_export_follows_the_filters(client, staff):
     assert "Wanted" in body and "Other" not in body
 
 
+def test_a_job_with_no_booking_reads_not_booked_yet_never_scheduled(client, staff):
+    job = JobFactory(status="scheduled", scheduled_start=None)
+    for page in (client.get("/jobs/"), client.get(f"/jobs/{job.number}/")):
+        html = page.content.decode()
+        assert '<span class="badge">Not booked yet</span>' in html
+        assert '<span class="badge">Scheduled</span>' not in html
+    job.scheduled_start = timezone.now()
+    job.save()
+    assert '<span class="badge">Scheduled</span>' in client.get("/jobs/").content.decode()
+
+
 def test_the_schedule_shows_the_week(client, staff):
     job = JobFactory()
     page = client.get("/jobs/schedule/").content.decode()

@@ -50,7 +50,7 @@ def test_staff_who_are_not_admins_cannot_open_the_xero_settings(office_staff):
     staff = Client()
     staff.force_login(office_staff)
     refused = staff.get("/settings/xero/")
-    assert refused.status_code == 403 and "Only an admin" in refused.content.decode()
+    assert refused.status_code == 403 and "Only admins can change this" in refused.content.decode()
     assert Client().post("/settings/xero/connect/")["Location"].startswith("/login/")
 
 
