@@ -9,6 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import Q
+from django.utils import timezone
 
 from connectors.base import (
     Address,
@@ -129,7 +130,8 @@ class JobRegister:
         return {"amount": job.amount, "line_items": _lines(job)}
 
     def _job_values(self, job: Job) -> dict:
-        start = job.scheduled_start.date() if job.scheduled_start else None
+        # The day the booking falls on where the business is, not in UTC.
+        start = timezone.localdate(job.scheduled_start) if job.scheduled_start else None
         evidence = ", ".join(e.filename for e in job.evidence.all())
         return {
             "number": job.number,

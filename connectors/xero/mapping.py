@@ -15,6 +15,7 @@ from connectors.base import (
     PromisedLine,
     Value,
 )
+from operations.addresses import suburb_state_postcode
 
 NOUNS = {
     "INVOICE": "invoice",
@@ -106,6 +107,22 @@ def contact_details(contact) -> CustomerDetails:
     )
 
 
+def billing_address(address: Address) -> XeroAddress:
+    """The contact's POBOX address with the city, region and postcode each in its own field,
+    also when the city was written 'Marrickville NSW 2204'."""
+    city, region, postcode = address.city, address.region, address.postcode
+    if not (region or postcode) and (split := suburb_state_postcode(city)):
+        city, region, postcode = split
+    return XeroAddress(
+        address_type="POBOX",
+        address_line1=address.street,
+        city=city,
+        region=region,
+        postal_code=postcode,
+        country=address.country,
+    )
+
+
 def contact_changes(values: dict[str, Value]) -> dict:
     """xero-python Contact arguments writing these shared fields."""
     changes: dict = {}
@@ -114,16 +131,7 @@ def contact_changes(values: dict[str, Value]) -> dict:
             changes["name"] = str(value or "")
         elif name == "billing_address":
             a = value if isinstance(value, Address) else Address(street=str(value or ""))
-            changes["addresses"] = [
-                XeroAddress(
-                    address_type="POBOX",
-                    address_line1=a.street,
-                    city=a.city,
-                    region=a.region,
-                    postal_code=a.postcode,
-                    country=a.country,
-                )
-            ]
+            changes["addresses"] = [billing_address(a)]
         elif name == "tax_number":
             changes["tax_number"] = str(value or "")
         elif name == "contact_name":
