@@ -107,12 +107,13 @@ class JobRegister:
         ("invoice", "status"): "invoice_status",
         ("invoice", "total"): "amount_invoiced",
         ("invoice", "amount_paid"): "amount_paid",
+        ("invoice", "amount_due"): "amount_due",
     }
     writable = frozenset(
         {("customer", name) for name in CUSTOMER_FIELDS}
         | {("deal", "amount"), ("deal", "line_items"), ("job", "status")}
         | {("job", "site_address"), ("job", "site_notes")}
-        | {("invoice", name) for name in ("number", "status", "total", "amount_paid")}
+        | {("invoice", name) for name in ("number", "status", "total", "amount_paid", "amount_due")}
     )
 
     # Shared fields ---------------------------------------------------------------------
@@ -148,6 +149,7 @@ class JobRegister:
             "status": job.invoice_status,
             "total": job.amount_invoiced,
             "amount_paid": job.amount_paid,
+            "amount_due": job.amount_due,
         }
 
     def values_write(self, record_type: str, external_id: str, values: dict) -> list[Notice]:

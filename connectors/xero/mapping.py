@@ -174,11 +174,21 @@ def quote_promise(quote, contact) -> JobPromise:
 
 
 def payment_status(invoice) -> str:
-    """The invoice as the hub says it: draft, awaiting payment, part paid, paid, voided..."""
+    """The invoice as the hub says it: draft, awaiting payment, part paid, paid, credited,
+    voided... told from Xero's amounts, as Xero's PAID also means "credited in full"."""
     status = code(invoice.status)
-    if status in ("PAID", "VOIDED", "DELETED", "DRAFT", "SUBMITTED"):
+    if status not in ("AUTHORISED", "PAID"):
         return status.lower()
-    return "part_paid" if Decimal(str(invoice.amount_paid or 0)) > 0 else "awaiting_payment"
+    paid, credited = _money(invoice.amount_paid), _money(invoice.amount_credited)
+    if _money(invoice.amount_due) <= 0:
+        return "credited" if credited > 0 and paid == 0 else "paid"
+    return "part_paid" if paid > 0 else "awaiting_payment"
+
+
+def amount_due(invoice) -> Decimal:
+    """What is still owed: nothing on a voided or deleted invoice, whatever it says."""
+    cancelled = code(invoice.status) in ("VOIDED", "DELETED")
+    return Decimal("0.00") if cancelled else _money(invoice.amount_due)
 
 
 def _money(value) -> Decimal:
@@ -200,7 +210,7 @@ def invoice_values(invoice) -> dict[str, Value]:
         "status": payment_status(invoice),
         "total": _money(invoice.total),
         "amount_paid": _money(invoice.amount_paid),
-        "amount_due": _money(invoice.amount_due),
+        "amount_due": amount_due(invoice),
         "last_payment_date": paid_on(invoice),
     }
 
