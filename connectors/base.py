@@ -337,7 +337,8 @@ class InvoiceMade:
     reference: str
     invoice_id: str = ""
     number: str = ""
-    status: str = ""  # a payment status: draft, awaiting_payment, part_paid, paid, voided, ...
+    # A payment status: draft, awaiting_payment, part_paid, paid, credited, voided, ...
+    status: str = ""
     total: Decimal = Decimal("0")
     amount_paid: Decimal = Decimal("0")
     customer_name: str = ""

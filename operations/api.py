@@ -56,6 +56,7 @@ class JobSerializer(serializers.ModelSerializer):
             "invoice_status",
             "amount_invoiced",
             "amount_paid",
+            "amount_due",
             "origin_system",
             "origin_ref",
             "updated_at",

@@ -72,6 +72,7 @@ class Job(models.Model):
         AWAITING_PAYMENT = "awaiting_payment", "Awaiting payment"
         PART_PAID = "part_paid", "Part paid"
         PAID = "paid", "Paid"
+        CREDITED = "credited", "Credited"
         VOIDED = "voided", "Voided"
         DELETED = "deleted", "Deleted"
 
@@ -103,6 +104,8 @@ class Job(models.Model):
     invoice_status = models.CharField(max_length=32, blank=True, choices=PaymentStatus.choices)
     amount_invoiced = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     amount_paid = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    # The balance Xero says is still owed (after payments and credit notes).
+    amount_due = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     # Where the job came from (a won deal, an accepted quote): the business
     # key that keeps a second delivery of the same event from making a second job.
     origin_system = models.CharField(max_length=32, blank=True)
@@ -131,11 +134,15 @@ class Job(models.Model):
         return self.status in self.ACTIVE
 
     @property
-    def status_shown(self) -> str:
-        """The status as staff read it: a scheduled job with no booking is not booked yet."""
+    def status_label(self) -> str:
+        """The status as staff read it: a scheduled job with no booking is not booked yet;
+        an invoiced one says how its invoice is paid ('Invoiced · part paid')."""
         if self.status == self.Status.SCHEDULED and self.scheduled_start is None:
             return "Not booked yet"
-        return self.get_status_display()
+        label = self.get_status_display()
+        if self.status == self.Status.INVOICED and self.invoice_status:
+            return f"{label} · {self.get_invoice_status_display().lower()}"
+        return label
 
 
 class JobLine(models.Model):

@@ -339,8 +339,8 @@ def job_invoice_update(*, job: Job, changes: dict, by=None) -> Job:
     """Record what finance says of the job's invoice; the job's status follows it.
 
     changes: any of invoice_number, invoice_status (a Job.PaymentStatus), amount_invoiced,
-    amount_paid. A done job with an invoice becomes invoiced, and paid once the invoice is
-    paid; an invoice voided or deleted sends an invoiced job back to done.
+    amount_paid, amount_due. A done job with an invoice becomes invoiced, and paid once the
+    invoice is paid; an invoice voided or deleted sends an invoiced job back to done.
     """
     job = Job.objects.select_for_update().get(pk=job.pk)
     for name, value in changes.items():

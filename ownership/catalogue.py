@@ -79,7 +79,7 @@ DEFAULT_RULES: dict[tuple[str, str], tuple[str, tuple[str, ...], str, str]] = {
     ("invoice", "status"): ("finance", ("operations", "crm"), "nobody", "restore"),
     ("invoice", "total"): ("finance", ("operations",), "nobody", "restore"),
     ("invoice", "amount_paid"): ("finance", ("operations", "crm"), "nobody", "restore"),
-    ("invoice", "amount_due"): ("finance", ("crm",), "nobody", "restore"),
+    ("invoice", "amount_due"): ("finance", ("operations", "crm"), "nobody", "restore"),
     ("invoice", "last_payment_date"): ("finance", ("crm",), "nobody", "restore"),
 }
 

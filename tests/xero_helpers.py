@@ -45,7 +45,8 @@ def xero_invoices(hub) -> list[dict]:
 
 
 def bookkeeper(hub, invoice: dict, verb: str, **form) -> None:
-    """Act in the sandbox's console as the bookkeeper: approve, pay or void an invoice."""
+    """Act in the sandbox's console as the bookkeeper: approve, pay, credit, void or delete
+    an invoice."""
     tenant = next(iter(hub.xero.store.organisations))
     console.act(hub.xero.store, [tenant, "invoices", invoice["InvoiceID"], verb], form)
 

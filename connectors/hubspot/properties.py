@@ -22,6 +22,7 @@ PAYMENT_STATUSES = (
     "awaiting_payment",
     "part_paid",
     "paid",
+    "credited",
     "voided",
     "deleted",
 )

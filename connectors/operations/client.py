@@ -9,6 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import Q
+from django.utils import timezone
 
 from connectors.base import (
     Address,
@@ -107,12 +108,13 @@ class JobRegister:
         ("invoice", "status"): "invoice_status",
         ("invoice", "total"): "amount_invoiced",
         ("invoice", "amount_paid"): "amount_paid",
+        ("invoice", "amount_due"): "amount_due",
     }
     writable = frozenset(
         {("customer", name) for name in CUSTOMER_FIELDS}
         | {("deal", "amount"), ("deal", "line_items"), ("job", "status")}
         | {("job", "site_address"), ("job", "site_notes")}
-        | {("invoice", name) for name in ("number", "status", "total", "amount_paid")}
+        | {("invoice", name) for name in ("number", "status", "total", "amount_paid", "amount_due")}
     )
 
     # Shared fields ---------------------------------------------------------------------
@@ -130,7 +132,8 @@ class JobRegister:
         return {"amount": job.amount, "line_items": _lines(job)}
 
     def _job_values(self, job: Job) -> dict:
-        start = job.scheduled_start.date() if job.scheduled_start else None
+        # The day the booking falls on where the business is, not in UTC.
+        start = timezone.localdate(job.scheduled_start) if job.scheduled_start else None
         evidence = ", ".join(e.filename for e in job.evidence.all())
         return {
             "number": job.number,
@@ -147,6 +150,7 @@ class JobRegister:
             "status": job.invoice_status,
             "total": job.amount_invoiced,
             "amount_paid": job.amount_paid,
+            "amount_due": job.amount_due,
         }
 
     def values_write(self, record_type: str, external_id: str, values: dict) -> list[Notice]:

@@ -7,13 +7,12 @@ xero-python model leaves connectors/xero.
 from dataclasses import dataclass
 from urllib.parse import quote_plus
 
-from xero_python.accounting import Address as XeroAddress
 from xero_python.accounting import Contact, Phone
 
 from connectors.base import Address, abn_forms
 from connectors.errors import Invalid
 from connectors.xero.errors import refusal
-from connectors.xero.mapping import code
+from connectors.xero.mapping import billing_address, code
 
 # The `where` of one GET, URL-encoded, stays under this: servers commonly refuse query
 # strings over 2 KB, and Xero documents no larger limit.
@@ -134,18 +133,7 @@ def contact_model(new: NewContact) -> Contact:
         email_address=new.email or None,
         tax_number=new.tax_number or None,
         phones=[Phone(phone_type="DEFAULT", phone_number=new.phone)] if new.phone else None,
-        addresses=[
-            XeroAddress(
-                address_type="POBOX",
-                address_line1=address.street,
-                city=address.city or None,
-                region=address.region or None,
-                postal_code=address.postcode or None,
-                country=address.country or None,
-            )
-        ]
-        if address and address.street
-        else None,
+        addresses=[billing_address(address)] if address else None,
     )
 
 

@@ -15,6 +15,7 @@ from connectors.base import (
     PromisedLine,
     Value,
 )
+from operations.addresses import suburb_state_postcode
 
 NOUNS = {
     "INVOICE": "invoice",
@@ -106,6 +107,22 @@ def contact_details(contact) -> CustomerDetails:
     )
 
 
+def billing_address(address: Address) -> XeroAddress:
+    """The contact's POBOX address with the city, region and postcode each in its own field,
+    also when the city was written 'Marrickville NSW 2204'."""
+    city, region, postcode = address.city, address.region, address.postcode
+    if not (region or postcode) and (split := suburb_state_postcode(city)):
+        city, region, postcode = split
+    return XeroAddress(
+        address_type="POBOX",
+        address_line1=address.street,
+        city=city,
+        region=region,
+        postal_code=postcode,
+        country=address.country,
+    )
+
+
 def contact_changes(values: dict[str, Value]) -> dict:
     """xero-python Contact arguments writing these shared fields."""
     changes: dict = {}
@@ -114,16 +131,7 @@ def contact_changes(values: dict[str, Value]) -> dict:
             changes["name"] = str(value or "")
         elif name == "billing_address":
             a = value if isinstance(value, Address) else Address(street=str(value or ""))
-            changes["addresses"] = [
-                XeroAddress(
-                    address_type="POBOX",
-                    address_line1=a.street,
-                    city=a.city,
-                    region=a.region,
-                    postal_code=a.postcode,
-                    country=a.country,
-                )
-            ]
+            changes["addresses"] = [billing_address(a)]
         elif name == "tax_number":
             changes["tax_number"] = str(value or "")
         elif name == "contact_name":
@@ -166,11 +174,21 @@ def quote_promise(quote, contact) -> JobPromise:
 
 
 def payment_status(invoice) -> str:
-    """The invoice as the hub says it: draft, awaiting payment, part paid, paid, voided..."""
+    """The invoice as the hub says it: draft, awaiting payment, part paid, paid, credited,
+    voided... told from Xero's amounts, as Xero's PAID also means "credited in full"."""
     status = code(invoice.status)
-    if status in ("PAID", "VOIDED", "DELETED", "DRAFT", "SUBMITTED"):
+    if status not in ("AUTHORISED", "PAID"):
         return status.lower()
-    return "part_paid" if Decimal(str(invoice.amount_paid or 0)) > 0 else "awaiting_payment"
+    paid, credited = _money(invoice.amount_paid), _money(invoice.amount_credited)
+    if _money(invoice.amount_due) <= 0:
+        return "credited" if credited > 0 and paid == 0 else "paid"
+    return "part_paid" if paid > 0 else "awaiting_payment"
+
+
+def amount_due(invoice) -> Decimal:
+    """What is still owed: nothing on a voided or deleted invoice, whatever it says."""
+    cancelled = code(invoice.status) in ("VOIDED", "DELETED")
+    return Decimal("0.00") if cancelled else _money(invoice.amount_due)
 
 
 def _money(value) -> Decimal:
@@ -192,7 +210,7 @@ def invoice_values(invoice) -> dict[str, Value]:
         "status": payment_status(invoice),
         "total": _money(invoice.total),
         "amount_paid": _money(invoice.amount_paid),
-        "amount_due": _money(invoice.amount_due),
+        "amount_due": amount_due(invoice),
         "last_payment_date": paid_on(invoice),
     }
 

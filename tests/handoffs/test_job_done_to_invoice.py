@@ -43,6 +43,31 @@ def test_a_finished_job_becomes_one_draft_invoice_and_the_job_is_invoiced(hub, d
     assert len(xero_invoices(hub)) == 1
 
 
+def test_a_city_written_with_its_state_and_postcode_reaches_xero_in_its_own_fields(
+    hub, django_user_model
+):
+    connect_xero(hub)
+    deal = next(
+        d for d in hub.sandbox.store.list("deals") if "safety switch" in d["properties"]["dealname"]
+    )
+    (company_id,) = hub.sandbox.store.associated_ids("deals", deal["id"], "companies")
+    hub.sandbox.store.update(
+        "companies", company_id, {"city": "Marrickville NSW 2204", "state": "", "zip": ""}
+    )
+    job = finished_job(hub, django_user_model, "safety switch upgrade")
+    wait_for(lambda: Job.objects.get(pk=job.pk).status == "invoiced", what="the invoice")
+    (invoice,) = xero_invoices(hub)
+    contact = next(iter(hub.xero.store.organisations.values())).contacts[
+        invoice["Contact"]["ContactID"]
+    ]
+    (address,) = contact["Addresses"]
+    assert (address["City"], address["Region"], address["PostalCode"]) == (
+        "Marrickville",
+        "NSW",
+        "2204",
+    )
+
+
 def test_an_unknown_item_code_becomes_a_review_item_naming_it(hub, django_user_model):
     connect_xero(hub)
     job = finished_job(hub, django_user_model, "common-area lighting")

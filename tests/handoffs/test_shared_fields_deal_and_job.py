@@ -2,7 +2,9 @@
 owners by the engine through a real worker and the HubSpot sandbox: carried, restored,
 flagged or held for a person as the rules say; the hub's own writes start no loop."""
 
+from datetime import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from handoffs.models import HandoffRun, InboundEvent
 from handoffs.sweep import sweep
@@ -57,6 +59,17 @@ def test_the_job_is_carried_to_its_deal_and_the_completion_is_in_the_inbox(hub, 
     assert event.object_id == job.number and event.payload["actor"] == "tech"
     wait_for(lambda: deal(hub, job).get("job_status") == "done", what="the deal to show it")
     assert not JobEvent.objects.filter(forwarded_at__isnull=True).exists()
+
+
+def test_the_deal_shows_the_day_a_morning_job_is_booked_for_in_sydney(hub):
+    job = won_job(hub)
+    wait_for(lambda: deal(hub, job).get("job_number") == job.number, what="the job's number")
+    # 08:00 in Sydney is 21:00 the day before in UTC.
+    start = datetime(2026, 12, 3, 8, 0, tzinfo=ZoneInfo("Australia/Sydney"))
+    services.job_reschedule(job=job, start=start, end=None, crew=None)
+    wait_for(
+        lambda: deal(hub, job).get("job_scheduled_start") == "2026-12-03", what="the local day"
+    )
 
 
 def test_an_event_left_in_the_outbox_is_forwarded_by_the_sweeper(hub):

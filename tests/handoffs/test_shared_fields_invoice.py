@@ -6,6 +6,7 @@ polling (Payments and Invoices, If-Modified-Since) catches what has no webhook.
 """
 
 from datetime import datetime
+from decimal import Decimal
 
 from connectors.base import VendorEvent
 from connectors.models import XeroConnection
@@ -16,7 +17,7 @@ from operations.models import Job
 from ownership.models import Record
 from tests.conftest import hub_settled
 from tests.helpers import wait_for
-from tests.xero_helpers import bookkeeper, invoiced_job
+from tests.xero_helpers import bookkeeper, invoiced_job, xero_invoices
 
 
 def deal(hub, job: Job) -> dict:
@@ -50,13 +51,67 @@ def test_approving_and_paying_in_xero_reach_the_job_and_the_deal(hub, django_use
     }
 
 
-def test_a_voided_invoice_sends_the_job_back_to_done(hub, django_user_model):
+def test_a_part_payment_shows_on_the_job_page_with_the_balance_due(
+    hub, django_user_model, office_staff, client
+):
     job, invoice = invoiced_job(hub, django_user_model)
     bookkeeper(hub, invoice, "approve")
+    bookkeeper(hub, invoice, "pay", amount="1000.00")
+    wait_for(lambda: Job.objects.get(pk=job.pk).amount_due == Decimal("2141.60"), what="the due")
+    client.force_login(office_staff)
+    page = client.get(f"/jobs/{job.number}/").content.decode()
+    assert "Invoiced · part paid" in page
+    assert "<dt>Paid</dt><dd>AUD 1000.00</dd>" in page
+    assert "<dt>Balance due</dt><dd>AUD 2141.60</dd>" in page
+
+
+def test_an_invoice_credited_in_full_is_credited_not_paid(hub, django_user_model):
+    job, invoice = invoiced_job(hub, django_user_model)
+    bookkeeper(hub, invoice, "approve")
+    bookkeeper(hub, invoice, "credit", amount="3141.60")
+    (credited,) = xero_invoices(hub)
+    assert (credited["Status"], credited["AmountCredited"], credited["AmountDue"]) == (
+        "PAID",
+        3141.6,
+        0.0,
+    )
+    wait_for(lambda: deal(hub, job).get("payment_status") == "credited", what="the deal")
+    assert (deal(hub, job)["amount_paid"], deal(hub, job)["amount_due"]) == ("0.00", "0.00")
+    job.refresh_from_db()
+    assert (job.status, job.invoice_status, job.amount_due) == ("invoiced", "credited", 0)
+
+
+def test_a_part_credit_lowers_the_balance_due_without_counting_as_paid(hub, django_user_model):
+    job, invoice = invoiced_job(hub, django_user_model)
+    bookkeeper(hub, invoice, "approve")
+    bookkeeper(hub, invoice, "credit", amount="141.60")
+    wait_for(lambda: deal(hub, job).get("amount_due") == "3000.00", what="the credit")
+    assert deal(hub, job)["payment_status"] == "awaiting_payment"
+    bookkeeper(hub, invoice, "pay", amount="3000.00")
+    wait_for(lambda: deal(hub, job).get("payment_status") == "paid", what="the payment")
+    wait_for(lambda: Job.objects.get(pk=job.pk).status == "paid", what="the job to be paid")
+
+
+def test_a_voided_invoice_sends_the_job_back_to_done_with_nothing_due(hub, django_user_model):
+    job, invoice = invoiced_job(hub, django_user_model)
+    bookkeeper(hub, invoice, "approve")
+    wait_for(lambda: deal(hub, job).get("amount_due") == "3141.60", what="the amount due")
     bookkeeper(hub, invoice, "void")
     wait_for(lambda: Job.objects.get(pk=job.pk).status == "done", what="the job back to done")
     assert Job.objects.get(pk=job.pk).invoice_status == "voided"
     wait_for(lambda: deal(hub, job).get("payment_status") == "voided", what="the deal")
+    assert (deal(hub, job)["amount_paid"], deal(hub, job)["amount_due"]) == ("0.00", "0.00")
+    wait_for(lambda: deal(hub, job).get("job_status") == "done", what="the job status on the deal")
+    assert Job.objects.get(pk=job.pk).amount_due == 0
+
+
+def test_a_deleted_draft_sends_the_job_back_to_done_with_nothing_due(hub, django_user_model):
+    job, invoice = invoiced_job(hub, django_user_model)
+    wait_for(lambda: deal(hub, job).get("payment_status") == "draft", what="the draft")
+    bookkeeper(hub, invoice, "delete")
+    wait_for(lambda: Job.objects.get(pk=job.pk).status == "done", what="the job back to done")
+    wait_for(lambda: deal(hub, job).get("payment_status") == "deleted", what="the deal")
+    assert deal(hub, job)["amount_due"] == "0.00"
 
 
 def test_polling_finds_a_payment_that_sent_no_webhook_and_moves_the_watermark(

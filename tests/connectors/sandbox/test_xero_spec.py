@@ -25,6 +25,7 @@ from xero_python.accounting import Contacts
 from xero_python.api_client.serializer import serialize
 
 from connectors.base import Address
+from connectors.sandbox.xero.money import credit_apply
 from connectors.sandbox.xero.server import start_in_thread
 from connectors.xero.contacts import NewContact, contact_model
 
@@ -239,6 +240,13 @@ ROWS = [
         },
     ),
     Row("payments", "GET", f"{API}/Payments", "GET /Payments 200", "Payments/0/PaymentID"),
+    Row(
+        "an invoice with a credit note allocated",
+        "GET",
+        f"{API}/Invoices/{{credited}}",
+        "GET /Invoices/{InvoiceID} 200",
+        "Invoices/0/CreditNotes/0/AppliedAmount",
+    ),
     Row("quotes", "GET", f"{API}/Quotes", "GET /Quotes 200", "Quotes/0/QuoteID"),
     Row(
         "one quote",
@@ -266,7 +274,8 @@ class Xero:
 
 @pytest.fixture(scope="module")
 def xero():
-    """A sandbox holding a contact, a DRAFT invoice and a part-paid AUTHORISED invoice."""
+    """A sandbox holding a contact, a DRAFT invoice, a part-paid AUTHORISED invoice and one
+    part credited."""
     sandbox = start_in_thread(client_id=CLIENT, client_secret=SECRET)
     token = requests.post(f"{sandbox.url}/connect/token", data=TOKEN_FORM, timeout=5)
     headers = {
@@ -278,9 +287,12 @@ def xero():
     ids = api.ids
     cafe = {"Contacts": [{"Name": "Spec Cafe", "EmailAddress": "a@b.example"}]}
     ids["contact"] = api.send("PUT", f"{API}/Contacts", cafe).json()["Contacts"][0]["ContactID"]
-    both = {"Invoices": [invoice(ids), invoice(ids, status="AUTHORISED")]}
-    made = api.send("PUT", f"{API}/Invoices", both).json()["Invoices"]
-    ids["invoice"], ids["payable"] = made[0]["InvoiceID"], made[1]["InvoiceID"]
+    three = {"Invoices": [invoice(ids), *[invoice(ids, status="AUTHORISED")] * 2]}
+    made = api.send("PUT", f"{API}/Invoices", three).json()["Invoices"]
+    ids["invoice"], ids["payable"], ids["credited"] = (i["InvoiceID"] for i in made)
+    org = sandbox.store.organisations[headers["xero-tenant-id"]]
+    with sandbox.store.lock:
+        credit_apply(sandbox.store, org, org.invoices[ids["credited"]], 5.0)
     payment = {"Invoice": {"InvoiceID": ids["payable"]}, "Account": {"Code": "090"}, "Amount": 10}
     assert api.send("PUT", f"{API}/Payments", {"Payments": [payment]}).ok
     ids["quote"] = next(iter(sandbox.store.organisations[headers["xero-tenant-id"]].quotes))
