@@ -33,6 +33,7 @@ from ownership.catalogue import field_of
 from ownership.disagreements import disagreement_open
 from ownership.models import AgreedValue, FieldChoice, FieldRule, Link, Record
 from ownership.values import empty, loaded, same, shown, stored
+from review_queue.models import ReviewItem
 from review_queue.services import review_item_open, review_item_settle
 
 logger = logging.getLogger(__name__)
@@ -148,9 +149,10 @@ class _Plan:
                 (done.carried if verdict == "carry" else done.restored).append((system, name))
 
 
-def _apply_choices(plan: _Plan, rules: dict[str, FieldRule]) -> list[FieldChoice]:
+def _apply_choices(
+    plan: _Plan, rules: dict[str, FieldRule], choices: list[FieldChoice]
+) -> list[FieldChoice]:
     """Plan the writes people chose on review items: the chosen system's value everywhere."""
-    choices = list(FieldChoice.objects.filter(record=plan.record, applied_at__isnull=True))
     for choice in choices:
         rule = rules.get(choice.field)
         if rule is None:
@@ -222,8 +224,14 @@ def _notice_open(notice: Notice, record: Record, system: str, external_id: str) 
     )
 
 
-def _settle(plan: _Plan, rules: dict[str, FieldRule], done: Convergence) -> None:
-    """Keep the value of every field all systems now hold; close items the values settled."""
+def _settle(
+    plan: _Plan, rules: dict[str, FieldRule], done: Convergence, agreed: dict[str, object]
+) -> None:
+    """Keep the value of every field all systems now hold; close items the values settled.
+
+    Only values that changed are written (in one statement), and only open items are
+    looked at (one query): a record whose systems agreed already costs two queries."""
+    settled: dict[str, object] = {}
     for name, rule in rules.items():
         kind = field_of(plan.record.type, name).kind
         present = [s for s in (rule.owner, *rule.carriers) if s in plan.values]
@@ -231,16 +239,28 @@ def _settle(plan: _Plan, rules: dict[str, FieldRule], done: Convergence) -> None
             continue
         owner = plan.values[rule.owner].get(name)
         if all(same(kind, plan.values[s].get(name), owner) for s in present):
-            AgreedValue.objects.update_or_create(
-                record=plan.record, field=name, defaults={"value": stored(owner)}
-            )
-            settled = review_item_settle(
-                root_key=f"disagreement:{plan.record.pk}:{name}",
-                outcome=f"Every system now has the {field_of(plan.record.type, name).label} "
-                f"{shown(owner)!r}.",
-            )
-            if settled:
-                done.settled.append(name)
+            settled[name] = owner
+    changed = [
+        AgreedValue(record=plan.record, field=name, value=stored(value))
+        for name, value in settled.items()
+        if name not in agreed or agreed[name] != stored(value)
+    ]
+    if changed:
+        AgreedValue.objects.bulk_create(
+            changed,
+            update_conflicts=True,
+            unique_fields=["record", "field"],
+            update_fields=["value", "agreed_at"],
+        )
+    keys = {f"disagreement:{plan.record.pk}:{name}": name for name in settled}
+    still_open = ReviewItem.objects.filter(root_key__in=keys, status=ReviewItem.Status.OPEN)
+    for key in still_open.values_list("root_key", flat=True):
+        name = keys[key]
+        label = field_of(plan.record.type, name).label
+        if review_item_settle(
+            root_key=key, outcome=f"Every system now has the {label} {shown(settled[name])!r}."
+        ):
+            done.settled.append(name)
 
 
 def records_converge(
@@ -298,6 +318,14 @@ def _converged(
         if rule.carriers:
             rules.setdefault(rule.record_type, {})[rule.field] = rule
     values = _read(records, links, fresh)
+    agreed: dict[int, dict[str, object]] = {r.pk: {} for r in records}
+    for record_id, name, value in AgreedValue.objects.filter(record__in=records).values_list(
+        "record_id", "field", "value"
+    ):
+        agreed[record_id][name] = value
+    choices: dict[int, list[FieldChoice]] = {r.pk: [] for r in records}
+    for choice in FieldChoice.objects.filter(record__in=records, applied_at__isnull=True):
+        choices[choice.record_id].append(choice)
     outcomes: dict[int, Convergence | Exception] = {}
     for record in records:
         done = Convergence(record, values=values[record.pk])
@@ -305,7 +333,12 @@ def _converged(
         converge = _plan_only if dry_run else _converge
         try:
             outcomes[record.pk] = converge(
-                done, links[record.pk], rules.get(record.type, {}), values[record.pk]
+                done,
+                links[record.pk],
+                rules.get(record.type, {}),
+                values[record.pk],
+                agreed[record.pk],
+                choices[record.pk],
             )
         except ConnectorError as error:
             outcomes[record.pk] = error
@@ -320,14 +353,12 @@ def record_converge(*, record: Record) -> Convergence:
     return outcome
 
 
-def _agreed(record: Record) -> dict[str, object]:
-    return dict(AgreedValue.objects.filter(record=record).values_list("field", "value"))
-
-
-def _plan_only(done: Convergence, links: dict[str, str], rules: dict[str, FieldRule], values):
+def _plan_only(
+    done: Convergence, links: dict[str, str], rules: dict[str, FieldRule], values, agreed, choices
+):
     """What _converge would write and flag, with nothing written."""
     plan = _Plan(done.record, dict(values))
-    _plan(plan, rules, _agreed(done.record))
+    _plan(plan, rules, agreed)
     done.compared = plan.compared
     for system, changes in plan.writes.items():
         plan.wrote(system, list(changes), done)
@@ -335,11 +366,18 @@ def _plan_only(done: Convergence, links: dict[str, str], rules: dict[str, FieldR
     return done
 
 
-def _converge(done: Convergence, links: dict[str, str], rules: dict[str, FieldRule], values):
+def _converge(
+    done: Convergence,
+    links: dict[str, str],
+    rules: dict[str, FieldRule],
+    values,
+    agreed: dict[str, object],
+    choices: list[FieldChoice],
+):
     record = done.record
     plan = _Plan(record, values)
-    choices = _apply_choices(plan, rules)
-    _plan(plan, rules, _agreed(record))
+    _apply_choices(plan, rules, choices)
+    _plan(plan, rules, agreed)
     done.compared = plan.compared
     failures = _write(plan, links, done)
     with transaction.atomic():
@@ -353,7 +391,7 @@ def _converge(done: Convergence, links: dict[str, str], rules: dict[str, FieldRu
             FieldChoice.objects.filter(pk__in=[c.pk for c in choices]).update(
                 applied_at=timezone.now()
             )
-        _settle(plan, rules, done)
+        _settle(plan, rules, done, agreed)
     if failures:
         raise failures[0]
     return done
