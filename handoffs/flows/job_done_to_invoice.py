@@ -181,7 +181,7 @@ def _recorded(pairs: list[tuple[JobFacts, object]]) -> dict[str, Outcome]:
                 "status": made.status,
                 "total": made.total,
                 "amount_paid": made.amount_paid,
-                "amount_due": made.total - made.amount_paid,
+                "amount_due": made.amount_due,
                 "last_payment_date": None,
             }
         }

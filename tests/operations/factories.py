@@ -1,6 +1,5 @@
 """Factories for the job register."""
 
-from datetime import timedelta
 from decimal import Decimal
 
 import factory
@@ -34,7 +33,9 @@ class JobFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Job {n}")
     status = Job.Status.IN_PROGRESS
     amount = Decimal("440.00")
-    scheduled_start = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=1))
+    # Booked for now: today and this week in the hub's time zone whatever the hour (an hour
+    # ahead was tomorrow, and next week, after 23:00 Sydney time).
+    scheduled_start = factory.LazyFunction(timezone.now)
     site_address = "1 George St, Sydney NSW 2000"
 
 
