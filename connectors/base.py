@@ -341,6 +341,7 @@ class InvoiceMade:
     status: str = ""
     total: Decimal = Decimal("0")
     amount_paid: Decimal = Decimal("0")
+    amount_due: Decimal = Decimal("0")
     customer_name: str = ""
     # Set when the system refused it: the hub's error, naming the problem and the fix.
     refused: Exception | None = None

@@ -19,7 +19,12 @@ from hubspot.crm.objects import (
     SimplePublicObjectBatchInput,
     SimplePublicObjectId,
 )
-from hubspot.crm.properties import PropertyCreate, PropertyGroupCreate
+from hubspot.crm.properties import (
+    OptionInput,
+    PropertyCreate,
+    PropertyGroupCreate,
+    PropertyUpdate,
+)
 
 from connectors.calls import call
 from connectors.errors import AuthExpired, ConnectorError, Invalid, NotFound
@@ -477,16 +482,22 @@ class HubSpotClient:
         groups_api = self.api.crm.properties.groups_api
         self._call(f"a {object_type} property group", groups_api.create, object_type, group)
 
-    def property_types(self, object_type: str) -> dict[str, tuple[str, str]]:
-        """Return each property of an object type: its type and field type, by name."""
+    def properties_read(self, object_type: str) -> dict[str, Any]:
+        """Return each property of an object type (type, field type, options), by name."""
         core_api = self.api.crm.properties.core_api
         found = self._call(f"the {object_type} properties", core_api.get_all, object_type)
-        return {row.name: (row.type, row.field_type) for row in found.results}
+        return {row.name: row for row in found.results}
 
     def property_create(self, object_type: str, spec: PropertyCreate) -> None:
         """Create a property on an object type."""
         core_api = self.api.crm.properties.core_api
         self._call(f"the {object_type} property {spec.name}", core_api.create, object_type, spec)
+
+    def property_options_set(self, object_type: str, name: str, options: list[OptionInput]) -> None:
+        """Replace the choices of an enumeration property (HubSpot keeps only those sent)."""
+        core_api = self.api.crm.properties.core_api
+        update = PropertyUpdate(options=options)
+        self._call(f"the {object_type} property {name}", core_api.update, object_type, name, update)
 
 
 def _not_found(kind: str, object_id: str) -> NotFound:

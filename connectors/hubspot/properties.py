@@ -53,16 +53,14 @@ class CustomProperty:
             field_type=self.field_type,
             group_name=GROUP,
             description=self.description,
-            options=[
-                OptionInput(
-                    value=value,
-                    label=value.replace("_", " ").capitalize(),
-                    hidden=False,
-                    display_order=order,
-                )
-                for order, value in enumerate(self.options)
-            ],
+            options=[_option(value, order) for order, value in enumerate(self.options)],
         )
+
+
+def _option(value: str, order: int) -> OptionInput:
+    return OptionInput(
+        value=value, label=value.replace("_", " ").capitalize(), hidden=False, display_order=order
+    )
 
 
 def _deal(
@@ -102,12 +100,16 @@ class PropertiesReport:
     present: list[str] = field(default_factory=list)
     # One plain sentence per property that exists with another type.
     mismatched: list[str] = field(default_factory=list)
+    # "deals.payment_status: credited" per choice property that lacked some of the hub's values.
+    options_added: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         said = [
             f"Created {', '.join(self.created)}." if self.created else "Created no property.",
             f"Already there: {', '.join(self.present)}." if self.present else "",
         ]
+        if self.options_added:
+            said.append(f"Added the choices {'; '.join(self.options_added)}.")
         if self.groups_created:
             said.append(f"Created the property group {GROUP} on {', '.join(self.groups_created)}.")
         return " ".join(part for part in said if part)
@@ -119,11 +121,13 @@ def properties_ensure(client: HubSpotClient) -> PropertiesReport:
     1. Per object type, create the hub's property group when HubSpot has none by its name.
     2. Create each property HubSpot does not have, in that group.
     3. Leave the ones HubSpot has; report those whose type or field type differs.
+    4. Add to a choice property the hub's values it lacks (a value added in a later version),
+       keeping the choices it has.
     """
     report = PropertiesReport()
     for object_type in dict.fromkeys(p.object_type for p in CUSTOM_PROPERTIES):
         wanted = [p for p in CUSTOM_PROPERTIES if p.object_type == object_type]
-        existing = client.property_types(object_type)
+        existing = client.properties_read(object_type)
         missing = [p for p in wanted if p.name not in existing]
         if missing and GROUP not in client.property_groups(object_type):
             group = PropertyGroupCreate(name=GROUP, label=GROUP_LABEL, display_order=-1)
@@ -136,10 +140,25 @@ def properties_ensure(client: HubSpotClient) -> PropertiesReport:
                 continue
             report.present.append(prop.key)
             found = existing[prop.name]
-            if found != (prop.type, prop.field_type):
+            if (found.type, found.field_type) != (prop.type, prop.field_type):
                 report.mismatched.append(
-                    f"HubSpot's {prop.key} is {found[0]} ({found[1]}), but the hub writes "
-                    f"{prop.type} ({prop.field_type}) there: change the property's field type "
-                    "in HubSpot (Settings → Properties) so the hub's values fit."
+                    f"HubSpot's {prop.key} is {found.type} ({found.field_type}), but the hub "
+                    f"writes {prop.type} ({prop.field_type}) there: change the property's field "
+                    "type in HubSpot (Settings → Properties) so the hub's values fit."
                 )
+            elif missing := _options_missing(client, object_type, prop, found):
+                report.options_added.append(f"{prop.key}: {', '.join(missing)}")
     return report
+
+
+def _options_missing(client: HubSpotClient, object_type: str, prop: CustomProperty, found):
+    """Add the hub's values a choice property lacks, after the ones it has; return them."""
+    have = [
+        OptionInput(value=o.value, label=o.label, hidden=o.hidden, display_order=o.display_order)
+        for o in found.options or []
+    ]
+    missing = [v for v in prop.options if v not in {o.value for o in have}]
+    if missing:
+        added = [_option(value, len(have) + n) for n, value in enumerate(missing)]
+        client.property_options_set(object_type, prop.name, have + added)
+    return missing

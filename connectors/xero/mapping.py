@@ -224,5 +224,6 @@ def invoice_made(invoice) -> InvoiceMade:
         status=payment_status(invoice),
         total=_money(invoice.total),
         amount_paid=_money(invoice.amount_paid),
+        amount_due=amount_due(invoice),
         customer_name=(invoice.contact.name or "") if invoice.contact else "",
     )

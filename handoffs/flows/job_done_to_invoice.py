@@ -182,7 +182,7 @@ def invoices_record(pairs: list[tuple[JobFacts, InvoiceMade]]) -> dict[str, Outc
                 "status": made.status,
                 "total": made.total,
                 "amount_paid": made.amount_paid,
-                "amount_due": made.total - made.amount_paid,
+                "amount_due": made.amount_due,
                 "last_payment_date": None,
             }
         }

@@ -159,6 +159,7 @@ class PropertiesApi:
             ("GET", re.compile(base + "$"), self.properties_list),
             ("POST", re.compile(base + "$"), self.property_create),
             ("GET", re.compile(base + "/([^/]+)$"), self.property_read),
+            ("PATCH", re.compile(base + "/([^/]+)$"), self.property_update),
         ]
 
     def groups_list(self, query: dict, body, kind: str) -> tuple[int, dict]:
@@ -194,6 +195,18 @@ class PropertiesApi:
         if found is None:
             raise error(404, "OBJECT_NOT_FOUND", f"Unable to find property {name}")
         return 200, found
+
+    def property_update(self, query: dict, body: dict, kind: str, name: str) -> tuple[int, dict]:
+        """Overwrite the fields sent (options replace the property's options)."""
+        kind = self.object_type(kind)
+        with self.store.lock:
+            found = self.store.properties[kind].get(name)
+            if found is None:
+                raise error(404, "OBJECT_NOT_FOUND", f"Unable to find property {name}")
+            shown = property_shape({**found, **body})
+            found.update({k: shown[k] for k in (*body, "updatedAt") if k in shown})
+            self.store.save()
+            return 200, found
 
     def property_create(self, query: dict, body: dict, kind: str) -> tuple[int, dict]:
         kind = self.object_type(kind)

@@ -88,6 +88,20 @@ def test_a_property_that_exists_with_another_type_is_named_and_left_alone(hubspo
     assert hubspot_account.store.properties["deals"]["job_number"]["type"] == "number"
 
 
+def test_a_choice_the_hub_writes_now_is_added_to_a_property_made_before_it(hubspot_account):
+    properties_ensure(HubSpotClient())
+    status = hubspot_account.store.properties["deals"]["payment_status"]
+    status["options"] = [o for o in status["options"] if o["value"] != "credited"]
+    status["options"][0]["label"] = "Draft (not sent)"  # an admin's own label stays
+    report = properties_ensure(HubSpotClient())
+    assert report.options_added == ["deals.payment_status: credited"]
+    assert "Added the choices deals.payment_status: credited." in report.summary()
+    options = hubspot_account.store.properties["deals"]["payment_status"]["options"]
+    assert sorted(o["value"] for o in options) == sorted(PAYMENT_STATUSES)
+    assert (options[0]["label"], options[-1]["value"]) == ("Draft (not sent)", "credited")
+    assert properties_ensure(HubSpotClient()).options_added == []
+
+
 def test_the_command_says_what_it_made_and_fails_on_a_wrong_type(hubspot_account, capsys):
     call_command("hubspot_properties")
     assert "Created deals.job_number, deals.job_status" in capsys.readouterr().out
