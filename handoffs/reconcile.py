@@ -324,7 +324,7 @@ def _jobs_not_invoiced(check: Check) -> None:
     for number in numbers:
         run = runs.get(number)
         if run is not None and run.state not in (HandoffRun.State.DONE, HandoffRun.State.SKIPPED):
-            continue  # in hand: waiting for a worker, retrying, or on a review item
+            continue  # in hand (waiting, retrying, on a review item), or a person dismissed it
         check.run.missed += 1
         detail = "invoicing started" if run is None else "invoicing run again"
         if check.dry_run:
