@@ -160,6 +160,11 @@ class HandoffRun(models.Model):
     def __str__(self) -> str:
         return f"{self.handoff} {self.key}"
 
+    @property
+    def is_finished(self) -> bool:
+        """Whether the run ended (done, nothing to do, or dismissed): it may be replayed."""
+        return self.state in (self.State.DONE, self.State.SKIPPED, self.State.DISMISSED)
+
 
 class HandoffAttempt(models.Model):
     """One try at a run: when, how it ended, and the error if any."""

@@ -356,7 +356,8 @@ def jobs_invoiced(
     A job the finance system has an invoice for already (`made`, by reference: one made
     while the hub was stopped, or by hand before the hub was set up) is linked to it; the
     others get their invoicing run, started or run again. A run still in hand (waiting for
-    a worker, retrying, on a review item) is left to finish.
+    a worker, retrying, on a review item) is left to finish, and one a person dismissed is
+    left alone.
     """
     register, handoff = operations(), handoff_get("job_done_to_invoice")
     runs = {

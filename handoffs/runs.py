@@ -403,7 +403,7 @@ def handoff_runs_retry(*, item: ReviewItem) -> int:
 def handoff_run_replay(*, run: HandoffRun) -> HandoffRun:
     """Run a finished handoff again; its effects are idempotent, so nothing is made twice."""
     run = HandoffRun.objects.select_for_update().get(pk=run.pk)
-    if run.state not in (HandoffRun.State.DONE, HandoffRun.State.SKIPPED):
+    if not run.is_finished:
         raise ReplayRefused(
             "Only finished runs can be replayed; a run waiting on a review item is retried "
             "from that item."

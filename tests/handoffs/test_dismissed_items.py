@@ -42,6 +42,10 @@ def test_dismissing_an_item_ends_the_runs_waiting_on_it_saying_who_and_why(clien
     assert run.finished_at is not None
     untouched.refresh_from_db()
     assert untouched.state == HandoffRun.State.NEEDS_REVIEW
+    # A person who changes their mind can still run it again from its page.
+    client.post(reverse("handoffs:run_replay", args=[run.pk]))
+    run.refresh_from_db()
+    assert run.state == HandoffRun.State.PENDING
 
 
 def test_the_record_trail_shows_the_dismissal_and_the_runs_it_ended(client, office_staff):
