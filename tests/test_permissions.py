@@ -31,7 +31,13 @@ from tests.review_queue.factories import ReviewItemFactory
 # Anyone may reach these: signing in and out, the health check, the signed webhooks.
 PUBLIC = {"login", "logout", "healthz", "handoffs:hubspot_webhook", "handoffs:xero_webhook"}
 # Only admins: whatever changes the hub's configuration. Everything else is office staff's.
-ADMIN_ONLY = {"ownership:rule_edit"}
+ADMIN_ONLY = {
+    "ownership:rule_edit",
+    "onboarding:setup",
+    "onboarding:match_start",
+    "onboarding:properties",
+    "onboarding:rules_reviewed",
+}
 ADMIN_ONLY_NAMESPACES = {"admin", "connectors"}
 # Django refuses an autocomplete request that names no model field, whoever asks.
 REFUSED_FOR_EVERYONE = {"admin:autocomplete"}
