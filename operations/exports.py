@@ -1,70 +1,42 @@
-"""The job list as CSV or XLSX, with the same columns the import reads, formulas disarmed."""
+"""The job list as CSV or XLSX, in the columns the import reads, formulas disarmed."""
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterator
 
-from django.utils import timezone
+from django.db.models import QuerySet
 from openpyxl import Workbook
 
 from integration_hub.spreadsheets import formula_neutralise
-from operations.models import Job
-
-COLUMNS = [
-    "number",
-    "customer",
-    "title",
-    "status",
-    "scheduled_start",
-    "scheduled_end",
-    "crew",
-    "site_address",
-    "site_contact",
-    "site_notes",
-    "amount",
-]
+from operations.columns import COLUMNS, NAMES
+from operations.models import Job, JobLine
 
 
-def _row(job: Job) -> list[str]:
-    def when(value):
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
-
-    return [
-        job.number,
-        job.customer.name,
-        job.title,
-        job.status,
-        when(job.scheduled_start),
-        when(job.scheduled_end),
-        job.crew.name if job.crew else "",
-        job.site_address,
-        job.site_contact,
-        job.site_notes,
-        str(job.amount),
-    ]
+def _rows(jobs: QuerySet[Job]) -> Iterator[list[str]]:
+    """Yield one row per line of each job (one row for a job without lines), formulas quoted."""
+    for job in jobs.select_related("customer", "crew").prefetch_related("lines"):
+        lines: list[JobLine | None] = [*job.lines.all()] or [None]
+        for line in lines:
+            yield [formula_neutralise(column.write(job, line)) for column in COLUMNS]
 
 
-def _safe_row(job: Job) -> list[str]:
-    return [formula_neutralise(value) for value in _row(job)]
-
-
-def jobs_csv(jobs: Iterable[Job]) -> bytes:
+def jobs_csv(jobs: QuerySet[Job]) -> bytes:
     """Return the jobs as a CSV file (UTF-8 with a BOM, so Excel reads it right)."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(COLUMNS)
-    writer.writerows(_safe_row(job) for job in jobs)
+    writer.writerow(NAMES)
+    writer.writerows(_rows(jobs))
     return ("\ufeff" + out.getvalue()).encode()
 
 
-def jobs_xlsx(jobs: Iterable[Job]) -> bytes:
+def jobs_xlsx(jobs: QuerySet[Job]) -> bytes:
     """Return the jobs as an Excel workbook."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet("Jobs")
-    sheet.append(COLUMNS)
-    for job in jobs:
+    sheet.append(NAMES)
+    for row in _rows(jobs):
         # Every value is text; none begins with "=", so openpyxl keeps each as a string.
-        sheet.append(_safe_row(job))
+        sheet.append(row)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

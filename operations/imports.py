@@ -3,41 +3,31 @@
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
+from django.db.models.functions import Lower
 from openpyxl import load_workbook
 
 from integration_hub.spreadsheets import formula_restore
 from operations.addresses import address_parts
+from operations.columns import COLUMNS, NAMES, REQUIRED
 from operations.events import event_record
 from operations.models import Crew, Customer, Job, JobLine
 from operations.services import customer_create, customer_fields_set
 
-REQUIRED = ("number", "customer", "title")
 CUSTOMER_COLUMNS = ("name", "email", "phone", "address")
-OPTIONAL = (
+# What a job row sets on the job itself; the rest is its customer, its crew or a line.
+JOB_FIELDS = (
+    "title",
     "status",
     "scheduled_start",
     "scheduled_end",
-    "crew",
     "site_address",
     "site_contact",
     "site_notes",
     "amount",
-    "customer_email",
-    "customer_phone",
-    "line_description",
-    "line_item_code",
-    "line_quantity",
-    "line_unit_price",
 )
-DATE_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%d/%m/%Y %H:%M", "%d/%m/%Y")
-STATUS_WORDS = {label.lower(): value for value, label in Job.Status.choices} | {
-    value: value for value in Job.Status.values
-}
 
 
 class ImportRefused(ValueError):
@@ -46,40 +36,13 @@ class ImportRefused(ValueError):
 
 @dataclass
 class Row:
-    """One spreadsheet row: its number as people see it, its clean values, its problems."""
+    """One spreadsheet row: its number, its cells, their clean values, its problems and notes."""
 
     line: int
     values: dict = field(default_factory=dict)
+    cells: dict[str, str] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
-
-
-def _when(text, line: int, column: str, errors: list[str]):
-    if text in (None, ""):
-        return None
-    if isinstance(text, datetime):
-        return timezone.make_aware(text) if timezone.is_naive(text) else text
-    if isinstance(text, date):
-        return timezone.make_aware(datetime.combine(text, datetime.min.time()))
-    for pattern in DATE_FORMATS:
-        try:
-            return timezone.make_aware(datetime.strptime(str(text).strip(), pattern))
-        except ValueError:
-            continue
-    errors.append(
-        f"row {line}: {column} '{text}' is not a date — write it as 2026-12-01 08:30 "
-        "or 01/12/2026 08:30"
-    )
-    return None
-
-
-def _number(text, line: int, column: str, errors: list[str]) -> Decimal | None:
-    if text in (None, ""):
-        return None
-    try:
-        return Decimal(str(text).replace(",", "").replace("$", "").strip())
-    except InvalidOperation:
-        errors.append(f"row {line}: {column} '{text}' is not a number")
-        return None
+    notes: list[str] = field(default_factory=list)
 
 
 def _table(filename: str, content: bytes) -> tuple[list[str], list[tuple]]:
@@ -133,120 +96,174 @@ def _records(filename: str, content: bytes, required: tuple[str, ...], known) ->
 
 
 def rows_parse(filename: str, content: bytes) -> list[Row]:
-    """Check every row and return them with their clean values and plain-words errors."""
-    parsed, seen = [], set()
-    for offset, record in enumerate(
-        _records(filename, content, REQUIRED, REQUIRED + OPTIONAL), start=2
-    ):
-        row = Row(line=offset)
-        text = {k: ("" if v is None else v) for k, v in record.items()}
-        for name in REQUIRED:
-            if not str(text.get(name, "")).strip():
-                row.errors.append(f"row {offset}: {name} is empty")
-        number = str(text.get("number", "")).strip()
-        if number in seen:
-            row.errors.append(f"row {offset}: job number {number} appears twice in the file")
-        seen.add(number)
-        status = str(text.get("status", "") or "scheduled").strip().lower()
-        if status not in STATUS_WORDS:
-            row.errors.append(
-                f"row {offset}: unknown status '{text.get('status')}' — use one of "
-                f"{', '.join(Job.Status.values)}"
+    """Check every row and return them with their clean values and plain-words problems."""
+    records = _records(filename, content, REQUIRED, NAMES)
+    rows = [_row_read(line, record) for line, record in enumerate(records, start=2)]
+    _rows_join(rows)
+    _crews_check(rows)
+    return rows
+
+
+def _row_read(line: int, record: dict) -> Row:
+    """Read one row column by column: what the cell says, its clean value or its problem."""
+    row = Row(line=line)
+    for column in COLUMNS:
+        cell = record.get(column.name)
+        row.cells[column.name] = "" if cell is None else str(cell)
+        try:
+            row.values[column.name] = column.read(cell)
+        except ValueError as problem:
+            row.errors.append(f"row {line}: {problem}")
+    return row
+
+
+def _rows_join(rows: list[Row]) -> None:
+    """Make the rows of one job number one job with several lines.
+
+    Its rows must agree on everything but the line, and a problem on one holds all back.
+    """
+    jobs: dict[str, list[Row]] = {}
+    for row in rows:
+        if row.values.get("number"):
+            jobs.setdefault(row.values["number"], []).append(row)
+    for number, same in jobs.items():
+        first = same[0]
+        for row in same[1:]:
+            differ = [
+                column.name
+                for column in COLUMNS
+                if not column.of_line
+                and row.values.get(column.name) != first.values.get(column.name)
+            ]
+            if differ:
+                row.errors.append(
+                    f"row {row.line}: job {number} is also on row {first.line}, with a different "
+                    f"{', '.join(differ)}; a job's rows differ only in their line_ columns"
+                )
+        bad = next((row for row in same if row.errors), None)
+        for row in same:
+            if bad and not row.errors:
+                row.errors.append(
+                    f"row {row.line}: job {number} is held back by the problem on row {bad.line}"
+                )
+
+
+def _crews_check(rows: list[Row]) -> None:
+    """Note, once each, a crew the hub does not have yet: importing adds it, so a typo shows."""
+    crews = list(Crew.objects.values_list("name", flat=True))
+    seen = {name.lower() for name in crews}
+    for row in rows:
+        crew = row.values.get("crew", "")
+        if crew and crew.lower() not in seen:
+            seen.add(crew.lower())
+            row.notes.append(
+                f"row {row.line}: crew '{crew}' is not one of the hub's crews "
+                f"({', '.join(crews) or 'none yet'}); importing adds it"
             )
-        row.values = {
-            "number": number,
-            "customer": str(text.get("customer", "")).strip(),
-            "title": str(text.get("title", "")).strip(),
-            "status": STATUS_WORDS.get(status, "scheduled"),
-            "scheduled_start": _when(
-                text.get("scheduled_start"), offset, "scheduled_start", row.errors
-            ),
-            "scheduled_end": _when(text.get("scheduled_end"), offset, "scheduled_end", row.errors),
-            "crew": str(text.get("crew", "")).strip(),
-            "amount": _number(text.get("amount"), offset, "amount", row.errors) or Decimal("0"),
-            "line_quantity": _number(
-                text.get("line_quantity"), offset, "line_quantity", row.errors
-            ),
-            "line_unit_price": _number(
-                text.get("line_unit_price"), offset, "line_unit_price", row.errors
-            ),
-        }
-        for name in (
-            "site_address",
-            "site_contact",
-            "site_notes",
-            "customer_email",
-            "customer_phone",
-            "line_description",
-            "line_item_code",
-        ):
-            row.values[name] = str(text.get(name, "")).strip()
-        parsed.append(row)
-    return parsed
 
 
-JOB_FIELDS = (
-    "title",
-    "status",
-    "scheduled_start",
-    "scheduled_end",
-    "site_address",
-    "site_contact",
-    "site_notes",
-    "amount",
-)
+def _good_rows(rows: list[Row], skip_bad: bool) -> list[dict]:
+    """Return the good rows' values; with a bad row, refuse them all unless told to skip."""
+    bad = sum(1 for row in rows if row.errors)
+    if bad and not skip_bad:
+        raise ImportRefused(
+            f"{bad} row(s) have problems; nothing was imported. Fix them, "
+            "or tick 'skip the rows with problems'."
+        )
+    return [row.values for row in rows if not row.errors]
+
+
+def _customers(names: list[str]) -> dict[str, Customer]:
+    """Return the customers with these names, in any case, by their name in lower case."""
+    wanted = {name.lower() for name in names}
+    found = Customer.objects.annotate(key=Lower("name")).filter(key__in=wanted)
+    return {customer.name.lower(): customer for customer in found}
+
+
+def _customer_upsert(
+    *, customers: dict[str, Customer], name: str, details: dict[str, str], by
+) -> str:
+    """Create the customer, or set the details given; return created, updated or unchanged."""
+    customer = customers.get(name.lower())
+    if customer is None:
+        customers[name.lower()] = customer_create(name=name, by=by, **details)
+        return "created"
+    # The name matched (in any case) and keeps its spelling; blanks change nothing.
+    changes = {k: v for k, v in details.items() if v and getattr(customer, k) != v}
+    if not changes:
+        return "unchanged"
+    customer_fields_set(customer=customer, changes=changes, by=by)
+    for key, value in changes.items():
+        setattr(customer, key, value)
+    return "updated"
+
+
+def _lines(job: Job, rows: list[dict]) -> list[JobLine]:
+    """Return the lines a job's rows give (a row without a line description gives none)."""
+    return [
+        JobLine(
+            job=job,
+            position=position,
+            description=values["line_description"],
+            item_code=values["line_item_code"],
+            quantity=Decimal("1") if values["line_quantity"] is None else values["line_quantity"],
+            unit_price=values["amount"]
+            if values["line_unit_price"] is None
+            else values["line_unit_price"],
+            tax=values["line_tax"],
+        )
+        for position, values in enumerate(v for v in rows if v["line_description"])
+    ]
+
+
+def _job_write(*, job: Job, fields: dict, rows: list[dict], by) -> str:
+    """Create the job with its lines, or change it; return created, updated or unchanged."""
+    created = job.pk is None
+    if not created and all(getattr(job, k) == v for k, v in fields.items()):
+        return "unchanged"
+    for name, value in fields.items():
+        setattr(job, name, value)
+    job._history_user = by
+    job.save()
+    if created:
+        JobLine.objects.bulk_create(_lines(job, rows))
+    event_record(job=job, type="job.imported", data={"created": created}, by=by)
+    return "created" if created else "updated"
 
 
 @transaction.atomic
 def rows_apply(*, rows: list[Row], skip_bad: bool, by=None) -> dict[str, int]:
-    """Create or update one job per good row, matched on job number; all or nothing."""
-    bad = [row for row in rows if row.errors]
-    if bad and not skip_bad:
-        raise ImportRefused(
-            f"{len(bad)} row(s) have problems; nothing was imported. Fix them, "
-            "or tick 'skip the rows with problems'."
-        )
-    good = [row.values for row in rows if not row.errors]
-    customers = {
-        c.name.lower(): c for c in Customer.objects.filter(name__in=[v["customer"] for v in good])
-    }
-    crews = {c.name.lower(): c for c in Crew.objects.all()}
-    jobs = {j.number: j for j in Job.objects.filter(number__in=[v["number"] for v in good])}
-    counts = {"created": 0, "updated": 0, "unchanged": 0, "skipped": len(bad)}
+    """Create or update one job per number in the good rows; all or nothing.
+
+    A new job gets the lines its rows give; a job that exists keeps its lines.
+    """
+    good = _good_rows(rows, skip_bad)
+    by_number: dict[str, list[dict]] = {}
     for values in good:
-        customer = customers.get(values["customer"].lower())
-        if customer is None:
-            customer = customer_create(
-                name=values["customer"],
-                email=values["customer_email"],
-                phone=values["customer_phone"],
-                by=by,
-            )
-            customers[customer.name.lower()] = customer
+        by_number.setdefault(values["number"], []).append(values)
+    customers = _customers([values["customer"] for values in good])
+    crews = {crew.name.lower(): crew for crew in Crew.objects.all()}
+    jobs = {job.number: job for job in Job.objects.filter(number__in=by_number)}
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "skipped": len(rows) - len(good)}
+    for number, job_rows in by_number.items():
+        values = job_rows[0]
+        details = {"email": values["customer_email"], "phone": values["customer_phone"]}
+        customer_outcome = _customer_upsert(
+            customers=customers, name=values["customer"], details=details, by=by
+        )
         crew = None
         if values["crew"]:
             crew = crews.get(values["crew"].lower()) or Crew.objects.create(name=values["crew"])
             crews[crew.name.lower()] = crew
-        job = jobs.get(values["number"]) or Job(number=values["number"])
-        created = job.pk is None
-        fields = {name: values[name] for name in JOB_FIELDS} | {"customer": customer, "crew": crew}
-        if not created and all(getattr(job, k) == v for k, v in fields.items()):
-            counts["unchanged"] += 1
-            continue
-        for name, value in fields.items():
-            setattr(job, name, value)
-        job._history_user = by
-        job.save()
-        if created and values["line_description"]:
-            JobLine.objects.create(
-                job=job,
-                description=values["line_description"],
-                item_code=values["line_item_code"],
-                quantity=values["line_quantity"] or Decimal("1"),
-                unit_price=values["line_unit_price"] or values["amount"],
-            )
-        event_record(job=job, type="job.imported", data={"created": created}, by=by)
-        counts["created" if created else "updated"] += 1
+        fields = {name: values[name] for name in JOB_FIELDS} | {
+            "customer": customers[values["customer"].lower()],
+            "crew": crew,
+        }
+        job = jobs.get(number) or Job(number=number)
+        outcome = _job_write(job=job, fields=fields, rows=job_rows, by=by)
+        if outcome == "unchanged" and customer_outcome == "updated":
+            outcome = "updated"  # the row changed its customer's email or phone
+        counts[outcome] += 1
     return counts
 
 
@@ -271,26 +288,12 @@ def customer_rows_parse(filename: str, content: bytes) -> list[Row]:
 @transaction.atomic
 def customer_rows_apply(*, rows: list[Row], skip_bad: bool, by=None) -> dict[str, int]:
     """Create or update one customer per good row, matched on name (any case); all or nothing."""
-    bad = [row for row in rows if row.errors]
-    if bad and not skip_bad:
-        raise ImportRefused(
-            f"{len(bad)} row(s) have problems; nothing was imported. Fix them, "
-            "or tick 'skip the rows with problems'."
-        )
-    existing = {c.name.lower(): c for c in Customer.objects.all()}
-    counts = {"created": 0, "updated": 0, "unchanged": 0, "skipped": len(bad)}
-    for row in rows:
-        if row.errors:
-            continue
-        values = {k: row.values[k] for k in CUSTOMER_COLUMNS if k != "address"}
-        values |= address_parts(row.values["address"]) if row.values["address"] else {}
-        customer = existing.get(values["name"].lower())
-        if customer is None:
-            existing[values["name"].lower()] = customer_create(by=by, **values)
-            counts["created"] += 1
-            continue
-        # The name matched (in any case) and keeps its spelling; blanks change nothing.
-        details = {k: v for k, v in values.items() if v and k != "name"}
-        changed = customer_fields_set(customer=customer, changes=details, by=by)
-        counts["updated" if changed else "unchanged"] += 1
+    good = _good_rows(rows, skip_bad)
+    customers = _customers([values["name"] for values in good])
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "skipped": len(rows) - len(good)}
+    for values in good:
+        details = {k: values[k] for k in CUSTOMER_COLUMNS if k not in ("name", "address")}
+        details |= address_parts(values["address"]) if values["address"] else {}
+        outcome = _customer_upsert(customers=customers, name=values["name"], details=details, by=by)
+        counts[outcome] += 1
     return counts

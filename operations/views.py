@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from integration_hub.permissions import office_staff_required
 from operations import services
+from operations.columns import OPTIONAL, REQUIRED
 from operations.exports import jobs_csv, jobs_xlsx
 from operations.imports import (
     ImportRefused,
@@ -192,7 +193,7 @@ def job_import(request: HttpRequest) -> HttpResponse:
             file=upload, filename=upload.name, uploaded_by=request.user
         )
         return redirect("operations:job_import_preview", pk=pending.pk)
-    return render(request, "operations/import.html")
+    return render(request, "operations/import.html", {"required": REQUIRED, "optional": OPTIONAL})
 
 
 @office_staff_required
@@ -220,14 +221,17 @@ def job_import_preview(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(
                 request,
                 f"Imported {kind}: {counts['created']} new, {counts['updated']} updated, "
-                f"{counts['unchanged']} unchanged, {counts['skipped']} skipped.",
+                f"{counts['unchanged']} unchanged; {counts['skipped']} row(s) with problems "
+                "skipped.",
             )
             return redirect("operations:job_list" if kind == "jobs" else "operations:job_import")
     context = {
         "pending": pending,
         "rows": rows[:200],
         "count": len(rows),
+        "ready": sum(1 for row in rows if not row.errors),
         "errors": [error for row in rows for error in row.errors],
+        "notes": [note for row in rows for note in row.notes],
         "refusal": refusal,
         "kind": kind,
     }

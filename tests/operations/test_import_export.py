@@ -2,15 +2,17 @@
 
 import csv
 import io
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
-from operations.exports import COLUMNS, jobs_csv, jobs_xlsx
+from operations.columns import NAMES
+from operations.exports import jobs_csv, jobs_xlsx
 from operations.imports import ImportRefused, rows_apply, rows_parse
-from operations.models import Customer, Job, JobEvent
-from tests.operations.factories import JobFactory
+from operations.models import Customer, Job, JobEvent, JobLine
+from tests.operations.factories import CrewFactory, JobFactory, JobLineFactory
 
 pytestmark = pytest.mark.django_db
 HEADER = [
@@ -140,11 +142,105 @@ def test_an_export_imports_back_unchanged():
     JobFactory.create_batch(3, scheduled_start=timezone.now().replace(second=0, microsecond=0))
     exported = jobs_xlsx(Job.objects.all())
     sheet = load_workbook(io.BytesIO(exported)).active
-    assert [cell.value for cell in sheet[1]] == COLUMNS
+    assert tuple(cell.value for cell in sheet[1]) == NAMES
     counts = rows_apply(rows=rows_parse("export.xlsx", exported), skip_bad=False)
     assert counts == {"created": 0, "updated": 0, "unchanged": 3, "skipped": 0}
     text = jobs_csv(Job.objects.all()).decode("utf-8-sig")
-    assert text.splitlines()[0] == ",".join(COLUMNS) and len(text.splitlines()) == 4
+    assert text.splitlines()[0] == ",".join(NAMES) and len(text.splitlines()) == 4
+
+
+def register() -> list[tuple]:
+    """Every job as a spreadsheet carries it: its fields, crew, customer and lines."""
+    return [
+        (
+            job.number,
+            job.title,
+            job.status,
+            job.scheduled_start,
+            job.scheduled_end,
+            job.crew.name if job.crew else "",
+            (job.site_address, job.site_contact, job.site_notes, job.amount),
+            (job.customer.name, job.customer.email, job.customer.phone),
+            [
+                (line.description, line.item_code, line.quantity, line.unit_price, line.tax)
+                for line in job.lines.all()
+            ],
+        )
+        for job in Job.objects.order_by("number")
+    ]
+
+
+@pytest.mark.parametrize(("name", "export"), [("jobs.csv", jobs_csv), ("jobs.xlsx", jobs_xlsx)])
+def test_an_export_imported_into_an_empty_register_gives_the_same_jobs_lines_email_and_phone(
+    name, export
+):
+    start = timezone.now().replace(second=0, microsecond=0)
+    job = JobFactory(
+        crew=CrewFactory(name="Blue"),
+        customer__phone="02 9555 0101",
+        scheduled_end=start,
+        site_contact="Ava",
+        site_notes="Key under the mat",
+    )
+    JobLineFactory(job=job, position=0)
+    JobLineFactory(
+        job=job,
+        position=1,
+        description="Exhaust fan",
+        item_code="FAN-300",
+        quantity=Decimal("2.50"),
+        unit_price=Decimal("0"),
+        tax=JobLine.Tax.GST_FREE,
+    )
+    JobFactory(customer=job.customer, status="on_hold")  # no lines, the same customer
+    before, exported = register(), export(Job.objects.all())
+    Job.objects.all().delete()
+    Customer.objects.all().delete()
+    counts = rows_apply(rows=rows_parse(name, exported), skip_bad=False)
+    assert counts == {"created": 2, "updated": 0, "unchanged": 0, "skipped": 0}
+    assert register() == before
+    again = rows_apply(rows=rows_parse(name, export(Job.objects.all())), skip_bad=False)
+    assert again == {"created": 0, "updated": 0, "unchanged": 2, "skipped": 0}
+
+
+def test_the_rows_of_one_job_must_agree_and_a_problem_on_one_holds_all_back():
+    rows = rows_parse(
+        "jobs.csv",
+        as_csv(
+            [
+                GOOD[0],
+                GOOD[0][:3] + ["done"] + GOOD[0][4:7] + ["Parts", "", "1", "20"],
+                ["J-9002", "Cafe", "Paint", "", "", "", "", "Paint", "", "lots", ""],
+                ["J-9002", "Cafe", "Paint", "", "", "", "", "Brushes", "", "1", "5"],
+            ]
+        ),
+    )
+    assert [row.errors for row in rows] == [
+        ["row 2: job J-9001 is held back by the problem on row 3"],
+        [
+            "row 3: job J-9001 is also on row 2, with a different status; "
+            "a job's rows differ only in their line_ columns"
+        ],
+        ["row 4: line_quantity 'lots' is not a number"],
+        ["row 5: job J-9002 is held back by the problem on row 4"],
+    ]
+    assert rows_apply(rows=rows, skip_bad=True)["skipped"] == 4
+    assert not Job.objects.exists()
+
+
+def test_a_job_row_sets_its_customers_email_and_phone_and_blanks_change_nothing():
+    customer = Customer.objects.create(name="Harbour View Cafe", email="old@hvc.example")
+    header = "number,customer,title,customer_email,customer_phone\n"
+    content = header + "J-1,harbour view cafe,Paint,accounts@hvc.example,02 9555 0101\n"
+    rows_apply(rows=rows_parse("jobs.csv", content.encode()), skip_bad=False)
+    blanks = (header + "J-1,Harbour View Cafe,Paint,,\n").encode()
+    assert rows_apply(rows=rows_parse("jobs.csv", blanks), skip_bad=False)["unchanged"] == 1
+    customer.refresh_from_db()
+    assert (customer.email, customer.phone, Customer.objects.count()) == (
+        "accounts@hvc.example",
+        "02 9555 0101",
+        1,
+    )
 
 
 def test_a_customers_file_creates_and_updates_customers_by_name():
