@@ -4,7 +4,6 @@ import logging
 import random
 import traceback
 from datetime import timedelta
-from functools import partial
 
 import redis
 from celery.exceptions import SoftTimeLimitExceeded
@@ -27,6 +26,7 @@ from handoffs.enqueue import run_enqueue
 from handoffs.leases import attempts_lost, holder_gone, lapsed, lease_new, leases_kept
 from handoffs.models import HandoffAttempt, HandoffRun, InboundEvent
 from handoffs.registry import Handoff, Outcome, handoff_get
+from integration_hub.commit import after_commit
 from integration_hub.faults import fault_point
 from review_queue.models import ReviewItem
 from review_queue.services import review_item_open
@@ -61,9 +61,7 @@ def handoff_run_start(
     except IntegrityError:
         return HandoffRun.objects.get(handoff=handoff.name, key=key), False
     countdown = handoff.gather_seconds or None
-    transaction.on_commit(
-        partial(run_enqueue, run.pk, queue=run.queue, countdown=countdown), robust=True
-    )
+    after_commit(run_enqueue, run.pk, queue=run.queue, countdown=countdown)
     return run, True
 
 
@@ -279,9 +277,7 @@ def _failed(run: HandoffRun, attempt: HandoffAttempt, error: Exception, calls: l
     if delay is not None:
         changes["next_attempt_at"] = timezone.now() + timedelta(seconds=delay)
     if _settle(run, attempt, **changes) and delay is not None:
-        transaction.on_commit(
-            partial(run_enqueue, run.pk, queue=run.queue, countdown=delay), robust=True
-        )
+        after_commit(run_enqueue, run.pk, queue=run.queue, countdown=delay)
 
 
 def _decided_meanwhile(error: Exception, attempt: HandoffAttempt) -> bool:
@@ -395,7 +391,7 @@ def handoff_runs_retry(*, item: ReviewItem) -> int:
         run.next_attempt_at = timezone.now()
         run.summary = "Retry requested from the review queue."
         run.save()
-        transaction.on_commit(partial(run_enqueue, run.pk, queue=run.queue), robust=True)
+        after_commit(run_enqueue, run.pk, queue=run.queue)
     return len(runs)
 
 
@@ -411,7 +407,7 @@ def handoff_run_replay(*, run: HandoffRun) -> HandoffRun:
     run.state, run.attempts, run.next_attempt_at = HandoffRun.State.PENDING, 0, timezone.now()
     run.summary = "Replay requested."
     run.save()
-    transaction.on_commit(partial(run_enqueue, run.pk, queue=run.queue), robust=True)
+    after_commit(run_enqueue, run.pk, queue=run.queue)
     return run
 
 

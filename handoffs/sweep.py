@@ -1,7 +1,6 @@
 """The sweeper: work that was stored but never picked up goes back to the workers."""
 
 from datetime import timedelta
-from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -14,6 +13,7 @@ from handoffs.leases import lapsed
 from handoffs.models import HandoffRun, InboundEvent
 from handoffs.reconcile import unfinished_close
 from handoffs.runs import UNFINISHED
+from integration_hub.commit import after_commit
 
 BATCH = 500
 
@@ -42,9 +42,9 @@ def sweep() -> dict[str, int]:
         next_attempt_at=now
     )
     for pk in events:
-        transaction.on_commit(partial(event_enqueue, pk), robust=True)
+        after_commit(event_enqueue, pk)
     for pk, queue in runs:
-        transaction.on_commit(partial(run_enqueue, pk, queue=queue), robust=True)
+        after_commit(run_enqueue, pk, queue=queue)
     return {
         "events": len(events),
         "runs": len(runs),

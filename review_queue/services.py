@@ -1,13 +1,12 @@
 """Writes to the review queue."""
 
-from functools import partial
-
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from integration_hub.celery import app
+from integration_hub.commit import after_commit
 from review_queue.actions import ActionFailed, action_get, dismissal_effects
 from review_queue.details import details_checked
 from review_queue.models import ReviewItem, ReviewLog
@@ -60,7 +59,7 @@ def review_item_open(
                     vendor_error=vendor_error,
                     details=details or {},
                 )
-            transaction.on_commit(partial(app.send_task, NOTIFY, args=[item.pk]), robust=True)
+            after_commit(app.send_task, NOTIFY, args=[item.pk])
             return item
         except IntegrityError:
             # Another worker opened it between our read and our insert.
