@@ -92,7 +92,7 @@ def test_use_the_lines_drafts_the_invoice_from_the_lines_with_gst_inside(
     assert (invoice["Total"], invoice["LineAmountTypes"]) == (2856.0, "Inclusive")
     item.refresh_from_db()
     assert (item.status, item.resolution) == ("resolved", "use_lines")
-    assert invoice_run().state == "done"
+    wait_for(lambda: invoice_run().state == "done", what="the run to finish")
     assert Job.objects.get(pk=job.pk).amount == 2860  # the deal keeps what it promised
 
 
