@@ -175,10 +175,19 @@ class JobFacts:
     lines: tuple[JobLineFacts, ...]
     prices_include_gst: bool
     invoice_number: str
+    # What the deal or quote promised, and what the lines come to: both in the terms the
+    # line prices are in (GST included when prices_include_gst, else not).
+    amount: Decimal
+    lines_total: Decimal
 
     @property
     def label(self) -> str:
         return f"{self.number} {self.title}"
+
+    @property
+    def lines_as_promised(self) -> bool:
+        """Whether the lines come to the amount promised."""
+        return self.amount == self.lines_total
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The built-in job register: the embedded default operations system."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import PurePosixPath
 
 from django.conf import settings
@@ -144,6 +144,12 @@ class Job(models.Model):
             return f"{label} · {self.get_invoice_status_display().lower()}"
         return label
 
+    @property
+    def lines_total(self) -> Decimal:
+        """What the lines come to, each rounded to the cent as Xero rounds it: in the terms
+        their prices are in (GST included when `prices_include_gst`, else not)."""
+        return sum((line.line_total for line in self.lines.all()), Decimal("0.00"))
+
 
 class JobLine(models.Model):
     """One line of what was promised: description, quantity, price, item code, tax."""
@@ -166,7 +172,8 @@ class JobLine(models.Model):
 
     @property
     def line_total(self) -> Decimal:
-        return self.quantity * self.unit_price
+        """The line's total to the cent, as it reads on the invoice."""
+        return (self.quantity * self.unit_price).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 class JobMaterial(models.Model):

@@ -293,17 +293,19 @@ def material_add(
 
 
 @transaction.atomic
-def job_promise_update(*, job: Job, amount, lines: list[dict], by=None) -> Job:
-    """Replace what the job was promised (amount and lines), recording before and after."""
+def job_promise_update(*, job: Job, amount, lines: list[dict] | None, by=None) -> Job:
+    """Replace what the job was promised (amount, and lines unless None), recording before
+    and after."""
     job = Job.objects.select_for_update().get(pk=job.pk)
     before = {"amount": str(job.amount), "lines": promised_lines(job)}
     job.amount = amount
     _as_user(job, by)
     job.save()
-    job.lines.all().delete()
-    JobLine.objects.bulk_create(
-        JobLine(job=job, position=position, **line) for position, line in enumerate(lines)
-    )
+    if lines is not None:
+        job.lines.all().delete()
+        JobLine.objects.bulk_create(
+            JobLine(job=job, position=position, **line) for position, line in enumerate(lines)
+        )
     after = {"amount": str(job.amount), "lines": promised_lines(job)}
     event_record(
         job=job, type="job.promise_changed", data={"before": before, "after": after}, by=by

@@ -24,6 +24,7 @@ from operations.imports import (
 from operations.models import Crew, Job, JobEvidence, JobImport
 from operations.selectors import JobFilter, jobs_filtered, schedule
 from operations.transitions import TransitionRefused, next_statuses
+from review_queue.models import ReviewItem
 
 JOB_ACTIONS = {"status", "schedule", "site", "pricing", "evidence", "material", "done"}
 
@@ -84,9 +85,19 @@ def job_detail(request: HttpRequest, number: str) -> HttpResponse:
     job = get_object_or_404(
         Job.objects.select_related("customer", "crew", "completed_by"), number=number
     )
+    lines_total = job.lines_total
     context = {
         "job": job,
         "lines": job.lines.all(),
+        "lines_total": lines_total,
+        "promise_gap": abs(lines_total - job.amount),
+        "lines_more": lines_total > job.amount,
+        "promise_item": ReviewItem.objects.filter(
+            kind=ReviewItem.Kind.PROMISE_DIFFERS,
+            record_type="job",
+            record_ref=job.number,
+            status=ReviewItem.Status.OPEN,
+        ).first(),
         "materials": job.materials.all(),
         "evidence": job.evidence.all(),
         "next_statuses": next_statuses(job),

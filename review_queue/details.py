@@ -77,6 +77,19 @@ class QuoteChanged:
 
 
 @dataclass(frozen=True)
+class PromiseDiffers:
+    """A finished job whose deal promised another amount than its lines come to; money is
+    text with two decimals, both figures in the same terms (`gst`)."""
+
+    job: str
+    deal: str
+    deal_system: str
+    promised: str
+    lines: str
+    gst: str  # "including GST" or "excluding GST": the terms the line prices are in
+
+
+@dataclass(frozen=True)
 class ActiveJobAffected:
     """A customer's detail changed while jobs that depend on it are active."""
 
@@ -101,6 +114,7 @@ KINDS: dict[str, type] = {
     "possible_duplicate": PossibleDuplicate,
     "disagreement": Disagreement,
     "quote_changed": QuoteChanged,
+    "promise_differs": PromiseDiffers,
     "active_job_affected": ActiveJobAffected,
     "found": Found,
 }

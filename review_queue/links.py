@@ -8,19 +8,25 @@ from review_queue.models import ReviewItem
 HUBSPOT_TYPES = {"deal": "0-3", "customer": "0-2", "contact": "0-1"}
 
 
+def _hubspot(record_type: str, record_id: str) -> str:
+    base = settings.HUBSPOT_APP_URL.rstrip("/")
+    return f"{base}/record/{HUBSPOT_TYPES[record_type]}/{record_id}"
+
+
 def record_links(item: ReviewItem) -> list[tuple[str, str]]:
     """Return (label, url) pairs that open the item's record in its own system."""
     if not item.record_ref:
         return []
     if item.system == "hubspot" and item.record_type in HUBSPOT_TYPES:
-        base = settings.HUBSPOT_APP_URL.rstrip("/")
-        url = f"{base}/record/{HUBSPOT_TYPES[item.record_type]}/{item.record_ref}"
-        return [("Open in HubSpot", url)]
+        return [("Open in HubSpot", _hubspot(item.record_type, item.record_ref))]
     if item.system == "xero" and item.record_type == "invoice":
         base = settings.XERO_APP_URL.rstrip("/")
         return [
             ("Open in Xero", f"{base}/AccountsReceivable/View.aspx?InvoiceID={item.record_ref}")
         ]
     if item.system == "operations" and item.record_type == "job":
-        return [("Open the job", f"/jobs/{item.record_ref}/")]
+        links = [("Open the job", f"/jobs/{item.record_ref}/")]
+        if item.details.get("deal_system") == "hubspot":  # the deal the job was promised by
+            links.append(("Open the deal in HubSpot", _hubspot("deal", item.details["deal"])))
+        return links
     return []

@@ -23,6 +23,7 @@ class ReviewItem(models.Model):
         DUPLICATE = "possible_duplicate", "Possible duplicate"
         DISAGREEMENT = "disagreement", "Systems disagree"
         QUOTE_CHANGED = "quote_changed", "Quote changed after work started"
+        PROMISE_DIFFERS = "promise_differs", "Promised amount differs from the lines"
         ACTIVE_JOB = "active_job_affected", "Customer change affects an active job"
         FAILED = "handoff_failed", "Handoff failed"
         FOUND = "found", "Found by the check that the systems agree"

@@ -89,6 +89,15 @@ def _lines(job: Job) -> tuple[PromisedLine, ...]:
     )
 
 
+def _line_fields(line: PromisedLine) -> dict:
+    return {
+        "description": line.description,
+        "quantity": line.quantity,
+        "unit_price": line.unit_price,
+        "item_code": line.item_code,
+    }
+
+
 class JobRegister:
     """The built-in register, behind the same interface as an external job tool."""
 
@@ -159,19 +168,12 @@ class JobRegister:
             return self._customer_write(external_id, values)
         job = _job(external_id)
         if record_type == "deal":
-            lines = values.get("line_items", _lines(job))
+            # The amount alone leaves the lines (and their tax) as they are.
+            lines = values.get("line_items")
             services.job_promise_update(
                 job=job,
                 amount=values.get("amount", job.amount),
-                lines=[
-                    {
-                        "description": x.description,
-                        "quantity": x.quantity,
-                        "unit_price": x.unit_price,
-                        "item_code": x.item_code,
-                    }
-                    for x in lines
-                ],
+                lines=None if lines is None else [_line_fields(x) for x in lines],
             )
         elif record_type == "job":
             self._job_write(job, values)
@@ -249,6 +251,8 @@ class JobRegister:
         job = _job(external_id)
         if job.status == Job.Status.SCHEDULED:
             return None
+        if set(values) == {"amount"} and Decimal(values["amount"]) == job.lines_total:
+            return None  # the promise corrected to what the lines say: the work is the same
         before = [line.text() for line in _lines(job)]
         after = [line.text() for line in values.get("line_items", _lines(job))]
         amount_before, amount_after = job.amount, values.get("amount", job.amount)
@@ -338,15 +342,7 @@ class JobRegister:
             site_address=promise.site_address,
             site_contact=promise.site_contact,
             notes=promise.notes,
-            lines=[
-                {
-                    "description": line.description,
-                    "quantity": line.quantity,
-                    "unit_price": line.unit_price,
-                    "item_code": line.item_code,
-                }
-                for line in promise.lines
-            ],
+            lines=[_line_fields(line) for line in promise.lines],
         )
         return JobRef(number=job.number or "", created=created)
 
@@ -369,6 +365,8 @@ class JobRegister:
             ),
             prices_include_gst=job.prices_include_gst,
             invoice_number=job.invoice_number,
+            amount=job.amount,
+            lines_total=job.lines_total,
         )
 
     def job_for_origin(self, system: str, ref: str) -> str | None:

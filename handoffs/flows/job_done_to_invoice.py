@@ -3,7 +3,8 @@
 Jobs finished together are invoiced together (up to 50 to a request), their customers
 found or made in the finance system in batches too. Whether the finance system may
 already hold a job's invoice is decided per job (`_already_made`), whatever batch it was
-in before and however often it was retried, replayed or killed.
+in before and however often it was retried, replayed or killed. A job whose deal promised
+another amount than its lines come to waits on one item first (`promised_amount`).
 """
 
 import hashlib
@@ -15,6 +16,7 @@ from django.utils import timezone
 from connectors.base import BusinessEvent, InvoiceDraft, InvoiceLine, InvoiceMade, JobFacts
 from connectors.errors import Waiting
 from connectors.registry import crm, finance, operations
+from handoffs.flows.promised_amount import promise_differs
 from handoffs.flows.shared_fields import records_look_again
 from handoffs.models import HandoffRun
 from handoffs.registry import Handoff, Outcome, handoff_register
@@ -256,6 +258,10 @@ def batch(runs: list[HandoffRun]) -> list[Outcome | Exception]:
                 results[run.pk] = Outcome(
                     f"Job {job.number} already has invoice {job.invoice_number}.", skipped=True
                 )
+                continue
+            differs = promise_differs(job)
+            if differs is not None:  # asked before anything reaches the finance system
+                results[run.pk] = differs
                 continue
             jobs.append((run, job))
         except Exception as error:  # this job's problem (or a bug) is its own review item

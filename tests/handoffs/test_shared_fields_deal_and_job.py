@@ -185,8 +185,8 @@ def test_a_started_job_is_not_edited_silently(hub, office_staff):
     item = wait_for(
         lambda: ReviewItem.objects.filter(kind="quote_changed").first(), what="the item"
     )
-    assert "amount 7480.00 → 8640.00" in item.reason
-    assert Job.objects.get(pk=job.pk).amount == Decimal("7480.00")
+    assert "amount 7500.00 → 8640.00" in item.reason
+    assert Job.objects.get(pk=job.pk).amount == Decimal("7500.00")
     preview = review_item_preview(item=item, action="apply_to_job")
     assert "- 32 x LED panel light 600x600" in preview and "+ 40 x LED panel light" in preview
     review_item_resolve(item=item, by=office_staff, action="apply_to_job")

@@ -153,7 +153,7 @@ DEALS = [
         "Kestrel - 14 Church St common-area lighting",
         "contractsent",
         "default",
-        "7480.00",
+        "7500.00",
         "14 Church St, Parramatta NSW 2150",
         "Access via building manager, 7am start.",
         [
@@ -190,7 +190,7 @@ DEALS = [
         "Greenway Childcare - safety switch upgrade",
         "contractsent",
         "default",
-        "2860.00",
+        "2856.00",
         "",
         "Work only outside 7:00-18:00 opening hours.",
         [
@@ -246,7 +246,7 @@ DEALS = [
         "Walk-in quote - no company yet",
         "contractsent",
         "default",
-        "640.00",
+        "638.00",
         "7 Smith Lane, Newtown NSW 2042",
         "Customer walked in; details on paper at the front desk.",
         [
