@@ -167,18 +167,24 @@ def _customers_unlinked(check: Check) -> None:
                     )  # fmt: skip
                 check.run.unlinked += len(alone)
                 continue
-            sightings = check.patiently(
-                lambda n=new: customers_first_seen(many=n, only=set(holders)) if n else []
-            )
+            sightings = check.patiently(lambda n=new: _sightings(n, set(holders)))
             for details, sighting in zip(new, sightings, strict=True):
-                if sighting.missed:
-                    raise sighting.missed[0]
                 record = sighting.record
                 if record.pk in seen_records:
                     continue  # one finding per customer, whichever system showed it first
                 seen_records.add(record.pk)
                 _sighting_counted(check, record, before.get(details.external_id, 0), sighting)
         check.progress("customers", len(seen))
+
+
+def _sightings(new: list, holders: set[str]) -> list:
+    """Match these customers; raise what a system said instead (a limit to wait out: the
+    chunk is matched again, and what it linked already stays linked)."""
+    sightings = customers_first_seen(many=new, only=holders) if new else []
+    for sighting in sightings:
+        if sighting.missed:
+            raise sighting.missed[0]
+    return sightings
 
 
 def _sighting_counted(check: Check, record: Record, links_before: int, sighting) -> None:
