@@ -14,9 +14,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
 from connectors.models import HubSpotConnection, XeroConnection
 from handoffs.models import WebhookDelivery
+from onboarding.first_match import QUIET
 from onboarding.models import FirstMatch, SetupMark
 from ownership.models import FieldRule, Proposal
 
@@ -129,6 +131,11 @@ def _first_match() -> Step:
     open_ones = Proposal.objects.filter(state=Proposal.State.OPEN).count()
     if match is None:
         state = "Not run yet."
+    elif match.state == FirstMatch.State.RUNNING and match.heartbeat_at < timezone.now() - QUIET:
+        state = (
+            f"It stopped at {match.heartbeat_at:%H:%M} (its worker stopped or was restarted). "
+            "Run it again: it goes on from there."
+        )
     elif match.state == FirstMatch.State.RUNNING:
         state = f"Running: {match.read} customers read, {match.matched} linked so far."
     elif match.state == FirstMatch.State.FAILED:

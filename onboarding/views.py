@@ -59,7 +59,7 @@ def properties_make(request: HttpRequest) -> HttpResponse:
     user_id = request.user.pk
     transaction.on_commit(lambda: hubspot_properties.delay(user_id))
     messages.success(request, "The hub is checking HubSpot's properties: refresh in a moment.")
-    return redirect(request.POST.get("next") or "onboarding:setup")
+    return redirect("onboarding:setup")
 
 
 @admin_required

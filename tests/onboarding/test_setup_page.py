@@ -3,8 +3,10 @@ worker through the HubSpot sandbox, the rules marked reviewed, and admins only."
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from onboarding.models import SetupMark
+from onboarding.first_match import QUIET
+from onboarding.models import FirstMatch, SetupMark
 from onboarding.steps import setup_steps
 from tests.helpers import wait_for
 from tests.xero_helpers import connect_xero
@@ -58,3 +60,13 @@ def test_office_staff_cannot_set_up_the_hub_but_can_decide_proposals(office_staf
     assert client.get(reverse("onboarding:setup")).status_code in (302, 403)
     assert client.post(reverse("onboarding:match_start")).status_code in (302, 403)
     assert client.get(reverse("onboarding:proposals")).status_code == 200
+
+
+def test_a_first_match_whose_worker_stopped_says_so_and_how_to_go_on(db):
+    match = FirstMatch.objects.create(step="matching")
+    FirstMatch.objects.filter(pk=match.pk).update(heartbeat_at=timezone.now() - QUIET * 2)
+
+    (step,) = [s for s in setup_steps() if s.key == "match"]
+
+    assert not step.done
+    assert "It stopped at" in step.state and "goes on from there" in step.state
