@@ -13,6 +13,11 @@ from decimal import Decimal
 from typing import Protocol
 
 from connectors.errors import AuthExpired
+from operations.money import Figures, price_text
+from operations.money import unit_price as unit_price  # for the layers above: one precision
+
+# How a line is taxed, in the hub's words (the finance connector maps each to a tax type).
+TAX_TREATMENTS = {"gst": "GST", "gst_free": "GST-free", "none": "no GST"}
 
 
 @dataclass(frozen=True)
@@ -56,18 +61,21 @@ class Address:
 
 @dataclass(frozen=True)
 class PromisedLine:
-    """A line the customer was promised: what, how many, at what price."""
+    """A line the customer was promised: what, how many, at what price, how it is taxed."""
 
     description: str
     quantity: Decimal
     unit_price: Decimal
     item_code: str = ""
+    tax: str = "gst"  # one of TAX_TREATMENTS
 
     def text(self) -> str:
-        """The line as short comparable text: '2 x Labour (LABOUR-HR) at 110.00'."""
+        """The line as short comparable text: '2 x Labour (LABOUR-HR) at 110.00', with
+        ', GST-free' or ', no GST' after a line not taxed at the GST rate."""
+        taxed = "" if self.tax == "gst" else f", {TAX_TREATMENTS.get(self.tax, self.tax)}"
         return (
             f"{self.quantity.normalize():f} x {self.description} "
-            f"({self.item_code or 'no code'}) at {self.unit_price:.2f}"
+            f"({self.item_code or 'no code'}) at {price_text(self.unit_price)}{taxed}"
         )
 
 
@@ -127,6 +135,8 @@ class JobPromise:
     site_address: str
     site_contact: str
     notes: str
+    # Whether the line prices include GST (a quote written tax inclusive).
+    prices_include_gst: bool = False
 
 
 @dataclass(frozen=True)
@@ -159,6 +169,7 @@ class JobLineFacts:
     unit_price: Decimal
     item_code: str
     tax: str  # gst, gst_free or none
+    rate: Decimal  # the rate of tax (%) the treatment charges
 
 
 @dataclass(frozen=True)
@@ -179,6 +190,8 @@ class JobFacts:
     # line prices are in (GST included when prices_include_gst, else not).
     amount: Decimal
     lines_total: Decimal
+    # The invoice's subtotal, GST and total, each line rounded as the finance system does.
+    figures: Figures
 
     @property
     def label(self) -> str:
@@ -316,6 +329,10 @@ class OperationsConnector(RecordStore, CustomerDirectory, Protocol):
         """Use item code `new` on the job's lines that have one of `old`; return how many."""
         ...
 
+    def job_invoice_figures(self, number: str, figures: Figures) -> None:
+        """Keep the finance system's subtotal, tax and total for the job's draft invoice."""
+        ...
+
 
 @dataclass(frozen=True)
 class InvoiceLine:
@@ -326,6 +343,7 @@ class InvoiceLine:
     unit_price: Decimal
     item_code: str = ""
     tax: str = "gst"  # gst, gst_free or none: the finance connector maps it to a tax type
+    rate: Decimal = Decimal("10")  # the rate (%) the treatment charges: its tax type's rate
 
 
 @dataclass(frozen=True)
@@ -352,8 +370,15 @@ class InvoiceMade:
     amount_paid: Decimal = Decimal("0")
     amount_due: Decimal = Decimal("0")
     customer_name: str = ""
+    # The system's own subtotal and tax (total is above), to set beside the hub's figures.
+    subtotal: Decimal = Decimal("0")
+    tax: Decimal = Decimal("0")
     # Set when the system refused it: the hub's error, naming the problem and the fix.
     refused: Exception | None = None
+
+    @property
+    def figures(self) -> Figures:
+        return Figures(self.subtotal, self.tax, self.total)
 
 
 @dataclass(frozen=True)
@@ -397,6 +422,12 @@ class FinanceConnector(RecordStore, CustomerDirectory, Protocol):
 
     def item_codes(self) -> list[str]:
         """Return the item codes the organisation knows."""
+        ...
+
+    def invoice_lines_check(self, jobs: dict[str, tuple[InvoiceLine, ...]]) -> dict[str, Exception]:
+        """Return, per job (its number), why its lines cannot be invoiced as the settings
+        say (an account or tax type the system has archived or does not allow on the
+        account), before anything is sent; jobs whose lines can be are left out."""
         ...
 
     def quote_state(self, quote_id: str, *, tenant: str | None = None) -> DealState:

@@ -65,9 +65,17 @@ class AuthExpired(ConnectorError):
 
 
 class Invalid(ConnectorError):
-    """The data is missing or wrong; a person must fix it, then retry."""
+    """The data is missing or wrong; a person must fix it, then retry.
+
+    `root` names a cause many records share (a setting), so they wait on one item, which
+    `title` names; without it each record has its own.
+    """
 
     code = "invalid"
+
+    def __init__(self, message: str, *, root: str = "", title: str = "", **kwargs) -> None:
+        super().__init__(message, **kwargs)
+        self.root, self.title = root, title
 
 
 class NotFound(ConnectorError):

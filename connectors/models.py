@@ -123,3 +123,12 @@ class InvoiceSettings(models.Model):
     def tax_type(self, tax: str) -> str:
         """Return the Xero tax type for a job line's tax treatment (gst, gst_free, none)."""
         return {"gst": self.tax_gst, "gst_free": self.tax_gst_free, "none": self.tax_none}[tax]
+
+    def setting_of(self, tax: str) -> str:
+        """The name of the setting that holds a treatment's tax type (for the fix)."""
+        return self._meta.get_field(f"tax_{tax}").verbose_name
+
+    def treatments(self) -> dict[str, str]:
+        """Which treatment each chosen tax type stands for (the first, if two share one)."""
+        chosen = (("none", self.tax_none), ("gst_free", self.tax_gst_free), ("gst", self.tax_gst))
+        return {tax_type: tax for tax, tax_type in chosen}

@@ -364,6 +364,18 @@ def _review_item_for(run: HandoffRun, error: Exception) -> ReviewItem:
             details=error.details,
             **record,
         )
+    if isinstance(error, Invalid) and error.root:
+        # One cause many records share (a setting): one item, whichever record met it first.
+        return review_item_open(
+            details=error.details,
+            root_key=error.root,
+            kind=ReviewItem.Kind.MISSING_DATA,
+            system=error.system,
+            title=error.title or f"{handoff.label}: {system} refused the data",
+            reason=error.message,
+            action=error.fix or "Fix the cause, then press Retry.",
+            vendor_error=detail,
+        )
     kind = ReviewItem.Kind.MISSING_DATA if isinstance(error, Invalid) else ReviewItem.Kind.FAILED
     return review_item_open(
         details=error.details,

@@ -1,11 +1,13 @@
 """The built-in job register: the embedded default operations system."""
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
+
+from operations import money
 
 
 class Crew(models.Model):
@@ -106,6 +108,10 @@ class Job(models.Model):
     amount_paid = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     # The balance Xero says is still owed (after payments and credit notes).
     amount_due = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    # Xero's own figures for the draft invoice the hub made, kept beside the hub's.
+    xero_subtotal = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    xero_tax = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    xero_total = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     # Where the job came from (a won deal, an accepted quote): the business
     # key that keeps a second delivery of the same event from making a second job.
     origin_system = models.CharField(max_length=32, blank=True)
@@ -150,6 +156,20 @@ class Job(models.Model):
         their prices are in (GST included when `prices_include_gst`, else not)."""
         return sum((line.line_total for line in self.lines.all()), Decimal("0.00"))
 
+    @property
+    def figures(self) -> money.Figures:
+        """Subtotal, GST and total of the lines, each line rounded as Xero rounds it."""
+        return money.figures(
+            (line.money_line for line in self.lines.all()), inclusive=self.prices_include_gst
+        )
+
+    @property
+    def xero_figures(self) -> money.Figures | None:
+        """Xero's subtotal, tax and total for the draft the hub made (None before it)."""
+        if self.xero_total is None:
+            return None
+        return money.Figures(self.xero_subtotal, self.xero_tax, self.xero_total)
+
 
 class JobLine(models.Model):
     """One line of what was promised: description, quantity, price, item code, tax."""
@@ -159,21 +179,47 @@ class JobLine(models.Model):
         GST_FREE = "gst_free", "GST-free"
         NONE = "none", "No GST"
 
+    # The rate (%) each treatment charges; the Xero tax type chosen for it must have it.
+    RATES = {Tax.GST: Decimal("10"), Tax.GST_FREE: Decimal("0"), Tax.NONE: Decimal("0")}
+
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="lines")
     description = models.CharField(max_length=500)
     quantity = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("1"))
-    unit_price = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    # Up to four decimal places, as Xero takes them (unitdp=4).
+    unit_price = models.DecimalField(max_digits=14, decimal_places=4, default=Decimal("0"))
     item_code = models.CharField(max_length=64, blank=True)
+    # How the line is taxed on the invoice.
     tax = models.CharField(max_length=16, choices=Tax.choices, default=Tax.GST)
+    # What the deal or quote promised, kept when staff change `tax` on the job page (blank
+    # while they have not): the deal's copy of the lines is compared with this.
+    promised_tax = models.CharField(max_length=16, choices=Tax.choices, blank=True)
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["position", "id"]
 
     @property
+    def rate(self) -> Decimal:
+        """The rate of tax (%) the line's treatment charges."""
+        return self.RATES[self.tax]
+
+    @property
+    def money_line(self) -> money.Line:
+        return money.Line(self.quantity, self.unit_price, self.rate)
+
+    @property
     def line_total(self) -> Decimal:
         """The line's total to the cent, as it reads on the invoice."""
-        return (self.quantity * self.unit_price).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        return money.line_amount(self.money_line)
+
+    @property
+    def line_tax(self) -> Decimal:
+        """The line's GST to the cent, as Xero works it out."""
+        return money.line_tax(self.money_line, inclusive=self.job.prices_include_gst)
+
+    @property
+    def price_text(self) -> str:
+        return money.price_text(self.unit_price)
 
 
 class JobMaterial(models.Model):

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from operations.events import event_record
 from operations.models import Crew, Customer, Job, JobEvidence, JobLine, JobMaterial
+from operations.money import price_text
 from operations.transitions import TransitionRefused, transition_check
 
 EVIDENCE_TYPES = {
@@ -313,6 +314,13 @@ def job_promise_update(*, job: Job, amount, lines: list[dict] | None, by=None) -
     return job
 
 
+def job_xero_figures_set(*, job: Job, figures) -> None:
+    """Keep Xero's subtotal, tax and total for the job's draft invoice (read-only here)."""
+    Job.objects.filter(pk=job.pk).update(
+        xero_subtotal=figures.subtotal, xero_tax=figures.tax, xero_total=figures.total
+    )
+
+
 @transaction.atomic
 def job_lines_recode(*, job: Job, old: list[str], new: str, by=None) -> int:
     """Use item code `new` on the job's lines that have one of the `old` codes; return how many."""
@@ -331,9 +339,37 @@ def promised_lines(job: Job) -> list[str]:
     """Return the job's lines as short comparable text: '2 x Labour (LABOUR-HR) at 110.00'."""
     return [
         f"{line.quantity.normalize():f} x {line.description} ({line.item_code or 'no code'}) "
-        f"at {line.unit_price:.2f}"
+        f"at {price_text(line.unit_price)}"
         for line in job.lines.order_by("position", "pk")
     ]
+
+
+@transaction.atomic
+def job_line_tax_set(*, job: Job, taxes: dict[int, str], by=None) -> int:
+    """Change how some of the job's lines are taxed (line id → gst, gst_free or none) while
+    the job is not invoiced; return how many changed. The deal's promise is kept beside."""
+    job = Job.objects.select_for_update().get(pk=job.pk)
+    if job.invoice_number:
+        raise TransitionRefused(
+            f"Job {job.number} is already on invoice {job.invoice_number}: change it in Xero."
+        )
+    unknown = {tax for tax in taxes.values() if tax not in JobLine.Tax.values}
+    if unknown:
+        raise ValueError(
+            f"Unknown tax treatment {', '.join(sorted(unknown))}: use one of "
+            f"{', '.join(JobLine.Tax.values)}."
+        )
+    changed = []
+    for line in job.lines.filter(pk__in=list(taxes)):
+        if line.tax != taxes[line.pk]:
+            before = line.tax
+            line.promised_tax = line.promised_tax or before
+            line.tax = taxes[line.pk]
+            line.save(update_fields=["tax", "promised_tax"])
+            changed.append({"line": line.description, "before": before, "after": line.tax})
+    if changed:
+        event_record(job=job, type="job.lines_taxed", data={"lines": changed}, by=by)
+    return len(changed)
 
 
 @transaction.atomic

@@ -21,12 +21,12 @@ from operations.imports import (
     rows_parse,
     sheet_kind,
 )
-from operations.models import Crew, Job, JobEvidence, JobImport
+from operations.models import Crew, Job, JobEvidence, JobImport, JobLine
 from operations.selectors import JobFilter, jobs_filtered, schedule
 from operations.transitions import TransitionRefused, next_statuses
 from review_queue.models import ReviewItem
 
-JOB_ACTIONS = {"status", "schedule", "site", "pricing", "evidence", "material", "done"}
+JOB_ACTIONS = {"status", "schedule", "site", "pricing", "tax", "evidence", "material", "done"}
 
 
 @office_staff_required
@@ -89,15 +89,14 @@ def job_detail(request: HttpRequest, number: str) -> HttpResponse:
     context = {
         "job": job,
         "lines": job.lines.all(),
+        "tax_choices": JobLine.Tax.choices,
+        "figures": job.figures,
+        "xero_figures": job.xero_figures,
+        "figures_item": _open_item(job, ReviewItem.Kind.FIGURES_DIFFER),
         "lines_total": lines_total,
         "promise_gap": abs(lines_total - job.amount),
         "lines_more": lines_total > job.amount,
-        "promise_item": ReviewItem.objects.filter(
-            kind=ReviewItem.Kind.PROMISE_DIFFERS,
-            record_type="job",
-            record_ref=job.number,
-            status=ReviewItem.Status.OPEN,
-        ).first(),
+        "promise_item": _open_item(job, ReviewItem.Kind.PROMISE_DIFFERS),
         "materials": job.materials.all(),
         "evidence": job.evidence.all(),
         "next_statuses": next_statuses(job),
@@ -105,6 +104,13 @@ def job_detail(request: HttpRequest, number: str) -> HttpResponse:
         "history": job.history.select_related("history_user")[:20],
     }
     return render(request, "operations/job_detail.html", context)
+
+
+def _open_item(job: Job, kind: str) -> ReviewItem | None:
+    """The job's open review item of this kind, if any."""
+    return ReviewItem.objects.filter(
+        kind=kind, record_type="job", record_ref=job.number, status=ReviewItem.Status.OPEN
+    ).first()
 
 
 @office_staff_required
@@ -172,6 +178,14 @@ def job_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
             messages.success(
                 request, "Prices include GST." if include else "GST is added to the prices."
             )
+        elif action == "tax":
+            taxes = {
+                int(name.removeprefix("line-")): value
+                for name, value in post.items()
+                if name.startswith("line-") and name.removeprefix("line-").isdigit()
+            }
+            changed = services.job_line_tax_set(job=job, taxes=taxes, by=user)
+            messages.success(request, f"Tax changed on {changed} line(s).")
         elif action == "evidence":
             upload = request.FILES.get("file")
             if upload is None:

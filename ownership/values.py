@@ -10,7 +10,7 @@ from dataclasses import asdict
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from connectors.base import Address, PromisedLine, Value
+from connectors.base import Address, PromisedLine, Value, unit_price
 
 KINDS = ("text", "name", "email", "phone", "abn", "address", "money", "date", "status", "lines")
 
@@ -61,8 +61,9 @@ def normal(kind: str, value: Value) -> object:
             (
                 _words(line.description),
                 line.quantity.normalize(),
-                _money(line.unit_price),
+                unit_price(line.unit_price),
                 _words(line.item_code),
+                line.tax,
             )
             for line in value
             if isinstance(line, PromisedLine)
@@ -115,6 +116,7 @@ def loaded(data: object) -> Value:
                 quantity=Decimal(line["quantity"]),
                 unit_price=Decimal(line["unit_price"]),
                 item_code=line["item_code"],
+                tax=line.get("tax", "gst"),  # kept before lines had their tax
             )
             for line in data["lines"]
         )

@@ -16,6 +16,9 @@ class MissingData:
     field: str = ""
     job: str = ""
     bad_item_codes: list[str] = dataclasses.field(default_factory=list)
+    # A setting the finance system will not take, and the codes it would.
+    setting: str = ""
+    allowed_codes: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,17 @@ class PromiseDiffers:
 
 
 @dataclass(frozen=True)
+class FiguresDiffer:
+    """A draft invoice whose figures in the finance system differ from the hub's: subtotal,
+    tax and total each, as text with two decimals."""
+
+    job: str
+    invoice: str
+    hub: list[str]
+    finance: list[str]
+
+
+@dataclass(frozen=True)
 class ActiveJobAffected:
     """A customer's detail changed while jobs that depend on it are active."""
 
@@ -115,6 +129,7 @@ KINDS: dict[str, type] = {
     "disagreement": Disagreement,
     "quote_changed": QuoteChanged,
     "promise_differs": PromiseDiffers,
+    "figures_differ": FiguresDiffer,
     "active_job_affected": ActiveJobAffected,
     "found": Found,
 }

@@ -24,6 +24,7 @@ class ReviewItem(models.Model):
         DISAGREEMENT = "disagreement", "Systems disagree"
         QUOTE_CHANGED = "quote_changed", "Quote changed after work started"
         PROMISE_DIFFERS = "promise_differs", "Promised amount differs from the lines"
+        FIGURES_DIFFER = "figures_differ", "Invoice figures differ from the hub's"
         ACTIVE_JOB = "active_job_affected", "Customer change affects an active job"
         FAILED = "handoff_failed", "Handoff failed"
         FOUND = "found", "Found by the check that the systems agree"

@@ -144,9 +144,10 @@ def hub_settled(hub) -> bool:
 
 
 def xero_limits_forget() -> None:
-    """Forget the vendor calls earlier tests made: the sandboxes are fresh too."""
+    """Forget the vendor calls earlier tests made, and what the hub keeps of Xero's tax
+    rates and accounts: the sandboxes are fresh too."""
     shared = redis.Redis.from_url(settings.REDIS_URL)
-    keys = list(shared.scan_iter("limits:*"))
+    keys = [*shared.scan_iter("limits:*"), *shared.scan_iter("*xero:tax-setup:*")]
     if keys:
         shared.delete(*keys)
 

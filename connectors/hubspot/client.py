@@ -62,7 +62,15 @@ COMPANY_PROPERTIES = [
     "abn",
 ]
 CONTACT_PROPERTIES = ["firstname", "lastname", "email", "phone", "jobtitle"]
-LINE_ITEM_PROPERTIES = ["name", "quantity", "price", "amount", "hs_sku", "description"]
+LINE_ITEM_PROPERTIES = [
+    "name",
+    "quantity",
+    "price",
+    "amount",
+    "hs_sku",
+    "description",
+    "tax_treatment",
+]
 PRIMARY_DEAL_TO_COMPANY = 5
 # HubSpot's batch endpoints take 100 inputs.
 BATCH_SIZE = 100

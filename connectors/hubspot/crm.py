@@ -23,7 +23,7 @@ from connectors.base import (
 )
 from connectors.errors import Invalid
 from connectors.hubspot.client import LINE_ITEM_PROPERTIES, HubSpotClient
-from connectors.hubspot.mapping import business_event, job_promise
+from connectors.hubspot.mapping import business_event, job_promise, line_tax
 from connectors.hubspot.properties import PropertiesReport, properties_ensure
 
 SYSTEM = "hubspot"
@@ -66,6 +66,18 @@ def _decimal(text: str | None) -> Decimal | None:
         return Decimal(text) if text not in (None, "") else None
     except ArithmeticError:
         return None
+
+
+def _line(item, deal_id: str) -> PromisedLine:
+    """A deal's line item as the hub compares it (lenient numbers, as HubSpot shows them)."""
+    p = item.properties
+    return PromisedLine(
+        description=p.get("name") or p.get("description") or "",
+        quantity=_decimal(p.get("quantity")) or Decimal("1"),
+        unit_price=_decimal(p.get("price")) or Decimal("0"),
+        item_code=p.get("hs_sku") or "",
+        tax=line_tax(item, f"deal {deal_id}"),
+    )
 
 
 class HubSpotCrm:
@@ -124,15 +136,7 @@ class HubSpotCrm:
         every = [i for ids in line_ids.values() for i in ids]
         found = self.client._read_many("line_items", every, LINE_ITEM_PROPERTIES) if every else {}
         return {
-            deal_id: tuple(
-                PromisedLine(
-                    description=p.get("name") or p.get("description") or "",
-                    quantity=_decimal(p.get("quantity")) or Decimal("1"),
-                    unit_price=_decimal(p.get("price")) or Decimal("0"),
-                    item_code=p.get("hs_sku") or "",
-                )
-                for p in (found[i].properties for i in ids if i in found)
-            )
+            deal_id: tuple(_line(found[i], deal_id) for i in ids if i in found)
             for deal_id, ids in line_ids.items()
         }
 

@@ -48,6 +48,26 @@ def _decimal(value: str | None, *, what: str, deal: CrmObject) -> Decimal:
         ) from exc
 
 
+# A line item's `tax_treatment` (the hub's custom property) in the hub's words; a line
+# without one carries GST.
+TAX_TREATMENTS = {"": "gst", "gst": "gst", "gst_free": "gst_free", "no_gst": "none"}
+
+
+def line_tax(item: CrmObject, deal_name: str) -> str:
+    """The line item's tax treatment, or Invalid naming the values HubSpot may hold."""
+    value = (item.properties.get("tax_treatment") or "").strip().lower()
+    if value not in TAX_TREATMENTS:
+        raise Invalid(
+            f"The line item '{item.properties.get('name')}' on deal '{deal_name}' has tax "
+            f"treatment {value!r}, which the hub does not know.",
+            system=SYSTEM,
+            fix="Set its tax treatment in HubSpot to gst, gst_free or no_gst (or leave it "
+            "empty for GST), then press Retry.",
+            code="bad_tax_treatment",
+        )
+    return TAX_TREATMENTS[value]
+
+
 def _address(props: dict[str, str | None]) -> str:
     parts = [props.get("address"), props.get("city"), props.get("state"), props.get("zip")]
     return ", ".join(part for part in parts if part)
@@ -82,6 +102,7 @@ def job_promise(bundle: DealBundle) -> JobPromise:
             quantity=_decimal(item.properties.get("quantity") or "1", what="A quantity", deal=deal),
             unit_price=_decimal(item.properties.get("price"), what="A unit price", deal=deal),
             item_code=item.properties.get("hs_sku") or "",
+            tax=line_tax(item, name),
         )
         for item in bundle.line_items
     )

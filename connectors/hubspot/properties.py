@@ -39,6 +39,8 @@ class CustomProperty:
     field_type: str  # how HubSpot shows it: text, textarea, number, date, select
     description: str
     options: tuple[str, ...] = ()
+    # How HubSpot shows each option (by default the value, capitalised).
+    labels: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -53,14 +55,14 @@ class CustomProperty:
             field_type=self.field_type,
             group_name=GROUP,
             description=self.description,
-            options=[_option(value, order) for order, value in enumerate(self.options)],
+            options=[self.option(value, order) for order, value in enumerate(self.options)],
         )
 
-
-def _option(value: str, order: int) -> OptionInput:
-    return OptionInput(
-        value=value, label=value.replace("_", " ").capitalize(), hidden=False, display_order=order
-    )
+    def option(self, value: str, order: int) -> OptionInput:
+        """One of the property's choices as HubSpot takes it."""
+        labels = dict(zip(self.options, self.labels, strict=False))
+        label = labels.get(value) or value.replace("_", " ").capitalize()
+        return OptionInput(value=value, label=label, hidden=False, display_order=order)
 
 
 def _deal(
@@ -88,6 +90,17 @@ CUSTOM_PROPERTIES = (
     # Read, not written: the site address a won deal promises, when it is not the company's.
     _deal("site_address", "Site address", "string", "textarea", "Where the work is done."),
     CustomProperty("companies", "abn", "ABN", "string", "text", "Australian Business Number."),
+    # Read, not written: how each line is taxed on the invoice (empty: GST).
+    CustomProperty(
+        "line_items",
+        "tax_treatment",
+        "Tax treatment",
+        "enumeration",
+        "select",
+        "How the line is taxed on the invoice: GST, GST-free or no GST.",
+        ("gst", "gst_free", "no_gst"),
+        ("GST", "GST-free", "No GST"),
+    ),
 )
 
 
@@ -159,6 +172,6 @@ def _options_missing(client: HubSpotClient, object_type: str, prop: CustomProper
     ]
     missing = [v for v in prop.options if v not in {o.value for o in have}]
     if missing:
-        added = [_option(value, len(have) + n) for n, value in enumerate(missing)]
+        added = [prop.option(value, len(have) + n) for n, value in enumerate(missing)]
         client.property_options_set(object_type, prop.name, have + added)
     return missing

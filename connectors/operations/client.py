@@ -27,6 +27,7 @@ from connectors.errors import Invalid, NotFound
 from connectors.operations.mapping import business_event
 from operations import services
 from operations.models import Customer, Job
+from operations.money import Figures, unit_price
 from operations.transitions import TransitionRefused
 
 SYSTEM = "operations"
@@ -83,8 +84,15 @@ def _job(number: str) -> Job:
 
 
 def _lines(job: Job) -> tuple[PromisedLine, ...]:
+    """The job's lines as the deal promised them (a tax staff changed since is the job's)."""
     return tuple(
-        PromisedLine(line.description, line.quantity, line.unit_price, line.item_code)
+        PromisedLine(
+            line.description,
+            line.quantity,
+            line.unit_price,
+            line.item_code,
+            line.promised_tax or line.tax,
+        )
         for line in job.lines.order_by("position", "pk")
     )
 
@@ -93,8 +101,9 @@ def _line_fields(line: PromisedLine) -> dict:
     return {
         "description": line.description,
         "quantity": line.quantity,
-        "unit_price": line.unit_price,
+        "unit_price": unit_price(line.unit_price),
         "item_code": line.item_code,
+        "tax": line.tax,
     }
 
 
@@ -342,6 +351,7 @@ class JobRegister:
             site_address=promise.site_address,
             site_contact=promise.site_contact,
             notes=promise.notes,
+            prices_include_gst=promise.prices_include_gst,
             lines=[_line_fields(line) for line in promise.lines],
         )
         return JobRef(number=job.number or "", created=created)
@@ -359,7 +369,12 @@ class JobRegister:
             origin_ref=job.origin_ref,
             lines=tuple(
                 JobLineFacts(
-                    line.description, line.quantity, line.unit_price, line.item_code, line.tax
+                    line.description,
+                    line.quantity,
+                    line.unit_price,
+                    line.item_code,
+                    line.tax,
+                    line.rate,
                 )
                 for line in job.lines.order_by("position", "pk")
             ),
@@ -367,7 +382,12 @@ class JobRegister:
             invoice_number=job.invoice_number,
             amount=job.amount,
             lines_total=job.lines_total,
+            figures=job.figures,
         )
+
+    def job_invoice_figures(self, number: str, figures: Figures) -> None:
+        """Keep the finance system's figures for the job's draft beside the hub's."""
+        services.job_xero_figures_set(job=_job(number), figures=figures)
 
     def job_for_origin(self, system: str, ref: str) -> str | None:
         """Return the number of the job made for this deal or quote, if any."""

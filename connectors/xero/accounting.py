@@ -241,12 +241,17 @@ class XeroAccounting:
         return made
 
     def invoices_create(self, invoices: list, *, idempotency_key: str) -> list:
-        """Create invoices with per-invoice errors (summarizeErrors=false) and a replay-safe key."""
+        """Create invoices with per-invoice errors (summarizeErrors=false) and a replay-safe key.
+
+        Unit prices go with up to four decimal places (unitdp=4): without it Xero rounds
+        them to two, and its totals would differ from the hub's.
+        """
         made = self._call(
             "creating invoices",
             self.api.create_invoices,
             Invoices(invoices=invoices),
             summarize_errors=False,
+            unitdp=4,
             idempotency_key=idempotency_key,
         )
         return made.invoices
@@ -254,6 +259,14 @@ class XeroAccounting:
     def item_codes(self) -> list[str]:
         """Return the item codes the organisation knows."""
         return sorted(item.code for item in self._call("reading items", self.api.get_items).items)
+
+    def tax_rates(self) -> list:
+        """Return every tax rate, archived ones too (one call)."""
+        return self._call("reading the tax rates", self.api.get_tax_rates).tax_rates
+
+    def accounts(self) -> list:
+        """Return the whole chart of accounts, archived ones too (one call)."""
+        return self._call("reading the chart of accounts", self.api.get_accounts).accounts
 
     def invoice_get(self, invoice_id: str):
         """Return one invoice."""

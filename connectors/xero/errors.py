@@ -80,13 +80,13 @@ REFUSALS = (
         "item in Xero and press Retry.",
     ),
     (
-        re.compile(r"TaxType code '[^']+' does not exist|tax type .* cannot be used", re.I),
+        re.compile(r"TaxType code '[^']+' (does not exist|cannot be used)", re.I),
         "invalid_tax_type",
         "Set tax types your Xero organisation has under 'How jobs are written on invoices' on "
         "the hub's Xero page (or fix the job line's GST treatment), then press Retry.",
     ),
     (
-        re.compile(r"Account code '[^']+' is not a valid code", re.I),
+        re.compile(r"Account code '[^']+' (is not a valid code|has been archived)", re.I),
         "invalid_account",
         "Set a revenue account your Xero organisation has under 'How jobs are written on "
         "invoices' on the hub's Xero page, then press Retry.",

@@ -15,6 +15,7 @@ from connectors.base import (
     CustomerMade,
     DealState,
     InvoiceDraft,
+    InvoiceLine,
     InvoiceMade,
     Notice,
     Value,
@@ -35,6 +36,7 @@ from connectors.xero.mapping import (
     quote_promise,
 )
 from connectors.xero.polling import xero_poll
+from connectors.xero.tax_setup import problems_of, setup_refusal, tax_setup
 from connectors.xero.terms import contacts_terms, due_date, terms_remember
 
 SYSTEM = "xero"
@@ -224,6 +226,21 @@ class XeroFinance:
         """Return the item codes the organisation knows."""
         return XeroAccounting.connected().item_codes()
 
+    def invoice_lines_check(self, jobs: dict[str, tuple[InvoiceLine, ...]]) -> dict[str, Exception]:
+        """Check each job's lines against the account and tax types the settings choose and
+        what Xero allows (connectors/xero/tax_setup.py), before anything is sent: one read
+        of Xero's tax rates and accounts for every job, from the cache, and again from Xero
+        only when the cache shows a problem."""
+        if not jobs:
+            return {}
+        xero, settings = XeroAccounting.connected(), InvoiceSettings.current()
+        setup = tax_setup(xero)
+        found = {number: problems_of(setup, settings, lines) for number, lines in jobs.items()}
+        if any(found.values()):
+            setup = tax_setup(xero, fresh=True)
+            found = {number: problems_of(setup, settings, lines) for number, lines in jobs.items()}
+        return {number: setup_refusal(p) for number, p in found.items() if p}
+
     def poll(self, *, store, refused) -> dict[str, int]:
         """Read what changed since the last poll in every organisation (connectors/xero/polling)."""
         return xero_poll(store=store, refused=refused)
@@ -237,7 +254,8 @@ class XeroFinance:
         promise = None
         if accepted:
             (contact,) = xero.contacts_by_id([quote.contact.contact_id])
-            promise = quote_promise(quote, contact)
+            settings = InvoiceSettings.current()
+            promise = quote_promise(quote, contact, settings.treatments())
         return DealState(quote_id, title, code(quote.status).lower(), accepted, promise)
 
 

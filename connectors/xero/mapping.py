@@ -144,9 +144,20 @@ def contact_changes(values: dict[str, Value]) -> dict:
     return changes
 
 
-def quote_promise(quote, contact) -> JobPromise:
-    """Return what an accepted Xero quote promised, as a won deal would."""
+def quote_line_tax(line, treatments: dict[str, str]) -> str:
+    """A quote line's tax treatment: the one whose tax type it uses (the invoice settings),
+    else what its tax amount says (some tax: GST; none: GST-free)."""
+    found = treatments.get(line.tax_type or "")
+    if found:
+        return found
+    return "gst" if _money(line.tax_amount) != 0 else "gst_free"
+
+
+def quote_promise(quote, contact, treatments: dict[str, str]) -> JobPromise:
+    """Return what an accepted Xero quote promised, as a won deal would; `treatments` says
+    which treatment each tax type of the invoice settings stands for."""
     site = contact_address(contact, prefer="STREET")
+    amounts = code(quote.line_amount_types).upper()
     return JobPromise(
         origin_system="xero",
         origin_ref=quote.quote_id,
@@ -160,9 +171,11 @@ def quote_promise(quote, contact) -> JobPromise:
                 quantity=Decimal(str(line.quantity or 1)),
                 unit_price=Decimal(str(line.unit_amount or 0)),
                 item_code=line.item_code or "",
+                tax="none" if amounts == "NOTAX" else quote_line_tax(line, treatments),
             )
             for line in quote.line_items or []
         ),
+        prices_include_gst=amounts == "INCLUSIVE",
         site_address=site.line(),
         site_contact="",
         notes="\n".join(
@@ -226,4 +239,6 @@ def invoice_made(invoice) -> InvoiceMade:
         amount_paid=_money(invoice.amount_paid),
         amount_due=amount_due(invoice),
         customer_name=(invoice.contact.name or "") if invoice.contact else "",
+        subtotal=_money(invoice.sub_total),
+        tax=_money(invoice.total_tax),
     )

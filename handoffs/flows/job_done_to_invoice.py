@@ -8,14 +8,23 @@ another amount than its lines come to waits on one item first (`promised_amount`
 """
 
 import hashlib
+from dataclasses import replace
 from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
-from connectors.base import BusinessEvent, InvoiceDraft, InvoiceLine, InvoiceMade, JobFacts
+from connectors.base import (
+    BusinessEvent,
+    InvoiceDraft,
+    InvoiceLine,
+    InvoiceMade,
+    JobFacts,
+    JobLineFacts,
+)
 from connectors.errors import Waiting
 from connectors.registry import crm, finance, operations
+from handoffs.flows.invoice_figures import figures_compare
 from handoffs.flows.promised_amount import promise_differs
 from handoffs.flows.shared_fields import records_look_again
 from handoffs.models import HandoffRun
@@ -116,14 +125,17 @@ def _customers(jobs: list[tuple[HandoffRun, JobFacts]], results: dict) -> dict[s
     }
 
 
+def _line(line: JobLineFacts) -> InvoiceLine:
+    return InvoiceLine(
+        line.description, line.quantity, line.unit_price, line.item_code, line.tax, line.rate
+    )
+
+
 def _draft(job: JobFacts, customer_id: str) -> InvoiceDraft:
     return InvoiceDraft(
         reference=job.number,
         customer_id=customer_id,
-        lines=tuple(
-            InvoiceLine(line.description, line.quantity, line.unit_price, line.item_code, line.tax)
-            for line in job.lines
-        ),
+        lines=tuple(_line(line) for line in job.lines),
         prices_include_gst=job.prices_include_gst,
         issued=timezone.localdate(),
     )
@@ -191,6 +203,8 @@ def invoices_record(pairs: list[tuple[JobFacts, InvoiceMade]]) -> dict[str, Outc
         for record, (_, made) in zip(records, pairs, strict=True)
     }
     outcomes = records_converge(records=records, fresh=fresh)
+    for job, made in pairs:
+        register.job_invoice_figures(job.number, made.figures)
     said = {}
     for (job, made), outcome in zip(pairs, outcomes, strict=True):
         later = (
@@ -235,9 +249,19 @@ def _already_made(
         else:
             remaining.append((run, job))
     outcomes = invoices_record([(job, made) for _, job, made in recorded])
-    for run, job, _ in recorded:
-        results[run.pk] = outcomes[job.number]
+    for run, job, made in recorded:
+        results[run.pk] = _figures_said(job, made, outcomes[job.number])
     return remaining
+
+
+def _figures_said(job: JobFacts, made: InvoiceMade, outcome: Outcome) -> Outcome:
+    """The outcome, saying so when the finance system's figures differ from the hub's (an
+    item is open for it: the invoice is made all the same, and never made again)."""
+    item = figures_compare(job, made)
+    if item is None:
+        return outcome
+    said = f" Its figures differ from the hub's: see review item {item.pk}."
+    return replace(outcome, summary=outcome.summary + said)
 
 
 def batch(runs: list[HandoffRun]) -> list[Outcome | Exception]:
@@ -266,6 +290,14 @@ def batch(runs: list[HandoffRun]) -> list[Outcome | Exception]:
             jobs.append((run, job))
         except Exception as error:  # this job's problem (or a bug) is its own review item
             results[run.pk] = error
+    # Accounts and tax types Xero would refuse are caught before anything is sent.
+    refused = money.invoice_lines_check(
+        {job.number: tuple(_line(line) for line in job.lines) for _, job in jobs}
+    )
+    for run, job in jobs:
+        if job.number in refused:
+            results[run.pk] = refused[job.number]
+    jobs = [(run, job) for run, job in jobs if run.pk not in results]
     customers = _customers(jobs, results)
     jobs = [(run, job) for run, job in jobs if run.pk not in results]
     jobs = _already_made(jobs, results)
@@ -294,8 +326,8 @@ def batch(runs: list[HandoffRun]) -> list[Outcome | Exception]:
             else:
                 good.append((run, job, invoice))
         outcomes = invoices_record([(job, invoice) for _, job, invoice in good])
-        for run, job, _ in good:
-            results[run.pk] = outcomes[job.number]
+        for run, job, invoice in good:
+            results[run.pk] = _figures_said(job, invoice, outcomes[job.number])
     return [results[run.pk] for run in runs]
 
 

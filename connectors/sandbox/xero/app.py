@@ -233,6 +233,8 @@ class Api:
             return 200, {"Items": list(org.items.values())}
         if path == "/TaxRates" and method == "GET":
             return 200, {"TaxRates": list(org.tax_rates.values())}
+        if path == "/Accounts" and method == "GET":
+            return 200, {"Accounts": books.filtered(org.accounts.values(), query)}
         collections = {
             "/Contacts": org.contacts,
             "/Invoices": org.invoices,
@@ -242,9 +244,10 @@ class Api:
         if path in collections and method == "GET":
             rows = books.filtered(money.modified_since(collections[path].values(), since), query)
             return 200, {path[1:]: paged(rows, query)}
+        unitdp = int(query.get("unitdp", ["2"])[0] or 2)
         if path in ("/Contacts", "/Invoices") and method in ("PUT", "POST"):
             kind = path[1:]
-            return books.save_many(self.store, org, kind, body.get(kind, []), summarize)
+            return books.save_many(self.store, org, kind, body.get(kind, []), summarize, unitdp)
         if path == "/Payments" and method in ("PUT", "POST"):
             return money.payments_save(self.store, org, body.get("Payments", []), summarize)
         match = re.fullmatch(r"/(Contacts|Invoices|Quotes|Payments)/([0-9a-f-]+)", path)
@@ -261,6 +264,7 @@ class Api:
                     match[1],
                     [dict(body.get(match[1], [{}])[0], **{match[1][:-1] + "ID": match[2]})],
                     summarize,
+                    unitdp,
                 )
         raise Answer(
             404, {"Title": "Not Found", "Status": 404, "Detail": f"No route {method} {path}"}

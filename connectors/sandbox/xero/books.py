@@ -2,8 +2,9 @@
 
 import re
 import uuid
+from decimal import ROUND_HALF_UP, Decimal
 
-from connectors.sandbox.xero.store import Organisation, Store, xero_date
+from connectors.sandbox.xero.store import Organisation, Store, allows, xero_date
 
 STATUS_FLOW = {
     "DRAFT": {"SUBMITTED", "AUTHORISED", "DELETED"},
@@ -136,17 +137,39 @@ def _invoice_errors(org: Organisation, invoice: dict, existing: dict | None) -> 
     if invoice.get("LineAmountTypes", "Exclusive") not in ("Exclusive", "Inclusive", "NoTax"):
         errors.append("LineAmountTypes must be Exclusive, Inclusive or NoTax.")
     for line in invoice.get("LineItems") or []:
-        if line.get("ItemCode") and line["ItemCode"] not in org.items:
-            errors.append(f"Item code '{line['ItemCode']}' is not valid.")
-        if line.get("AccountCode") and line["AccountCode"] not in org.accounts:
-            errors.append(
-                f"Account code '{line['AccountCode']}' is not a valid code for this document."
-            )
-        line.setdefault("TaxType", "OUTPUT")
-        if line["TaxType"] not in org.tax_rates:
-            errors.append(f"The TaxType code '{line['TaxType']}' does not exist or cannot be used.")
+        errors += _line_errors(org, line)
     if not invoice.get("LineItems"):
         errors.append("An invoice must have at least one line item.")
+    return errors
+
+
+def _line_errors(org: Organisation, line: dict) -> list[str]:
+    """A line's item, account and tax type, checked as Xero does; a line without a tax type
+    gets its account's (or its item's) default."""
+    errors = []
+    item = org.items.get(line.get("ItemCode") or "")
+    if line.get("ItemCode") and item is None:
+        errors.append(f"Item code '{line['ItemCode']}' is not valid.")
+    code = line.get("AccountCode") or ((item or {}).get("SalesDetails") or {}).get("AccountCode")
+    account = org.accounts.get(code or "")
+    if code and account is None:
+        errors.append(f"Account code '{code}' is not a valid code for this document.")
+    elif account and account["Status"] != "ACTIVE":
+        errors.append(
+            f"Account code '{code}' has been archived, or has been deleted. Each line item "
+            "must reference a valid account."
+        )
+    line.setdefault("TaxType", (account or {}).get("TaxType") or "OUTPUT")
+    rate = org.tax_rates.get(line["TaxType"])
+    if rate is None or rate["Status"] != "ACTIVE":
+        errors.append(
+            f"The TaxType code '{line['TaxType']}' does not exist or cannot be used for this "
+            "type of transaction."
+        )
+    elif account and not allows(rate, account):
+        errors.append(
+            f"The TaxType code '{line['TaxType']}' cannot be used with account code '{code}'."
+        )
     return errors
 
 
@@ -159,7 +182,17 @@ def _contact_for(org: Organisation, ref: dict) -> dict | None:
     return None
 
 
-def _saved(store: Store, org: Organisation, kind: str, element: dict) -> dict:
+def _unit_places(lines: list[dict], unitdp: int) -> None:
+    """Xero keeps unit prices to two decimal places, or four with unitdp=4, and quantities
+    to four; more is rounded (halves up)."""
+    for line in lines:
+        for field, places in (("UnitAmount", 4 if unitdp == 4 else 2), ("Quantity", 4)):
+            if field in line:
+                exact = Decimal(str(line[field]))
+                line[field] = float(exact.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP))
+
+
+def _saved(store: Store, org: Organisation, kind: str, element: dict, unitdp: int) -> dict:
     """Store a valid element and return it as saved."""
     stamp = xero_date()
     if kind == "Contacts":
@@ -170,6 +203,7 @@ def _saved(store: Store, org: Organisation, kind: str, element: dict) -> dict:
         record.update(element, UpdatedDateUTC=stamp)
         org.contacts[record["ContactID"]] = record
         return record
+    _unit_places(element.get("LineItems") or [], unitdp)
     record = org.invoices.get(element.get("InvoiceID", ""))
     if record is None:
         contact = _contact_for(org, element["Contact"])
@@ -192,7 +226,14 @@ def _saved(store: Store, org: Organisation, kind: str, element: dict) -> dict:
     return record
 
 
-def save_many(store: Store, org: Organisation, kind: str, elements: list[dict], summarize: bool):
+def save_many(
+    store: Store,
+    org: Organisation,
+    kind: str,
+    elements: list[dict],
+    summarize: bool,
+    unitdp: int = 2,
+):
     """Validate and save a batch the way Xero does, including its summarizeErrors trap."""
     results, failed = [], False
     with store.lock:
@@ -217,7 +258,7 @@ def save_many(store: Store, org: Organisation, kind: str, elements: list[dict], 
                 )
             else:
                 created = not element.get(kind[:-1] + "ID")
-                saved = public(_saved(store, org, kind, element))
+                saved = public(_saved(store, org, kind, element, unitdp))
                 results.append(dict(saved, StatusAttributeString="OK"))
                 category, resource = kind[:-1].upper(), saved[kind[:-1] + "ID"]
                 store.changed(org, category, resource, "CREATE" if created else "UPDATE")

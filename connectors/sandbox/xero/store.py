@@ -5,7 +5,7 @@ import threading
 import time
 import uuid
 from collections import Counter, deque
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 
 def xero_date(seconds: float | None = None) -> str:
@@ -22,8 +22,11 @@ class Organisation:
         self.invoices: dict[str, dict] = {}
         self.payments: dict[str, dict] = {}
         self.credit_notes: dict[str, dict] = {}
-        # Revenue accounts an invoice line may use (Xero's demo company's codes).
-        self.accounts = {"200": "Sales", "260": "Other Revenue"}
+        # The chart of accounts, by code (a few of Xero's Australian demo company's).
+        self.accounts = {row[0]: account(*row) for row in SEED_ACCOUNTS}
+        # How Xero rounds tax: per line ("line", as it does). "total" is a switch for tests
+        # only: tax worked out on the invoice's total, so Xero's figures differ from the hub's.
+        self.tax_rounding = "line"
         self.quotes: dict[str, dict] = {}
         self.items = {
             code: {
@@ -34,17 +37,7 @@ class Organisation:
             }
             for code, name, price in SEED_ITEMS
         }
-        self.tax_rates = {
-            t: {
-                "Name": n,
-                "TaxType": t,
-                "Status": "ACTIVE",
-                "EffectiveRate": r,
-                "DisplayTaxRate": r,
-                "CanApplyToRevenue": True,
-            }
-            for t, n, r in SEED_TAX_RATES
-        }
+        self.tax_rates = {row[0]: tax_rate(*row) for row in SEED_TAX_RATES}
         self.invoice_numbers = iter(range(1, 10**6))
         self.credit_note_numbers = iter(range(1, 10**6))
         # When each counted call arrived: the rolling minute and the rolling day.
@@ -70,11 +63,70 @@ SEED_ITEMS = [
     ("3PH-CCT", "Three-phase circuit", 850.0),
 ]
 # LED-600, sold in the CRM, is deliberately not an item here: the demo's missing item code.
+# (TaxType, Name, rate %, the account classes it applies to), as Xero's Australian ones.
 SEED_TAX_RATES = [
-    ("OUTPUT", "GST on Income", 10.0),
-    ("EXEMPTOUTPUT", "GST Free Income", 0.0),
-    ("BASEXCLUDED", "BAS Excluded", 0.0),
+    ("OUTPUT", "GST on Income", 10.0, {"REVENUE"}),
+    ("INPUT", "GST on Expenses", 10.0, {"ASSET", "EXPENSE"}),
+    ("EXEMPTOUTPUT", "GST Free Income", 0.0, {"REVENUE"}),
+    ("EXEMPTEXPENSES", "GST Free Expenses", 0.0, {"ASSET", "EXPENSE"}),
+    ("INPUTTAXED", "Input Taxed", 0.0, {"REVENUE", "EXPENSE"}),
+    ("BASEXCLUDED", "BAS Excluded", 0.0, {"ASSET", "EQUITY", "EXPENSE", "LIABILITY", "REVENUE"}),
 ]
+# (Code, Name, Type, Class, default TaxType).
+SEED_ACCOUNTS = [
+    ("090", "Business Bank Account", "BANK", "ASSET", "BASEXCLUDED"),
+    ("200", "Sales", "REVENUE", "REVENUE", "OUTPUT"),
+    ("260", "Other Revenue", "OTHERINCOME", "REVENUE", "OUTPUT"),
+    ("400", "Advertising", "EXPENSE", "EXPENSE", "INPUT"),
+    ("820", "GST", "CURRLIAB", "LIABILITY", "BASEXCLUDED"),
+]
+# An account's Class, and the tax rate's field saying it may be used on such accounts.
+APPLIES_TO = {
+    "ASSET": "CanApplyToAssets",
+    "EQUITY": "CanApplyToEquity",
+    "EXPENSE": "CanApplyToExpenses",
+    "LIABILITY": "CanApplyToLiabilities",
+    "REVENUE": "CanApplyToRevenue",
+}
+
+
+def tax_rate(tax_type: str, name: str, rate: float, classes: set[str]) -> dict:
+    """A tax rate as Xero's TaxRates endpoint gives it."""
+    return {
+        "Name": name,
+        "TaxType": tax_type,
+        "ReportTaxType": tax_type,
+        "Status": "ACTIVE",
+        "TaxComponents": [
+            {"Name": "GST", "Rate": rate, "IsCompound": False, "IsNonRecoverable": False}
+        ],
+        "DisplayTaxRate": rate,
+        "EffectiveRate": rate,
+        **{field: kind in classes for kind, field in APPLIES_TO.items()},
+    }
+
+
+def account(code: str, name: str, kind: str, account_class: str, tax_type: str) -> dict:
+    """An account as Xero's Accounts endpoint gives it."""
+    return {
+        "AccountID": str(uuid.uuid5(uuid.NAMESPACE_URL, f"xero-account-{code}")),
+        "Code": code,
+        "Name": name,
+        "Type": kind,
+        "TaxType": tax_type,
+        "Status": "ACTIVE",
+        "Class": account_class,
+        "EnablePaymentsToAccount": kind == "BANK",
+        "ShowInExpenseClaims": account_class == "EXPENSE",
+        "SystemAccount": "GST" if code == "820" else "",
+        "HasAttachments": False,
+        "UpdatedDateUTC": xero_date(),
+    }
+
+
+def allows(rate: dict, account_record: dict) -> bool:
+    """Whether Xero lets this tax rate be used on this account (by the account's Class)."""
+    return bool(rate.get(APPLIES_TO.get(account_record.get("Class", ""), ""), False))
 
 
 def quote_seed(org: Organisation) -> None:
@@ -266,23 +318,32 @@ class Store:
                 self.access_tokens[token] = (self.token_clock() - 1, grant)
 
     def invoice_total(self, invoice: dict) -> None:
-        """Compute line amounts, tax and totals (GST at the tax rate on each line)."""
-        sub = tax = Decimal("0")
+        """Work out each line's amount and tax and the invoice's totals, as Xero does.
+
+        A line's amount is quantity times unit price, to the cent; its tax is that amount
+        at its tax type's rate (prices including tax: the part the rate makes up), to the
+        cent, halves up; the invoice's tax is the sum of its lines' ("Rounding in Xero").
+        With prices including tax, LineAmount includes it and SubTotal is Total less tax.
+        """
+        org = self.organisations[invoice["_tenant"]]
+        kind = invoice.get("LineAmountTypes") or "Exclusive"
+        amounts = tax = Decimal("0")
+        rated = []
         for line in invoice["LineItems"]:
-            amount = Decimal(str(line.get("Quantity", 1))) * Decimal(str(line.get("UnitAmount", 0)))
-            rate = Decimal(
-                str(
-                    self.organisations[invoice["_tenant"]].tax_rates[line["TaxType"]][
-                        "EffectiveRate"
-                    ]
-                )
+            amount = _cents(
+                Decimal(str(line.get("Quantity", 1))) * Decimal(str(line.get("UnitAmount", 0)))
             )
-            line_tax = (amount * rate / 100).quantize(Decimal("0.01"))
-            if invoice.get("LineAmountTypes") == "Inclusive":
-                line_tax = (amount * rate / (100 + rate)).quantize(Decimal("0.01"))
-                amount -= line_tax
+            rate = Decimal("0")
+            if kind != "NoTax":
+                rate = Decimal(str(org.tax_rates[line["TaxType"]]["EffectiveRate"]))
+            share = rate / (100 + rate) if kind == "Inclusive" else rate / 100
+            line_tax = _cents(amount * share)
             line["LineAmount"], line["TaxAmount"] = float(amount), float(line_tax)
-            sub, tax = sub + amount, tax + line_tax
+            amounts, tax = amounts + amount, tax + line_tax
+            rated.append((amount, share))
+        if org.tax_rounding == "total":  # the switch: one rounding for the whole invoice
+            tax = _cents(sum((amount * share for amount, share in rated), Decimal("0")))
+        sub = amounts - tax if kind == "Inclusive" else amounts
         settled = Decimal(str(invoice.get("AmountPaid", 0))) + Decimal(
             str(invoice.get("AmountCredited", 0))
         )
@@ -294,3 +355,7 @@ class Store:
             Total=float(sub + tax),
             AmountDue=0.0 if cancelled else float(sub + tax - settled),
         )
+
+
+def _cents(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
