@@ -40,6 +40,11 @@ def finished_job(hub, django_user_model, name: str) -> Job:
     return job
 
 
+def xero_org(hub):
+    """The sandbox organisation the tests connect (Demo Trades Pty Ltd)."""
+    return next(iter(hub.xero.store.organisations.values()))
+
+
 def xero_invoices(hub) -> list[dict]:
     return [i for org in hub.xero.store.organisations.values() for i in org.invoices.values()]
 

@@ -107,7 +107,7 @@ class Problem:
 
     root: str
     why: str
-    lines: str  # which lines: "every line", "GST-free lines"
+    lines: str  # which lines: "the lines", "the GST-free lines"
     setting: str
     allowed: list[str]
 
@@ -133,7 +133,7 @@ def _account_problem(setup: TaxSetup, account_code: str) -> Problem | None:
         for a in setup.accounts.values()
         if a.status == "ACTIVE" and a.account_class == "REVENUE"
     )
-    return Problem(f"account:{account_code}", why, "every line", "Sales account", allowed)
+    return Problem(f"account:{account_code}", why, "the lines", "Sales account", allowed)
 
 
 def _tax_problem(
@@ -160,7 +160,7 @@ def _tax_problem(
     return Problem(
         root=f"tax:{account.code}:{tax_type}:{rate.normalize():f}",
         why=why,
-        lines=f"{TAX_TREATMENTS[tax]} lines",
+        lines=f"the {TAX_TREATMENTS[tax]} lines",
         setting=settings.setting_of(tax),
         allowed=allowed,
     )

@@ -8,7 +8,7 @@ from operations import services
 from operations.models import Job
 from review_queue.models import ReviewItem
 from tests.helpers import wait_for
-from tests.xero_helpers import connect_xero, day, finished_job, won_job, xero_invoices
+from tests.xero_helpers import connect_xero, day, finished_job, won_job, xero_invoices, xero_org
 
 
 def admin_client(django_user_model) -> Client:
@@ -57,8 +57,13 @@ def test_an_account_xero_does_not_have_is_a_review_item_pointing_at_the_xero_pag
         lambda: ReviewItem.objects.filter(system="xero", kind="missing_data").first(),
         what="the review item",
     )
-    assert "Account code '999' is not a valid code" in item.reason
+    # Caught before sending, naming the accounts Xero would take.
+    assert item.reason == (
+        "No invoice was sent: Xero has no account 999, so the lines cannot go to Xero as "
+        "'Sales account' says. Xero would take: 200 (Sales), 260 (Other Revenue)."
+    )
     assert "How jobs are written on invoices" in item.action
+    assert xero_org(hub).requests["PUT /Invoices"] == 0
     assert Job.objects.get(pk=job.pk).status == "done"
 
 

@@ -2,6 +2,7 @@
 
 import json
 import re
+from decimal import Decimal as D
 
 import pytest
 from xero_python.accounting import (
@@ -17,7 +18,9 @@ from xero_python.api_client.oauth2 import TokenApi
 from xero_python.identity import IdentityApi
 
 from connectors.sandbox.xero.server import start_in_thread
+from connectors.sandbox.xero.store import tax_rate
 from connectors.xero.client import api_client
+from connectors.xero.mapping import code
 
 CLIENT, SECRET = "sandbox-client", "sandbox-secret"
 
@@ -104,10 +107,126 @@ def test_a_batch_reports_errors_per_invoice_and_a_replayed_key_returns_the_first
     assert (read.reference, read.contact.name, read.sub_total) == ("J-1001", "Cafe", 220)
 
 
-def test_items_and_tax_rates_deserialize(xero):
+def test_items_tax_rates_and_accounts_deserialize(xero):
     _, _, accounting, tenant = xero
     assert "HWS-250L" in [i.code for i in accounting.get_items(tenant).items]
-    assert [t.tax_type for t in accounting.get_tax_rates(tenant).tax_rates][0] == "OUTPUT"
+    rates = {t.tax_type: t for t in accounting.get_tax_rates(tenant).tax_rates}
+    assert (rates["OUTPUT"].effective_rate, rates["OUTPUT"].can_apply_to_revenue) == (10, True)
+    assert (rates["INPUT"].can_apply_to_revenue, code(rates["INPUT"].status)) == (False, "ACTIVE")
+    accounts = {a.code: a for a in accounting.get_accounts(tenant).accounts}
+    assert (accounts["200"].name, code(accounts["200"]._class)) == ("Sales", "REVENUE")
+
+
+CAFE = Contact(name="Cafe", contact_number="HUB-1")
+
+
+def _lines(prices: list[tuple[str, str]], tax_type: str = "OUTPUT2") -> list[LineItem]:
+    return [
+        LineItem(
+            description="Product",
+            quantity=float(quantity),
+            unit_amount=float(price),
+            account_code="200",
+            tax_type=tax_type,
+        )
+        for quantity, price in prices
+    ]
+
+
+def test_tax_is_rounded_per_line_as_in_xeros_rounding_guide(xero):
+    """Xero's guide: 25.06, 25.61 and 25.63 at 15% are 11.44 of tax (per line), not 11.45."""
+    sandbox, _, accounting, tenant = xero
+    org = sandbox.store.organisations[tenant]
+    with sandbox.store.lock:
+        org.tax_rates["OUTPUT2"] = tax_rate("OUTPUT2", "GST on Income (15%)", 15.0, {"REVENUE"})
+    accounting.create_contacts(tenant, Contacts(contacts=[CAFE]))
+    lines = _lines([("1", "25.06"), ("1", "25.61"), ("1", "25.63")])
+    made = accounting.create_invoices(
+        tenant,
+        Invoices(
+            invoices=[
+                Invoice(
+                    type="ACCREC",
+                    contact=Contact(contact_number="HUB-1"),
+                    line_amount_types=LineAmountTypes.EXCLUSIVE,
+                    line_items=lines,
+                )
+            ]
+        ),
+    ).invoices[0]
+    assert [line.tax_amount for line in made.line_items] == [D("3.76"), D("3.84"), D("3.84")]
+    assert (made.sub_total, made.total_tax, made.total) == (D("76.30"), D("11.44"), D("87.74"))
+
+
+def test_prices_including_tax_keep_their_line_amounts_and_unitdp_keeps_four_places(xero):
+    sandbox, _, accounting, tenant = xero
+    accounting.create_contacts(tenant, Contacts(contacts=[CAFE]))
+
+    def made(lines, kind, **query):
+        invoice = Invoice(
+            type="ACCREC",
+            contact=Contact(contact_number="HUB-1"),
+            line_amount_types=kind,
+            line_items=lines,
+        )
+        return accounting.create_invoices(tenant, Invoices(invoices=[invoice]), **query).invoices[0]
+
+    inclusive = made(_lines([("1", "10.74")], "OUTPUT"), LineAmountTypes.INCLUSIVE)
+    line = inclusive.line_items[0]
+    assert (line.line_amount, line.tax_amount) == (
+        D("10.74"),
+        D("0.98"),
+    )  # 10.74 x 10/110, halves up
+    assert (inclusive.sub_total, inclusive.total_tax, inclusive.total) == (
+        D("9.76"),
+        D("0.98"),
+        D("10.74"),
+    )
+    # Xero's guide: 1000 x 0.061171. Without unitdp=4 the price is 0.06; with it, 0.0612.
+    many = _lines([("1000", "0.061171")], "OUTPUT")
+    assert made(many, LineAmountTypes.EXCLUSIVE).sub_total == D("60.00")
+    four = made(many, LineAmountTypes.EXCLUSIVE, unitdp=4)
+    assert (four.line_items[0].unit_amount, four.sub_total, four.total) == (
+        D("0.0612"),
+        D("61.20"),
+        D("67.32"),
+    )
+
+
+def test_an_archived_tax_type_and_one_the_account_does_not_allow_are_refused(xero):
+    sandbox, _, accounting, tenant = xero
+    org = sandbox.store.organisations[tenant]
+    with sandbox.store.lock:
+        org.tax_rates["EXEMPTOUTPUT"]["Status"] = "ARCHIVED"
+        org.accounts["260"]["Status"] = "ARCHIVED"
+    accounting.create_contacts(tenant, Contacts(contacts=[CAFE]))
+    invoices = [
+        Invoice(
+            type="ACCREC",
+            contact=Contact(contact_number="HUB-1"),
+            line_items=_lines([("1", "5")], t),
+        )
+        for t in ("EXEMPTOUTPUT", "INPUT")
+    ]
+    archived, expense = accounting.create_invoices(
+        tenant, Invoices(invoices=invoices), summarize_errors=False
+    ).invoices
+    assert archived.validation_errors[0].message == (
+        "The TaxType code 'EXEMPTOUTPUT' does not exist or cannot be used for this type of "
+        "transaction."
+    )
+    assert expense.validation_errors[0].message == (
+        "The TaxType code 'INPUT' cannot be used with account code '200'."
+    )
+    old_account = Invoice(
+        type="ACCREC",
+        contact=Contact(contact_number="HUB-1"),
+        line_items=[LineItem(description="x", quantity=1.0, unit_amount=5.0, account_code="260")],
+    )
+    (refused,) = accounting.create_invoices(
+        tenant, Invoices(invoices=[old_account]), summarize_errors=False
+    ).invoices
+    assert "Account code '260' has been archived" in refused.validation_errors[0].message
 
 
 def test_refresh_tokens_are_single_use(xero):

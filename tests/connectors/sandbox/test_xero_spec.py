@@ -187,7 +187,32 @@ ROWS = [
         },
     ),
     Row("items", "GET", f"{API}/Items", "GET /Items 200", "Items/0/ItemID"),
-    Row("tax rates", "GET", f"{API}/TaxRates", "GET /TaxRates 200", "TaxRates/0/TaxType"),
+    Row("tax rates", "GET", f"{API}/TaxRates", "GET /TaxRates 200", "TaxRates/0/CanApplyToRevenue"),
+    Row("accounts", "GET", f"{API}/Accounts", "GET /Accounts 200", "Accounts/1/Class"),
+    Row(
+        "invoices with four-decimal prices, tax included",
+        "PUT",
+        f"{API}/Invoices?summarizeErrors=false&unitdp=4",
+        "PUT /Invoices 200",
+        "Invoices/0/LineItems/0/TaxAmount",
+        lambda ids: {
+            "Invoices": [
+                dict(
+                    invoice(ids),
+                    LineAmountTypes="Inclusive",
+                    LineItems=[
+                        {
+                            "Description": "Cable (per metre)",
+                            "Quantity": 1000,
+                            "UnitAmount": 0.0612,
+                            "AccountCode": "200",
+                            "TaxType": "OUTPUT",
+                        }
+                    ],
+                )
+            ]
+        },
+    ),
     Row(
         "invoices, one with a bad item",
         "PUT",
