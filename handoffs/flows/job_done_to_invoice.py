@@ -202,9 +202,9 @@ def invoices_record(pairs: list[tuple[JobFacts, InvoiceMade]]) -> dict[str, Outc
         }
         for record, (_, made) in zip(records, pairs, strict=True)
     }
-    outcomes = records_converge(records=records, fresh=fresh)
-    for job, made in pairs:
+    for job, made in pairs:  # kept before the job reads as invoiced
         register.job_invoice_figures(job.number, made.figures)
+    outcomes = records_converge(records=records, fresh=fresh)
     said = {}
     for (job, made), outcome in zip(pairs, outcomes, strict=True):
         later = (
