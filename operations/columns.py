@@ -12,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 
 from operations.models import Job, JobLine
+from operations.money import price_text
 
 DATE_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%d/%m/%Y %H:%M", "%d/%m/%Y")
 Cell = str | int | float | datetime | date
@@ -108,7 +109,9 @@ COLUMNS = (
     Column("line_description", _text, _line(lambda line: line.description), of_line=True),
     Column("line_item_code", _text, _line(lambda line: line.item_code), of_line=True),
     Column("line_quantity", _decimal, _line(lambda line: str(line.quantity)), of_line=True),
-    Column("line_unit_price", _decimal, _line(lambda line: str(line.unit_price)), of_line=True),
+    Column(
+        "line_unit_price", _decimal, _line(lambda line: price_text(line.unit_price)), of_line=True
+    ),
     Column(
         "line_tax",
         _choice(JobLine.Tax, JobLine.Tax.GST),

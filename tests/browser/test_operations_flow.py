@@ -68,3 +68,20 @@ def test_on_a_phone_job_numbers_stay_whole_and_an_unbooked_job_says_so(
     page.get_by_role("link", name="Go to the hub's home page").click()
     expect(page).to_have_url(f"{live_server.url}/")
     context.close()
+
+
+def test_staff_make_a_line_gst_free_and_the_jobs_gst_follows(live_server, page, staff_login):
+    line = JobLineFactory(
+        description="Permit fee", quantity=1, unit_price="100.05", job__title="Council permit"
+    )
+    log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/jobs/{line.job.number}/")
+    figures = page.locator("#figures")
+    expect(figures.get_by_role("row", name="GST")).to_contain_text("AUD 10.01")  # 10.005 up
+    assert unlabelled_fields(page) == []
+    page.get_by_label("Tax on Permit fee").select_option("gst_free")
+    page.get_by_role("button", name="Save how the lines are taxed").click()
+    expect(page.get_by_role("status")).to_contain_text("Tax changed on 1 line(s).")
+    expect(figures.get_by_role("row", name="GST")).to_contain_text("AUD 0.00")
+    expect(figures.get_by_role("row", name="Total", exact=False).last).to_contain_text("AUD 100.05")
+    shoot(page, "job-line-tax")
