@@ -129,6 +129,7 @@ class InvoiceSettings(models.Model):
         return self._meta.get_field(f"tax_{tax}").verbose_name
 
     def treatments(self) -> dict[str, str]:
-        """Which treatment each chosen tax type stands for (the first, if two share one)."""
+        """Which treatment each chosen tax type stands for (GST first, then GST-free, when
+        two treatments share a tax type)."""
         chosen = (("none", self.tax_none), ("gst_free", self.tax_gst_free), ("gst", self.tax_gst))
         return {tax_type: tax for tax, tax_type in chosen}
