@@ -23,7 +23,7 @@ from connectors.base import (
     PromisedLine,
     abn_forms,
 )
-from connectors.errors import Invalid, NotFound
+from connectors.errors import ConnectorError, Invalid, NotFound
 from connectors.operations.mapping import business_event
 from operations import services
 from operations.models import Customer, Job
@@ -162,8 +162,20 @@ class JobRegister:
             "amount_due": job.amount_due,
         }
 
-    def values_write(self, record_type: str, external_id: str, values: dict) -> list[Notice]:
-        """Write shared fields through the register's services (each keeps its history)."""
+    def values_write(
+        self, record_type: str, changes: dict[str, dict]
+    ) -> dict[str, list[Notice] | ConnectorError]:
+        """Write shared fields through the register's services (each keeps its history),
+        record by record: one refused leaves the others written."""
+        answers: dict[str, list[Notice] | ConnectorError] = {}
+        for external_id, values in changes.items():
+            try:
+                answers[external_id] = self._record_write(record_type, external_id, values)
+            except ConnectorError as error:
+                answers[external_id] = error
+        return answers
+
+    def _record_write(self, record_type: str, external_id: str, values: dict) -> list[Notice]:
         if record_type == "customer":
             return self._customer_write(external_id, values)
         job = _job(external_id)

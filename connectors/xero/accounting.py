@@ -307,21 +307,31 @@ class XeroAccounting:
         """Return these contacts (their terms included), in one call per 100 ids."""
         return self._by_ids("contacts", self.api.get_contacts, contact_ids)
 
-    def contact_update(self, contact_id: str, changes: dict) -> None:
-        """Change a contact's fields (xero-python Contact arguments, from mapping)."""
-        made = self._call(
-            f"changing {', '.join(changes)} of contact {contact_id}",
-            self.api.update_contact,
-            contact_id,
-            Contacts(contacts=[Contact(contact_id=contact_id, **changes)]),
-        )
-        contact = made.contacts[0]
-        if contact.has_validation_errors:
-            messages = "; ".join(e.message for e in contact.validation_errors)
-            code, fix = refusal(messages)
-            raise Invalid(
-                f"Xero refused the change: {messages}", system=self.system, code=code, fix=fix
+    def contacts_update(self, changes: dict[str, dict]) -> dict[str, Invalid]:
+        """Change contacts' fields ({ContactID: xero-python Contact arguments}), 50 to a
+        request; return Xero's refusals by ContactID (summarizeErrors=false: the others
+        were changed)."""
+        refused: dict[str, Invalid] = {}
+        items = list(changes.items())
+        for start in range(0, len(items), CREATE_BATCH):
+            chunk = items[start : start + CREATE_BATCH]
+            made = self._call(
+                f"changing {len(chunk)} contacts",
+                self.api.update_or_create_contacts,
+                Contacts(contacts=[Contact(contact_id=i, **c) for i, c in chunk]),
+                summarize_errors=False,
             )
+            for (contact_id, _), contact in zip(chunk, made.contacts, strict=True):
+                if contact.has_validation_errors:
+                    messages = "; ".join(e.message for e in contact.validation_errors)
+                    code, fix = refusal(messages)
+                    refused[contact_id] = Invalid(
+                        f"Xero refused the change: {messages}",
+                        system=self.system,
+                        code=code,
+                        fix=fix,
+                    )
+        return refused
 
     def invoices_by_id(self, invoice_ids: list[str]) -> list:
         """Return these invoices, in one call per 100 ids."""
