@@ -37,7 +37,7 @@ from review_queue.models import ReviewItem
 from review_queue.services import review_item_open, review_item_settle
 
 logger = logging.getLogger(__name__)
-CHUNK = 1000  # records compared per engine call: one read and one write per system, batched
+CHUNK = 10000  # records compared per engine call: one read and one write per system, batched
 UNFINISHED = "reconcile:unfinished"
 Kind = ReconcileFinding.Kind
 T = TypeVar("T")

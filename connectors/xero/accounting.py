@@ -295,7 +295,19 @@ class XeroAccounting:
         return self._call(f"reading quote {quote_id}", self.api.get_quote, quote_id).quotes[0]
 
     def _by_ids(self, what: str, method: Callable[..., Any], ids: list[str]) -> list:
-        """Return the records with these ids, in one call per 100 ids."""
+        """Return the records with these ids, in one call per 100 ids; for a thousand ids
+        or more, the whole list in pages of 1,000 instead (ten times fewer calls when most
+        of the organisation's records are wanted, as in the nightly check)."""
+        if len(ids) >= LIST_PAGE_SIZE:
+            wanted = set(ids)
+            every = self._pages(
+                f"reading every one of the {what}",
+                method,
+                what,
+                LIST_PAGE_SIZE,
+                include_archived=True,  # an archived one is still there, not missing
+            )
+            return [r for r in every if getattr(r, what[:-1] + "_id") in wanted]
         found = []
         for start in range(0, len(ids), 100):
             chunk = ids[start : start + 100]
