@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
-from connectors.errors import AuthExpired
+from connectors.errors import AuthExpired, ConnectorError
 from operations.money import Figures, price_text
 from operations.money import unit_price as unit_price  # for the layers above: one precision
 
@@ -234,9 +234,11 @@ class RecordStore(Protocol):
         ...
 
     def values_write(
-        self, record_type: str, external_id: str, values: dict[str, Value]
-    ) -> list[Notice]:
-        """Write these fields on one record; return what a person must be told."""
+        self, record_type: str, changes: dict[str, dict[str, Value]]
+    ) -> dict[str, list[Notice] | ConnectorError]:
+        """Write fields on many records ({external id: values}), batched as the system
+        allows; answer each record's outcome: what a person must be told, or the error
+        that record met (the others are written)."""
         ...
 
     def write_held(

@@ -30,14 +30,14 @@ from handoffs.flows.job_done_to_invoice import invoices_record
 from handoffs.models import HandoffRun, ReconcileFinding, ReconcileRun
 from handoffs.registry import handoff_get
 from handoffs.runs import handoff_run_replay, handoff_run_start
-from ownership.engine import Convergence, records_converge
+from ownership.engine import Convergence, RecordBusy, records_converge
 from ownership.matching import customers_first_seen
 from ownership.models import Link, Proposal, Record
 from review_queue.models import ReviewItem
 from review_queue.services import review_item_open, review_item_settle
 
 logger = logging.getLogger(__name__)
-CHUNK = 100  # records compared per engine call: one read per system for them all
+CHUNK = 10000  # records compared per engine call: one read and one write per system, batched
 UNFINISHED = "reconcile:unfinished"
 Kind = ReconcileFinding.Kind
 T = TypeVar("T")
@@ -241,13 +241,12 @@ def _records_compared(check: Check) -> None:
     )
     for chunk_ids in _chunks(ids):
         records = list(Record.objects.filter(pk__in=chunk_ids).order_by("pk"))
-        outcomes = check.patiently(
-            lambda r=records: records_converge(records=r, dry_run=check.dry_run)
-        )
+        outcomes = _converged(check, records)
         deals = []
-        for record, outcome in zip(records, outcomes, strict=True):
+        for record in records:
+            outcome = outcomes[record]
             check.run.records += 1
-            if isinstance(outcome, Waiting):
+            if isinstance(outcome, RecordBusy):
                 continue  # another run is converging it right now
             if isinstance(outcome, Exception):
                 _retry(check, record, outcome)
@@ -258,6 +257,28 @@ def _records_compared(check: Check) -> None:
         _deals_lost(check, deals)
         check.run.save()
         check.progress("records", len(records))
+
+
+def _converged(check: Check, records: list[Record]) -> dict[Record, object]:
+    """Converge these records; a write that met a vendor's limit is waited out and its
+    records converged again (they are read again: only what still differs is written)."""
+
+    def converge(some: list[Record]) -> dict[Record, object]:
+        answers = check.patiently(lambda: records_converge(records=some, dry_run=check.dry_run))
+        return dict(zip(some, answers, strict=True))
+
+    outcomes = converge(records)
+    while True:
+        limited = {
+            r: o
+            for r, o in outcomes.items()
+            if isinstance(o, Waiting) and not isinstance(o, RecordBusy)
+        }
+        pause = max((o.retry_after or 1.0 for o in limited.values()), default=0.0)
+        if not limited or time.monotonic() + pause > check.deadline:
+            return outcomes  # what is left is retried by its own run
+        time.sleep(min(pause, 60.0))
+        outcomes |= converge(list(limited))
 
 
 def _retry(check: Check, record: Record, error: Exception) -> None:

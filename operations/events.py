@@ -27,11 +27,17 @@ def event_record(
 ) -> JobEvent:
     """Record a job's or a customer's event in the caller's transaction; subscribers hear
     of it on commit."""
-    event = JobEvent.objects.create(type=type, job=job, customer=customer, data=data, actor=by)
+    (event,) = events_record([JobEvent(type=type, job=job, customer=customer, data=data, actor=by)])
+    return event
+
+
+def events_record(events: list[JobEvent]) -> list[JobEvent]:
+    """Record many events in one statement, in the caller's transaction (see event_record)."""
+    events = JobEvent.objects.bulk_create(events)
     # Once per transaction is enough: the subscriber takes every pending event.
     # Robust: a subscriber failing (logged by Django) must not undo or fail the change;
     # the event waits in the outbox and the hub's sweeper forwards it.
     pending = transaction.get_connection().run_on_commit
     if not any(callback is _notify for _, callback, _ in pending):
         transaction.on_commit(_notify, robust=True)
-    return event
+    return events

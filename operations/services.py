@@ -7,9 +7,10 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
 
-from operations.events import event_record
-from operations.models import Crew, Customer, Job, JobEvidence, JobLine, JobMaterial
+from operations.events import event_record, events_record
+from operations.models import Crew, Customer, Job, JobEvent, JobEvidence, JobLine, JobMaterial
 from operations.money import price_text
 from operations.transitions import TransitionRefused, transition_check
 
@@ -62,24 +63,44 @@ def customer_create(*, name: str, by=None, **details: str) -> Customer:
     return customer
 
 
-@transaction.atomic
 def customer_fields_set(*, customer: Customer, changes: dict[str, str], by=None) -> dict:
     """Change some of a customer's details; return what changed ({name: (before, after)})."""
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
-    changed = {
-        name: (getattr(customer, name), value)
-        for name, value in changes.items()
-        if getattr(customer, name) != value
-    }
-    if not changed:
-        return changed
-    for name, (_, value) in changed.items():
-        setattr(customer, name, value)
-    customer._history_user = by
-    customer.save()
-    event_record(
-        customer=customer, type="customer.changed", data={"fields": sorted(changed)}, by=by
-    )
+    return customers_fields_set(changes={customer.pk: changes}, by=by)[customer.pk]
+
+
+@transaction.atomic
+def customers_fields_set(*, changes: dict[int, dict[str, str]], by=None) -> dict[int, dict]:
+    """Change many customers' details at once (one statement for the changes, one for their
+    history, one for their events); return what changed per customer ({name: (before,
+    after)}). Customers the register does not have are left out."""
+    customers = Customer.objects.select_for_update().in_bulk(list(changes))
+    changed: dict[int, dict] = {}
+    for pk, customer in customers.items():
+        changed[pk] = {
+            name: (getattr(customer, name), value)
+            for name, value in changes[pk].items()
+            if getattr(customer, name) != value
+        }
+        for name, (_, value) in changed[pk].items():
+            setattr(customer, name, value)
+    moved = [customers[pk] for pk, fields in changed.items() if fields]
+    if moved:
+        now = timezone.now()
+        for customer in moved:
+            customer.updated_at = now  # as save() would (auto_now)
+        names = sorted({name for pk in changed for name in changed[pk]} | {"updated_at"})
+        bulk_update_with_history(moved, Customer, names, default_user=by, batch_size=500)
+        events_record(
+            [
+                JobEvent(
+                    type="customer.changed",
+                    customer=c,
+                    data={"fields": sorted(changed[c.pk])},
+                    actor=by,
+                )
+                for c in moved
+            ]
+        )
     return changed
 
 

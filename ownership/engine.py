@@ -39,6 +39,10 @@ from review_queue.services import review_item_open, review_item_settle
 logger = logging.getLogger(__name__)
 
 
+class RecordBusy(Waiting):
+    """Another run is converging the record: this one leaves it to that one."""
+
+
 @dataclass
 class Convergence:
     """What one run of the engine found and did for a record."""
@@ -184,27 +188,48 @@ def _plan(plan: _Plan, rules: dict[str, FieldRule], agreed: dict[str, object]) -
                 plan.flags.setdefault(name, []).append((carrier, plan.values[carrier].get(name)))
 
 
-def _write(plan: _Plan, links: dict[str, str], done: Convergence) -> list[Exception]:
-    """Write each system's changes on its own; return the failures (the run retries them)."""
-    known, failures = systems(), []
-    for system, changes in plan.writes.items():
-        store, external_id = known[system], links[system]
-        unforced = {k: v for k, v in changes.items() if (system, k) not in plan.forced}
-        try:
-            held = store.write_held(plan.record.type, external_id, unforced) if unforced else None
-            if held is not None:
-                _notice_open(held, plan.record, system, external_id)
-                labels = [field_of(plan.record.type, k).label for k in unforced]
-                done.held += [f"the {', '.join(labels)} in {store.label}"]
-                changes = {k: v for k, v in changes.items() if k not in unforced}
-            if not changes:
+def _write(
+    plans: list[_Plan], links: dict[int, dict[str, str]], dones: dict[int, Convergence]
+) -> dict[int, list[Exception]]:
+    """Write the records' changes, one batch per system and record type (a system that
+    fails one record leaves the others written); return the failures by record id, which
+    the run retries."""
+    known = systems()
+    failures: dict[int, list[Exception]] = {}
+    batches: dict[tuple[str, str], dict[str, tuple[_Plan, dict]]] = {}
+    for plan in plans:
+        record = plan.record
+        for system, changes in plan.writes.items():
+            store, external_id = known[system], links[record.pk][system]
+            unforced = {k: v for k, v in changes.items() if (system, k) not in plan.forced}
+            try:
+                held = store.write_held(record.type, external_id, unforced) if unforced else None
+            except ConnectorError as error:
+                failures.setdefault(record.pk, []).append(error)
                 continue
-            for notice in store.values_write(plan.record.type, external_id, changes):
+            if held is not None:
+                _notice_open(held, record, system, external_id)
+                labels = [field_of(record.type, k).label for k in unforced]
+                dones[record.pk].held += [f"the {', '.join(labels)} in {store.label}"]
+                changes = {k: v for k, v in changes.items() if k not in unforced}
+            if changes:
+                batches.setdefault((system, record.type), {})[external_id] = (plan, changes)
+    for (system, record_type), batch in batches.items():
+        try:
+            answers = known[system].values_write(
+                record_type, {i: changes for i, (_, changes) in batch.items()}
+            )
+        except ConnectorError as error:
+            answers = dict.fromkeys(batch, error)
+        for external_id, (plan, changes) in batch.items():
+            answer = answers[external_id]
+            if isinstance(answer, ConnectorError):
+                failures.setdefault(plan.record.pk, []).append(answer)
+                continue
+            for notice in answer:
                 _notice_open(notice, plan.record, system, external_id)
             plan.values[system] |= changes
-            plan.wrote(system, list(changes), done)
-        except ConnectorError as error:
-            failures.append(error)
+            plan.wrote(system, list(changes), dones[plan.record.pk])
     return failures
 
 
@@ -225,42 +250,47 @@ def _notice_open(notice: Notice, record: Record, system: str, external_id: str) 
 
 
 def _settle(
-    plan: _Plan, rules: dict[str, FieldRule], done: Convergence, agreed: dict[str, object]
+    plans: list[_Plan],
+    rules: dict[str, dict[str, FieldRule]],
+    dones: dict[int, Convergence],
+    agreed: dict[int, dict[str, object]],
 ) -> None:
     """Keep the value of every field all systems now hold; close items the values settled.
 
-    Only values that changed are written (in one statement), and only open items are
-    looked at (one query): a record whose systems agreed already costs two queries."""
-    settled: dict[str, object] = {}
-    for name, rule in rules.items():
-        kind = field_of(plan.record.type, name).kind
-        present = [s for s in (rule.owner, *rule.carriers) if s in plan.values]
-        if rule.owner not in plan.values or name in plan.flags:
-            continue
-        owner = plan.values[rule.owner].get(name)
-        if all(same(kind, plan.values[s].get(name), owner) for s in present):
-            settled[name] = owner
-    changed = [
-        AgreedValue(record=plan.record, field=name, value=stored(value))
-        for name, value in settled.items()
-        if name not in agreed or agreed[name] != stored(value)
-    ]
+    Only values that changed are written, and only open items are looked at: the records
+    of one run cost two statements together, whatever their number."""
+    settled: dict[str, tuple[_Plan, str, object]] = {}
+    changed = []
+    for plan in plans:
+        record = plan.record
+        for name, rule in rules.get(record.type, {}).items():
+            kind = field_of(record.type, name).kind
+            present = [s for s in (rule.owner, *rule.carriers) if s in plan.values]
+            if rule.owner not in plan.values or name in plan.flags:
+                continue
+            owner = plan.values[rule.owner].get(name)
+            if not all(same(kind, plan.values[s].get(name), owner) for s in present):
+                continue
+            settled[f"disagreement:{record.pk}:{name}"] = (plan, name, owner)
+            known = agreed[record.pk]
+            if name not in known or known[name] != stored(owner):
+                changed.append(AgreedValue(record=record, field=name, value=stored(owner)))
     if changed:
         AgreedValue.objects.bulk_create(
             changed,
             update_conflicts=True,
             unique_fields=["record", "field"],
             update_fields=["value", "agreed_at"],
+            batch_size=1000,
         )
-    keys = {f"disagreement:{plan.record.pk}:{name}": name for name in settled}
-    still_open = ReviewItem.objects.filter(root_key__in=keys, status=ReviewItem.Status.OPEN)
+    still_open = ReviewItem.objects.filter(root_key__in=settled, status=ReviewItem.Status.OPEN)
     for key in still_open.values_list("root_key", flat=True):
-        name = keys[key]
+        plan, name, value = settled[key]
         label = field_of(plan.record.type, name).label
         if review_item_settle(
-            root_key=key, outcome=f"Every system now has the {label} {shown(settled[name])!r}."
+            root_key=key, outcome=f"Every system now has the {label} {shown(value)!r}."
         ):
-            done.settled.append(name)
+            dones[plan.record.pk].settled.append(name)
 
 
 def records_converge(
@@ -286,7 +316,7 @@ def records_converge(
         done = _converged([r for r in records if r.pk in mine], fresh or {})
     finally:
         Record.objects.filter(pk__in=mine, claim=token).update(claim="", claimed_until=None)
-    busy = Waiting(
+    busy = RecordBusy(
         "Another run is bringing this record in line right now; this one goes on after it.",
         system="hub",
         retry_after=1,
@@ -326,23 +356,51 @@ def _converged(
     choices: dict[int, list[FieldChoice]] = {r.pk: [] for r in records}
     for choice in FieldChoice.objects.filter(record__in=records, applied_at__isnull=True):
         choices[choice.record_id].append(choice)
-    outcomes: dict[int, Convergence | Exception] = {}
+    dones = {r.pk: Convergence(r, values=values[r.pk]) for r in records}
+    plans = []
     for record in records:
-        done = Convergence(record, values=values[record.pk])
+        done = dones[record.pk]
         done.missing = [s for s in links[record.pk] if s in systems() and s not in done.values]
-        converge = _plan_only if dry_run else _converge
-        try:
-            outcomes[record.pk] = converge(
-                done,
-                links[record.pk],
-                rules.get(record.type, {}),
-                values[record.pk],
-                agreed[record.pk],
-                choices[record.pk],
-            )
-        except ConnectorError as error:
-            outcomes[record.pk] = error
-    return outcomes
+        plan = _Plan(record, values[record.pk])
+        if not dry_run:
+            _apply_choices(plan, rules.get(record.type, {}), choices[record.pk])
+        _plan(plan, rules.get(record.type, {}), agreed[record.pk])
+        done.compared = plan.compared
+        plans.append(plan)
+    if dry_run:
+        for plan in plans:
+            for system, changes in plan.writes.items():
+                plan.wrote(system, list(changes), dones[plan.record.pk])
+            dones[plan.record.pk].flagged = list(plan.flags)
+        return dict(dones)
+    return _converge(plans, links, rules, dones, agreed, choices)
+
+
+def _converge(
+    plans: list[_Plan],
+    links: dict[int, dict[str, str]],
+    rules: dict[str, dict[str, FieldRule]],
+    dones: dict[int, Convergence],
+    agreed: dict[int, dict[str, object]],
+    choices: dict[int, list[FieldChoice]],
+) -> dict[int, Convergence | Exception]:
+    """Write, flag and settle what the plans say, for all the records together."""
+    failures = _write(plans, links, dones)
+    with transaction.atomic():
+        for plan in plans:
+            record = plan.record
+            type_rules = rules[record.type]
+            for name, others in plan.flags.items():
+                owner_value = plan.values[type_rules[name].owner].get(name)
+                disagreement_open(
+                    record=record, rule=type_rules[name], owner_value=owner_value, others=others
+                )
+                dones[record.pk].flagged.append(name)
+        applied = [c.pk for p in plans if p.record.pk not in failures for c in choices[p.record.pk]]
+        if applied:
+            FieldChoice.objects.filter(pk__in=applied).update(applied_at=timezone.now())
+        _settle(plans, rules, dones, agreed)
+    return {pk: failures[pk][0] if pk in failures else done for pk, done in dones.items()}
 
 
 def record_converge(*, record: Record) -> Convergence:
@@ -351,47 +409,3 @@ def record_converge(*, record: Record) -> Convergence:
     if isinstance(outcome, Exception):
         raise outcome
     return outcome
-
-
-def _plan_only(
-    done: Convergence, links: dict[str, str], rules: dict[str, FieldRule], values, agreed, choices
-):
-    """What _converge would write and flag, with nothing written."""
-    plan = _Plan(done.record, dict(values))
-    _plan(plan, rules, agreed)
-    done.compared = plan.compared
-    for system, changes in plan.writes.items():
-        plan.wrote(system, list(changes), done)
-    done.flagged = list(plan.flags)
-    return done
-
-
-def _converge(
-    done: Convergence,
-    links: dict[str, str],
-    rules: dict[str, FieldRule],
-    values,
-    agreed: dict[str, object],
-    choices: list[FieldChoice],
-):
-    record = done.record
-    plan = _Plan(record, values)
-    _apply_choices(plan, rules, choices)
-    _plan(plan, rules, agreed)
-    done.compared = plan.compared
-    failures = _write(plan, links, done)
-    with transaction.atomic():
-        for name, others in plan.flags.items():
-            owner_value = plan.values[rules[name].owner].get(name)
-            disagreement_open(
-                record=record, rule=rules[name], owner_value=owner_value, others=others
-            )
-            done.flagged.append(name)
-        if not failures:
-            FieldChoice.objects.filter(pk__in=[c.pk for c in choices]).update(
-                applied_at=timezone.now()
-            )
-        _settle(plan, rules, done, agreed)
-    if failures:
-        raise failures[0]
-    return done

@@ -74,6 +74,7 @@ LINE_ITEM_PROPERTIES = [
 PRIMARY_DEAL_TO_COMPANY = 5
 # HubSpot's batch endpoints take 100 inputs.
 BATCH_SIZE = 100
+ASSOCIATIONS_BATCH_SIZE = 1000  # HubSpot's limit on an associations batch read
 PIPELINE_CACHE_SECONDS = 300
 
 
@@ -322,13 +323,13 @@ class HubSpotClient:
         return [to_id for to_id, _ in self._associated(from_type, object_id, to_type)]
 
     def associated_many(self, from_type: str, ids: list[str], to_type: str) -> dict[str, list]:
-        """Return, per object, the ids of its associated objects of `to_type`: 100 a call.
+        """Return, per object, the ids of its associated objects of `to_type`: 1,000 a call.
 
         Objects HubSpot does not have are left out.
         """
         found: dict[str, list[str]] = {}
         batch_api = self.api.crm.associations.v4.batch_api
-        for chunk in _chunks(list(dict.fromkeys(ids))):
+        for chunk in _chunks(list(dict.fromkeys(ids)), ASSOCIATIONS_BATCH_SIZE):
             request = BatchInputPublicFetchAssociationsBatchRequest(
                 inputs=[PublicFetchAssociationsBatchRequest(id=i) for i in chunk]
             )

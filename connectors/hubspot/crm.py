@@ -21,7 +21,7 @@ from connectors.base import (
     Value,
     abn_forms,
 )
-from connectors.errors import Invalid
+from connectors.errors import ConnectorError, Invalid
 from connectors.hubspot.client import LINE_ITEM_PROPERTIES, HubSpotClient
 from connectors.hubspot.mapping import business_event, job_promise, line_tax
 from connectors.hubspot.properties import PropertiesReport, properties_ensure
@@ -148,9 +148,6 @@ class HubSpotCrm:
             for company_id in company_ids
         }
 
-    def _contact_of(self, company_id: str) -> str | None:
-        return self._contacts_of([company_id])[company_id]
-
     def _customers_read(self, ids: list[str]) -> dict[str, dict[str, Value]]:
         return self._customers_of(self.client.companies_read(ids, COMPANY))
 
@@ -181,48 +178,42 @@ class HubSpotCrm:
             "phone": company.get("phone") or "",
         }
 
-    def values_write(self, record_type: str, external_id: str, values: dict) -> list[Notice]:
-        """Write the fields on the company (and its main contact) or on the deal."""
+    def values_write(
+        self, record_type: str, changes: dict[str, dict]
+    ) -> dict[str, list[Notice] | ConnectorError]:
+        """Write the fields on the companies (and their main contacts) or on the deals, 100
+        records a call; answer each record's outcome."""
         if record_type != "customer":
-            props = {DEAL[record_type][name]: _text(value) for name, value in values.items()}
-            self.client.deal_update(external_id, props)
-            self._deals.get(external_id, {}).update(props)
-            return []
-        company: dict[str, str] = {}
-        person: dict[str, str] = {}
-        for name, value in values.items():
-            if name == "billing_address":
-                address = value or Address()
-                company |= {
-                    "address": address.street,
-                    "city": address.city,
-                    "state": address.region,
-                    "zip": address.postcode,
-                    "country": address.country,
-                }
-            elif name == "contact_name":
-                first, _, last = _text(value).partition(" ")
-                person |= {"firstname": first, "lastname": last}
-            elif name == "email":
-                person["email"] = _text(value)
-            else:
-                company[CUSTOMER[name]] = _text(value)
-        if company:
-            self.client.company_update(external_id, company)
-        if person:
-            contact = self._contact_of(external_id)
-            if contact is None:
-                raise Invalid(
-                    f"HubSpot company {external_id} has no contact person to hold the "
-                    f"{' and '.join(p for p in person if p != 'lastname')}.",
+            props = {
+                deal_id: {DEAL[record_type][name]: _text(v) for name, v in values.items()}
+                for deal_id, values in changes.items()
+            }
+            failed = self.client.deals_update(props)
+            for deal_id, written in props.items():
+                if deal_id not in failed:
+                    self._deals.get(deal_id, {}).update(written)
+            return {i: failed.get(i, []) for i in changes}
+        companies, people = {}, {}
+        for company_id, values in changes.items():
+            companies[company_id], people[company_id] = _customer_props(values)
+        failed = self.client.companies_update({i: p for i, p in companies.items() if p})
+        wanted = [i for i, person in people.items() if person and i not in failed]
+        contacts = self._contacts_of(wanted) if wanted else {}
+        for company_id in wanted:
+            if contacts[company_id] is None:
+                failed[company_id] = Invalid(
+                    f"HubSpot company {company_id} has no contact person to hold the "
+                    f"{' and '.join(p for p in people[company_id] if p != 'lastname')}.",
                     system=SYSTEM,
                     fix="Add the customer's contact person to the company in HubSpot, then "
                     "press Retry.",
                 )
-            failed = self.client.contacts_update({contact: person})
-            if failed:
-                raise failed[contact]
-        return []
+        to_write = {contacts[i]: people[i] for i in wanted if i not in failed}
+        refused = self.client.contacts_update(to_write) if to_write else {}
+        for company_id in wanted:
+            if contacts[company_id] in refused:
+                failed[company_id] = refused[contacts[company_id]]
+        return {i: failed.get(i, []) for i in changes}
 
     def write_held(self, record_type: str, external_id: str, values: dict) -> Notice | None:
         """HubSpot takes every write at once."""
@@ -320,3 +311,27 @@ def _details(company_id: str, found: dict) -> CustomerDetails:
         tax_number=str(found["tax_number"]),
         contact_name=str(found["contact_name"]),
     )
+
+
+def _customer_props(values: dict) -> tuple[dict[str, str], dict[str, str]]:
+    """The company's and the main contact's properties that hold these customer fields."""
+    company: dict[str, str] = {}
+    person: dict[str, str] = {}
+    for name, value in values.items():
+        if name == "billing_address":
+            address = value or Address()
+            company |= {
+                "address": address.street,
+                "city": address.city,
+                "state": address.region,
+                "zip": address.postcode,
+                "country": address.country,
+            }
+        elif name == "contact_name":
+            first, _, last = _text(value).partition(" ")
+            person |= {"firstname": first, "lastname": last}
+        elif name == "email":
+            person["email"] = _text(value)
+        else:
+            company[CUSTOMER[name]] = _text(value)
+    return company, person

@@ -23,7 +23,7 @@ from connectors.base import (
     PromisedLine,
     abn_forms,
 )
-from connectors.errors import Invalid, NotFound
+from connectors.errors import ConnectorError, Invalid, NotFound
 from connectors.operations.mapping import business_event
 from operations import services
 from operations.models import Customer, Job
@@ -171,10 +171,22 @@ class JobRegister:
             "amount_due": job.amount_due,
         }
 
-    def values_write(self, record_type: str, external_id: str, values: dict) -> list[Notice]:
-        """Write shared fields through the register's services (each keeps its history)."""
+    def values_write(
+        self, record_type: str, changes: dict[str, dict]
+    ) -> dict[str, list[Notice] | ConnectorError]:
+        """Write shared fields through the register's services (each keeps its history),
+        record by record: one refused leaves the others written."""
         if record_type == "customer":
-            return self._customer_write(external_id, values)
+            return self._customers_write(changes)
+        answers: dict[str, list[Notice] | ConnectorError] = {}
+        for external_id, values in changes.items():
+            try:
+                answers[external_id] = self._record_write(record_type, external_id, values)
+            except ConnectorError as error:
+                answers[external_id] = error
+        return answers
+
+    def _record_write(self, record_type: str, external_id: str, values: dict) -> list[Notice]:
         job = _job(external_id)
         if record_type == "deal":
             # The amount alone leaves the lines (and their tax) as they are.
@@ -210,22 +222,39 @@ class JobRegister:
                 site_notes=site.get("site_notes", job.site_notes),
             )
 
-    def _customer_write(self, external_id: str, values: dict) -> list[Notice]:
-        customer = Customer.objects.filter(pk=external_id).first()
-        if customer is None:
-            raise NotFound(f"The job register has no customer {external_id}.", system=SYSTEM)
-        changes: dict[str, str] = {}
-        for name, value in values.items():
-            if name == "billing_address":
-                changes |= _address_fields(value)
-            else:
-                changes[CUSTOMER_FIELDS[name]] = str(value or "")
-        services.customer_fields_set(customer=customer, changes=changes)
-        return [
-            notice
-            for name in values
-            if name in ACTIVE_JOB_ADVICE and (notice := self._active_jobs(customer, name, values))
-        ]
+    def _customers_write(
+        self, changes: dict[str, dict]
+    ) -> dict[str, list[Notice] | ConnectorError]:
+        """Change many customers' details in a few statements; notices for active jobs."""
+        fields: dict[int, dict[str, str]] = {}
+        for external_id, values in changes.items():
+            fields[int(external_id)] = {}
+            for name, value in values.items():
+                if name == "billing_address":
+                    fields[int(external_id)] |= _address_fields(value)
+                else:
+                    fields[int(external_id)][CUSTOMER_FIELDS[name]] = str(value or "")
+        # As they were before the change: a notice names the customer as staff knew it.
+        customers = Customer.objects.in_bulk(
+            [int(i) for i, values in changes.items() if set(values) & set(ACTIVE_JOB_ADVICE)]
+        )
+        done = services.customers_fields_set(changes=fields)
+        answers: dict[str, list[Notice] | ConnectorError] = {}
+        for external_id, values in changes.items():
+            if int(external_id) not in done:
+                answers[external_id] = NotFound(
+                    f"The job register has no customer {external_id}.", system=SYSTEM
+                )
+                continue
+            customer = customers.get(int(external_id))
+            answers[external_id] = [
+                notice
+                for name in values
+                if customer is not None
+                and name in ACTIVE_JOB_ADVICE
+                and (notice := self._active_jobs(customer, name, values))
+            ]
+        return answers
 
     def _active_jobs(self, customer: Customer, name: str, values: dict) -> Notice | None:
         """The notice a changed detail gives the customer's active jobs, if it has any."""

@@ -20,7 +20,7 @@ from connectors.base import (
     Notice,
     Value,
 )
-from connectors.errors import Invalid
+from connectors.errors import ConnectorError, Invalid
 from connectors.models import InvoiceSettings
 from connectors.xero.accounting import XeroAccounting
 from connectors.xero.contacts import CustomerQuery, NewContact
@@ -87,10 +87,14 @@ class XeroFinance:
             return {c.contact_id: contact_values(c) for c in contacts}
         return {i.invoice_id: invoice_values(i) for i in xero.invoices_by_id(ids)}
 
-    def values_write(self, record_type: str, external_id: str, values: dict) -> list[Notice]:
-        """Change a contact's fields (the engine writes only customers in Xero)."""
-        XeroAccounting.connected().contact_update(external_id, contact_changes(values))
-        return []
+    def values_write(
+        self, record_type: str, changes: dict[str, dict]
+    ) -> dict[str, list[Notice] | ConnectorError]:
+        """Change contacts' fields, 50 a call (the engine writes only customers in Xero)."""
+        refused = XeroAccounting.connected().contacts_update(
+            {contact_id: contact_changes(values) for contact_id, values in changes.items()}
+        )
+        return {contact_id: refused.get(contact_id, []) for contact_id in changes}
 
     def write_held(self, record_type: str, external_id: str, values: dict) -> Notice | None:
         """Xero takes every write at once."""

@@ -57,9 +57,10 @@ class MiniCrm:
         where = self.companies if record_type == "customer" else self.deals
         return {i: dict(self._values(record_type, i)) for i in ids if i in where}
 
-    def values_write(self, record_type: str, external_id: str, values: dict) -> list[Notice]:
-        self._values(record_type, external_id).update(values)
-        return []
+    def values_write(self, record_type: str, changes: dict[str, dict]) -> dict[str, list[Notice]]:
+        for external_id, values in changes.items():
+            self._values(record_type, external_id).update(values)
+        return dict.fromkeys(changes, [])
 
     def write_held(self, record_type: str, external_id: str, values: dict) -> Notice | None:
         return None

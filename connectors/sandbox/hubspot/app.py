@@ -226,6 +226,8 @@ class Api:
         kind = object_type(kind)
         started = now_iso()
         ids = [str(row["id"]) for row in body.get("inputs") or []]
+        if len(ids) > 100:
+            raise error(400, "VALIDATION_ERROR", "Batch input must not exceed 100 inputs.")
         results = [
             self.shape(kind, self.store.get(kind, i), body.get("properties"))
             for i in ids
@@ -302,7 +304,10 @@ class Api:
         """Read the associations of many objects at once (207 naming the ones not found)."""
         kind, to_type = object_type(kind), object_type(to)
         results, errors = [], []
-        for entry in (body or {}).get("inputs", []):
+        inputs = (body or {}).get("inputs", [])
+        if len(inputs) > 1000:  # HubSpot's limit since February 2025
+            raise error(400, "VALIDATION_ERROR", "Batch input must not exceed 1000 inputs.")
+        for entry in inputs:
             object_id = str(entry.get("id"))
             if self.store.get(kind, object_id) is None:
                 errors.append(

@@ -155,17 +155,26 @@ class Store:
             ):
                 for type_id in DEFAULT_ASSOCIATIONS.get((a_type, b_type), [0]):
                     row = (a_type, str(a_id), b_type, str(b_id), type_id)
-                    if row not in self.associations:
+                    if type_id not in self.associated(a_type, a_id, b_type).get(str(b_id), []):
                         self.associations.append(row)
             self.save()
 
     def associated(self, from_type: str, from_id: str, to_type: str) -> dict[str, list[int]]:
         """Return {to_id: [association type ids]} for one object."""
-        found: dict[str, list[int]] = {}
-        for a_type, a_id, b_type, b_id, type_id in self.associations:
-            if (a_type, a_id, b_type) == (from_type, str(from_id), to_type):
-                found.setdefault(b_id, []).append(type_id)
-        return found
+        with self.lock:
+            found = self._associations_index().get((from_type, str(from_id), to_type), {})
+            return {to_id: list(types) for to_id, types in found.items()}
+
+    def _associations_index(self) -> dict[tuple[str, str, str], dict[str, list[int]]]:
+        """The associations by (from type, from id, to type), brought up to date with the
+        rows appended since (rows are only ever appended, or the whole list replaced)."""
+        rows = self.associations
+        if getattr(self, "_indexed_rows", None) is not rows:
+            self._indexed_rows, self._indexed, self._index = rows, 0, {}
+        for a_type, a_id, b_type, b_id, type_id in rows[self._indexed :]:
+            self._index.setdefault((a_type, a_id, b_type), {}).setdefault(b_id, []).append(type_id)
+        self._indexed = len(rows)
+        return self._index
 
     def associated_ids(self, from_type: str, from_id: str, to_type: str) -> list[str]:
         """Return the ids of the objects associated with one object."""
