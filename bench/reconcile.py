@@ -1,7 +1,8 @@
 """The nightly check at size: does it find every difference, and only those, within limits?
 
 Run: .venv/bin/python bench/reconcile.py   (PostgreSQL and Redis on 127.0.0.1). Sizes:
-BENCH_CUSTOMERS=10000 BENCH_JOBS=2000 BENCH_INVOICES=5000 (set them lower to run small).
+BENCH_CUSTOMERS=10000 BENCH_JOBS=2000 BENCH_INVOICES=5000 (set them lower to run small);
+BENCH_PROFILE=FILE writes a cProfile of the measured check to FILE.
 
 It makes its own database (hub_bench_reconcile_<pid>, dropped at the end) and uses Redis
 db 15 (it refuses to start if that db holds anything, and deletes only the keys it made).
@@ -29,6 +30,7 @@ no 429). The records held: each customer is a HubSpot company, its contact and a
 contact; each job a deal; and the invoices.
 """
 
+import cProfile
 import os
 import random
 import sys
@@ -465,15 +467,21 @@ def differences_seed(world: World, records: dict[str, list[int]], hubspot, org) 
 # Runs -----------------------------------------------------------------------------------------
 
 
-def check_run(org, hubspot) -> dict:
+def check_run(org, hubspot, profile: str = "") -> dict:
     from connectors.calls import calls_recorded
     from handoffs.reconcile import reconcile
 
     rejected, hub_requests = org.rejected, sum(hubspot.store.requests.values())
+    profiler = cProfile.Profile() if profile else None
     started = time.monotonic()
     with calls_recorded() as calls:
+        if profiler:
+            profiler.enable()
         run = reconcile(asked_by="bench")
     seconds = time.monotonic() - started
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(profile)
     return {
         "run": run,
         "seconds": seconds,
@@ -611,7 +619,7 @@ def bench(shared) -> int:
     # Xero's contacts and invoices. A vendor call reads at most 100 of them (HubSpot's
     # batch read), so "one call per 100 records" is the vendors' own batch size kept.
     total = CUSTOMERS * 3 + JOBS + INVOICES
-    check = check_run(org, hubspot)
+    check = check_run(org, hubspot, os.environ.get("BENCH_PROFILE", ""))
     run = check["run"]
     found, kinds = findings(run)
     found_new = found - (settled_flags - seeded)  # a flag still open from before is not new

@@ -67,17 +67,27 @@ class Check:
         self.run, self.dry_run = run, run.dry_run
         self.progress = progress or (lambda step, count: None)
         self.deadline = time.monotonic() + settings.RECONCILE_MAX_SECONDS
+        self.findings: list[ReconcileFinding] = []
 
     def found(self, kind: str, *, record: Record | None = None, item=None, **said) -> None:
-        ReconcileFinding.objects.create(
-            run=self.run,
-            kind=kind,
-            record=record,
-            record_type=record.type if record else said.pop("record_type", ""),
-            record_label=record.label if record else said.pop("record_label", ""),
-            review_item=item,
-            **said,
+        """Note a finding (written with the others by `save`)."""
+        self.findings.append(
+            ReconcileFinding(
+                run=self.run,
+                kind=kind,
+                record=record,
+                record_type=record.type if record else said.pop("record_type", ""),
+                record_label=record.label if record else said.pop("record_label", ""),
+                review_item=item,
+                **said,
+            )
         )
+
+    def save(self) -> None:
+        """Write the run's counts and the findings noted since the last save."""
+        ReconcileFinding.objects.bulk_create(self.findings, batch_size=1000)
+        self.findings = []
+        self.run.save()
 
     def patiently(self, read: Callable[[], T]) -> T:
         return patiently(read, deadline=self.deadline)
@@ -126,7 +136,7 @@ def reconcile(
     run.finished_at = timezone.now()
     run.problem = "\n".join(problems)
     run.state = ReconcileRun.State.FAILED if problems else ReconcileRun.State.DONE
-    run.save()
+    check.save()
     if problems:
         _unfinished_item(run)
     elif not dry_run:
@@ -255,7 +265,7 @@ def _records_compared(check: Check) -> None:
             if record.type == Record.Type.DEAL:
                 deals.append(record)
         _deals_lost(check, deals)
-        check.run.save()
+        check.save()
         check.progress("records", len(records))
 
 

@@ -1,9 +1,11 @@
 """HubSpot through the official SDK: what a won deal promised, and batched reads and writes."""
 
+import json
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
@@ -113,7 +115,9 @@ class DealBundle:
 
 
 def _summary(result: Any) -> str:
-    """Return a short description of an SDK answer: the ids it carries."""
+    """Return a short description of an SDK answer (or its JSON): the ids it carries."""
+    if isinstance(result, dict):
+        return f"{len(result.get('results', []))} result(s)"
     rows = getattr(result, "results", None)
     if rows is not None:
         ids = [str(getattr(row, "id", None) or getattr(row, "to_object_id", "?")) for row in rows]
@@ -183,9 +187,13 @@ class HubSpotClient:
             HUBSPOT.slot(now.account, what=what) as said,
         ):
             try:
-                result, status, headers = with_headers(
+                answer = with_headers(
                     *args, _request_timeout=self.timeout, _return_http_data_only=False, **kwargs
                 )
+                if kwargs.get("_preload_content") is False:  # the answer's JSON, no models
+                    result, status, headers = json.loads(answer.data), answer.status, answer.headers
+                else:
+                    result, status, headers = answer
             except Exception as exc:
                 status = getattr(exc, "status", None)
                 answer_read(said, getattr(exc, "headers", None), status, getattr(exc, "body", ""))
@@ -253,12 +261,20 @@ class HubSpotClient:
                 properties_with_history=[],
             )
             what = f"{object_type} {', '.join(chunk)}"
-            response = self._call(what, batch_api.read, request)
-            problems = _batch_errors(response, chunk, object_type)
+            # The JSON as it came: the SDK's models (dates parsed one by one) would cost
+            # more than the call itself at a thousand objects.
+            response = self._call(what, batch_api.read, request, _preload_content=False)
+            errors = [
+                SimpleNamespace(
+                    category=e.get("category"), message=e.get("message"), context=e.get("context")
+                )
+                for e in response.get("errors") or []
+            ]
+            problems = _batch_errors(SimpleNamespace(errors=errors), chunk, object_type)
             others = [e for e in problems.values() if not isinstance(e, NotFound)]
             if others:
                 raise others[0]
-            found |= {row.id: CrmObject(row.id, row.properties) for row in response.results}
+            found |= {r["id"]: CrmObject(r["id"], r["properties"]) for r in response["results"]}
         return found
 
     def _batch_read(self, object_type: str, ids: list[str], properties: list[str]) -> list:

@@ -46,9 +46,8 @@ def _terms_of(contact) -> str:
 
 def terms_remember(contacts: list) -> None:
     """Keep the sales terms of contacts just read (the freshest the hub has)."""
-    for contact in contacts:
-        with suppress(Exception):  # a cache that cannot be written is only slower
-            cache.set(_key(contact.contact_id), _terms_of(contact), CACHE_SECONDS)
+    with suppress(Exception):  # a cache that cannot be written is only slower
+        cache.set_many({_key(c.contact_id): _terms_of(c) for c in contacts}, CACHE_SECONDS)
 
 
 def contacts_terms(
