@@ -344,6 +344,9 @@ SWEEP_AFTER_SECONDS = env_int("SWEEP_AFTER_SECONDS", 120)
 HEARTBEAT_MAX_AGE_SECONDS = env_int("HEARTBEAT_MAX_AGE_SECONDS", 120)
 # /healthz is down when a stored event waited longer than this for the dispatcher.
 INBOX_MAX_WAIT_SECONDS = env_int("INBOX_MAX_WAIT_SECONDS", 60)
+# How often an open page asks what changed while its tab is visible: the job page its
+# invoice, the job list, the review queue and Home their new rows (integration_hub/news.py).
+PAGE_POLL_SECONDS = env_int("PAGE_POLL_SECONDS", 5)
 
 # Email for review notifications; the demo prints them to the console.
 EMAIL_BACKEND = env_str(

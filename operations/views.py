@@ -1,7 +1,9 @@
 """Pages of the job register for operations staff."""
 
+import hashlib
 from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -9,6 +11,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
+from handoffs.flows.job_done_to_invoice import invoicing_run
+from integration_hub.news import News, Seen, list_news, unchanged
 from integration_hub.permissions import office_staff_required
 from operations import services
 from operations.columns import OPTIONAL, REQUIRED
@@ -45,18 +49,49 @@ def job_list(request: HttpRequest) -> HttpResponse:
         response = HttpResponse(body, content_type=kind)
         response["Content-Disposition"] = f'attachment; filename="jobs.{export}"'
         return response
+    seen = Seen.now(Job)
     query = request.GET.copy()
     query.pop("page", None)
+    page = Paginator(jobs, 50).get_page(request.GET.get("page"))
     context = {
-        "page": Paginator(jobs, 50).get_page(request.GET.get("page")),
+        "page": page,
         "f": f,
         "query": query.urlencode(),
         "statuses": Job.Status.choices,
         "crews": Crew.objects.filter(active=True),
         "today": request.GET.get("today"),
+        **list_news(
+            request,
+            seen.showing(page.object_list),
+            News(noun="job"),
+            endpoint="operations:job_news",
+            page="operations:job_list#jobs",
+        ),
     }
     template = "operations/_job_table.html" if request.htmx else "operations/job_list.html"
     return render(request, template, context)
+
+
+@office_staff_required
+@require_safe
+def job_news(request: HttpRequest) -> HttpResponse:
+    """The job list's notice: jobs matching its filters made since it was drawn, and jobs
+    on screen that changed (a status, a booking, an invoice)."""
+    seen = Seen.from_query(request.GET)
+    news = News(
+        new=jobs_filtered(JobFilter.from_query(request.GET)).filter(pk__gt=seen.last).count(),
+        changed=Job.objects.filter(pk__in=seen.shown, updated_at__gt=seen.at).count()
+        if seen.shown
+        else 0,
+        noun="job",
+    )
+    return unchanged(request.GET, news) or render(
+        request,
+        "_news.html",
+        list_news(
+            request, seen, news, endpoint="operations:job_news", page="operations:job_list#jobs"
+        ),
+    )
 
 
 @office_staff_required
@@ -102,6 +137,7 @@ def job_detail(request: HttpRequest, number: str) -> HttpResponse:
         "next_statuses": next_statuses(job),
         "crews": Crew.objects.filter(active=True),
         "history": job.history.select_related("history_user")[:20],
+        **_finance(job),
     }
     return render(request, "operations/job_detail.html", context)
 
@@ -111,6 +147,43 @@ def _open_item(job: Job, kind: str) -> ReviewItem | None:
     return ReviewItem.objects.filter(
         kind=kind, record_type="job", record_ref=job.number, status=ReviewItem.Status.OPEN
     ).first()
+
+
+def _finance(job: Job) -> dict:
+    """What the job page's finance part shows, and a fingerprint of it: the invoice, or
+    where the invoicing stands (its run, the review item it waits on)."""
+    run = invoicing_run(job.number) if job.status == Job.Status.DONE else None
+    item = run.review_item if run and run.review_item and run.review_item.is_open else None
+    shown = (
+        job.status_label,
+        job.invoice_number,
+        job.invoice_status,
+        job.amount_invoiced,
+        job.amount_paid,
+        job.amount_due,
+        run and (run.pk, run.state, run.summary),
+        item and item.pk,
+    )
+    seen = hashlib.sha256(repr(shown).encode()).hexdigest()[:16]
+    return {
+        "job": job,
+        "invoicing": run,
+        "invoicing_item": item,
+        "finance_seen": seen,
+        "finance_every": settings.PAGE_POLL_SECONDS,
+    }
+
+
+@office_staff_required
+@require_safe
+def job_finance(request: HttpRequest, number: str) -> HttpResponse:
+    """The job page's finance part, which asks for itself every PAGE_POLL_SECONDS: 204 while
+    it shows what the page already shows; else itself and the job's status badge."""
+    job = get_object_or_404(Job, number=number)
+    context = _finance(job)
+    if request.GET.get("seen") == context["finance_seen"]:
+        return HttpResponse(status=204)
+    return render(request, "operations/_job_finance.html", context | {"oob": True})
 
 
 @office_staff_required

@@ -6,6 +6,7 @@ app_name = "review_queue"
 urlpatterns = [
     path("", views.item_list, name="list"),
     path("bulk/", views.bulk, name="bulk"),
+    path("news/", views.item_news, name="news"),
     path("notifications/", views.notifications, name="notifications"),
     path("<int:pk>/", views.item_detail, name="detail"),
     path("<int:pk>/preview/", views.item_preview, name="preview"),

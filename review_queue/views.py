@@ -5,8 +5,9 @@ from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
+from integration_hub.news import News, Seen, list_news, unchanged
 from integration_hub.permissions import office_staff_required
 from review_queue.actions import actions_for
 from review_queue.links import record_links
@@ -54,6 +55,7 @@ def _values(request: HttpRequest, item: ReviewItem, action: str) -> dict:
 def item_list(request: HttpRequest) -> HttpResponse:
     """List items with filters, search, sorting and pages; htmx swaps only the table."""
     f = QueueFilter.from_query(request.GET)
+    seen = Seen.now(ReviewItem)
     page = Paginator(review_items_filtered(f, user=request.user), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -69,9 +71,38 @@ def item_list(request: HttpRequest) -> HttpResponse:
         "ages": [(key, label) for key, (label, _, _) in AGES.items()],
         "sorts": SORTS.items(),
         "people": get_user_model().objects.filter(is_active=True).order_by("username"),
+        **list_news(
+            request,
+            seen.showing(page.object_list),
+            News(),
+            endpoint="review_queue:news",
+            page="review_queue:list#queue",
+        ),
     }
     template = "review_queue/_table.html" if request.htmx else "review_queue/list.html"
     return render(request, template, context)
+
+
+@office_staff_required
+@require_safe
+def item_news(request: HttpRequest) -> HttpResponse:
+    """The queue's notice: how many items matching its filters are new since it was drawn,
+    and how many of those on screen changed (resolved, seen again, assigned)."""
+    f = QueueFilter.from_query(request.GET)
+    seen = Seen.from_query(request.GET)
+    news = News(
+        new=review_items_filtered(f, user=request.user).filter(pk__gt=seen.last).count(),
+        changed=ReviewItem.objects.filter(pk__in=seen.shown, last_seen__gt=seen.at).count()
+        if seen.shown
+        else 0,
+    )
+    return unchanged(request.GET, news) or render(
+        request,
+        "_news.html",
+        list_news(
+            request, seen, news, endpoint="review_queue:news", page="review_queue:list#queue"
+        ),
+    )
 
 
 @office_staff_required

@@ -45,7 +45,17 @@ BATCH_SIZE = 50
 
 def key(happened: BusinessEvent) -> str:
     """One invoice per job, however often the job is completed."""
-    return f"operations:job:{happened.object_id}:invoice"
+    return job_key(happened.object_id)
+
+
+def job_key(number: str) -> str:
+    return f"operations:job:{number}:invoice"
+
+
+def invoicing_run(number: str) -> HandoffRun | None:
+    """The run that invoices the job numbered `number`, once its completion reached the hub."""
+    runs = HandoffRun.objects.select_related("review_item")
+    return runs.filter(handoff="job_done_to_invoice", key=job_key(number)).first()
 
 
 def _customer_record(job: JobFacts) -> Record:
