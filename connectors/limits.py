@@ -14,6 +14,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 import redis
@@ -26,8 +27,21 @@ from connectors.errors import RateLimited
 MARGIN_SECONDS = 1.0
 # Waits up to this long are spent waiting; longer ones become a retry of the handoff.
 MAX_WAIT_SECONDS = 3.0
+_PATIENCE: ContextVar[float] = ContextVar("limits_patience", default=MAX_WAIT_SECONDS)
 # How long a full set of calls in flight makes a caller wait before looking again.
 CONCURRENT_WAIT_SECONDS = 0.2
+
+
+@contextmanager
+def patience(seconds: float) -> Iterator[None]:
+    """Within this block a call waits up to `seconds` for a place instead of raising
+    RateLimited: for long batch work (the nightly check, the first match) that has nothing
+    better to do than wait, where a raise would throw away what it read."""
+    token = _PATIENCE.set(max(seconds, MAX_WAIT_SECONDS))
+    try:
+        yield
+    finally:
+        _PATIENCE.reset(token)
 
 
 @dataclass(frozen=True)
@@ -272,12 +286,13 @@ class Limits:
     def slot(self, scope: str, *, what: str) -> Iterator[Answer]:
         """Hold one of the scope's places for the length of a call; fill in the Answer.
 
-        Waits briefly for a place; a longer wait raises RateLimited with the time until a
-        place frees, so the work is tried again then instead of meeting the vendor's 429.
+        Waits briefly for a place (longer within `patience`); a longer wait raises
+        RateLimited with the time until a place frees, so the work is tried again then
+        instead of meeting the vendor's 429.
         """
         store, keys, windows = _store(), self.keys(scope), self.windows()
         member, lease = uuid.uuid4().hex, self.lease()
-        deadline = time.monotonic() + MAX_WAIT_SECONDS
+        deadline = time.monotonic() + _PATIENCE.get()
         while True:
             verdict = store.claim(keys, windows, self.concurrent(), member, lease)
             if verdict.go:

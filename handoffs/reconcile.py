@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from connectors.base import BusinessEvent, InvoiceMade
 from connectors.errors import ConnectorError, Waiting
+from connectors.limits import patience
 from connectors.registry import crm, finance, operations, systems
 from handoffs.flows.job_done_to_invoice import invoices_record
 from handoffs.models import HandoffRun, ReconcileFinding, ReconcileRun
@@ -37,6 +38,7 @@ from review_queue.models import ReviewItem
 from review_queue.services import review_item_open, review_item_settle
 
 logger = logging.getLogger(__name__)
+PATIENCE_SECONDS = 30  # how long one call may wait for a place within the vendors' limits
 CHUNK = 10000  # records compared per engine call: one read and one write per system, batched
 UNFINISHED = "reconcile:unfinished"
 Kind = ReconcileFinding.Kind
@@ -126,7 +128,8 @@ def reconcile(
     problems = []
     for step in (_customers_unlinked, _records_compared, _jobs_not_invoiced, _invoices_orphaned):
         try:
-            step(check)
+            with patience(PATIENCE_SECONDS):  # waiting for a vendor's place beats reading again
+                step(check)
         except ConnectorError as error:
             problems.append(f"{step.__doc__.splitlines()[0]} {error.message}")
         except Exception as error:

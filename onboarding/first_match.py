@@ -18,8 +18,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from connectors.errors import ConnectorError
+from connectors.limits import patience
 from connectors.registry import connector
-from handoffs.reconcile import patiently
+from handoffs.reconcile import PATIENCE_SECONDS, patiently
 from onboarding.in_flight import work_in_flight_import
 from onboarding.models import FirstMatch
 from ownership.bulk_matching import Tally, customers_match
@@ -43,36 +44,38 @@ def first_match(
     match = _started(asked_by)
     deadline = time.monotonic() + settings.RECONCILE_MAX_SECONDS
     try:
-        lists = {}
-        for role in ORDER:
-            directory = connector(role)
-            lists[directory.system] = patiently(
-                lambda d=directory: d.customers_changed(None), deadline=deadline
+        with patience(PATIENCE_SECONDS):  # waiting for a place beats reading again
+            lists = {}
+            for role in ORDER:
+                directory = connector(role)
+                lists[directory.system] = patiently(
+                    lambda d=directory: d.customers_changed(None), deadline=deadline
+                )
+                match.read += len(lists[directory.system])
+                _said(match, progress)
+            match.step = "matching"
+            done = match.pairs_done
+            match.to_match = sum(
+                len(lists[a]) for a, b in combinations(lists, 2) if f"{a}>{b}" not in done
             )
-            match.read += len(lists[directory.system])
-            _said(match, progress)
-        match.step = "matching"
-        match.to_match = sum(
-            len(lists[a]) for a, b in combinations(lists, 2) if f"{a}>{b}" not in match.pairs_done
-        )
-        _said(match, progress)
-
-        def matched(tally: Tally, count: int) -> None:
-            match.matched, match.proposed, match.pairs_done = (
-                tally.matched,
-                tally.proposed,
-                tally.pairs_done,
-            )
-            match.looked_at += count
             _said(match, progress)
 
-        tally = customers_match(lists, pairs_done=match.pairs_done, progress=matched)
-        match.matched, match.proposed, match.alone = tally.matched, tally.proposed, tally.alone
-        match.step = "importing"
-        _said(match, progress)
-        match.in_flight = patiently(work_in_flight_import, deadline=deadline)
-        match.imported = sum(match.in_flight.values())
-        match.state, match.step = FirstMatch.State.DONE, "done"
+            def matched(tally: Tally, count: int) -> None:
+                match.matched, match.proposed, match.pairs_done = (
+                    tally.matched,
+                    tally.proposed,
+                    tally.pairs_done,
+                )
+                match.looked_at += count
+                _said(match, progress)
+
+            tally = customers_match(lists, pairs_done=match.pairs_done, progress=matched)
+            match.matched, match.proposed, match.alone = tally.matched, tally.proposed, tally.alone
+            match.step = "importing"
+            _said(match, progress)
+            match.in_flight = patiently(work_in_flight_import, deadline=deadline)
+            match.imported = sum(match.in_flight.values())
+            match.state, match.step = FirstMatch.State.DONE, "done"
     except ConnectorError as error:
         match.state, match.problem = FirstMatch.State.FAILED, f"{error.message} {error.fix}"
     except Exception as error:

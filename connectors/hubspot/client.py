@@ -10,17 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from hubspot.crm.associations.v4 import (
-    BatchInputPublicFetchAssociationsBatchRequest,
-    PublicFetchAssociationsBatchRequest,
-)
 from hubspot.crm.companies import Filter, FilterGroup, PublicObjectSearchRequest
-from hubspot.crm.objects import (
-    BatchInputSimplePublicObjectBatchInput,
-    BatchReadInputSimplePublicObjectId,
-    SimplePublicObjectBatchInput,
-    SimplePublicObjectId,
-)
 from hubspot.crm.properties import (
     OptionInput,
     PropertyCreate,
@@ -255,11 +245,13 @@ class HubSpotClient:
         batch_api = getattr(self.api.crm, object_type).batch_api
         found: dict[str, CrmObject] = {}
         for chunk in _chunks(list(dict.fromkeys(ids))):
-            request = BatchReadInputSimplePublicObjectId(
-                inputs=[SimplePublicObjectId(id=i) for i in chunk],
-                properties=properties,
-                properties_with_history=[],
-            )
+            # The request as JSON: the SDK's models cost more than the call (each one
+            # builds a configuration of its own), and it sends a dict as it is.
+            request = {
+                "inputs": [{"id": i} for i in chunk],
+                "properties": properties,
+                "propertiesWithHistory": [],
+            }
             what = f"{object_type} {', '.join(chunk)}"
             # The JSON as it came: the SDK's models (dates parsed one by one) would cost
             # more than the call itself at a thousand objects.
@@ -310,9 +302,7 @@ class HubSpotClient:
         batch_api = getattr(self.api.crm, object_type).batch_api
         failed: dict[str, ConnectorError] = {}
         for chunk in _chunks(list(changes.items())):
-            request = BatchInputSimplePublicObjectBatchInput(
-                inputs=[SimplePublicObjectBatchInput(id=i, properties=p) for i, p in chunk]
-            )
+            request = {"inputs": [{"id": i, "properties": p} for i, p in chunk]}  # as JSON
             ids = [i for i, _ in chunk]
             response = self._call(f"{object_type} {', '.join(ids)}", batch_api.update, request)
             failed |= _batch_errors(response, ids, object_type)
@@ -346,18 +336,18 @@ class HubSpotClient:
         found: dict[str, list[str]] = {}
         batch_api = self.api.crm.associations.v4.batch_api
         for chunk in _chunks(list(dict.fromkeys(ids)), ASSOCIATIONS_BATCH_SIZE):
-            request = BatchInputPublicFetchAssociationsBatchRequest(
-                inputs=[PublicFetchAssociationsBatchRequest(id=i) for i in chunk]
-            )
+            request = {"inputs": [{"id": i} for i in chunk]}  # as JSON (see _read_many)
             answer = self._call(
                 f"the {to_type} of {from_type} {', '.join(chunk)}",
                 batch_api.get_page,
                 from_type,
                 to_type,
                 request,
+                _preload_content=False,
             )
-            for row in answer.results:
-                found[str(row._from.id)] = [str(to.to_object_id) for to in row.to or []]
+            for row in answer.get("results", []):
+                to = row.get("to") or []
+                found[str(row["from"]["id"])] = [str(each["toObjectId"]) for each in to]
         return found
 
     def companies_search(self, filter_groups: list[list[dict]], properties: list[str]) -> dict:
