@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
+from integration_hub import labels
 from integration_hub.permissions import office_staff_required
 from operations import services
 from operations.columns import OPTIONAL, REQUIRED
@@ -24,6 +25,8 @@ from operations.imports import (
 from operations.models import Crew, Job, JobEvidence, JobImport
 from operations.selectors import JobFilter, jobs_filtered, schedule
 from operations.transitions import TransitionRefused, next_statuses
+from ownership.models import Link
+from review_queue.links import record_url
 from review_queue.models import ReviewItem
 
 JOB_ACTIONS = {"status", "schedule", "site", "pricing", "evidence", "material", "done"}
@@ -103,8 +106,28 @@ def job_detail(request: HttpRequest, number: str) -> HttpResponse:
         "next_statuses": next_statuses(job),
         "crews": Crew.objects.filter(active=True),
         "history": job.history.select_related("history_user")[:20],
+        **_origin(job),
     }
     return render(request, "operations/job_detail.html", context)
+
+
+def _origin(job: Job) -> dict:
+    """Which deal the job was promised by, in words (with its name where the hub knows it),
+    and where it opens."""
+    if not job.origin_ref:
+        return {"origin": "", "origin_url": ""}
+    deal = (
+        Link.objects.filter(
+            system=job.origin_system, record_type="deal", external_id=job.origin_ref
+        )
+        .select_related("record")
+        .first()
+    )
+    name = deal.record.label if deal else ""
+    return {
+        "origin": labels.record_phrase(job.origin_system, "deal", job.origin_ref, name),
+        "origin_url": record_url(job.origin_system, "deal", job.origin_ref),
+    }
 
 
 @office_staff_required
@@ -232,8 +255,8 @@ def job_import_preview(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(
                 request,
                 f"Imported {kind}: {counts['created']} new, {counts['updated']} updated, "
-                f"{counts['unchanged']} unchanged; {counts['skipped']} row(s) with problems "
-                "skipped.",
+                f"{counts['unchanged']} unchanged; "
+                f"{labels.count_of(counts['skipped'], 'row', 'rows')} with problems skipped.",
             )
             return redirect("operations:job_list" if kind == "jobs" else "operations:job_import")
     context = {

@@ -129,6 +129,9 @@ class _Plan:
         self.flags: dict[str, list[tuple[str, Value]]] = {}
         self.forced: set[tuple[str, str]] = set()
         self.verdicts: dict[tuple[str, str], str] = {}  # (system, field) -> carry / restore
+        # Writes that put the owner's value back over an edit where it is not owned (by rule
+        # or a person's choice): the record did not change, so they tell nobody anything.
+        self.reverted: set[tuple[str, str]] = set()
         self.compared = 0
 
     def write(self, system: str, name: str, value: Value, *, verdict: str = "") -> None:
@@ -138,6 +141,8 @@ class _Plan:
             self.verdicts[(system, name)] = verdict
         else:
             self.forced.add((system, name))
+        if verdict == "restore":
+            self.reverted.add((system, name))
 
     def wrote(self, system: str, names: list[str], done: "Convergence") -> None:
         """Count the writes to a system among the carried and the restored."""
@@ -164,6 +169,8 @@ def _apply_choices(
                 kind, plan.values[system].get(choice.field), right
             ):
                 plan.write(system, choice.field, right)
+                if choice.system == rule.owner:  # "keep the owner's value"
+                    plan.reverted.add((system, choice.field))
     return choices
 
 
@@ -200,7 +207,8 @@ def _write(plan: _Plan, links: dict[str, str], done: Convergence) -> list[Except
             if not changes:
                 continue
             for notice in store.values_write(plan.record.type, external_id, changes):
-                _notice_open(notice, plan.record, system, external_id)
+                if (system, notice.details.get("field")) not in plan.reverted:
+                    _notice_open(notice, plan.record, system, external_id)
             plan.values[system] |= changes
             plan.wrote(system, list(changes), done)
         except ConnectorError as error:

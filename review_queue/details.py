@@ -97,6 +97,8 @@ class ActiveJobAffected:
     value: str
     jobs: list[str]
     record: int | None = None
+    # The detail before the change.
+    was: str = ""
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ def test_staff_fix_a_won_deal_without_a_company_and_retry_it(hub, page, staff_lo
 
     page.get_by_role("link", name="Record trail").click()
     expect(page.get_by_text(f"Job {job.number} created")).to_be_visible()
-    expect(page.get_by_text("olivia: retry on")).to_be_visible()
+    expect(page.get_by_text("olivia: Retry on")).to_be_visible()
     shoot(page, "record-trail")
     page.get_by_role("link", name="Jobs").click()
     page.get_by_role("link", name=job.number).click()
