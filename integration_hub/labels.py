@@ -5,7 +5,7 @@ The hub's code speaks in codes (`job_status`, `link_existing`, `shared_fields`, 
 (`{{ item.system|plain:"system" }}`, integration_hub/label_filters.py); messages, audit
 entries and history call `label()` and the helpers at the end. The models' choices, the
 handoffs' and review actions' labels and the ownership catalogue take their words from
-here. tests/test_labels.py fails when a code any of them knows has no words here, or when
+here. tests/test_plain_words.py fails when a code any of them knows has no words here, or when
 a page shows a code as it is.
 
 This module imports nothing from the apps, so every layer may use it.

@@ -30,8 +30,10 @@ from onboarding.models import FirstMatch
 from operations.models import Job
 from ownership.catalogue import FIELDS
 from ownership.models import FieldRule, Proposal, Record
+from ownership.services import field_rules_defaults_load
 from review_queue.actions import _ACTIONS
 from review_queue.models import ReviewItem
+from tests.conftest import xero_limits_forget
 
 # What the review queue's own services log besides the registered actions.
 QUEUE_ACTIONS = ("dismiss", "assign", "settled")
@@ -272,7 +274,10 @@ def test_no_page_staff_read_shows_an_internal_code(client, settings, tmp_path):
     from connectors.sandbox.hubspot.server import start_in_thread
 
     settings.VAR_DIR = tmp_path
+    field_rules_defaults_load()  # a transactional test before may have emptied the table
+    xero_limits_forget()  # earlier tests' HubSpot calls must not make the seed's runs wait
     call_command("seed_demo", stdout=io.StringIO())
+    xero_limits_forget()  # the seed's HubSpot calls must not make the day's runs wait
     sandbox = start_in_thread(
         port=0,
         access_token=settings.HUBSPOT_ACCESS_TOKEN,
