@@ -3,11 +3,13 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import formats, timezone
 
 from handoffs.models import HandoffAttempt, HandoffRun, InboundEvent
-from handoffs.registry import handoff_get
+from integration_hub import labels
 from operations.models import Job
 from ownership.models import Link
 from review_queue.models import ReviewItem, ReviewLog
@@ -48,6 +50,30 @@ def _matching(keys: set[tuple[str, str]], system_field: str, ref_field: str) -> 
     return query
 
 
+def _shown(field, value) -> str:
+    """A job's field value as its page shows it: a status's words, a crew's name, a date."""
+    if value in (None, ""):
+        return "—"
+    if field is not None and field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if field is not None and field.is_relation:
+        found = field.related_model.objects.filter(pk=value).first()
+        return str(found) if found is not None else "—"
+    if isinstance(value, datetime):
+        return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
+    return str(value)
+
+
+def _change_said(change) -> str:
+    """One change of a job's history in words: "status: Scheduled → In progress"."""
+    try:
+        field = Job._meta.get_field(change.field)
+    except FieldDoesNotExist:
+        field = None
+    name = str(field.verbose_name) if field is not None else change.field.replace("_", " ")
+    return f"{name}: {_shown(field, change.old)} → {_shown(field, change.new)}"
+
+
 def _job_changes(numbers: list[str]) -> list[Entry]:
     entries = []
     for job in Job.objects.filter(number__in=numbers):
@@ -61,7 +87,7 @@ def _job_changes(numbers: list[str]) -> list[Entry]:
                 if not changes:
                     continue
                 title = f"Job {job.number} changed by {who}"
-                detail = "; ".join(f"{c.field}: {c.old!r} → {c.new!r}" for c in changes)
+                detail = "; ".join(_change_said(c) for c in changes)
             entries.append(
                 Entry(
                     newer.history_date,
@@ -82,22 +108,23 @@ def record_trail(*, system: str, type: str, ref: str) -> list[Entry]:
     for event in InboundEvent.objects.filter(_matching(keys, "source", "object_id")):
         detail = event.note
         if event.payload.get("propertyName"):
-            detail = f"{event.payload['propertyName']} → {event.payload.get('propertyValue')}. "
-            detail += event.note
-        entries.append(
-            Entry(event.received_at, event.source, "event", f"Received {event.event_type}", detail)
-        )
+            change = labels.property_change(
+                event.source, event.payload["propertyName"], event.payload.get("propertyValue")
+            )
+            detail = f"{change}. {event.note}"
+        title = f"Received: {labels.event_label(event.event_type)}"
+        entries.append(Entry(event.received_at, event.source, "event", title, detail))
     runs = HandoffRun.objects.filter(_matching(keys, "record_system", "record_ref"))
     for attempt in HandoffAttempt.objects.filter(run__in=runs).select_related("run"):
         url = reverse("handoffs:run_detail", args=[attempt.run_id])
-        title = f"{attempt.run.handoff}: attempt {attempt.number} {attempt.get_outcome_display()}"
-        entries.append(
-            Entry(attempt.started_at, attempt.run.queue, "run", title, attempt.message, url)
-        )
+        handoff = labels.label("handoff", attempt.run.handoff)
+        title = f"{handoff}: attempt {attempt.number}, {attempt.get_outcome_display().lower()}"
+        system = attempt.run.record_system
+        entries.append(Entry(attempt.started_at, system, "run", title, attempt.message, url))
     for run in runs.filter(state=HandoffRun.State.DISMISSED):
         url = reverse("handoffs:run_detail", args=[run.pk])
-        title = f"{handoff_get(run.handoff).label}: ended, its review item dismissed"
-        entries.append(Entry(run.finished_at, run.queue, "run", title, run.summary, url))
+        title = f"{labels.label('handoff', run.handoff)}: ended, its review item dismissed"
+        entries.append(Entry(run.finished_at, run.record_system, "run", title, run.summary, url))
     items = ReviewItem.objects.filter(_matching(keys, "system", "record_ref"))
     for item in items:
         url = reverse("review_queue:detail", args=[item.pk])
@@ -118,7 +145,7 @@ def record_trail(*, system: str, type: str, ref: str) -> list[Entry]:
                 entry.at,
                 "hub",
                 "resolution",
-                f"{who}: {entry.action} on “{entry.item.title}”",
+                f"{who}: {labels.label('review_action', entry.action)} on “{entry.item.title}”",
                 f"{entry.outcome} Note: {entry.note}" if entry.note else entry.outcome,
             )
         )

@@ -4,6 +4,7 @@ import csv
 import io
 
 from handoffs.models import ReconcileRun
+from integration_hub import labels
 from integration_hub.spreadsheets import formula_neutralise
 
 COLUMNS = ["found", "record type", "record", "system", "field", "detail", "review item"]
@@ -39,10 +40,10 @@ def findings_csv(run: ReconcileRun) -> bytes:
         item = finding.review_item
         row = [
             finding.get_kind_display(),
-            finding.record_type,
+            labels.label("record_type", finding.record_type),
             finding.record_label,
-            finding.system,
-            finding.field,
+            labels.system_label(finding.system),
+            labels.field_label(finding.record_type, finding.field),
             finding.detail,
             f"#{item.pk} {item.get_status_display()}" if item else "",
         ]

@@ -10,6 +10,7 @@ from handoffs.dispatch import inbox_notify
 from handoffs.models import InboundEvent, WebhookDelivery
 from handoffs.registry import handoffs_for
 from handoffs.runs import handoff_run_start
+from integration_hub import labels
 
 
 def _events_store(*, source: str, events, delivery: WebhookDelivery | None) -> list[int]:
@@ -92,13 +93,13 @@ def inbound_event_process(*, event_id: int) -> None:
     notes = []
     for handoff in handoffs:
         run, created = handoff_run_start(handoff=handoff, happened=happened, event=event)
-        notes.append(f"{'started' if created else 'already had'} run {run.pk} ({handoff.name})")
+        notes.append(f"{'started' if created else 'already had'} run {run.pk} ({handoff.label})")
     if handoffs:
         event.state = InboundEvent.State.PROCESSED
     else:
         event.state = InboundEvent.State.IGNORED
         what = happened.type if happened else event.event_type
-        notes.append(f"No handoff listens to {what}.")
+        notes.append(f"No handoff listens to “{labels.event_label(what)}”.")
     event.note = "; ".join(notes)
     event.processed_at = timezone.now()
     event.save(update_fields=["state", "note", "processed_at"])

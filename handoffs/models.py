@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from integration_hub import labels
 from review_queue.models import ReviewItem
 
 
@@ -16,12 +17,12 @@ class WebhookDelivery(models.Model):
     """
 
     class Outcome(models.TextChoices):
-        ACCEPTED = "accepted", "Accepted"
-        DUPLICATE = "duplicate", "Duplicate (already stored)"
-        REFUSED = "refused", "Refused: bad signature"
-        MALFORMED = "malformed", "Refused: malformed body"
-        TOO_LARGE = "too_large", "Refused: body too large"
-        SUPPRESSED = "suppressed", "Refused: too many to keep, counted"
+        ACCEPTED = "accepted", labels.DELIVERY_OUTCOMES["accepted"]
+        DUPLICATE = "duplicate", labels.DELIVERY_OUTCOMES["duplicate"]
+        REFUSED = "refused", labels.DELIVERY_OUTCOMES["refused"]
+        MALFORMED = "malformed", labels.DELIVERY_OUTCOMES["malformed"]
+        TOO_LARGE = "too_large", labels.DELIVERY_OUTCOMES["too_large"]
+        SUPPRESSED = "suppressed", labels.DELIVERY_OUTCOMES["suppressed"]
 
     source = models.CharField(max_length=32)
     outcome = models.CharField(max_length=16, choices=Outcome.choices)
@@ -61,9 +62,9 @@ class InboundEvent(models.Model):
     """One event from a system, stored before we answer, processed after."""
 
     class State(models.TextChoices):
-        PENDING = "pending", "Waiting to be processed"
-        PROCESSED = "processed", "Processed"
-        IGNORED = "ignored", "No handoff listens to it"
+        PENDING = "pending", labels.EVENT_STATES["pending"]
+        PROCESSED = "processed", labels.EVENT_STATES["processed"]
+        IGNORED = "ignored", labels.EVENT_STATES["ignored"]
 
     source = models.CharField(max_length=32)
     delivery_key = models.CharField(max_length=128)
@@ -101,13 +102,13 @@ class HandoffRun(models.Model):
     """One handoff for one business key (e.g. deal 123 won → its job), however often triggered."""
 
     class State(models.TextChoices):
-        PENDING = "pending", "Waiting for a worker"
-        RUNNING = "running", "Running"
-        RETRYING = "retrying", "Will retry"
-        DONE = "done", "Done"
-        SKIPPED = "skipped", "Nothing to do"
-        NEEDS_REVIEW = "needs_review", "Waiting on a review item"
-        DISMISSED = "dismissed", "Dismissed"
+        PENDING = "pending", labels.RUN_STATES["pending"]
+        RUNNING = "running", labels.RUN_STATES["running"]
+        RETRYING = "retrying", labels.RUN_STATES["retrying"]
+        DONE = "done", labels.RUN_STATES["done"]
+        SKIPPED = "skipped", labels.RUN_STATES["skipped"]
+        NEEDS_REVIEW = "needs_review", labels.RUN_STATES["needs_review"]
+        DISMISSED = "dismissed", labels.RUN_STATES["dismissed"]
 
     handoff = models.CharField(max_length=64)
     key = models.CharField(max_length=255)
@@ -170,13 +171,13 @@ class HandoffAttempt(models.Model):
     """One try at a run: when, how it ended, and the error if any."""
 
     class Outcome(models.TextChoices):
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        SKIPPED = "skipped", "Nothing to do"
-        RETRY = "retry", "Failed, will retry"
-        WAITED = "waited", "Waiting for a limit; will go on (not a failure)"
-        LOST = "lost", "Its worker stopped; the hub took the run back"
-        FAILED = "failed", "Failed, sent to review"
+        RUNNING = "running", labels.ATTEMPT_OUTCOMES["running"]
+        DONE = "done", labels.ATTEMPT_OUTCOMES["done"]
+        SKIPPED = "skipped", labels.ATTEMPT_OUTCOMES["skipped"]
+        RETRY = "retry", labels.ATTEMPT_OUTCOMES["retry"]
+        WAITED = "waited", labels.ATTEMPT_OUTCOMES["waited"]
+        LOST = "lost", labels.ATTEMPT_OUTCOMES["lost"]
+        FAILED = "failed", labels.ATTEMPT_OUTCOMES["failed"]
 
     run = models.ForeignKey(HandoffRun, on_delete=models.CASCADE, related_name="attempt_log")
     number = models.PositiveIntegerField()
@@ -207,9 +208,9 @@ class ReconcileRun(models.Model):
     """
 
     class State(models.TextChoices):
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Did not finish"
+        RUNNING = "running", labels.CHECK_STATES["running"]
+        DONE = "done", labels.CHECK_STATES["done"]
+        FAILED = "failed", labels.CHECK_STATES["failed"]
 
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -242,16 +243,16 @@ class ReconcileFinding(models.Model):
     """One difference a check found, and what became of it."""
 
     class Kind(models.TextChoices):
-        CARRIED = "carried", "Owner's new value carried"
-        RESTORED = "restored", "Owner's value restored"
-        FLAGGED = "flagged", "Sent to review (the systems disagree)"
-        MISSING = "missing", "No longer in a system"
-        DEAL_LOST = "deal_lost", "Deal lost while its job is active"
-        NOT_INVOICED = "not_invoiced", "Job done but not invoiced"
-        NO_JOB = "invoice_without_job", "Invoice with no job"
-        LINKED = "linked", "Customer linked across systems"
-        UNLINKED = "unlinked", "Customer in one system only (no match elsewhere)"
-        RETRIED = "retried", "Could not be checked now; its own run retries"
+        CARRIED = "carried", labels.FINDING_KINDS["carried"]
+        RESTORED = "restored", labels.FINDING_KINDS["restored"]
+        FLAGGED = "flagged", labels.FINDING_KINDS["flagged"]
+        MISSING = "missing", labels.FINDING_KINDS["missing"]
+        DEAL_LOST = "deal_lost", labels.FINDING_KINDS["deal_lost"]
+        NOT_INVOICED = "not_invoiced", labels.FINDING_KINDS["not_invoiced"]
+        NO_JOB = "invoice_without_job", labels.FINDING_KINDS["invoice_without_job"]
+        LINKED = "linked", labels.FINDING_KINDS["linked"]
+        UNLINKED = "unlinked", labels.FINDING_KINDS["unlinked"]
+        RETRIED = "retried", labels.FINDING_KINDS["retried"]
 
     run = models.ForeignKey(ReconcileRun, on_delete=models.CASCADE, related_name="findings")
     kind = models.CharField(max_length=32, choices=Kind.choices)

@@ -31,6 +31,7 @@ from handoffs.flows.job_done_to_invoice import invoices_record
 from handoffs.models import HandoffRun, ReconcileFinding, ReconcileRun
 from handoffs.registry import handoff_get
 from handoffs.runs import handoff_run_replay, handoff_run_start
+from integration_hub import labels
 from ownership.engine import Convergence, RecordBusy, records_converge
 from ownership.matching import customers_first_seen
 from ownership.models import Link, Proposal, Record
@@ -450,10 +451,15 @@ def _invoices_orphaned(check: Check) -> None:
             system=money.system,
             record_type="invoice",
             record_label=f"{invoice.number} {invoice.customer_name}".strip(),
-            detail=f"{invoice.status}, total {invoice.total}",
+            detail=f"{_paid(invoice)}, total {invoice.total}",
             item=item,
         )
     check.progress("invoices", len(invoices))
+
+
+def _paid(invoice: InvoiceMade) -> str:
+    """The invoice's payment status in words ("awaiting payment")."""
+    return labels.label("payment_status", invoice.status).lower()
 
 
 def _orphan_item(invoice: InvoiceMade, money) -> dict:
@@ -462,7 +468,7 @@ def _orphan_item(invoice: InvoiceMade, money) -> dict:
         "system": money.system,
         "title": f"Invoice {invoice.number} has no job",
         "reason": f"{money.label.capitalize()} has invoice {invoice.number} for "
-        f"{invoice.customer_name or 'a customer'} ({invoice.status}, total {invoice.total}), "
+        f"{invoice.customer_name or 'a customer'} ({_paid(invoice)}, total {invoice.total}), "
         "but no job in the register names it"
         + (
             f" (its reference '{invoice.reference}' is no job's number)."

@@ -26,13 +26,14 @@ from handoffs.enqueue import run_enqueue
 from handoffs.leases import attempts_lost, holder_gone, lapsed, lease_new, leases_kept
 from handoffs.models import HandoffAttempt, HandoffRun, InboundEvent
 from handoffs.registry import Handoff, Outcome, handoff_get
+from integration_hub import labels
 from integration_hub.commit import after_commit
 from integration_hub.faults import fault_point
 from review_queue.models import ReviewItem
 from review_queue.services import review_item_open
 
 logger = logging.getLogger(__name__)
-SYSTEM_NAMES = {"hubspot": "HubSpot", "xero": "Xero", "operations": "the job register"}
+SYSTEM_NAMES = labels.SYSTEMS
 UNFINISHED = [HandoffRun.State.PENDING, HandoffRun.State.RETRYING]
 
 
@@ -54,7 +55,10 @@ def handoff_run_start(
                 event=event,
                 payload={"object_id": happened.object_id, "type": happened.type, **happened.data},
                 record_system=happened.system,
-                record_type=handoff.record_type,
+                # A handoff for any record (shared_fields) names the one its event is about.
+                record_type=labels.event_noun(happened.type)
+                if handoff.record_type == "record"
+                else handoff.record_type,
                 record_ref=happened.object_id,
                 next_attempt_at=timezone.now(),
             )
@@ -321,7 +325,8 @@ def _review_item_for(run: HandoffRun, error: Exception) -> ReviewItem:
     record = {
         "record_type": run.record_type,
         "record_ref": run.record_ref,
-        "record_label": run.record_label or f"{run.record_type} {run.record_ref}",
+        "record_label": run.record_label
+        or labels.record_phrase(run.record_system, run.record_type, run.record_ref),
     }
     detail = _detail(error)
     if not isinstance(error, ConnectorError):

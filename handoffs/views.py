@@ -42,7 +42,9 @@ def run_list(request: HttpRequest) -> HttpResponse:
         runs = runs.filter(state=state)
     context = {
         "page": Paginator(runs, 50).get_page(request.GET.get("page")),
-        "handoffs": HandoffRun.objects.values_list("handoff", flat=True).distinct(),
+        "handoffs": HandoffRun.objects.order_by("handoff")
+        .values_list("handoff", flat=True)
+        .distinct(),
         "states": HandoffRun.State.choices,
         "handoff": handoff,
         "state": state,

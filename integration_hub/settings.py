@@ -96,6 +96,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "integration_hub.permissions.roles",
             ],
+            # Plain words for internal codes on every page (integration_hub/labels.py).
+            "builtins": ["integration_hub.label_filters"],
         },
     },
 ]

@@ -4,14 +4,16 @@
 from django.conf import settings
 from django.db import models
 
+from integration_hub import labels
+
 
 class FirstMatch(models.Model):
     """One run of the first match (a second run continues where the last one stopped)."""
 
     class State(models.TextChoices):
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Did not finish"
+        RUNNING = "running", labels.CHECK_STATES["running"]
+        DONE = "done", labels.CHECK_STATES["done"]
+        FAILED = "failed", labels.CHECK_STATES["failed"]
 
     state = models.CharField(max_length=16, choices=State.choices, default=State.RUNNING)
     # Where it is: "reading", "matching", "importing", "done"; and what it has done so far.

@@ -60,7 +60,7 @@ def _choice(choices: type[models.TextChoices], blank: str) -> Callable[[Cell, st
     def read(cell: Cell, name: str) -> str:
         text = str(cell).strip().lower()
         if text and text not in words:
-            raise ValueError(f"unknown {name} '{cell}' — use one of {', '.join(choices.values)}")
+            raise ValueError(f"unknown {name} '{cell}' — use one of {', '.join(choices.labels)}")
         return words[text] if text else blank
 
     return read

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models.functions import Lower
+from django.utils.translation import ngettext
 from openpyxl import load_workbook
 
 from integration_hub.spreadsheets import formula_restore
@@ -167,7 +168,8 @@ def _good_rows(rows: list[Row], skip_bad: bool) -> list[dict]:
     bad = sum(1 for row in rows if row.errors)
     if bad and not skip_bad:
         raise ImportRefused(
-            f"{bad} row(s) have problems; nothing was imported. Fix them, "
+            f"{ngettext('%(n)d row has problems', '%(n)d rows have problems', bad) % {'n': bad}}; "
+            "nothing was imported. Fix them, "
             "or tick 'skip the rows with problems'."
         )
     return [row.values for row in rows if not row.errors]

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from integration_hub import labels
 from operations import money
 
 
@@ -60,23 +61,23 @@ class Job(models.Model):
     """A piece of work promised to a customer."""
 
     class Status(models.TextChoices):
-        SCHEDULED = "scheduled", "Scheduled"
-        IN_PROGRESS = "in_progress", "In progress"
-        ON_HOLD = "on_hold", "On hold"
-        DONE = "done", "Done"
-        INVOICED = "invoiced", "Invoiced"
-        PAID = "paid", "Paid"
-        CANCELLED = "cancelled", "Cancelled"
+        SCHEDULED = "scheduled", labels.JOB_STATUSES["scheduled"]
+        IN_PROGRESS = "in_progress", labels.JOB_STATUSES["in_progress"]
+        ON_HOLD = "on_hold", labels.JOB_STATUSES["on_hold"]
+        DONE = "done", labels.JOB_STATUSES["done"]
+        INVOICED = "invoiced", labels.JOB_STATUSES["invoiced"]
+        PAID = "paid", labels.JOB_STATUSES["paid"]
+        CANCELLED = "cancelled", labels.JOB_STATUSES["cancelled"]
 
     class PaymentStatus(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SUBMITTED = "submitted", "Awaiting approval"
-        AWAITING_PAYMENT = "awaiting_payment", "Awaiting payment"
-        PART_PAID = "part_paid", "Part paid"
-        PAID = "paid", "Paid"
-        CREDITED = "credited", "Credited"
-        VOIDED = "voided", "Voided"
-        DELETED = "deleted", "Deleted"
+        DRAFT = "draft", labels.PAYMENT_STATUSES["draft"]
+        SUBMITTED = "submitted", labels.PAYMENT_STATUSES["submitted"]
+        AWAITING_PAYMENT = "awaiting_payment", labels.PAYMENT_STATUSES["awaiting_payment"]
+        PART_PAID = "part_paid", labels.PAYMENT_STATUSES["part_paid"]
+        PAID = "paid", labels.PAYMENT_STATUSES["paid"]
+        CREDITED = "credited", labels.PAYMENT_STATUSES["credited"]
+        VOIDED = "voided", labels.PAYMENT_STATUSES["voided"]
+        DELETED = "deleted", labels.PAYMENT_STATUSES["deleted"]
 
     number = models.CharField(max_length=32, unique=True, null=True, blank=True)
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="jobs")

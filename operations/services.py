@@ -273,11 +273,12 @@ def evidence_add(*, job: Job, upload: UploadedFile, note: str = "", by=None) -> 
     head = upload.read(8192)
     upload.seek(0)
     kind = filetype.guess(head)
-    mime = kind.mime if kind else "unknown"
+    mime = kind.mime if kind else ""
     if mime not in EVIDENCE_TYPES:
+        looks = f"its content looks like {mime}" if mime else "its content is of no kind we know"
         raise EvidenceRefused(
             f"'{upload.name}' is not a photo (JPEG, PNG, WebP, HEIC) or a PDF "
-            f"(its content looks like {mime}); other files cannot be kept as evidence."
+            f"({looks}); other files cannot be kept as evidence."
         )
     evidence = JobEvidence.objects.create(
         job=job,

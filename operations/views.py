@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from handoffs.flows.job_done_to_invoice import invoicing_run
+from integration_hub import labels
 from integration_hub.news import News, Seen, list_news, unchanged
 from integration_hub.permissions import office_staff_required
 from operations import services
@@ -28,6 +29,8 @@ from operations.imports import (
 from operations.models import Crew, Job, JobEvidence, JobImport, JobLine
 from operations.selectors import JobFilter, jobs_filtered, schedule
 from operations.transitions import TransitionRefused, next_statuses
+from ownership.models import Link
+from review_queue.links import record_url
 from review_queue.models import ReviewItem
 
 JOB_ACTIONS = {"status", "schedule", "site", "pricing", "tax", "evidence", "material", "done"}
@@ -138,6 +141,7 @@ def job_detail(request: HttpRequest, number: str) -> HttpResponse:
         "crews": Crew.objects.filter(active=True),
         "history": job.history.select_related("history_user")[:20],
         **_finance(job),
+        **_origin(job),
     }
     return render(request, "operations/job_detail.html", context)
 
@@ -184,6 +188,25 @@ def job_finance(request: HttpRequest, number: str) -> HttpResponse:
     if request.GET.get("seen") == context["finance_seen"]:
         return HttpResponse(status=204)
     return render(request, "operations/_job_finance.html", context | {"oob": True})
+
+
+def _origin(job: Job) -> dict:
+    """Which deal the job was promised by, in words (with its name where the hub knows it),
+    and where it opens."""
+    if not job.origin_ref:
+        return {"origin": "", "origin_url": ""}
+    deal = (
+        Link.objects.filter(
+            system=job.origin_system, record_type="deal", external_id=job.origin_ref
+        )
+        .select_related("record")
+        .first()
+    )
+    name = deal.record.label if deal else ""
+    return {
+        "origin": labels.record_phrase(job.origin_system, "deal", job.origin_ref, name),
+        "origin_url": record_url(job.origin_system, "deal", job.origin_ref),
+    }
 
 
 @office_staff_required
@@ -319,8 +342,8 @@ def job_import_preview(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(
                 request,
                 f"Imported {kind}: {counts['created']} new, {counts['updated']} updated, "
-                f"{counts['unchanged']} unchanged; {counts['skipped']} row(s) with problems "
-                "skipped.",
+                f"{counts['unchanged']} unchanged; "
+                f"{labels.count_of(counts['skipped'], 'row', 'rows')} with problems skipped.",
             )
             return redirect("operations:job_list" if kind == "jobs" else "operations:job_import")
     context = {

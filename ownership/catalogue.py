@@ -7,53 +7,60 @@ can hold which field, under which name, is each connector's `fields`.
 
 from dataclasses import dataclass
 
-EDITORS = {"admin": "Admins", "staff": "Office staff", "nobody": "Nobody"}
-ON_DISAGREEMENT = {
-    "flag": "Flag it for review",
-    "restore": "Restore the owner's value",
-    "ignore": "Ignore it",
-}
+from integration_hub import labels
+
+EDITORS = labels.EDITORS
+ON_DISAGREEMENT = labels.ON_DISAGREEMENT
 
 
 @dataclass(frozen=True)
 class Field:
-    """A shared field: its kind of value (how it is compared) and what people call it."""
+    """A shared field: its kind of value (how it is compared) and what people call it
+    (integration_hub/labels.py's FIELDS)."""
 
     kind: str
     label: str
 
 
-FIELDS: dict[str, dict[str, Field]] = {
+# Each record type's shared fields and the kind of value each holds.
+KINDS: dict[str, dict[str, str]] = {
     "customer": {
-        "billing_name": Field("name", "billing name"),
-        "billing_address": Field("address", "billing address"),
-        "tax_number": Field("abn", "ABN"),
-        "account_notes": Field("text", "account notes"),
-        "contact_name": Field("name", "contact person"),
-        "email": Field("email", "email address"),
-        "phone": Field("phone", "phone number"),
+        "billing_name": "name",
+        "billing_address": "address",
+        "tax_number": "abn",
+        "account_notes": "text",
+        "contact_name": "name",
+        "email": "email",
+        "phone": "phone",
     },
     "deal": {
-        "sales_stage": Field("status", "sales stage"),
-        "amount": Field("money", "amount promised"),
-        "line_items": Field("lines", "lines promised"),
+        "sales_stage": "status",
+        "amount": "money",
+        "line_items": "lines",
     },
     "job": {
-        "number": Field("text", "job number"),
-        "status": Field("status", "job status"),
-        "schedule": Field("date", "scheduled start"),
-        "site_address": Field("text", "site address"),
-        "site_notes": Field("text", "site notes"),
-        "delivery_evidence": Field("text", "delivery evidence"),
+        "number": "text",
+        "status": "status",
+        "schedule": "date",
+        "site_address": "text",
+        "site_notes": "text",
+        "delivery_evidence": "text",
     },
     "invoice": {
-        "number": Field("text", "invoice number"),
-        "status": Field("status", "payment status"),
-        "total": Field("money", "invoice total"),
-        "amount_paid": Field("money", "amount paid"),
-        "amount_due": Field("money", "amount due"),
-        "last_payment_date": Field("date", "last payment date"),
+        "number": "text",
+        "status": "status",
+        "total": "money",
+        "amount_paid": "money",
+        "amount_due": "money",
+        "last_payment_date": "date",
     },
+}
+
+FIELDS: dict[str, dict[str, Field]] = {
+    record_type: {
+        name: Field(kind, labels.FIELDS[record_type][name]) for name, kind in kinds.items()
+    }
+    for record_type, kinds in KINDS.items()
 }
 
 # (record type, field): (owner's role, carriers' roles, editable by, on disagreement).

@@ -3,6 +3,7 @@
 from dataclasses import asdict
 
 from django.db import transaction
+from django.utils.text import capfirst
 
 from connectors.base import Value
 from connectors.registry import systems
@@ -59,7 +60,8 @@ def disagreement_open(
         root_key=f"disagreement:{record.pk}:{rule.field}",
         kind=ReviewItem.Kind.DISAGREEMENT,
         system=first.system,
-        title=f"{where} {'disagree' if len(others) > 1 else 'disagrees'} about the {label}",
+        title=f"{capfirst(where)} {'disagree' if len(others) > 1 else 'disagrees'} "
+        f"about the {label}",
         reason=f"{owner} owns the {label} of {record.label or record} and says "
         f"{details.owner_shown!r}, but {said}: someone changed it where it is not owned.",
         action=f"Choose which value is right. Keeping {owner}'s value writes it back to "

@@ -133,6 +133,9 @@ class _Plan:
         self.flags: dict[str, list[tuple[str, Value]]] = {}
         self.forced: set[tuple[str, str]] = set()
         self.verdicts: dict[tuple[str, str], str] = {}  # (system, field) -> carry / restore
+        # Writes that put the owner's value back over an edit where it is not owned (by rule
+        # or a person's choice): the record did not change, so they tell nobody anything.
+        self.reverted: set[tuple[str, str]] = set()
         self.compared = 0
 
     def write(self, system: str, name: str, value: Value, *, verdict: str = "") -> None:
@@ -142,6 +145,8 @@ class _Plan:
             self.verdicts[(system, name)] = verdict
         else:
             self.forced.add((system, name))
+        if verdict == "restore":
+            self.reverted.add((system, name))
 
     def wrote(self, system: str, names: list[str], done: "Convergence") -> None:
         """Count the writes to a system among the carried and the restored."""
@@ -168,6 +173,8 @@ def _apply_choices(
                 kind, plan.values[system].get(choice.field), right
             ):
                 plan.write(system, choice.field, right)
+                if choice.system == rule.owner:  # "keep the owner's value"
+                    plan.reverted.add((system, choice.field))
     return choices
 
 
@@ -227,7 +234,8 @@ def _write(
                 failures.setdefault(plan.record.pk, []).append(answer)
                 continue
             for notice in answer:
-                _notice_open(notice, plan.record, system, external_id)
+                if (system, notice.details.get("field")) not in plan.reverted:
+                    _notice_open(notice, plan.record, system, external_id)
             plan.values[system] |= changes
             plan.wrote(system, list(changes), dones[plan.record.pk])
     return failures

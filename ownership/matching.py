@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass
 from difflib import SequenceMatcher
 
 from django.db import connection, transaction
+from django.utils.text import capfirst
+from django.utils.translation import ngettext
 
 from connectors.base import CustomerDetails
 from connectors.errors import ConnectorError, Disagreement
@@ -230,7 +232,8 @@ def _match_in(
     if found:
         record = record or Record.objects.create(type=Record.Type.CUSTOMER, label=details.name)
         duplicate_open(details=details, record=record, directory=directory, found=found)
-        said.append(f"asked a person about {len(found)} possible match(es) in {directory.label}")
+        matches = ngettext("possible match", "possible matches", len(found))
+        said.append(f"asked a person about {len(found)} {matches} in {directory.label}")
     return record
 
 
@@ -267,7 +270,8 @@ def duplicate_open(*, details: CustomerDetails, record: Record, directory, found
         kind=ReviewItem.Kind.DUPLICATE,
         system=directory.system,
         title=f"Possible duplicate customer: {details.name}",
-        reason=f"{source}'s customer '{details.name}' may already be in {directory.label}: "
+        reason=f"{capfirst(source)}'s customer '{details.name}' may already be in "
+        f"{directory.label}: "
         f"{named}. The hub linked nothing.",
         action=f"Choose: it is one of these (link it, optionally taking {source}'s details), "
         "or it is a different customer.",

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from integration_hub import labels
 from ownership.catalogue import EDITORS, ON_DISAGREEMENT
 
 
@@ -11,10 +12,10 @@ class Record(models.Model):
     """One business thing (a customer, a deal, a job) as the hub knows it."""
 
     class Type(models.TextChoices):
-        CUSTOMER = "customer", "Customer"
-        DEAL = "deal", "Deal / quote"
-        JOB = "job", "Job"
-        INVOICE = "invoice", "Invoice"
+        CUSTOMER = "customer", labels.sentence(labels.RECORD_TYPES["customer"])
+        DEAL = "deal", labels.sentence(labels.RECORD_TYPES["deal"])
+        JOB = "job", labels.sentence(labels.RECORD_TYPES["job"])
+        INVOICE = "invoice", labels.sentence(labels.RECORD_TYPES["invoice"])
 
     type = models.CharField(max_length=16, choices=Type.choices)
     label = models.CharField(max_length=255, blank=True)
@@ -146,10 +147,10 @@ class Proposal(models.Model):
     (onboarding/proposals.py). The nightly check leaves an open one to staff."""
 
     class State(models.TextChoices):
-        OPEN = "open", "To decide"
-        LINKED = "linked", "Linked"
-        NEW = "new", "A different customer"
-        SKIPPED = "skipped", "Left unlinked"
+        OPEN = "open", labels.PROPOSAL_STATES["open"]
+        LINKED = "linked", labels.PROPOSAL_STATES["linked"]
+        NEW = "new", labels.PROPOSAL_STATES["new"]
+        SKIPPED = "skipped", labels.PROPOSAL_STATES["skipped"]
 
     # The record the customer has now (in its own system only, or linked elsewhere too).
     record = models.ForeignKey(Record, null=True, on_delete=models.SET_NULL, related_name="+")

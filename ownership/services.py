@@ -4,6 +4,7 @@ from django.db import transaction
 
 from connectors.base import Value
 from connectors.registry import connector, systems
+from integration_hub import labels
 from ownership.catalogue import DEFAULT_RULES, EDITORS, FIELDS, ON_DISAGREEMENT
 from ownership.models import AgreedValue, FieldRule, Link, Record
 from ownership.values import stored
@@ -63,10 +64,14 @@ def _holds(where: str, system: str, record_type: str, field: str, *, write: bool
     name = store.fields.get((record_type, field))
     if name is None:
         raise RuleInvalid(
-            f"{where}: {store.label} holds no {record_type} {field}, so it cannot own or carry it."
+            f"{where}: {store.label} holds no {labels.field_label(record_type, field)}, so it "
+            "cannot own or carry it."
         )
     if write and (record_type, field) not in store.writable:
-        raise RuleInvalid(f"{where}: the hub cannot write the {field} in {store.label}.")
+        raise RuleInvalid(
+            f"{where}: the hub cannot write the {labels.field_label(record_type, field)} in "
+            f"{store.label}."
+        )
     return name
 
 
@@ -86,6 +91,9 @@ def field_rule_validate(
     and a person may choose another system's value (the only way a value enters it).
     """
     where = f"{record_type}.{field}"
+    if field in FIELDS.get(record_type, {}):  # known: say it as staff do
+        kind = labels.label("record_type", record_type)
+        where = f"The {kind}'s {labels.field_label(record_type, field)}"
     if record_type not in FIELDS:
         raise RuleInvalid(
             f"{where}: unknown record type '{record_type}'. Known: {', '.join(FIELDS)}."

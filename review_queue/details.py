@@ -111,6 +111,8 @@ class ActiveJobAffected:
     value: str
     jobs: list[str]
     record: int | None = None
+    # The detail before the change.
+    was: str = ""
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,21 @@ def _hubspot(record_type: str, record_id: str) -> str:
     return f"{base}/record/{HUBSPOT_TYPES[record_type]}/{record_id}"
 
 
+def record_url(system: str, record_type: str, record_id: str) -> str:
+    """Return the address of a record in its own system's screens, or "" when unknown."""
+    if system == "hubspot" and record_type in HUBSPOT_TYPES and record_id:
+        return _hubspot(record_type, record_id)
+    return ""
+
+
+def record_system(item: ReviewItem) -> str:
+    """The system whose id the item's record_ref is: the item's own, except for a possible
+    duplicate (its record is the new customer, in the system it came from)."""
+    if item.kind == ReviewItem.Kind.DUPLICATE:
+        return (item.details.get("new") or {}).get("system") or item.system
+    return item.system
+
+
 def record_links(item: ReviewItem) -> list[tuple[str, str]]:
     """Return (label, url) pairs that open the item's record in its own system."""
     if not item.record_ref:

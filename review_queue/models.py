@@ -5,34 +5,32 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-SYSTEMS = [
-    ("hubspot", "HubSpot"),
-    ("xero", "Xero"),
-    ("operations", "Operations"),
-    ("hub", "The hub itself"),
-]
+from integration_hub import labels
+
+# The systems an item can be in, for the queue's filter.
+SYSTEMS = [(code, labels.sentence(words)) for code, words in labels.SYSTEMS.items()]
 
 
 class ReviewItem(models.Model):
     """One problem, from one root cause, waiting for a person."""
 
     class Kind(models.TextChoices):
-        MISSING_DATA = "missing_data", "Missing or invalid data"
-        CONNECTION = "connection", "Connection needs attention"
-        UNAVAILABLE = "unavailable", "A system is not answering"
-        DUPLICATE = "possible_duplicate", "Possible duplicate"
-        DISAGREEMENT = "disagreement", "Systems disagree"
-        QUOTE_CHANGED = "quote_changed", "Quote changed after work started"
-        PROMISE_DIFFERS = "promise_differs", "Promised amount differs from the lines"
-        FIGURES_DIFFER = "figures_differ", "Invoice figures differ from the hub's"
-        ACTIVE_JOB = "active_job_affected", "Customer change affects an active job"
-        FAILED = "handoff_failed", "Handoff failed"
-        FOUND = "found", "Found by the check that the systems agree"
+        MISSING_DATA = "missing_data", labels.ITEM_KINDS["missing_data"]
+        CONNECTION = "connection", labels.ITEM_KINDS["connection"]
+        UNAVAILABLE = "unavailable", labels.ITEM_KINDS["unavailable"]
+        DUPLICATE = "possible_duplicate", labels.ITEM_KINDS["possible_duplicate"]
+        DISAGREEMENT = "disagreement", labels.ITEM_KINDS["disagreement"]
+        QUOTE_CHANGED = "quote_changed", labels.ITEM_KINDS["quote_changed"]
+        PROMISE_DIFFERS = "promise_differs", labels.ITEM_KINDS["promise_differs"]
+        FIGURES_DIFFER = "figures_differ", labels.ITEM_KINDS["figures_differ"]
+        ACTIVE_JOB = "active_job_affected", labels.ITEM_KINDS["active_job_affected"]
+        FAILED = "handoff_failed", labels.ITEM_KINDS["handoff_failed"]
+        FOUND = "found", labels.ITEM_KINDS["found"]
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        RESOLVED = "resolved", "Resolved"
-        DISMISSED = "dismissed", "Dismissed"
+        OPEN = "open", labels.ITEM_STATUSES["open"]
+        RESOLVED = "resolved", labels.ITEM_STATUSES["resolved"]
+        DISMISSED = "dismissed", labels.ITEM_STATUSES["dismissed"]
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)

@@ -5,6 +5,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from integration_hub import labels
 from integration_hub.celery import app
 from integration_hub.commit import after_commit
 from review_queue.actions import ActionFailed, action_get, dismissal_effects
@@ -76,6 +77,12 @@ def review_item_open(
     return existing
 
 
+def _not_for_this_item(action: str) -> str:
+    return (
+        f"“{labels.label('review_action', action)}” is not something that can be done to this item."
+    )
+
+
 def _log(
     item: ReviewItem, *, by, action: str, note: str = "", outcome: str = "", succeeded: bool = True
 ) -> ReviewLog:
@@ -137,9 +144,7 @@ def review_item_resolve(
             else:
                 registered = action_get(action)
                 if registered is None or not registered.applies_to(item):
-                    raise ResolutionRefused(
-                        f"'{action}' is not something that can be done to this item."
-                    )
+                    raise ResolutionRefused(_not_for_this_item(action))
                 outcome = registered.perform(item, values, by)
                 if registered.closes_item:
                     _close(
@@ -160,7 +165,7 @@ def review_item_preview(*, item: ReviewItem, action: str, values: dict | None = 
     """Return what an action would do, without doing it."""
     registered = action_get(action)
     if registered is None or not registered.applies_to(item):
-        raise ResolutionRefused(f"'{action}' is not something that can be done to this item.")
+        raise ResolutionRefused(_not_for_this_item(action))
     if registered.preview is None:
         return registered.explanation
     try:

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST, require_safe
 from integration_hub.news import News, Seen, list_news, unchanged
 from integration_hub.permissions import office_staff_required
 from review_queue.actions import actions_for
-from review_queue.links import record_links
+from review_queue.links import record_links, record_system
 from review_queue.models import SYSTEMS, NotificationRule, ReviewItem
 from review_queue.selectors import AGES, SORTS, QueueFilter, review_items_filtered
 from review_queue.services import (
@@ -142,6 +142,7 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "item": item,
         "forms": _action_forms(item) if item.is_open else [],
         "record_links": record_links(item),
+        "record_system": record_system(item),
         "log": item.log.select_related("by"),
         "people": get_user_model().objects.filter(is_active=True).order_by("username"),
     }

@@ -25,6 +25,7 @@ from connectors.errors import ConnectorError, Invalid
 from connectors.hubspot.client import LINE_ITEM_PROPERTIES, HubSpotClient
 from connectors.hubspot.mapping import business_event, job_promise, line_tax
 from connectors.hubspot.properties import PropertiesReport, properties_ensure
+from integration_hub import labels
 
 SYSTEM = "hubspot"
 COMPANY = ["name", "address", "city", "state", "zip", "country", "abn", "description", "phone"]
@@ -84,7 +85,7 @@ class HubSpotCrm:
     """HubSpot, as the CRM the hub's engine and flows see."""
 
     system = SYSTEM
-    label = "HubSpot"
+    label = labels.SYSTEMS[SYSTEM]
     fields = {
         **{("customer", name): prop for name, prop in CUSTOMER.items()},
         ("deal", "line_items"): "line_items",

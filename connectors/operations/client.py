@@ -25,20 +25,32 @@ from connectors.base import (
 )
 from connectors.errors import ConnectorError, Invalid, NotFound
 from connectors.operations.mapping import business_event
+from integration_hub import labels
 from operations import services
 from operations.models import Customer, Job
 from operations.money import Figures, unit_price
 from operations.transitions import TransitionRefused
 
 SYSTEM = "operations"
-# What a customer's active jobs need to hear when a detail changes, and what to do.
+DONE = "then dismiss this item saying what you did."
+# What a changed customer detail means for the customer's active jobs, and what to do: each
+# field its own advice (a new name moves nothing; a new address may move the work).
 ACTIVE_JOB_ADVICE = {
-    "billing_address": "Check with the customer whether the work moves. Update the site on "
-    "each job page if it does, then dismiss this item saying what you did.",
-    "billing_name": "Check the job's paperwork and site contact still name the customer "
-    "rightly, then dismiss this item saying what you did.",
+    "billing_name": "A new name only: the work and its site stay as they are, so nothing "
+    "moves. Where the job's paperwork or the site contact names the business, use the new "
+    f"name; {DONE}",
+    "billing_address": "The billing address changed; the work is done at each job's site, "
+    "which did not change.",
+    "tax_number": "Nothing changes on site. A new ABN can mean a new business behind the "
+    "same name: check with the customer that the work and its price still stand and whom "
+    f"the job's invoice should go to; {DONE}",
+    "contact_name": "The customer has a new contact person. If the site contact on a job is "
+    "the old one, update it on the job page so the crew asks for the right person; "
+    f"{DONE}",
+    "email": "Nothing moves on site. If anyone on the jobs writes to the customer (booking "
+    f"confirmations, the sign-off), use the new address; {DONE}",
     "phone": "If the crew should call the new number, update the site contact on each job "
-    "page, then dismiss this item saying what you did.",
+    f"page; {DONE}",
 }
 CUSTOMER_FIELDS = {
     "billing_name": "name",
@@ -76,6 +88,36 @@ def _address_fields(address: Address | None) -> dict[str, str]:
     }
 
 
+def _said(value) -> str:
+    """A customer detail as one line of text (an address on one line)."""
+    return value.line() if isinstance(value, Address) else str(value or "")
+
+
+def _address_advice(jobs: list[Job], was: str) -> str:
+    """A new billing address moves the work only where the job's site was the old address."""
+    at_old = [job.number for job in jobs if was and _same_place(job.site_address, was)]
+    if not at_old:
+        return (
+            f"{ACTIVE_JOB_ADVICE['billing_address']} No active job is at the old address, so "
+            f"the work stays where it is: nothing to move; {DONE}"
+        )
+    return (
+        f"Job {', '.join(at_old)} is at the old address, so the site may have moved: ask the "
+        "customer whether the work moves to the new address, and if it does, update the site "
+        f"on the job page; {DONE}"
+    )
+
+
+def _same_place(one: str, other: str) -> bool:
+    """Whether two addresses on one line are the same place: the same street, whatever the
+    case, spacing and the rest of the line."""
+
+    def street(text: str) -> list[str]:
+        return text.partition(",")[0].lower().split()
+
+    return bool(street(one)) and street(one) == street(other)
+
+
 def _job(number: str) -> Job:
     job = Job.objects.select_related("customer").filter(number=number).first()
     if job is None:
@@ -111,7 +153,7 @@ class JobRegister:
     """The built-in register, behind the same interface as an external job tool."""
 
     system = SYSTEM
-    label = "the job register"
+    label = labels.SYSTEMS[SYSTEM]
     fields = {
         **{("customer", name): model for name, model in CUSTOMER_FIELDS.items()},
         ("deal", "amount"): "amount",
@@ -209,7 +251,8 @@ class JobRegister:
                 services.job_transition(job=job, to=str(values["status"]))
             except TransitionRefused as refused:
                 raise Invalid(
-                    f"Job {job.number} cannot move to '{values['status']}': {refused}",
+                    f"Job {job.number} cannot become "
+                    f"{labels.label('job_status', str(values['status'])).lower()}: {refused}",
                     system=SYSTEM,
                     fix="Move the job in the register yourself, or keep the register's status.",
                 ) from refused
@@ -247,35 +290,50 @@ class JobRegister:
                 )
                 continue
             customer = customers.get(int(external_id))
+            before = _details(customer) if customer is not None else None
             answers[external_id] = [
                 notice
                 for name in values
                 if customer is not None
                 and name in ACTIVE_JOB_ADVICE
-                and (notice := self._active_jobs(customer, name, values))
+                and (notice := self._active_jobs(customer, name, values, before))
             ]
         return answers
 
-    def _active_jobs(self, customer: Customer, name: str, values: dict) -> Notice | None:
-        """The notice a changed detail gives the customer's active jobs, if it has any."""
+    def _active_jobs(
+        self, customer: Customer, name: str, values: dict, before: CustomerDetails
+    ) -> Notice | None:
+        """The notice a changed detail gives the customer's active jobs, if it has any: what
+        changed, from what, and the advice that fits that field."""
         jobs = services.jobs_active(customer=customer)
         if not jobs:
             return None
-        value = values[name]
-        value = value.line() if isinstance(value, Address) else str(value or "")
-        label = name.replace("_", " ")
+        value, was = _said(values[name]), _said(before.shared_values().get(name))
+        label = labels.field_label("customer", name)
         listed = "; ".join(
             f"job {job.number} is {job.get_status_display().lower()} at "
             f"{job.site_address or 'no site'}"
             for job in jobs
         )
+        from_was = f" (it was {was!r})" if was else ""
+        title = f"Customer's {label} changed while a job is active"
+        if name == "billing_name":
+            title = "Customer renamed while a job is active"
         return Notice(
             kind="active_job_affected",
-            title=f"Customer's {label} changed while a job is active",
-            reason=f"{customer.name}'s {label} is now {value!r} while work is active: {listed}.",
-            fix=ACTIVE_JOB_ADVICE[name],
+            title=title,
+            reason=f"{before.name}'s {label} is now {value!r}{from_was} while work is active: "
+            f"{listed}.",
+            fix=_address_advice(jobs, was)
+            if name == "billing_address"
+            else ACTIVE_JOB_ADVICE[name],
             root=f"active-job:customer:{customer.pk}:{name}",
-            details={"field": label, "value": value, "jobs": [job.number for job in jobs]},
+            details={
+                "field": name,
+                "value": value,
+                "was": was,
+                "jobs": [job.number for job in jobs],
+            },
         )
 
     def business_event(self, payload: dict) -> BusinessEvent | None:

@@ -38,6 +38,7 @@ from connectors.xero.mapping import (
 from connectors.xero.polling import xero_poll
 from connectors.xero.tax_setup import problems_of, setup_refusal, tax_setup
 from connectors.xero.terms import contacts_terms, due_date, terms_remember
+from integration_hub import labels
 
 SYSTEM = "xero"
 BAD_ITEM_CODE = re.compile(r"Item code '([^']+)' is not valid")
@@ -68,7 +69,7 @@ class XeroFinance:
     """Xero, as the finance system the hub's engine and flows see."""
 
     system = SYSTEM
-    label = "Xero"
+    label = labels.SYSTEMS[SYSTEM]
     fields = {
         **{("customer", name): field for name, field in CUSTOMER.items()},
         **{("invoice", name): field for name, field in INVOICE.items()},

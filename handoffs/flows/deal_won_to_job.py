@@ -5,6 +5,7 @@ from connectors.registry import crm
 from handoffs.flows.promises import promise_to_job
 from handoffs.models import HandoffRun
 from handoffs.registry import Handoff, Outcome, handoff_register
+from integration_hub import labels
 
 
 def key(happened: BusinessEvent) -> str:
@@ -50,7 +51,7 @@ def preview(run: HandoffRun) -> str:
 handoff_register(
     Handoff(
         name="deal_won_to_job",
-        label="Won deal to job",
+        label=labels.HANDOFFS["deal_won_to_job"],
         listens_to=frozenset({"deal.stage_changed"}),
         queue="hubspot",
         record_type="deal",

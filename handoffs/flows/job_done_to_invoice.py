@@ -29,6 +29,7 @@ from handoffs.flows.promised_amount import promise_differs
 from handoffs.flows.shared_fields import records_look_again
 from handoffs.models import HandoffRun
 from handoffs.registry import Handoff, Outcome, handoff_register
+from integration_hub import labels
 from ownership.engine import records_converge
 from ownership.matching import customers_first_seen, duplicate_waiting
 from ownership.models import Link, Record
@@ -352,7 +353,7 @@ def perform(run: HandoffRun) -> Outcome:
 handoff_register(
     Handoff(
         name="job_done_to_invoice",
-        label="Finished job to a draft invoice",
+        label=labels.HANDOFFS["job_done_to_invoice"],
         listens_to=frozenset({"job.completed"}),
         queue="xero",
         record_type="job",

@@ -15,6 +15,7 @@ from connectors.registry import crm, operations
 from handoffs.models import HandoffRun
 from handoffs.registry import Handoff, Outcome, handoff_register
 from handoffs.runs import handoff_runs_retry
+from integration_hub import labels
 from review_queue.models import ReviewItem
 from review_queue.services import review_item_settle
 
@@ -99,14 +100,14 @@ def perform(run: HandoffRun) -> Outcome:
         )
     return Outcome(
         f"Job {job.number}'s deal now promises what its lines come to ({job.amount:,.2f}): "
-        f"its item is closed and {count} handoff(s) went on."
+        f"its item is closed and {labels.count_of(count, 'handoff', 'handoffs')} went on."
     )
 
 
 handoff_register(
     Handoff(
         name="promised_amount",
-        label="Promised amount checked against the lines",
+        label=labels.HANDOFFS["promised_amount"],
         listens_to=frozenset({"job.promise_changed"}),
         queue="operations",
         record_type="job",

@@ -9,6 +9,7 @@ from connectors.registry import finance
 from handoffs.flows.promises import promise_to_job
 from handoffs.models import HandoffRun
 from handoffs.registry import Handoff, Outcome, handoff_register
+from integration_hub import labels
 
 
 def key(happened: BusinessEvent) -> str:
@@ -29,7 +30,7 @@ def perform(run: HandoffRun) -> Outcome:
 handoff_register(
     Handoff(
         name="quote_accepted_to_job",
-        label="Accepted quote to job",
+        label=labels.HANDOFFS["quote_accepted_to_job"],
         listens_to=frozenset({"quote.updated"}),
         queue="xero",
         record_type="deal",

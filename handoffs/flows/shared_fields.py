@@ -12,6 +12,7 @@ from connectors.base import BusinessEvent
 from connectors.registry import crm, systems
 from handoffs.models import HandoffRun
 from handoffs.registry import Handoff, Outcome, handoff_register
+from integration_hub import labels
 from ownership.engine import records_converge
 from ownership.matching import customer_first_seen
 from ownership.models import Record
@@ -125,7 +126,11 @@ def _outcome(run: HandoffRun, found, outcomes: dict) -> Outcome | Exception:
         return found
     records, said, missed = found
     if not records:
-        return Outcome(f"{run.record_ref} is not one of the hub's records.", skipped=True)
+        said = labels.record_phrase(run.record_system, run.record_type, run.record_ref)
+        return Outcome(
+            f"{labels.sentence(said)} is not linked to any other system: nothing to keep in line.",
+            skipped=True,
+        )
     run.record_label = records[0].label
     HandoffRun.objects.filter(pk=run.pk).update(record_label=run.record_label)
     done = [outcomes[record.pk] for record in records]
@@ -165,7 +170,7 @@ def records_look_again(*, records: list[Record], change: str) -> None:
 handoff_register(
     Handoff(
         name="shared_fields",
-        label="Shared fields kept to their owners",
+        label=labels.HANDOFFS["shared_fields"],
         listens_to=CHANGES,
         queue="default",
         record_type="record",

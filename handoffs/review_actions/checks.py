@@ -3,6 +3,7 @@
 from django.db import transaction
 
 from handoffs.models import ReconcileRun
+from integration_hub import labels
 from review_queue.actions import Action, ActionFailed, action_register
 from review_queue.models import ReviewItem
 
@@ -24,7 +25,7 @@ def _again(item: ReviewItem, values: dict, by) -> str:
 action_register(
     Action(
         name="check_again",
-        label="Run the check again",
+        label=labels.REVIEW_ACTIONS["check_again"],
         explanation="Start the check that the systems agree now. Fix what stopped it first "
         "(the reason names it).",
         applies_to=_unfinished,

@@ -1,11 +1,13 @@
 """A possible duplicate customer: link to the existing one (and merge), or say it is different."""
 
 from django.db import transaction
+from django.utils.translation import ngettext
 
 from connectors.base import Address, CustomerDetails
 from connectors.registry import operations, systems
 from handoffs.review_actions.values import choice_apply
 from handoffs.runs import handoff_runs_retry
+from integration_hub import labels
 from ownership.models import Distinct, Link, Record
 from ownership.services import link_add
 from review_queue.actions import Action, ActionFailed, ActionField, action_register
@@ -36,6 +38,12 @@ def _chosen(item: ReviewItem, values: dict):
 def _new(item: ReviewItem) -> CustomerDetails:
     new = dict(details_of(item).new)
     return CustomerDetails(**new | {"address": Address(**new.get("address") or {})})
+
+
+def _waiting(count: int) -> str:
+    return ngettext("%(n)d waiting handoff goes on", "%(n)d waiting handoffs go on", count) % {
+        "n": count
+    }
 
 
 def _label(system: str) -> str:
@@ -85,7 +93,7 @@ def _link(item: ReviewItem, values: dict, by, *, merge: bool) -> str:
     count = handoff_runs_retry(item=item)
     choice_apply(record_id=record.pk, change=f"linked:{item.pk}")
     took = f" and took {_label(new.system)}'s details" if merge else ""
-    resumed = f"; {count} waiting handoff(s) go on" if count else ""
+    resumed = f"; {_waiting(count)}" if count else ""
     return (
         f"Linked {_label(new.system)}'s '{new.name}' to {_label(d.target)}'s "
         f"'{chosen.name}'{took}{resumed}."
@@ -121,7 +129,7 @@ def _different(item: ReviewItem, values: dict, by) -> str:
                 record=record, system=d.target, external_id=candidate.id, defaults={"by": by}
             )
     count = handoff_runs_retry(item=item)
-    resumed = f"; {count} waiting handoff(s) go on" if count else ""
+    resumed = f"; {_waiting(count)}" if count else ""
     return (
         f"'{new.name}' is a different customer from those in {_label(d.target)}: the hub "
         f"will not propose them again{resumed}."
@@ -129,16 +137,14 @@ def _different(item: ReviewItem, values: dict, by) -> str:
 
 
 CUSTOMER_CHOICE = ActionField("customer", "Which existing customer is it?", choices=_candidates)
-for name, label, merge, explanation in (
+for name, merge, explanation in (
     (
         "link_existing",
-        "Same customer: link",
         False,
         "Use the existing customer; the ownership rules settle each detail.",
     ),
     (
         "merge_existing",
-        "Same customer: link and fill in its details",
         True,
         "Use the existing customer and fill its empty email, phone, address and ABN from the "
         "new one.",
@@ -147,7 +153,7 @@ for name, label, merge, explanation in (
     action_register(
         Action(
             name=name,
-            label=label,
+            label=labels.REVIEW_ACTIONS[name],
             explanation=explanation,
             applies_to=_mergeable if merge else _is_possible_duplicate,
             perform=lambda item, values, by, merge=merge: _link(item, values, by, merge=merge),
@@ -158,7 +164,7 @@ for name, label, merge, explanation in (
 action_register(
     Action(
         name="create_new",
-        label="Different customer",
+        label=labels.REVIEW_ACTIONS["create_new"],
         explanation="It is none of these: keep them apart (a new customer is made where one "
         "is needed).",
         applies_to=_is_possible_duplicate,

@@ -3,6 +3,7 @@
 from connectors.errors import ConnectorError
 from connectors.registry import finance, operations
 from handoffs.runs import handoff_runs_retry
+from integration_hub import labels
 from review_queue.actions import Action, ActionFailed, ActionField, action_register
 from review_queue.details import details_of
 from review_queue.models import ReviewItem
@@ -32,7 +33,8 @@ def _preview(item: ReviewItem, values: dict) -> str:
     job = operations().job_read(d.job)
     lines = sum(1 for line in job.lines if line.item_code in d.bad_item_codes)
     return (
-        f"Job {d.job}: {lines} line(s) with item code {', '.join(d.bad_item_codes)} will use "
+        f"Job {d.job}: {labels.count_of(lines, 'line', 'lines')} with item code "
+        f"{', '.join(d.bad_item_codes)} will use "
         f"{code}; then the invoice is sent again as a draft."
     )
 
@@ -41,13 +43,17 @@ def _use_code(item: ReviewItem, values: dict, by) -> str:
     code, d = _chosen(values), details_of(item)
     changed = operations().job_item_codes_replace(d.job, d.bad_item_codes, code)
     count = handoff_runs_retry(item=item)
-    return f"{changed} line(s) of job {d.job} now use {code}; {count} handoff(s) sent again."
+    lines = labels.count_of(changed, "line", "lines")
+    sent = labels.count_of(count, "handoff", "handoffs")
+    return (
+        f"{lines} of job {d.job} now {'uses' if changed == 1 else 'use'} {code}; {sent} sent again."
+    )
 
 
 action_register(
     Action(
         name="use_item_code",
-        label="Use this item code",
+        label=labels.REVIEW_ACTIONS["use_item_code"],
         explanation="The finance system does not know the item code on the job. Pick the item "
         "to invoice instead; the job's lines change and the invoice is sent again.",
         applies_to=_has_bad_codes,

@@ -4,6 +4,7 @@ deal (the item then settles when the corrected amount reaches the job)."""
 from connectors.registry import system
 from handoffs.flows.promised_amount import USE_LINES
 from handoffs.runs import handoff_runs_retry
+from integration_hub import labels
 from review_queue.actions import Action, action_register
 from review_queue.details import details_of
 from review_queue.models import ReviewItem
@@ -27,7 +28,8 @@ def _use_lines(item: ReviewItem, values: dict, by) -> str:
     d = details_of(item)
     count = handoff_runs_retry(item=item)
     return (
-        f"Job {d.job} is invoiced from its lines ({d.lines} {d.gst}); {count} handoff(s) sent on."
+        f"Job {d.job} is invoiced from its lines ({d.lines} {d.gst}); "
+        f"{labels.count_of(count, 'handoff', 'handoffs')} sent on."
     )
 
 
@@ -50,7 +52,7 @@ def _fix_deal(item: ReviewItem, values: dict, by) -> str:
 action_register(
     Action(
         name=USE_LINES,
-        label="Use the lines",
+        label=labels.REVIEW_ACTIONS[USE_LINES],
         explanation="Draft the invoice from the job's lines as they are, whatever the deal "
         "promised.",
         applies_to=_differs,
@@ -61,7 +63,7 @@ action_register(
 action_register(
     Action(
         name="fix_deal",
-        label="Fix the deal",
+        label=labels.REVIEW_ACTIONS["fix_deal"],
         explanation="Correct the deal's amount in the CRM; the invoice is drafted once the "
         "corrected amount reaches the job.",
         applies_to=_differs,

@@ -1,6 +1,7 @@
 """A quote changed after work started: apply it to the job (a choice the engine applies)."""
 
 from handoffs.review_actions.values import choice_apply
+from integration_hub import labels
 from ownership.models import FieldChoice, Link
 from review_queue.actions import Action, ActionFailed, action_register
 from review_queue.details import details_of
@@ -32,7 +33,7 @@ def _apply_to_job(item: ReviewItem, values: dict, by) -> str:
 action_register(
     Action(
         name="apply_to_job",
-        label="Apply to the job",
+        label=labels.REVIEW_ACTIONS["apply_to_job"],
         explanation="Replace the job's promised amount and lines with the deal's.",
         applies_to=_is_quote_change,
         perform=_apply_to_job,

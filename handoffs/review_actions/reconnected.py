@@ -3,6 +3,7 @@ connected again, and the handoffs waiting on it go back to the workers."""
 
 from connectors.models import HubSpotConnection, XeroConnection
 from handoffs.runs import handoff_runs_retry
+from integration_hub import labels
 from review_queue.actions import Action, action_register
 from review_queue.models import ReviewItem
 
@@ -51,7 +52,7 @@ def _resume(item: ReviewItem, values: dict, by) -> str:
 action_register(
     Action(
         name="reconnected",
-        label="Resume: the system is connected again",
+        label=labels.REVIEW_ACTIONS["reconnected"],
         explanation="The system is connected again: close this item and send the handoffs "
         "waiting on it back to the workers.",
         applies_to=_connected_again,

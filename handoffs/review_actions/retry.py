@@ -4,6 +4,7 @@ from connectors.errors import ConnectorError
 from handoffs.models import HandoffRun
 from handoffs.registry import handoff_get
 from handoffs.runs import handoff_runs_retry
+from integration_hub import labels
 from review_queue.actions import Action, action_register
 from review_queue.models import ReviewItem
 
@@ -43,7 +44,7 @@ def _preview(item: ReviewItem, values: dict) -> str:
 action_register(
     Action(
         name="retry",
-        label="Retry",
+        label=labels.REVIEW_ACTIONS["retry"],
         explanation="Run the waiting handoffs again. Fix the cause first; you will see what "
         "each would do before anything is written.",
         applies_to=_has_waiting_runs,

@@ -3,6 +3,7 @@ choice the ownership engine applies on a run of its own (no vendor call in the r
 
 from connectors.registry import systems
 from handoffs.flows.shared_fields import records_look_again
+from integration_hub import labels
 from ownership.disagreements import field_choice_make, may_choose_other
 from ownership.models import Record
 from review_queue.actions import Action, ActionFailed, ActionField, action_register
@@ -90,7 +91,7 @@ def _may_take_other(item: ReviewItem) -> bool:
 action_register(
     Action(
         name="keep_owner",
-        label="Keep the owner's value",
+        label=labels.REVIEW_ACTIONS["keep_owner"],
         explanation="The owning system is right: its value is written back where it was changed.",
         applies_to=_is_disagreement,
         perform=_keep_owner,
@@ -100,7 +101,7 @@ action_register(
 action_register(
     Action(
         name="take_other",
-        label="Use the other system's value",
+        label=labels.REVIEW_ACTIONS["take_other"],
         explanation="The other system is right: the owner is changed to its value, and every "
         "other copy follows (only where the rule lets you).",
         applies_to=_may_take_other,

@@ -40,7 +40,7 @@ def test_staff_find_todays_job_add_a_photo_and_sign_it_off(
     assert Path(tmp_path, "jobs", job.number, "finished.jpg").exists()
 
     page.get_by_role("link", name="Inbox").click()
-    row = page.get_by_role("row").filter(has_text="job.completed")
+    row = page.get_by_role("row").filter(has_text="Job done and signed off")
     expect(row).to_contain_text(job.number)
     shoot(page, "inbox")
 

@@ -45,7 +45,7 @@ def test_staff_fix_a_won_deal_without_a_company_and_retry_it(hub, page, staff_lo
 
     page.get_by_role("link", name="Record trail").click()
     expect(page.get_by_text(f"Job {job.number} created")).to_be_visible()
-    expect(page.get_by_text("olivia: retry on")).to_be_visible()
+    expect(page.get_by_text("olivia: Retry on")).to_be_visible()
     shoot(page, "record-trail")
     page.get_by_role("link", name="Jobs").click()
     page.get_by_role("link", name=job.number).click()
@@ -120,7 +120,7 @@ def test_staff_resolve_a_disagreement_by_keeping_the_owners_value(hub, page, sta
     expect(page.get_by_role("status")).to_contain_text("is being written to HubSpot")
     wait_for(lambda: deal_status(hub, job) == "in_progress", what="the owner's value back")
     page.get_by_role("link", name="Record trail").click()
-    expect(page.get_by_text("olivia: keep_owner on")).to_be_visible()
+    expect(page.get_by_text("olivia: Keep the owner's value on")).to_be_visible()
     shoot(page, "disagreement-trail")
 
 
@@ -144,8 +144,8 @@ def test_staff_fix_a_missing_item_code_and_the_invoice_goes_through(
     page.get_by_role("button", name="Use this item code…").click()
     expect(page.get_by_text("with item code LED-600 will use FITOUT-EL")).to_be_visible()
     page.get_by_role("button", name="Confirm").click()
-    expect(page.get_by_role("status")).to_contain_text("now use FITOUT-EL")
+    expect(page.get_by_role("status")).to_contain_text("now uses FITOUT-EL")
     wait_for(lambda: Job.objects.get(pk=job.pk).status == "invoiced", what="the invoice")
     assert len(xero_invoices(hub)) == 1
     page.get_by_role("link", name="Record trail").click()
-    expect(page.get_by_text("olivia: use_item_code on")).to_be_visible()
+    expect(page.get_by_text("olivia: Use this item code on")).to_be_visible()

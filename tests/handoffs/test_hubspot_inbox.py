@@ -115,4 +115,4 @@ def test_it_stores_an_event_no_handoff_listens_to_and_says_so(hub):
     stored = wait_for(
         lambda: InboundEvent.objects.filter(state="ignored").first(), what="the event processed"
     )
-    assert stored.note == "No handoff listens to ticket.creation."
+    assert stored.note == "No handoff listens to “ticket.creation”."

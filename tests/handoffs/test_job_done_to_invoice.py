@@ -93,7 +93,7 @@ def test_staff_fix_the_item_code_from_the_review_item_and_the_invoice_follows(
     )
     assert item.details["bad_item_codes"] == ["LED-600"]
     preview = review_item_preview(item=item, action="use_item_code", values={"code": "FITOUT-EL"})
-    assert "1 line(s) with item code LED-600 will use FITOUT-EL" in preview
+    assert "1 line with item code LED-600 will use FITOUT-EL" in preview
     review_item_resolve(
         item=item, by=office_staff, action="use_item_code", values={"code": "FITOUT-EL"}
     )

@@ -156,7 +156,10 @@ def test_a_xero_address_change_for_a_customer_with_an_active_job_goes_to_operati
         what="the item for operations",
     )
     assert next_visit.number in item.reason and "9 New Rd" in item.reason
-    assert "Check with the customer whether the work moves" in item.action
+    assert item.title == "Customer's billing address changed while a job is active"
+    assert f"Job {next_visit.number} is at the old address, so the site may have moved" in (
+        item.action
+    )
     assert Customer.objects.get(pk=job.customer_id).street == "9 New Rd"  # carried, and told
     assert services.jobs_active(customer=job.customer)[0].site_address == next_visit.site_address
 

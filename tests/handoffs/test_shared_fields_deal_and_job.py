@@ -144,7 +144,7 @@ def test_taking_the_crms_value_changes_the_owner_only_where_the_rules_allow(hub,
         lambda: ReviewItem.objects.filter(kind="missing_data", status="open").first(),
         what="the register's refusal",
     )
-    assert "cannot move to 'paid'" in failed.reason
+    assert "cannot become paid" in failed.reason
     assert Job.objects.get(pk=job.pk).status == "in_progress"
 
 

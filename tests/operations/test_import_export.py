@@ -115,7 +115,7 @@ def test_bad_rows_are_explained_in_plain_words_and_block_the_whole_import():
     ]
     rows = rows_parse("jobs.csv", as_csv([GOOD[0], *bad]))
     errors = [error for row in rows for error in row.errors]
-    assert "row 3: unknown status 'finished' — use one of scheduled, in_progress" in errors[0]
+    assert "row 3: unknown status 'finished' — use one of Scheduled, In progress" in errors[0]
     assert "row 3: scheduled_start 'tomorrow' is not a date" in errors[1]
     assert "row 3: amount 'lots' is not a number" in errors[2]
     assert "row 4: number is empty" in errors

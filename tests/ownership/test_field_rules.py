@@ -39,7 +39,7 @@ def test_the_business_defaults_are_loaded():
         # Only what a connector can read and write can be owned or carried.
         (
             {"field": "account_notes", "owner": "hubspot", "carriers": {"xero": "Notes"}},
-            "Xero holds no customer account_notes",
+            "The customer's account notes: Xero holds no account notes",
         ),
         (
             {
@@ -48,7 +48,7 @@ def test_the_business_defaults_are_loaded():
                 "carriers": {"hubspot": "payment_status"},
                 "editable_by": "staff",
             },
-            "the hub cannot write the status in Xero",
+            "The invoice's payment status: the hub cannot write the payment status in Xero",
         ),
         (
             {
@@ -57,7 +57,7 @@ def test_the_business_defaults_are_loaded():
                 "owner": "hubspot",
                 "carriers": {"operations": "number"},
             },
-            "the hub cannot write the number in the job register",
+            "The job's job number: the hub cannot write the job number in the job register",
         ),
     ],
 )

@@ -132,7 +132,7 @@ def test_a_signed_invoice_event_is_stored_once_and_normalised(xero_key):
     assert (event.event_type, event.object_id) == ("INVOICE.UPDATE", "inv-1")
     inbound_event_process(event_id=event.pk)
     event.refresh_from_db()
-    assert event.note.endswith("(shared_fields)")
+    assert event.note.endswith("(Shared fields kept to their owners)")
     run = event.runs.get()
     assert (run.record_ref, run.payload["tenant"]) == ("inv-1", "t-1")
 
