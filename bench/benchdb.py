@@ -1,25 +1,74 @@
-"""Shared start for the benchmarks: Django against the PostgreSQL database `hub_bench`."""
+"""Shared start for the benchmarks: Django on a database and Redis databases of the bench's own.
 
+A bench never touches what it did not create. `owned(name, redis=...)`, called before
+Django starts, points DATABASE_URL at a new database (`hub_bench_<name>_<pid>` on
+127.0.0.1:5432, dropped when the bench ends), points each named variable at its Redis
+database, refuses to start (exit 2) when one of them holds anything, and at the end
+deletes the keys there, all of which the bench made. Nothing is flushed or truncated that
+the bench did not create.
+"""
+
+import atexit
 import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hub_bench")
 os.environ.setdefault("CELERY_BROKER_URL", "memory://")
 os.environ.setdefault("SECRET_KEY", "bench-only")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")  # the test client speaks plain HTTP
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "integration_hub.settings")
+
+SERVER = "postgresql://postgres@127.0.0.1:5432"
+
+
+def owned(name: str, *, redis: dict[str, int] | None = None) -> str:
+    """Make the bench's own database and claim its Redis databases; return the database's
+    name. Both are given back when the process ends."""
+    import psycopg
+    import redis as redis_client
+
+    database = f"hub_bench_{name}_{os.getpid()}"
+    os.environ["DATABASE_URL"] = f"{SERVER}/{database}"
+    claimed = []
+    for variable, db in (redis or {}).items():
+        url = f"redis://127.0.0.1:6379/{db}"
+        os.environ[variable] = url
+        store = redis_client.Redis.from_url(url)
+        if store.dbsize():
+            print(f"Redis {url} is not empty: the bench uses it alone. Stopped.")
+            sys.exit(2)
+        claimed.append(store)
+    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as c:
+        c.execute(f'CREATE DATABASE "{database}"')
+    atexit.register(_give_back, database, claimed)
+    return database
+
+
+def _give_back(database: str, claimed: list) -> None:
+    import psycopg
+
+    try:
+        from django.db import connections
+
+        connections.close_all()
+    except Exception:  # Django never started: nothing to close
+        pass
+    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    for store in claimed:
+        keys = list(store.scan_iter("*"))  # the db was empty: every key is the bench's
+        if keys:
+            store.delete(*keys)
 
 
 def bench_django() -> None:
-    """Create the bench database if needed, start Django and migrate."""
+    """Start Django on the bench's database (see `owned`) and migrate it."""
     import django
-    import psycopg
 
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
-        if not c.execute("SELECT 1 FROM pg_database WHERE datname = 'hub_bench'").fetchone():
-            c.execute("CREATE DATABASE hub_bench")
+    if "hub_bench_" not in os.environ.get("DATABASE_URL", ""):
+        raise SystemExit("Call benchdb.owned() first: a bench runs on a database of its own.")
     django.setup()
     from django.core.management import call_command
 

@@ -1,6 +1,7 @@
 """How long a 500-job spreadsheet takes to import (parse, check, write), CSV and XLSX.
 
-Run: .venv/bin/python bench/import_jobs.py   (PostgreSQL on 127.0.0.1:5432, database hub_bench)
+Run: .venv/bin/python bench/import_jobs.py   (PostgreSQL on 127.0.0.1:5432; a database of its
+own, hub_bench_import_<pid>, dropped at the end)
 Each file is imported twice: first into an empty register (500 new jobs), then again
 (nothing changes, nothing is duplicated).
 """
@@ -9,14 +10,14 @@ import csv
 import io
 import time
 
-from benchdb import bench_django
+from benchdb import bench_django, owned
 
+owned("import")
 bench_django()
 
 from openpyxl import Workbook  # noqa: E402
 
 from operations.imports import rows_apply, rows_parse  # noqa: E402
-from operations.models import Job, JobEvent  # noqa: E402
 
 ROWS = 500
 HEADER = [
@@ -80,8 +81,6 @@ def timed(name: str, content: bytes) -> tuple[float, dict]:
 
 
 def main() -> None:
-    JobEvent.objects.filter(job__number__regex=r"^(CSV|XLS)-").delete()
-    Job.objects.filter(number__regex=r"^(CSV|XLS)-").delete()
     print(f"{'file':10} {'run':8} {'seconds':>8} {'rows/s':>8}  result")
     for label, prefix, encode in (("csv", "CSV", as_csv), ("xlsx", "XLS", as_xlsx)):
         content = encode(rows(prefix))

@@ -40,9 +40,6 @@ from collections import Counter
 from datetime import timedelta
 from decimal import Decimal
 
-DB_NAME = f"hub_bench_reconcile_{os.getpid()}"
-os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ["CELERY_BROKER_URL"] = "memory://"
 os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "xLGZLUIiOVlM5RLI3zE-w1pJC9mqr5-JUKmQ5VsYIsU=")
 os.environ.setdefault("XERO_CLIENT_ID", "bench-client")
@@ -52,7 +49,7 @@ os.environ.setdefault("HUBSPOT_CLIENT_SECRET", "bench-hubspot-secret")
 os.environ.setdefault("HUBSPOT_CLIENT_ID", "bench-hubspot-client")
 os.environ.setdefault("RECONCILE_MAX_SECONDS", "3600")
 
-import benchdb  # noqa: E402,F401  (sys.path and the other Django settings)
+from benchdb import bench_django, owned  # noqa: E402
 
 sys.stdout.reconfigure(line_buffering=True)
 
@@ -77,35 +74,6 @@ def abn(n: int) -> str:
         if sum(d * w for d, w in zip(digits, weights, strict=True)) % 89 == 0:
             return f"{head}{body}"
     return f"51{body}"
-
-
-# Databases ------------------------------------------------------------------------------------
-
-
-def redis_checked():
-    import redis
-
-    shared = redis.Redis.from_url(os.environ["REDIS_URL"])
-    if shared.dbsize():
-        print(f"Redis {os.environ['REDIS_URL']} is not empty: the bench uses it alone. Stopped.")
-        sys.exit(2)
-    return shared
-
-
-def database_create() -> None:
-    import psycopg
-
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
-        c.execute(f'CREATE DATABASE "{DB_NAME}"')
-
-
-def database_drop() -> None:
-    import psycopg
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
-        c.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
 
 
 # Seeding --------------------------------------------------------------------------------------
@@ -543,24 +511,14 @@ def baseline(world: World, compared: int) -> dict:
 
 
 def main() -> int:
-    shared = redis_checked()
-    database_create()
-    try:
-        return bench(shared)
-    finally:
-        database_drop()
-        keys = list(shared.scan_iter("*"))  # the db was empty: every key is the bench's
-        if keys:
-            shared.delete(*keys)
+    owned("reconcile", redis={"REDIS_URL": 15})
+    return bench()
 
 
-def bench(shared) -> int:
-    import django
+def bench() -> int:
+    bench_django()
     from django.conf import settings
-    from django.core.management import call_command
 
-    django.setup()
-    call_command("migrate", verbosity=0)
     from connectors.sandbox.hubspot.server import start_in_thread as hubspot_start
     from connectors.sandbox.xero.server import start_in_thread as xero_start
     from ownership.services import field_rules_defaults_load

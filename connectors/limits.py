@@ -27,7 +27,7 @@ from connectors.errors import RateLimited
 MARGIN_SECONDS = 1.0
 # Waits up to this long are spent waiting; longer ones become a retry of the handoff.
 MAX_WAIT_SECONDS = 3.0
-_PATIENCE: ContextVar[float] = ContextVar("limits_patience", default=MAX_WAIT_SECONDS)
+_PATIENCE: ContextVar[float] = ContextVar("limits_patience", default=0.0)
 # How long a full set of calls in flight makes a caller wait before looking again.
 CONCURRENT_WAIT_SECONDS = 0.2
 
@@ -37,7 +37,7 @@ def patience(seconds: float) -> Iterator[None]:
     """Within this block a call waits up to `seconds` for a place instead of raising
     RateLimited: for long batch work (the nightly check, the first match) that has nothing
     better to do than wait, where a raise would throw away what it read."""
-    token = _PATIENCE.set(max(seconds, MAX_WAIT_SECONDS))
+    token = _PATIENCE.set(seconds)
     try:
         yield
     finally:
@@ -292,7 +292,7 @@ class Limits:
         """
         store, keys, windows = _store(), self.keys(scope), self.windows()
         member, lease = uuid.uuid4().hex, self.lease()
-        deadline = time.monotonic() + _PATIENCE.get()
+        deadline = time.monotonic() + max(MAX_WAIT_SECONDS, _PATIENCE.get())
         while True:
             verdict = store.claim(keys, windows, self.concurrent(), member, lease)
             if verdict.go:

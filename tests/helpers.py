@@ -4,8 +4,11 @@ import json
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
+
+from django.test import override_settings
 
 from connectors.hubspot.webhooks import signature_v3
 
@@ -91,3 +94,22 @@ def items_besides_xero_connection():
     from review_queue.models import ReviewItem
 
     return ReviewItem.objects.exclude(kind="connection", system="xero")
+
+
+@contextmanager
+def demo_hubspot(settings, tmp_path) -> Iterator[Any]:
+    """The HubSpot sandbox with the demo's seed, and the hub pointed at it, for the block."""
+    from connectors.sandbox.hubspot.server import start_in_thread
+
+    sandbox = start_in_thread(
+        port=0,
+        access_token=settings.HUBSPOT_ACCESS_TOKEN,
+        client_secret=settings.HUBSPOT_CLIENT_SECRET,
+        seed="demo",
+        state_file=str(tmp_path / "hubspot-sandbox.json"),
+    )
+    try:
+        with override_settings(HUBSPOT_API_BASE_URL=sandbox.url):
+            yield sandbox
+    finally:
+        sandbox.stop()

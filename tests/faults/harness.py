@@ -260,6 +260,18 @@ class FaultHub:
         self.sent += len(jobs)
         return moved
 
+    def phones_change(self, jobs: list[Job]) -> dict[str, str]:
+        """Change the phone of each job's customer in HubSpot, which owns it (its webhook
+        follows); return {Xero contact: new phone}."""
+        phoned = {}
+        for n, job in enumerate(jobs):
+            links = customer_links(job)
+            phone = f"02 9{self.sent + n:03d} 4321"
+            self.hubspot.store.update("companies", links["hubspot"], {"phone": phone})
+            phoned[links["xero"]] = phone
+        self.sent += len(jobs)
+        return phoned
+
     def invoices_pay(self, jobs: list[Job]) -> list[str]:
         """Approve each job's invoice in Xero and record its full payment, as the bookkeeper
         would (Xero's webhooks follow); return the invoice ids."""
@@ -400,13 +412,16 @@ class FaultHub:
         finished: bool = False,
         moved: dict[str, tuple[str, str]] | None = None,
         paid: list[str] = (),
+        phoned: dict[str, str] | None = None,
         since: float | None = None,
         timeout: float = 90,
         notes: list[str] = (),
     ) -> Row:
         """Wait for the hub to be quiet again, measure, and add the scenario's row to the
         scorecard. `since` is when the fault ended (time.monotonic()); now by default."""
-        expected = Expected(deals=deals, finished=finished, moved=moved or {}, paid=list(paid))
+        expected = Expected(
+            deals=deals, finished=finished, moved=moved or {}, paid=list(paid), phoned=phoned or {}
+        )
         since = time.monotonic() if since is None else since
         notes = [*self.notes, *notes]
         return score(self, scenario, expected, since=since, timeout=timeout, notes=notes)
@@ -418,6 +433,9 @@ class FaultHub:
 
     def xero_invoice(self, invoice_id: str) -> dict:
         return next(i for i in self.xero_invoices() if i["InvoiceID"] == invoice_id)
+
+    def xero_contact(self, contact_id: str) -> dict:
+        return next(c for c in self.xero_contacts() if c["ContactID"] == contact_id)
 
     def xero_contacts(self) -> list[dict]:
         return [c for org in self.xero.store.organisations.values() for c in org.contacts.values()]

@@ -126,6 +126,7 @@ class Expected:
     finished: bool = False  # each deal's job was finished: one invoice in Xero, known to the job
     moved: dict[str, tuple[str, str]] = field(default_factory=dict)  # company: (contact, street)
     paid: list[str] = field(default_factory=list)  # invoices paid: the job and the deal say so
+    phoned: dict[str, str] = field(default_factory=dict)  # Xero contact: HubSpot's new phone
 
 
 @dataclass
@@ -141,8 +142,16 @@ class Expect:
 def expectations(hub, expected: Expected) -> Iterator[Expect]:
     """Each won deal has one job, and shows its job's number and status; each finished
     job has its invoice in Xero and knows its number; each moved customer's HubSpot
-    company carries Xero's new address."""
+    company carries Xero's new address, and each Xero contact HubSpot's new phone."""
     deals, finished = expected.deals, expected.finished
+    for contact, phone in expected.phoned.items():
+        phones = [p.get("PhoneNumber") for p in hub.xero_contact(contact).get("Phones") or []]
+        yield Expect(
+            f"Xero contact {contact} carries HubSpot's phone {phone!r} (it shows {phones})",
+            phone in phones,
+            [contact],
+            ["shared_fields"],
+        )
     for company, (contact, street) in expected.moved.items():
         shown = hub.hubspot.store.get("companies", company)["properties"].get("address")
         yield Expect(

@@ -1,5 +1,5 @@
 """429, 5xx and a timeout on each vendor write in turn: Xero invoice create, Xero contact
-create, HubSpot deal update and HubSpot company update. Each fault lasts fewer calls than
+create and update, HubSpot deal update and HubSpot company update. Each fault lasts fewer calls than
 a run's attempts (a 429 more: waiting is not failing), so every effect must land once and
 no review item may open."""
 
@@ -20,6 +20,7 @@ TIMEOUT_MS = {"xero": 4000, "hubspot": 3000}
 WRITES = {
     "Xero invoice create": ("xero", "PUT /Invoices"),
     "Xero contact create": ("xero", "PUT /Contacts"),
+    "Xero contact update": ("xero", "POST /Contacts"),  # the engine's writes, 50 a request
     "HubSpot deal update": ("hubspot", "/crm/v3/objects/deals/batch/update"),
     "HubSpot company update": ("hubspot", "/crm/v3/objects/companies/batch/update"),
 }
@@ -48,20 +49,30 @@ def test_each_vendor_write_survives_429_5xx_and_a_timeout(fault_hub, write):
     rows = []
     for kind in FAULTS:
         deals = hub.deals_create(2)
-        moved = None
-        if write == "HubSpot company update":
+        moved = phoned = None
+        if write in ("HubSpot company update", "Xero contact update"):
             hub.deals_win(deals)
             hub.jobs_finish(hub.jobs(deals))
             jobs = invoiced(hub, deals)
             fault_set(hub, write, kind)
-            moved = hub.contacts_move(jobs)
+            if write == "Xero contact update":
+                phoned = hub.phones_change(jobs)
+            else:
+                moved = hub.contacts_move(jobs)
         else:
             fault_set(hub, write, kind)
             hub.deals_win(deals)
             hub.jobs_finish(hub.jobs(deals))
         started = time.monotonic()
         rows.append(
-            hub.score(f"{write}: {kind}", deals=deals, finished=True, moved=moved, since=started)
+            hub.score(
+                f"{write}: {kind}",
+                deals=deals,
+                finished=True,
+                moved=moved,
+                phoned=phoned,
+                since=started,
+            )
         )
     bad = [row for row in rows if not row.clean]
     assert not bad, "\n".join(row.explain() for row in bad)

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.test.utils import override_settings
 
 from connectors.base import Address, BusinessEvent
 from connectors.operations.client import JobRegister
@@ -17,6 +16,7 @@ from ownership.models import FieldRule
 from ownership.services import field_rules_defaults_load
 from review_queue.models import ReviewItem
 from tests.conftest import xero_limits_forget
+from tests.helpers import demo_hubspot
 
 pytestmark = pytest.mark.django_db
 
@@ -61,9 +61,8 @@ def busy_customer():
 
 def told(customer: Customer, **values):
     """What the register says its active jobs need to hear when the engine writes these."""
-    return {
-        n.details["field"]: n for n in JobRegister().values_write("customer", customer.pk, values)
-    }
+    (notices,) = JobRegister().values_write("customer", {str(customer.pk): values}).values()
+    return {n.details["field"]: n for n in notices}
 
 
 def test_a_new_name_says_nothing_moves(busy_customer):
@@ -130,33 +129,22 @@ def test_no_two_details_share_their_advice(busy_customer):
 def test_renaming_a_hubspot_company_opens_a_rename_item_with_nothing_to_move(settings, tmp_path):
     """The issue's case: the CRM owns the billing name here, the company is renamed in
     HubSpot, the hub renames the register's customer and tells the active job's people."""
-    from connectors.sandbox.hubspot.server import start_in_thread
     from handoffs.management.commands.seed_demo import Command
 
     seeded(settings, tmp_path)
     FieldRule.objects.filter(record_type="customer", field="billing_name").update(
         owner="hubspot", carriers={"operations": "name"}
     )
-    sandbox = start_in_thread(
-        port=0,
-        access_token=settings.HUBSPOT_ACCESS_TOKEN,
-        client_secret=settings.HUBSPOT_CLIENT_SECRET,
-        seed="demo",
-        state_file=str(tmp_path / "hubspot-sandbox.json"),
-    )
-    try:
-        with override_settings(HUBSPOT_API_BASE_URL=sandbox.url):
-            store = sandbox.store
-            deal = next(
-                d for d in store.list("deals") if d["properties"]["dealname"].startswith("Harbour")
-            )
-            cafe = store.associated_ids("deals", deal["id"], "companies")[0]
-            store.update("companies", cafe, {"name": "Harbour View Cafe & Bar"}, notify=False)
-            Command()._run(
-                "shared_fields", BusinessEvent("customer.changed", "hubspot", cafe, {"event": "t"})
-            )
-    finally:
-        sandbox.stop()
+    with demo_hubspot(settings, tmp_path) as sandbox:
+        store = sandbox.store
+        deal = next(
+            d for d in store.list("deals") if d["properties"]["dealname"].startswith("Harbour")
+        )
+        cafe = store.associated_ids("deals", deal["id"], "companies")[0]
+        store.update("companies", cafe, {"name": "Harbour View Cafe & Bar"}, notify=False)
+        Command()._run(
+            "shared_fields", BusinessEvent("customer.changed", "hubspot", cafe, {"event": "t"})
+        )
     assert Customer.objects.filter(name="Harbour View Cafe & Bar").exists()
     item = ReviewItem.objects.get(kind="active_job_affected", details__field="billing_name")
     assert item.title == "Customer renamed while a job is active"
@@ -171,30 +159,19 @@ def test_putting_the_owners_value_back_tells_the_active_job_nothing(settings, tm
     HubSpot's value writes it back, and the customer's details did not change."""
     from django.contrib.auth import get_user_model
 
-    from connectors.sandbox.hubspot.server import start_in_thread
     from handoffs.inbox import inbox_drain
     from review_queue.services import review_item_resolve
 
     seeded(settings, tmp_path)
-    sandbox = start_in_thread(
-        port=0,
-        access_token=settings.HUBSPOT_ACCESS_TOKEN,
-        client_secret=settings.HUBSPOT_CLIENT_SECRET,
-        seed="demo",
-        state_file=str(tmp_path / "hubspot-sandbox.json"),
-    )
-    try:
-        with override_settings(HUBSPOT_API_BASE_URL=sandbox.url):
-            cafe = Customer.objects.get(name="Harbour View Cafe")
-            email = cafe.email
-            services.customer_fields_set(customer=cafe, changes={"email": "typo@example.com"})
-            inbox_drain()
-            item = ReviewItem.objects.get(kind="disagreement", details__field="email")
-            admin = get_user_model().objects.get(username="admin")
-            review_item_resolve(item=item, by=admin, action="keep_owner")
-            inbox_drain()
-    finally:
-        sandbox.stop()
+    with demo_hubspot(settings, tmp_path):
+        cafe = Customer.objects.get(name="Harbour View Cafe")
+        email = cafe.email
+        services.customer_fields_set(customer=cafe, changes={"email": "typo@example.com"})
+        inbox_drain()
+        item = ReviewItem.objects.get(kind="disagreement", details__field="email")
+        admin = get_user_model().objects.get(username="admin")
+        review_item_resolve(item=item, by=admin, action="keep_owner")
+        inbox_drain()
     assert Customer.objects.get(pk=cafe.pk).email == email
     assert not ReviewItem.objects.filter(
         kind="active_job_affected", details__field="email"
