@@ -120,6 +120,22 @@ def test_a_short_wait_is_waited_out_rather_than_failed(store, monkeypatch):
     assert time.monotonic() - started >= 1.0  # paced, twice, by about 0.6 s
 
 
+def test_within_patience_a_wait_longer_than_a_handoffs_is_waited_out(store, monkeypatch):
+    """Long batch work (the nightly check) waits for its place where a handoff would raise
+    and be tried again later; outside the block the same wait raises again."""
+    monkeypatch.setattr(limits, "MAX_WAIT_SECONDS", 0)
+    monkeypatch.setattr(limits, "MARGIN_SECONDS", 0.1)
+    api = vendor(windows=lambda: [Window("w", 1, 1.0)])
+    with api.slot("org", what="reading"):
+        pass
+    refused(api)
+    started = time.monotonic()
+    with limits.patience(30), api.slot("org", what="reading again"):
+        pass
+    assert 0 < time.monotonic() - started < 30
+    refused(api)
+
+
 def test_no_more_than_the_concurrent_limit_are_in_flight_at_once(store, monkeypatch):
     monkeypatch.setattr(limits, "MAX_WAIT_SECONDS", 0.5)
     api = vendor(windows=lambda: [Window("minute", 60, 60)], concurrent=lambda: 2)
