@@ -21,6 +21,17 @@ SORTS = {
     "-occurrences": "Most repeated",
     "kind": "Kind",
 }
+# Each sort in full, the id breaking ties, in the order of one of ReviewItem's indexes.
+ORDERINGS = {
+    "-last_seen": ("-last_seen", "-pk"),
+    "last_seen": ("last_seen", "pk"),
+    "first_seen": ("first_seen", "pk"),
+    "-occurrences": ("-occurrences", "-pk"),
+    "kind": ("kind", "-last_seen", "-pk"),
+}
+# Past this many matching items the queue says "more than" instead of counting them all:
+# an exact count of a million open items takes longer than drawing the page.
+COUNT_CAP = 10_000
 
 
 @dataclass(frozen=True)
@@ -87,7 +98,66 @@ def review_items_filtered(f: QueueFilter, *, user=None) -> QuerySet[ReviewItem]:
             | Q(record_ref__iexact=f.q)
             | Q(reason__icontains=f.q)
         )
-    return items.order_by(f.sort, "-pk")
+    return items.order_by(*ORDERINGS[f.sort])
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of items and what is known of how many there are, without counting them all:
+    `count` is exact when `exact`, otherwise the items are more than `count`."""
+
+    number: int
+    size: int
+    object_list: list[ReviewItem]
+    has_next: bool
+    count: int
+    exact: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, -(-self.count // self.size))
+
+    @property
+    def past_end(self) -> bool:
+        return not self.object_list and self.number > 1
+
+
+def review_items_page(items: QuerySet[ReviewItem], *, number: int, size: int) -> QueuePage:
+    """Return page `number` of the items, never another one when it is past the end.
+
+    1. Read the page's ids (and one more, to know if a next page exists) from the index
+       that matches the order, skipping index entries rather than rows.
+    2. Load those rows.
+    3. Count: the page itself tells the count when it is the last one; otherwise count up to
+       COUNT_CAP; a page past the end counts exactly, to say how many pages there are.
+    """
+    offset = (number - 1) * size
+    ids = list(items.values_list("pk", flat=True)[offset : offset + size + 1])
+    has_next = len(ids) > size
+    ids = ids[:size]
+    rows = items.in_bulk(ids)
+    object_list = [rows[pk] for pk in ids]
+    if has_next:
+        capped = items.values("pk").order_by()[: COUNT_CAP + 1].count()
+        exact = capped <= COUNT_CAP
+        count = capped if exact else max(COUNT_CAP, offset + size)
+    elif ids or number == 1:
+        count, exact = offset + len(ids), True
+    else:
+        count, exact = items.count(), True
+    return QueuePage(number, size, object_list, has_next, count, exact)
 
 
 def review_items_open() -> QuerySet[ReviewItem]:

@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
@@ -12,7 +11,13 @@ from integration_hub.permissions import office_staff_required
 from review_queue.actions import actions_for
 from review_queue.links import record_links, record_system
 from review_queue.models import SYSTEMS, NotificationRule, ReviewItem
-from review_queue.selectors import AGES, SORTS, QueueFilter, review_items_filtered
+from review_queue.selectors import (
+    AGES,
+    SORTS,
+    QueueFilter,
+    review_items_filtered,
+    review_items_page,
+)
 from review_queue.services import (
     ResolutionRefused,
     review_item_assign,
@@ -56,8 +61,10 @@ def item_list(request: HttpRequest) -> HttpResponse:
     """List items with filters, search, sorting and pages; htmx swaps only the table."""
     f = QueueFilter.from_query(request.GET)
     seen = Seen.now(ReviewItem)
-    page = Paginator(review_items_filtered(f, user=request.user), PAGE_SIZE).get_page(
-        request.GET.get("page")
+    page = review_items_page(
+        review_items_filtered(f, user=request.user),
+        number=_page_number(request.GET.get("page", "")),
+        size=PAGE_SIZE,
     )
     query = request.GET.copy()
     query.pop("page", None)
@@ -80,7 +87,13 @@ def item_list(request: HttpRequest) -> HttpResponse:
         ),
     }
     template = "review_queue/_table.html" if request.htmx else "review_queue/list.html"
-    return render(request, template, context)
+    # A page past the end says so (and how many pages there are) rather than showing another.
+    return render(request, template, context, status=404 if page.past_end else 200)
+
+
+def _page_number(text: str) -> int:
+    """Read a page number; anything that is not one counts as the first page."""
+    return int(text) if text.isdigit() and len(text) <= 9 and int(text) > 0 else 1
 
 
 @office_staff_required
