@@ -33,15 +33,20 @@ def median(samples: list[float]) -> float:
     return statistics.median(samples)
 
 
+def _number(value: float) -> str:
+    """Three significant figures or so: 0.042, 1.25, 17.5, 2322."""
+    return f"{value:.3f}" if value < 1 else f"{value:.2f}" if value < 10 else f"{value:.1f}"
+
+
 def report(figures: list[Figure]) -> int:
     """Print the figures as a table with the machine's load; return 1 if any missed."""
     print(f"load average: {' '.join(f'{n:.2f}' for n in os.getloadavg())}")
     print(f"{'figure':44} {'value':>10} {'target':>10} {'baseline':>10} {'baseline/value':>15}  ")
     for f in figures:
-        base = f"{f.baseline:10.1f}" if f.baseline is not None else f"{'—':>10}"
+        base = f"{_number(f.baseline):>10}" if f.baseline is not None else f"{'—':>10}"
         ratio = f"{f.baseline / f.value:14.1f}x" if f.baseline and f.value else f"{'—':>15}"
         mark = "ok" if f.met else "MISSED"
-        value, target = f"{f.value:8.1f}{f.unit:>2}", f"{f.target:8.0f}{f.unit:>2}"
+        value, target = f"{_number(f.value):>8}{f.unit:>2}", f"{_number(f.target):>8}{f.unit:>2}"
         print(f"{f.name:44} {value} {target} {base} {ratio}  {mark}")
     missed = [f.name for f in figures if not f.met]
     if missed:

@@ -14,25 +14,48 @@ from integration_hub import labels
 
 
 def _events_store(*, source: str, events, delivery: WebhookDelivery | None) -> list[int]:
-    """Insert the events not seen before; the dispatcher hands them to the workers once the
-    transaction commits. Return the new ids."""
+    """Insert the events not seen before, in two statements for the lot (one at a time only
+    when a concurrent delivery of the same events races this one); the dispatcher hands them
+    to the workers once the transaction commits. Return the new ids."""
+    known = _keys_stored(source, {event.delivery_key for event in events})
+    fresh: dict[str, InboundEvent] = {}
+    for event in events:
+        if event.delivery_key not in known and event.delivery_key not in fresh:
+            fresh[event.delivery_key] = InboundEvent(
+                source=source,
+                delivery_key=event.delivery_key,
+                event_type=event.event_type,
+                object_id=event.object_id,
+                payload=event.payload,
+                delivery=delivery,
+            )
+    try:
+        with transaction.atomic():
+            stored = InboundEvent.objects.bulk_create(fresh.values(), batch_size=500)
+        new_ids = [event.pk for event in stored]
+    except IntegrityError:  # stored meanwhile by another delivery of some of them
+        new_ids = _events_store_each(fresh.values())
+    if new_ids:
+        inbox_notify()
+    return new_ids
+
+
+def _keys_stored(source: str, keys: set[str]) -> set[str]:
+    """Return which of these delivery keys the inbox already holds."""
+    stored = InboundEvent.objects.filter(source=source, delivery_key__in=keys)
+    return set(stored.values_list("delivery_key", flat=True))
+
+
+def _events_store_each(events) -> list[int]:
+    """Insert the events one by one, leaving out those already stored; return the new ids."""
     new_ids = []
     for event in events:
         try:
             with transaction.atomic():
-                stored = InboundEvent.objects.create(
-                    source=source,
-                    delivery_key=event.delivery_key,
-                    event_type=event.event_type,
-                    object_id=event.object_id,
-                    payload=event.payload,
-                    delivery=delivery,
-                )
-            new_ids.append(stored.pk)
+                event.save()
+            new_ids.append(event.pk)
         except IntegrityError:
-            pass  # Already stored by an earlier delivery of the same event.
-    if new_ids:
-        inbox_notify()
+            event.pk = None  # Already stored by an earlier delivery of the same event.
     return new_ids
 
 

@@ -33,7 +33,7 @@ def event_record(
 
 def events_record(events: list[JobEvent]) -> list[JobEvent]:
     """Record many events in one statement, in the caller's transaction (see event_record)."""
-    events = JobEvent.objects.bulk_create(events)
+    events = JobEvent.objects.bulk_create(events, batch_size=1000)
     # Once per transaction is enough: the subscriber takes every pending event.
     # Robust: a subscriber failing (logged by Django) must not undo or fail the change;
     # the event waits in the outbox and the hub's sweeper forwards it.

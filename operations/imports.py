@@ -2,20 +2,26 @@
 
 import csv
 import io
+from contextlib import nullcontext
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import ngettext
 from openpyxl import load_workbook
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from integration_hub.spreadsheets import formula_restore
 from operations.addresses import address_parts
 from operations.columns import COLUMNS, NAMES, REQUIRED
-from operations.events import event_record
-from operations.models import Crew, Customer, Job, JobLine
-from operations.services import customer_create, customer_fields_set
+from operations.events import events_record
+from operations.models import Crew, Customer, Job, JobEvent, JobImport, JobLine
+from operations.services import customers_fields_set
 
 CUSTOMER_COLUMNS = ("name", "email", "phone", "address")
 # What a job row sets on the job itself; the rest is its customer, its crew or a line.
@@ -29,6 +35,14 @@ JOB_FIELDS = (
     "site_notes",
     "amount",
 )
+
+
+# Jobs written per chunk: a few statements each, and a step of the progress bar.
+CHUNK = 500
+# A jobs file with more rows than this is imported by a worker, with a progress bar.
+BACKGROUND_ROWS = 1000
+# A running import with no progress for this long lost its worker: it may be claimed again.
+IMPORT_STALE = timedelta(minutes=5)
 
 
 class ImportRefused(ValueError):
@@ -182,22 +196,51 @@ def _customers(names: list[str]) -> dict[str, Customer]:
     return {customer.name.lower(): customer for customer in found}
 
 
-def _customer_upsert(
-    *, customers: dict[str, Customer], name: str, details: dict[str, str], by
-) -> str:
-    """Create the customer, or set the details given; return created, updated or unchanged."""
-    customer = customers.get(name.lower())
-    if customer is None:
-        customers[name.lower()] = customer_create(name=name, by=by, **details)
-        return "created"
-    # The name matched (in any case) and keeps its spelling; blanks change nothing.
-    changes = {k: v for k, v in details.items() if v and getattr(customer, k) != v}
-    if not changes:
-        return "unchanged"
-    customer_fields_set(customer=customer, changes=changes, by=by)
-    for key, value in changes.items():
-        setattr(customer, key, value)
-    return "updated"
+def _customers_upsert(*, entries: list[tuple[str, dict]], by) -> tuple[dict, list[str]]:
+    """Create or update the customers the entries name (name, details), in a few statements.
+
+    Entries apply in order: a name unknown in any case creates its customer, spelled as it
+    first appears; then each entry's non-blank details change it. Return the customers by
+    lower-case name and, per entry, created, updated or unchanged.
+    """
+    customers = _customers([name for name, _ in entries])
+    fresh: dict[str, Customer] = {}
+    changes: dict[str, dict[str, str]] = {}
+    outcomes = []
+    for name, details in entries:
+        key = name.lower()
+        customer = customers.get(key)
+        if customer is None:
+            customers[key] = fresh[key] = Customer(name=name, **details)
+            outcomes.append("created")
+            continue
+        changed = {k: v for k, v in details.items() if v and getattr(customer, k) != v}
+        for k, v in changed.items():
+            setattr(customer, k, v)
+        if changed and key not in fresh:
+            changes.setdefault(key, {}).update(changed)
+        outcomes.append("updated" if changed else "unchanged")
+    if fresh:
+        created = bulk_create_with_history(
+            list(fresh.values()), Customer, default_user=by, batch_size=CHUNK
+        )
+        events_record(
+            [JobEvent(type="customer.created", customer=c, data={}, actor=by) for c in created]
+        )
+    if changes:
+        customers_fields_set(changes={customers[k].pk: v for k, v in changes.items()}, by=by)
+    return customers, outcomes
+
+
+def _crews(names: list[str]) -> dict[str, Crew]:
+    """Return the hub's crews by lower-case name, adding those named that it does not have."""
+    crews = {crew.name.lower(): crew for crew in Crew.objects.all()}
+    missing: dict[str, Crew] = {}
+    for name in names:
+        if name and name.lower() not in crews:
+            missing.setdefault(name.lower(), Crew(name=name))
+    added = Crew.objects.bulk_create(missing.values(), batch_size=CHUNK)
+    return crews | {crew.name.lower(): crew for crew in added}
 
 
 def _lines(job: Job, rows: list[dict]) -> list[JobLine]:
@@ -218,54 +261,84 @@ def _lines(job: Job, rows: list[dict]) -> list[JobLine]:
     ]
 
 
-def _job_write(*, job: Job, fields: dict, rows: list[dict], by) -> str:
-    """Create the job with its lines, or change it; return created, updated or unchanged."""
-    created = job.pk is None
-    if not created and all(getattr(job, k) == v for k, v in fields.items()):
-        return "unchanged"
-    for name, value in fields.items():
-        setattr(job, name, value)
-    job._history_user = by
-    job.save()
-    if created:
-        JobLine.objects.bulk_create(_lines(job, rows))
-    event_record(job=job, type="job.imported", data={"created": created}, by=by)
-    return "created" if created else "updated"
+def _jobs_write(*, groups: list[list[dict]], by) -> list[str]:
+    """Create or change the jobs of these groups of rows (one group per number) in a few
+    statements, with their history and one job.imported event each; return, per group,
+    created, updated or unchanged."""
+    firsts = [rows[0] for rows in groups]
+    customers, customer_outcomes = _customers_upsert(
+        entries=[
+            (v["customer"], {"email": v["customer_email"], "phone": v["customer_phone"]})
+            for v in firsts
+        ],
+        by=by,
+    )
+    crews = _crews([v["crew"] for v in firsts])
+    jobs = Job.objects.in_bulk([v["number"] for v in firsts], field_name="number")
+    new, changed, outcomes = [], [], []
+    for rows, customer_outcome in zip(groups, customer_outcomes, strict=True):
+        values = rows[0]
+        fields = {name: values[name] for name in JOB_FIELDS} | {
+            "customer_id": customers[values["customer"].lower()].pk,
+            "crew_id": crews[values["crew"].lower()].pk if values["crew"] else None,
+        }
+        job = jobs.get(values["number"])
+        if job is None:
+            new.append((Job(number=values["number"], **fields), rows))
+            outcomes.append("created")
+        elif any(getattr(job, k) != v for k, v in fields.items()):
+            for k, v in fields.items():
+                setattr(job, k, v)
+            changed.append(job)
+            outcomes.append("updated")
+        else:
+            # The row may still have changed its customer's email or phone.
+            outcomes.append("updated" if customer_outcome == "updated" else "unchanged")
+    created = []
+    if new:
+        created = bulk_create_with_history([job for job, _ in new], Job, default_user=by)
+        lines = [
+            line for job, (_, rows) in zip(created, new, strict=True) for line in _lines(job, rows)
+        ]
+        JobLine.objects.bulk_create(lines, batch_size=CHUNK)
+    if changed:
+        now = timezone.now()
+        for job in changed:
+            job.updated_at = now  # as save() would (auto_now)
+        names = [*JOB_FIELDS, "customer", "crew", "updated_at"]
+        bulk_update_with_history(changed, Job, names, default_user=by, batch_size=CHUNK)
+    events_record(
+        [JobEvent(type="job.imported", job=j, data={"created": True}, actor=by) for j in created]
+        + [JobEvent(type="job.imported", job=j, data={"created": False}, actor=by) for j in changed]
+    )
+    return outcomes
 
 
-@transaction.atomic
-def rows_apply(*, rows: list[Row], skip_bad: bool, by=None) -> dict[str, int]:
-    """Create or update one job per number in the good rows; all or nothing.
+def rows_apply(*, rows: list[Row], skip_bad: bool, by=None, progress=None) -> dict[str, int]:
+    """Create or update one job per number in the good rows, CHUNK jobs at a time.
 
-    A new job gets the lines its rows give; a job that exists keeps its lines.
+    A new job gets the lines its rows give; a job that exists keeps its lines. Without
+    `progress` it is all or nothing. With it, each chunk commits on its own and
+    `progress(rows_done)` follows it, so a page can show how far it got; if it stops half
+    way, importing the file again finishes it (a job is matched by its number: nothing is
+    made twice).
     """
     good = _good_rows(rows, skip_bad)
     by_number: dict[str, list[dict]] = {}
     for values in good:
         by_number.setdefault(values["number"], []).append(values)
-    customers = _customers([values["customer"] for values in good])
-    crews = {crew.name.lower(): crew for crew in Crew.objects.all()}
-    jobs = {job.number: job for job in Job.objects.filter(number__in=by_number)}
+    groups = list(by_number.values())
     counts = {"created": 0, "updated": 0, "unchanged": 0, "skipped": len(rows) - len(good)}
-    for number, job_rows in by_number.items():
-        values = job_rows[0]
-        details = {"email": values["customer_email"], "phone": values["customer_phone"]}
-        customer_outcome = _customer_upsert(
-            customers=customers, name=values["customer"], details=details, by=by
-        )
-        crew = None
-        if values["crew"]:
-            crew = crews.get(values["crew"].lower()) or Crew.objects.create(name=values["crew"])
-            crews[crew.name.lower()] = crew
-        fields = {name: values[name] for name in JOB_FIELDS} | {
-            "customer": customers[values["customer"].lower()],
-            "crew": crew,
-        }
-        job = jobs.get(number) or Job(number=number)
-        outcome = _job_write(job=job, fields=fields, rows=job_rows, by=by)
-        if outcome == "unchanged" and customer_outcome == "updated":
-            outcome = "updated"  # the row changed its customer's email or phone
-        counts[outcome] += 1
+    done = 0
+    with transaction.atomic() if progress is None else nullcontext():
+        for start in range(0, len(groups), CHUNK):
+            chunk = groups[start : start + CHUNK]
+            with transaction.atomic():
+                for outcome in _jobs_write(groups=chunk, by=by):
+                    counts[outcome] += 1
+            done += sum(len(group) for group in chunk)
+            if progress is not None:
+                progress(done)
     return counts
 
 
@@ -291,11 +364,70 @@ def customer_rows_parse(filename: str, content: bytes) -> list[Row]:
 def customer_rows_apply(*, rows: list[Row], skip_bad: bool, by=None) -> dict[str, int]:
     """Create or update one customer per good row, matched on name (any case); all or nothing."""
     good = _good_rows(rows, skip_bad)
-    customers = _customers([values["name"] for values in good])
-    counts = {"created": 0, "updated": 0, "unchanged": 0, "skipped": len(rows) - len(good)}
+    entries = []
     for values in good:
         details = {k: values[k] for k in CUSTOMER_COLUMNS if k not in ("name", "address")}
         details |= address_parts(values["address"]) if values["address"] else {}
-        outcome = _customer_upsert(customers=customers, name=values["name"], details=details, by=by)
+        entries.append((values["name"], details))
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "skipped": len(rows) - len(good)}
+    for outcome in _customers_upsert(entries=entries, by=by)[1]:
         counts[outcome] += 1
     return counts
+
+
+def import_queue(*, pending: JobImport, rows: list[Row], skip_bad: bool) -> bool:
+    """Mark a previewed jobs file as waiting for a worker (refusing it as `rows_apply` would);
+    return False when it is already queued, running or imported."""
+    good = _good_rows(rows, skip_bad)
+    return bool(
+        JobImport.objects.filter(
+            pk=pending.pk,
+            applied_at__isnull=True,
+            state__in=(JobImport.State.PREVIEWED, JobImport.State.FAILED),
+        ).update(
+            state=JobImport.State.QUEUED,
+            rows_total=len(good),
+            rows_done=0,
+            progress_at=timezone.now(),
+            problem="",
+        )
+    )
+
+
+def import_run(*, pending_id: int, skip_bad: bool, by_id: int | None) -> None:
+    """Apply a queued jobs file, saying after each chunk how many rows are done.
+
+    1. Claim it: queued, or running with no progress for IMPORT_STALE (its worker died).
+    2. Read and apply the file; each chunk commits, then its progress is saved.
+    3. Save the counts, or the reason it stopped (importing again finishes it).
+    """
+    now = timezone.now()
+    claimed = JobImport.objects.filter(
+        Q(state=JobImport.State.QUEUED)
+        | Q(state=JobImport.State.RUNNING, progress_at__lt=now - IMPORT_STALE),
+        pk=pending_id,
+    ).update(state=JobImport.State.RUNNING, rows_done=0, progress_at=now)
+    if not claimed:
+        return
+    pending = JobImport.objects.get(pk=pending_id)
+    mine = JobImport.objects.filter(pk=pending_id)
+
+    def progress(done: int) -> None:
+        mine.update(rows_done=done, progress_at=timezone.now())
+
+    try:
+        rows = rows_parse(pending.filename, pending.file.read())
+        by = get_user_model().objects.filter(pk=by_id).first()
+        counts = rows_apply(rows=rows, skip_bad=skip_bad, by=by, progress=progress)
+    except ImportRefused as refused:
+        mine.update(state=JobImport.State.FAILED, problem=str(refused))
+        return
+    except Exception:
+        mine.update(
+            state=JobImport.State.FAILED,
+            problem="The import stopped part way through (the technical reason is in the "
+            "worker's log). Press Import again: the jobs already imported are matched by "
+            "their number and never made twice.",
+        )
+        raise
+    mine.update(state=JobImport.State.DONE, applied_at=timezone.now(), summary=counts)

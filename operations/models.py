@@ -311,3 +311,25 @@ class JobImport(models.Model):
     uploaded_at = models.DateTimeField(auto_now_add=True)
     applied_at = models.DateTimeField(null=True, blank=True)
     summary = models.JSONField(default=dict, blank=True)
+
+    # A large file is imported by a worker; these say how far it got, for the progress bar.
+    class State(models.TextChoices):
+        PREVIEWED = "", "Previewed"
+        QUEUED = "queued", "Waiting for a worker"
+        RUNNING = "running", "Importing"
+        DONE = "done", "Imported"
+        FAILED = "failed", "Stopped"
+
+    state = models.CharField(max_length=16, choices=State.choices, default="", blank=True)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    progress_at = models.DateTimeField(null=True, blank=True)
+    problem = models.TextField(blank=True)
+
+    @property
+    def in_background(self) -> bool:
+        return self.state in (self.State.QUEUED, self.State.RUNNING, self.State.DONE)
+
+    @property
+    def percent(self) -> int:
+        return 100 * self.rows_done // self.rows_total if self.rows_total else 0

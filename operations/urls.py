@@ -9,6 +9,7 @@ urlpatterns = [
     path("news/", views.job_news, name="job_news"),
     path("import/", views.job_import, name="job_import"),
     path("import/<int:pk>/", views.job_import_preview, name="job_import_preview"),
+    path("import/<int:pk>/progress/", views.job_import_progress, name="job_import_progress"),
     path("<str:number>/", views.job_detail, name="job_detail"),
     path("<str:number>/evidence/<int:pk>/", views.evidence_file, name="evidence"),
     path("<str:number>/finance/", views.job_finance, name="job_finance"),

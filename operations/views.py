@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -15,13 +16,15 @@ from handoffs.flows.job_done_to_invoice import invoicing_run
 from integration_hub import labels
 from integration_hub.news import News, Seen, list_news, unchanged
 from integration_hub.permissions import office_staff_required
-from operations import services
+from operations import services, tasks
 from operations.columns import OPTIONAL, REQUIRED
 from operations.exports import jobs_csv, jobs_xlsx
 from operations.imports import (
+    BACKGROUND_ROWS,
     ImportRefused,
     customer_rows_apply,
     customer_rows_parse,
+    import_queue,
     rows_apply,
     rows_parse,
     sheet_kind,
@@ -321,6 +324,8 @@ def job_import(request: HttpRequest) -> HttpResponse:
 def job_import_preview(request: HttpRequest, pk: int) -> HttpResponse:
     """Show each row and its problems; confirming applies the import (jobs or customers)."""
     pending = get_object_or_404(JobImport, pk=pk)
+    if pending.in_background:
+        return render(request, "operations/import_progress.html", {"pending": pending})
     rows, refusal, kind = [], "", ""
     try:
         content = pending.file.read()
@@ -328,7 +333,18 @@ def job_import_preview(request: HttpRequest, pk: int) -> HttpResponse:
         rows = (rows_parse if kind == "jobs" else customer_rows_parse)(pending.filename, content)
     except ImportRefused as refused:
         refusal = str(refused)
-    if request.method == "POST" and rows and pending.applied_at is None:
+    background = kind == "jobs" and len(rows) > BACKGROUND_ROWS
+    if request.method == "POST" and rows and pending.applied_at is None and background:
+        skip_bad = request.POST.get("skip_bad") == "on"
+        try:
+            if import_queue(pending=pending, rows=rows, skip_bad=skip_bad):
+                transaction.on_commit(
+                    lambda: tasks.import_apply.delay(pending.pk, skip_bad, request.user.pk)
+                )
+            return redirect("operations:job_import_preview", pk=pending.pk)
+        except ImportRefused as refused:
+            messages.error(request, str(refused))
+    elif request.method == "POST" and rows and pending.applied_at is None:
         apply = rows_apply if kind == "jobs" else customer_rows_apply
         try:
             counts = apply(
@@ -355,5 +371,14 @@ def job_import_preview(request: HttpRequest, pk: int) -> HttpResponse:
         "notes": [note for row in rows for note in row.notes],
         "refusal": refusal,
         "kind": kind,
+        "background": background,
     }
     return render(request, "operations/import_preview.html", context)
+
+
+@office_staff_required
+@require_safe
+def job_import_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """A background import's progress bar (htmx asks again every second while it runs)."""
+    pending = get_object_or_404(JobImport, pk=pk)
+    return render(request, "operations/_import_progress.html", {"pending": pending})

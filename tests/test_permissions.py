@@ -164,6 +164,7 @@ def values(people, settings, tmp_path) -> dict[str, dict[str, str]]:
         "run-detail": run.pk,
         "run-replay": run.pk,
         "operations:job_import_preview": spreadsheet.pk,
+        "operations:job_import_progress": spreadsheet.pk,
         "operations:evidence": evidence.pk,
         "ownership:rule_edit": FieldRule.objects.first().pk,
         "connectors:disconnect": XeroConnection.objects.create(
