@@ -5,9 +5,9 @@ on 127.0.0.1:5432). It creates a database of its own (`hub_bench_queue_<pid>`, d
 the end), seeds the items in SQL (generate_series: a mix of kinds, statuses, systems,
 records, assignees and ages, two thirds open; no history rows: the page reads none)
 before the queue's indexes are built, as an existing queue is upgraded, then asks the
-queue page through Django's test client, logged in as office staff, for the first page, every filter and sort the page offers, page 1,000 and
-text searches: the p95 of RUNS requests each (in rounds over all cases), against the
-targets (50 ms; search 100 ms).
+queue page through Django's test client, logged in as office staff, for the first page,
+every filter and sort the page offers, page 1,000 and text searches: the p95 of RUNS
+requests each (in rounds over all cases), against the targets (50 ms; search 100 ms).
 Page 1,000 must be page 1,000: a page that shows another number fails the bench.
 
 Baseline, in the same run: the queries of the page as it was (Django's Paginator: an exact
