@@ -4,7 +4,6 @@ import csv
 import io
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -20,7 +19,7 @@ from integration_hub.spreadsheets import formula_restore
 from operations.addresses import address_parts
 from operations.columns import COLUMNS, NAMES, REQUIRED
 from operations.events import events_record
-from operations.models import Crew, Customer, Job, JobEvent, JobImport, JobLine
+from operations.models import IMPORT_STALE, Crew, Customer, Job, JobEvent, JobImport, JobLine
 from operations.services import customers_fields_set
 
 CUSTOMER_COLUMNS = ("name", "email", "phone", "address")
@@ -41,8 +40,6 @@ JOB_FIELDS = (
 CHUNK = 500
 # A jobs file with more rows than this is imported by a worker, with a progress bar.
 BACKGROUND_ROWS = 1000
-# A running import with no progress for this long lost its worker: it may be claimed again.
-IMPORT_STALE = timedelta(minutes=5)
 
 
 class ImportRefused(ValueError):
@@ -376,14 +373,18 @@ def customer_rows_apply(*, rows: list[Row], skip_bad: bool, by=None) -> dict[str
 
 
 def import_queue(*, pending: JobImport, rows: list[Row], skip_bad: bool) -> bool:
-    """Mark a previewed jobs file as waiting for a worker (refusing it as `rows_apply` would);
-    return False when it is already queued, running or imported."""
+    """Mark a previewed jobs file (or one whose worker stalled) as waiting for a worker,
+    refusing it as `rows_apply` would; return False when a worker has it or it is imported."""
     good = _good_rows(rows, skip_bad)
+    stalled = timezone.now() - IMPORT_STALE
     return bool(
         JobImport.objects.filter(
+            Q(state__in=(JobImport.State.PREVIEWED, JobImport.State.FAILED))
+            | Q(
+                state__in=(JobImport.State.QUEUED, JobImport.State.RUNNING), progress_at__lt=stalled
+            ),
             pk=pending.pk,
             applied_at__isnull=True,
-            state__in=(JobImport.State.PREVIEWED, JobImport.State.FAILED),
         ).update(
             state=JobImport.State.QUEUED,
             rows_total=len(good),
@@ -394,8 +395,9 @@ def import_queue(*, pending: JobImport, rows: list[Row], skip_bad: bool) -> bool
     )
 
 
-def import_run(*, pending_id: int, skip_bad: bool, by_id: int | None) -> None:
-    """Apply a queued jobs file, saying after each chunk how many rows are done.
+def import_run(*, pending_id: int, skip_bad: bool, by_id: int | None) -> bool:
+    """Apply a queued jobs file, saying after each chunk how many rows are done; return
+    False when another worker is running it (ask again after IMPORT_STALE).
 
     1. Claim it: queued, or running with no progress for IMPORT_STALE (its worker died).
     2. Read and apply the file; each chunk commits, then its progress is saved.
@@ -408,7 +410,7 @@ def import_run(*, pending_id: int, skip_bad: bool, by_id: int | None) -> None:
         pk=pending_id,
     ).update(state=JobImport.State.RUNNING, rows_done=0, progress_at=now)
     if not claimed:
-        return
+        return not JobImport.objects.filter(pk=pending_id, state=JobImport.State.RUNNING).exists()
     pending = JobImport.objects.get(pk=pending_id)
     mine = JobImport.objects.filter(pk=pending_id)
 
@@ -421,7 +423,7 @@ def import_run(*, pending_id: int, skip_bad: bool, by_id: int | None) -> None:
         counts = rows_apply(rows=rows, skip_bad=skip_bad, by=by, progress=progress)
     except ImportRefused as refused:
         mine.update(state=JobImport.State.FAILED, problem=str(refused))
-        return
+        return True
     except Exception:
         mine.update(
             state=JobImport.State.FAILED,
@@ -431,3 +433,4 @@ def import_run(*, pending_id: int, skip_bad: bool, by_id: int | None) -> None:
         )
         raise
     mine.update(state=JobImport.State.DONE, applied_at=timezone.now(), summary=counts)
+    return True

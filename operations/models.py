@@ -1,10 +1,12 @@
 """The built-in job register: the embedded default operations system."""
 
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from integration_hub import labels
@@ -300,6 +302,11 @@ class JobEvent(models.Model):
         ]
 
 
+# A background import that has not moved for this long lost its worker (or never had one):
+# its page says so and pressing Import again takes it up.
+IMPORT_STALE = timedelta(minutes=5)
+
+
 class JobImport(models.Model):
     """An uploaded spreadsheet, kept between its preview and its confirmation."""
 
@@ -327,8 +334,20 @@ class JobImport(models.Model):
     problem = models.TextField(blank=True)
 
     @property
+    def stalled(self) -> bool:
+        """Queued or running, and nothing has moved for IMPORT_STALE: its worker is gone."""
+        return (
+            self.state in (self.State.QUEUED, self.State.RUNNING)
+            and self.progress_at is not None
+            and self.progress_at < timezone.now() - IMPORT_STALE
+        )
+
+    @property
     def in_background(self) -> bool:
-        return self.state in (self.State.QUEUED, self.State.RUNNING, self.State.DONE)
+        """A worker has it (or had it, and finished): its page is the progress bar."""
+        return self.state == self.State.DONE or (
+            self.state in (self.State.QUEUED, self.State.RUNNING) and not self.stalled
+        )
 
     @property
     def percent(self) -> int:

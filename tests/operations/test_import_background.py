@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from celery.exceptions import Retry
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -122,13 +123,35 @@ def test_a_running_import_is_not_claimed_twice_but_one_whose_worker_died_is(sett
     pending = JobImport.objects.create(filename="jobs.csv", state="running", rows_total=2)
     pending.file.save("jobs.csv", ContentFile(as_csv(GOOD)))
     JobImport.objects.filter(pk=pending.pk).update(progress_at=timezone.now())
-    import_run(pending_id=pending.pk, skip_bad=False, by_id=None)
+    assert import_run(pending_id=pending.pk, skip_bad=False, by_id=None) is False
+    # A second delivery of the task looks again once the first would count as stalled.
+    with pytest.raises(Retry):
+        tasks.import_apply(pending.pk, False, None)
     assert not Job.objects.exists()  # its worker is alive: left alone
     JobImport.objects.filter(pk=pending.pk).update(
         progress_at=timezone.now() - timedelta(minutes=6)
     )
-    import_run(pending_id=pending.pk, skip_bad=False, by_id=None)
+    assert import_run(pending_id=pending.pk, skip_bad=False, by_id=None) is True
     assert Job.objects.count() == 2 and JobImport.objects.get().state == "done"
+    assert import_run(pending_id=pending.pk, skip_bad=False, by_id=None) is True  # nothing to do
+    assert Job.objects.count() == 2
+
+
+def test_an_import_no_worker_took_up_says_so_and_can_be_pressed_again(
+    client, office_staff, uploaded, monkeypatch, django_capture_on_commit_callbacks
+):
+    sent = []
+    monkeypatch.setattr(tasks.import_apply, "delay", lambda *args: sent.append(args))
+    client.post(uploaded, {})
+    assert "Waiting for a worker" in client.get(uploaded).content.decode()
+    JobImport.objects.update(progress_at=timezone.now() - timedelta(minutes=6))
+    page = client.get(uploaded).content.decode()
+    assert "The import has not moved since" in page and "Import 2 rows</button>" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(uploaded, {})
+    pending = JobImport.objects.get()
+    assert pending.state == "queued" and not pending.stalled
+    assert sent == [(pending.pk, False, office_staff.pk)]
 
 
 def test_a_refused_background_import_says_why_and_can_be_pressed_again(client, uploaded, settings):
