@@ -80,6 +80,12 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
+# The webhook endpoints' middleware (integration_hub/wsgi.py): HTTPS and the security
+# headers, and the allowed-hosts check; a vendor's signed POST needs nothing else.
+WEBHOOK_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+]
 
 ROOT_URLCONF = "integration_hub.urls"
 WSGI_APPLICATION = "integration_hub.wsgi.application"
