@@ -211,25 +211,15 @@ def post(port: int, request: tuple[str, dict[str, str], bytes]) -> tuple[int, by
 # The server -----------------------------------------------------------------------------------
 
 
-def gunicorn_start(port: int, workers: int) -> subprocess.Popen:
+def gunicorn_start(port: int, workers: int, threads: int) -> subprocess.Popen:
     env = os.environ | {
         "DJANGO_SETTINGS_MODULE": "intake_settings",
         "HUBSPOT_WEBHOOK_URL": f"http://127.0.0.1:{port}/webhooks/hubspot/",
     }
-    command = [
-        str(Path(sys.executable).parent / "gunicorn"),
-        "integration_hub.wsgi",
-        "--pythonpath",
-        str(HERE),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--timeout",
-        "30",
-        "--log-level",
-        "warning",
-    ]
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    command = [gunicorn, "integration_hub.wsgi", "--pythonpath", str(HERE)]
+    command += ["--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
+    command += ["--threads", str(threads), "--timeout", "30", "--log-level", "warning"]
     server = subprocess.Popen(command, env=env, cwd=HERE.parent)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and server.poll() is None:
@@ -331,6 +321,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--short", action="store_true", default=bool(os.environ.get("BENCH_SHORT")))
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seconds", type=float)
     parser.add_argument("--rounds", type=int)
     args = parser.parse_args()
@@ -339,7 +330,7 @@ def main() -> int:
     owned("intake", redis={"REDIS_URL": 0})
     bench_django()
     port = free_port()
-    server = gunicorn_start(port, args.workers)
+    server = gunicorn_start(port, args.workers, args.threads)
     try:
         with tempfile.TemporaryDirectory(prefix="bench-intake-") as folder:
             figures, problems, resend, signer = rounds_run(port, rounds, seconds, Path(folder))
