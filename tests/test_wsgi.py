@@ -2,16 +2,13 @@
 
 import io
 import json
-import time
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 
-from connectors.hubspot.webhooks import signature_v3
 from handoffs.models import InboundEvent
 from integration_hub.wsgi import WEBHOOKS, application
-from tests.helpers import hubspot_event
+from tests.helpers import hubspot_event, hubspot_signed
 
 
 def call(method: str, path: str, body: bytes = b"", **headers: str) -> tuple[str, dict, bytes]:
@@ -49,20 +46,13 @@ def test_the_webhook_paths_are_the_ones_the_entry_point_sends_to_the_lean_handle
 @pytest.mark.django_db(transaction=True)  # the entry point manages its own connection
 def test_a_webhook_is_stored_with_the_security_headers_and_none_of_the_page_middleware():
     body = json.dumps([hubspot_event("61", event_id=61)]).encode()
-    timestamp = str(int(time.time() * 1000))
-    signature = signature_v3(
-        secret=settings.HUBSPOT_CLIENT_SECRET,
-        method="POST",
-        uri="http://testserver/webhooks/hubspot/",
-        body=body,
-        timestamp=timestamp,
-    )
+    signed = hubspot_signed(body)
     status, headers, content = call(
         "POST",
         "/webhooks/hubspot/",
         body,
-        X_HUBSPOT_SIGNATURE_V3=signature,
-        X_HUBSPOT_REQUEST_TIMESTAMP=timestamp,
+        X_HUBSPOT_SIGNATURE_V3=signed["X-HubSpot-Signature-v3"],
+        X_HUBSPOT_REQUEST_TIMESTAMP=signed["X-HubSpot-Request-Timestamp"],
     )
     assert (status, json.loads(content)) == ("200 OK", {"stored": 1, "duplicates": 0})
     assert InboundEvent.objects.get().object_id == "61"

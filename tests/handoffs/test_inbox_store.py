@@ -7,16 +7,15 @@ import time
 
 import psycopg
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.test import Client
 
 from connectors.base import VendorEvent
-from connectors.hubspot.webhooks import events_parse, signature_v3
+from connectors.hubspot.webhooks import events_parse
 from handoffs import dispatch
 from handoffs.inbox import _delivery_store, inbound_events_store
 from handoffs.models import InboundEvent, WebhookDelivery
-from tests.helpers import hubspot_event
+from tests.helpers import hubspot_event, hubspot_signed
 
 pytestmark = pytest.mark.django_db
 WAYS = ["one statement", "orm"]
@@ -84,20 +83,8 @@ def test_a_half_new_batch_stores_only_its_new_events(way):
 
 
 def signed_post(body: bytes):
-    timestamp = str(int(time.time() * 1000))
-    signature = signature_v3(
-        secret=settings.HUBSPOT_CLIENT_SECRET,
-        method="POST",
-        uri="http://testserver/webhooks/hubspot/",
-        body=body,
-        timestamp=timestamp,
-    )
     return Client().post(
-        "/webhooks/hubspot/",
-        body,
-        content_type="application/json",
-        HTTP_X_HUBSPOT_SIGNATURE_V3=signature,
-        HTTP_X_HUBSPOT_REQUEST_TIMESTAMP=timestamp,
+        "/webhooks/hubspot/", body, content_type="application/json", headers=hubspot_signed(body)
     )
 
 
