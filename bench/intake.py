@@ -7,8 +7,10 @@ one round of 2 s each, under 30 s in all, for CI.
 It makes its own database (hub_bench_intake_<pid>, dropped at the end) and uses Redis db 0
 for the hub's cache (refused unless empty, its keys deleted at the end); the broker is
 in-memory, since a webhook request never talks to it. It starts gunicorn as the Dockerfile
-does (sync workers, --workers N) on a free loopback port, then, each round, drives it with
-wrk at 10 connections for S seconds:
+does (sync workers; --workers 4 by default: on 2 cores -w 4 stored up to twice what -w 2
+did, a worker spending much of a request waiting for its commit's disk flush; --threads N
+runs gthread) on a free loopback port, then, each round, drives it with wrk at 10
+connections for S seconds:
 
 1. the trivial view (bench/intake_urls.py) under the same server, settings and middleware;
 2. single-event deliveries, HubSpot and Xero alternately, each signed beforehand and
@@ -19,7 +21,8 @@ The baseline for the stores is a bare single-row INSERT+COMMIT loop from Python 
 same database. Then it checks that every accepted event is in the inbox exactly once,
 that resent deliveries (and the known half of a half-new batch) store nothing, and that a
 bad signature gets 401. It prints a table (figure, target, baseline, ratio; medians of
-the rounds) and exits 1 on a miss.
+the rounds), with the CPU milliseconds a request cost gunicorn's workers and PostgreSQL's
+backends (read from /proc), and exits 1 on a miss.
 """
 
 import argparse
