@@ -1,4 +1,5 @@
-"""Webhook endpoints: verify, store, enqueue, answer. Nothing else happens here."""
+"""Webhook endpoints: verify, store, answer. Nothing else happens here: the dispatcher hands
+the stored events to the workers (handoffs/dispatch.py)."""
 
 import ipaddress
 from collections.abc import Callable
@@ -55,7 +56,7 @@ def _receive(
     answer: Callable[[Stored], HttpResponse],
     refuse: Callable[[int, str], HttpResponse],
 ) -> HttpResponse:
-    """Size, signature, parse, store and enqueue; every refusal is recorded with its reason."""
+    """Size, signature, parse and store; every refusal is recorded with its reason."""
     body = _body_or_none(request)
     try:
         if body is None:

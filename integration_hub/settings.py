@@ -112,6 +112,8 @@ DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", demo_default(f"sqlite:///{VAR_DIR / 'demo.sqlite3'}")),
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        # Pages check a reused connection before their first query; the webhook path does
+        # not (handoffs/webhooks.py says why).
         conn_health_checks=True,
     )
 }

@@ -8,7 +8,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 from django.conf import settings
+from django.db import connection
 from django.test import override_settings
 
 from connectors.hubspot.webhooks import signature_v3
@@ -125,3 +127,13 @@ def demo_hubspot(settings, tmp_path) -> Iterator[Any]:
             yield sandbox
     finally:
         sandbox.stop()
+
+
+def other_connection(**options) -> psycopg.Connection:
+    """A connection of its own to the test database: it sees only what was committed."""
+    params = {
+        name: value
+        for name, value in connection.get_connection_params().items()
+        if name not in ("cursor_factory", "context", "prepare_threshold")
+    }
+    return psycopg.connect(**params, **options)

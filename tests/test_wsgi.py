@@ -4,11 +4,12 @@ import io
 import json
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from handoffs.models import InboundEvent
 from integration_hub.wsgi import WEBHOOKS, application
-from tests.helpers import hubspot_event, hubspot_signed
+from tests.helpers import hubspot_event, hubspot_signed, other_connection
 
 
 def call(method: str, path: str, body: bytes = b"", **headers: str) -> tuple[str, dict, bytes]:
@@ -45,20 +46,38 @@ def test_the_webhook_paths_are_the_ones_the_entry_point_sends_to_the_lean_handle
 
 @pytest.mark.django_db(transaction=True)  # the entry point manages its own connection
 def test_a_webhook_is_stored_with_the_security_headers_and_none_of_the_page_middleware():
-    body = json.dumps([hubspot_event("61", event_id=61)]).encode()
+    status, headers, content = signed_call(json.dumps([hubspot_event("61", event_id=61)]).encode())
+    assert (status, json.loads(content)) == ("200 OK", {"stored": 1, "duplicates": 0})
+    assert InboundEvent.objects.get().object_id == "61"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert "X-Frame-Options" not in headers  # the clickjacking middleware is the pages'
+    assert "Cookie" not in headers.get("Vary", "")
+
+
+def signed_call(body: bytes) -> tuple[str, dict, bytes]:
     signed = hubspot_signed(body)
-    status, headers, content = call(
+    return call(
         "POST",
         "/webhooks/hubspot/",
         body,
         X_HUBSPOT_SIGNATURE_V3=signed["X-HubSpot-Signature-v3"],
         X_HUBSPOT_REQUEST_TIMESTAMP=signed["X-HubSpot-Request-Timestamp"],
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_webhook_on_a_connection_that_broke_gets_a_500_and_its_resend_is_stored():
+    assert signed_call(json.dumps([hubspot_event("71", event_id=71)]).encode())[0] == "200 OK"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        [backend] = cursor.fetchone()
+    with other_connection(autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s, 60000)", [backend])
+    body = json.dumps([hubspot_event("72", event_id=72)]).encode()
+    assert signed_call(body)[0].startswith("500")  # the vendor sends it again
+    status, _, content = signed_call(body)
     assert (status, json.loads(content)) == ("200 OK", {"stored": 1, "duplicates": 0})
-    assert InboundEvent.objects.get().object_id == "61"
-    assert headers["X-Content-Type-Options"] == "nosniff"
-    assert "X-Frame-Options" not in headers  # the clickjacking middleware is the pages'
-    assert "Cookie" not in headers.get("Vary", "")
+    assert sorted(InboundEvent.objects.values_list("object_id", flat=True)) == ["71", "72"]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -5,9 +5,7 @@ tests run here on PostgreSQL too)."""
 import json
 import time
 
-import psycopg
 import pytest
-from django.db import connection
 from django.test import Client
 
 from connectors.base import VendorEvent
@@ -15,7 +13,7 @@ from connectors.hubspot.webhooks import events_parse
 from handoffs import dispatch
 from handoffs.inbox import _delivery_store, inbound_events_store
 from handoffs.models import InboundEvent, WebhookDelivery
-from tests.helpers import hubspot_event, hubspot_signed
+from tests.helpers import hubspot_event, hubspot_signed, other_connection
 
 pytestmark = pytest.mark.django_db
 WAYS = ["one statement", "orm"]
@@ -86,16 +84,6 @@ def signed_post(body: bytes):
     return Client().post(
         "/webhooks/hubspot/", body, content_type="application/json", headers=hubspot_signed(body)
     )
-
-
-def other_connection(**options) -> psycopg.Connection:
-    """A connection of its own to the test database: it sees only what was committed."""
-    params = {
-        name: value
-        for name, value in connection.get_connection_params().items()
-        if name not in ("cursor_factory", "context", "prepare_threshold")
-    }
-    return psycopg.connect(**params, **options)
 
 
 @pytest.mark.django_db(transaction=True)
