@@ -1,20 +1,21 @@
 """Webhook intake under load: verified and stored requests a second, against same-run baselines.
 
-Run: .venv/bin/python bench/intake.py [--short] [--workers N] [--seconds S] [--rounds R]
+Run: .venv/bin/python bench/intake.py [--short] [--workers N] [--threads T] [--seconds S]
+[--rounds R]
 (PostgreSQL and Redis on 127.0.0.1, Debian's `wrk` on the PATH). BENCH_SHORT=1 is --short:
 one round of 2 s each, under 30 s in all, for CI.
 
 It makes its own database (hub_bench_intake_<pid>, dropped at the end) and uses Redis db 0
 for the hub's cache (refused unless empty, its keys deleted at the end); the broker is
 in-memory, since a webhook request never talks to it. It starts gunicorn as the Dockerfile
-does (sync workers; --workers 4 by default: on 2 cores -w 4 stored up to twice what -w 2
-did, a worker spending much of a request waiting for its commit's disk flush; --threads N
-runs gthread) on a free loopback port, then, each round, drives it with wrk at 10
-connections for S seconds:
+does (sync workers; --workers 4 by default, since a worker waits idle through its commit's
+disk flush and two would leave two cores idle then: docs/performance.md has the pairs
+measured; --threads T runs gthread) on a free loopback port, then, each round, drives it
+with wrk at 10 connections for S seconds:
 
 1. the trivial view (bench/intake_urls.py) under the same server, settings and middleware;
-2. single-event deliveries, HubSpot and Xero alternately, each signed beforehand and
-   distinct, so none is a duplicate;
+2. single-event deliveries, HubSpot and Xero alternately, each signed beforehand (by the
+   bench's own code, as the vendors document it) and distinct, so none is a duplicate;
 3. HubSpot's batched deliveries of 100 events.
 
 The baseline for the stores is a bare single-row INSERT+COMMIT loop from Python on the
@@ -22,7 +23,7 @@ same database. Then it checks that every accepted event is in the inbox exactly 
 that resent deliveries (and the known half of a half-new batch) store nothing, and that a
 bad signature gets 401. It prints a table (figure, target, baseline, ratio; medians of
 the rounds), with the CPU milliseconds a request cost gunicorn's workers and PostgreSQL's
-backends (read from /proc), and exits 1 on a miss.
+backends (read from /proc: PostgreSQL runs on this machine), and exits 1 on a miss.
 """
 
 import argparse
@@ -193,7 +194,7 @@ def server_processes(server: subprocess.Popen) -> tuple[list[int], list[int]]:
 
 def wrk_measured(server: subprocess.Popen, port: int, requests_file: Path, seconds: float) -> dict:
     """Run wrk (see `wrk`) and add the CPU milliseconds a request cost gunicorn's workers
-    and PostgreSQL's backends (machine-wide load barely moves these)."""
+    and PostgreSQL's backends (the machine's load moves these less than the rates)."""
     web, db = server_processes(server)
     before = cpu_seconds(web + db)
     result = wrk(f"http://127.0.0.1:{port}", requests_file, seconds)
