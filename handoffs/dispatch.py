@@ -5,8 +5,12 @@ a broker outage cannot turn a stored delivery into an error answer. The dispatch
 process (`manage.py dispatch`) takes the stored events no worker has been given, oldest
 first, with SKIP LOCKED so that several dispatchers share the work. PostgreSQL's NOTIFY
 wakes it as soon as a delivery commits; it also looks every second (the demo's SQLite has
-no NOTIFY). While the broker is down the events stay in the inbox and it tries again; the
-sweeper is the net under it all.
+no NOTIFY). PostgreSQL holds one lock across the commit of every transaction that
+notifies, so deliveries that each notified would commit one after another, each waiting
+for its own disk flush, instead of sharing one: a web process notifies at most every
+NOTIFY_EVERY_SECONDS, and a delivery it stored without notifying is taken by the pass the
+next wake-up starts, at the latest after IDLE_SECONDS. While the broker is down the events
+stay in the inbox and it tries again; the sweeper is the net under it all.
 """
 
 import logging
@@ -25,6 +29,19 @@ CHANNEL = "hub_inbox"
 BATCH = 500
 IDLE_SECONDS = 1.0
 MAX_PAUSE_SECONDS = 5.0
+NOTIFY_EVERY_SECONDS = 0.1
+_notified_at = float("-inf")
+
+
+def notify_due() -> bool:
+    """Say whether this process's next new delivery should wake the dispatchers."""
+    return time.monotonic() - _notified_at >= NOTIFY_EVERY_SECONDS
+
+
+def notify_sent() -> None:
+    """Note that this process just woke the dispatchers."""
+    global _notified_at
+    _notified_at = time.monotonic()
 
 
 def inbox_notify() -> None:

@@ -80,6 +80,12 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
+# The webhook endpoints' middleware (integration_hub/wsgi.py): HTTPS and the security
+# headers, and the allowed-hosts check; a vendor's signed POST needs nothing else.
+WEBHOOK_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+]
 
 ROOT_URLCONF = "integration_hub.urls"
 WSGI_APPLICATION = "integration_hub.wsgi.application"
@@ -106,6 +112,8 @@ DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", demo_default(f"sqlite:///{VAR_DIR / 'demo.sqlite3'}")),
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        # Pages check a reused connection before their first query; the webhook path does
+        # not (handoffs/webhooks.py says why).
         conn_health_checks=True,
     )
 }

@@ -5,6 +5,8 @@ from django.urls import include, path
 from integration_hub.health import healthz
 
 urlpatterns = [
+    # First: the webhooks are the busiest paths, and Django tries the patterns in order.
+    path("", include("handoffs.urls")),
     path("healthz", healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -15,6 +17,5 @@ urlpatterns = [
     path("ownership/", include("ownership.urls")),
     path("settings/", include("connectors.urls")),
     path("setup/", include("onboarding.urls")),
-    path("", include("handoffs.urls")),
     path("", include("dashboard.urls")),
 ]

@@ -8,6 +8,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
+from django.conf import settings
+from django.db import connection
 from django.test import override_settings
 
 from connectors.hubspot.webhooks import signature_v3
@@ -64,18 +67,29 @@ def hubspot_event(deal_id: str, stage: str = "closedwon", event_id: int = 1, **e
     }
 
 
-def signed_hubspot_post(
-    url: str, body: bytes, *, secret: str, timestamp_ms: int | None = None
-) -> tuple[int, dict]:
-    """POST a body to the hub's HubSpot webhook, signed as HubSpot signs it."""
+def hubspot_signed(
+    body: bytes,
+    *,
+    uri: str = "http://testserver/webhooks/hubspot/",
+    secret: str | None = None,
+    timestamp_ms: int | None = None,
+) -> dict[str, str]:
+    """Return the headers HubSpot sends with a body for `uri`, signed with the hub's secret."""
     timestamp = str(timestamp_ms if timestamp_ms is not None else int(time.time() * 1000))
-    signature = signature_v3(secret=secret, method="POST", uri=url, body=body, timestamp=timestamp)
-    headers = {
+    secret = settings.HUBSPOT_CLIENT_SECRET if secret is None else secret
+    signature = signature_v3(secret=secret, method="POST", uri=uri, body=body, timestamp=timestamp)
+    return {
         "Content-Type": "application/json",
         "X-HubSpot-Signature-v3": signature,
         "X-HubSpot-Request-Timestamp": timestamp,
     }
-    return post(url, body, headers)
+
+
+def signed_hubspot_post(
+    url: str, body: bytes, *, secret: str, timestamp_ms: int | None = None
+) -> tuple[int, dict]:
+    """POST a body to the hub's HubSpot webhook, signed as HubSpot signs it."""
+    return post(url, body, hubspot_signed(body, uri=url, secret=secret, timestamp_ms=timestamp_ms))
 
 
 def api_for(user):
@@ -113,3 +127,13 @@ def demo_hubspot(settings, tmp_path) -> Iterator[Any]:
             yield sandbox
     finally:
         sandbox.stop()
+
+
+def other_connection(**options) -> psycopg.Connection:
+    """A connection of its own to the test database: it sees only what was committed."""
+    params = {
+        name: value
+        for name, value in connection.get_connection_params().items()
+        if name not in ("cursor_factory", "context", "prepare_threshold")
+    }
+    return psycopg.connect(**params, **options)

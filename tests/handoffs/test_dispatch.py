@@ -2,33 +2,17 @@
 the workers once the broker answers again."""
 
 import json
-import time
 
 import pytest
-from django.conf import settings
 from django.test import Client
 
 from handoffs.dispatch import events_dispatch
 from handoffs.models import InboundEvent, WebhookDelivery
 from integration_hub.celery import app
 from tests.conftest import hub_quiet
-from tests.helpers import hubspot_event, wait_for
+from tests.helpers import hubspot_event, hubspot_signed, wait_for
 
 pytestmark = pytest.mark.django_db
-
-
-def _signed(body: bytes) -> dict:
-    from connectors.hubspot.webhooks import signature_v3
-
-    timestamp = str(int(time.time() * 1000))
-    signature = signature_v3(
-        secret=settings.HUBSPOT_CLIENT_SECRET,
-        method="POST",
-        uri="http://testserver/webhooks/hubspot/",
-        body=body,
-        timestamp=timestamp,
-    )
-    return {"HTTP_X_HUBSPOT_SIGNATURE_V3": signature, "HTTP_X_HUBSPOT_REQUEST_TIMESTAMP": timestamp}
 
 
 @pytest.fixture
@@ -45,7 +29,7 @@ def broker_down(monkeypatch):
 def test_a_delivery_stored_while_the_broker_is_down_is_answered_200(broker_down, celery_worker):
     body = json.dumps([hubspot_event("1234")]).encode()
     response = Client().post(
-        "/webhooks/hubspot/", body, content_type="application/json", **_signed(body)
+        "/webhooks/hubspot/", body, content_type="application/json", headers=hubspot_signed(body)
     )
     assert response.status_code == 200
     delivery = WebhookDelivery.objects.get()
