@@ -170,6 +170,7 @@ class JobLineFacts:
     item_code: str
     tax: str  # gst, gst_free or none
     rate: Decimal  # the rate of tax (%) the treatment charges
+    discount: Decimal = Decimal("0")  # the discount (%) off the line's price
 
 
 @dataclass(frozen=True)
@@ -192,6 +193,10 @@ class JobFacts:
     lines_total: Decimal
     # The invoice's subtotal, GST and total, each line rounded as the finance system does.
     figures: Figures
+    # What the finance system's tracking may be told of the job: its crew and its site's
+    # state (empty when it has none).
+    crew: str = ""
+    site_region: str = ""
 
     @property
     def label(self) -> str:
@@ -286,6 +291,11 @@ class CrmConnector(RecordStore, CustomerDirectory, Protocol):
         """Return which of these deals are lost (closed and not won): id → the stage's name."""
         ...
 
+    def deals_property(self, deal_ids: list[str], name: str) -> dict[str, str]:
+        """Return one property of many deals (id → its value, empty when unset), in few
+        calls; deals that are gone are left out."""
+        ...
+
     def deals_won_unworked(self) -> dict[str, str]:
         """Return the won deals the hub made no job for yet: id → their stage's id."""
         ...
@@ -346,6 +356,19 @@ class InvoiceLine:
     item_code: str = ""
     tax: str = "gst"  # gst, gst_free or none: the finance connector maps it to a tax type
     rate: Decimal = Decimal("10")  # the rate (%) the treatment charges: its tax type's rate
+    discount: Decimal = Decimal("0")  # the discount (%) off the line's price
+
+
+@dataclass(frozen=True)
+class Tracking:
+    """A tracking category of the finance system and the option a line carries in it
+    (Region: NSW), by their names."""
+
+    category: str
+    option: str
+
+    def text(self) -> str:
+        return f"{self.category}: {self.option}"
 
 
 @dataclass(frozen=True)
@@ -357,6 +380,8 @@ class InvoiceDraft:
     lines: tuple[InvoiceLine, ...]
     prices_include_gst: bool
     issued: date
+    # The tracking every line carries (admins map job fields to categories).
+    tracking: tuple[Tracking, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -377,6 +402,8 @@ class InvoiceMade:
     tax: Decimal = Decimal("0")
     # Set when the system refused it: the hub's error, naming the problem and the fix.
     refused: Exception | None = None
+    # The tracking each line holds, as the system keeps it.
+    lines_tracking: tuple[frozenset[Tracking], ...] = ()
 
     @property
     def figures(self) -> Figures:
@@ -422,8 +449,18 @@ class FinanceConnector(RecordStore, CustomerDirectory, Protocol):
         """Return the sales invoices changed after `since` (every one without it)."""
         ...
 
+    def invoices_by_id(self, invoice_ids: list[str]) -> dict[str, InvoiceMade]:
+        """Return these invoices as the system holds them now (read back), by id."""
+        ...
+
     def item_codes(self) -> list[str]:
         """Return the item codes the organisation knows."""
+        ...
+
+    def tracking_check(self, jobs: dict[str, tuple[Tracking, ...]]) -> dict[str, Exception]:
+        """Return, per job (its number), why the system would not take its lines' tracking
+        (a category or option it does not have, or has archived), before anything is sent;
+        jobs whose tracking it takes are left out."""
         ...
 
     def invoice_lines_check(self, jobs: dict[str, tuple[InvoiceLine, ...]]) -> dict[str, Exception]:
