@@ -89,15 +89,18 @@ def tracking_root(number: str) -> str:
     return f"tracking-not-kept:job:{number}"
 
 
+def _same(tracking: Tracking) -> tuple[str, str]:
+    """A category and option as the finance system matches them: in any case."""
+    return tracking.category.strip().lower(), tracking.option.strip().lower()
+
+
 def tracking_compare(
     job: JobFacts, wanted: tuple[Tracking, ...], held: InvoiceMade
 ) -> ReviewItem | None:
     """Open the job's item when a line of the invoice, read back, does not hold the tracking
     it was sent with (and return it), else None."""
-    lost = sorted(
-        {t.text() for line in held.lines_tracking for t in wanted if t not in line}
-        | ({t.text() for t in wanted} if not held.lines_tracking else set())
-    )
+    lines = [{_same(t) for t in line} for line in held.lines_tracking] or [set()]
+    lost = sorted({t.text() for line in lines for t in wanted if _same(t) not in line})
     if not lost:
         return None
     money = finance()

@@ -192,3 +192,24 @@ def test_office_staff_cannot_change_the_tracking(office_staff, db):
     form = {"category": "Region", "source": "region"}
     assert client.post("/settings/xero/tracking/", form).status_code == 403
     assert not TrackingMapping.objects.exists()
+
+
+def test_xero_failing_the_category_read_and_the_read_back_still_makes_one_tracked_invoice(
+    hub, django_user_model
+):
+    tracking_post(admin_client(django_user_model), category="Region", source="region")
+    connect_xero(hub)
+    hub.xero.store.fault_add(operation="GET /TrackingCategories", status=503, count=1)
+    hub.xero.store.fault_add(operation="GET /Invoices", status=503, count=1)  # the read back
+    job = finish(
+        won_job(hub, SWITCH), django_user_model.objects.get(), site="4 Eton St, Sutherland NSW 2232"
+    )
+    invoiced(job)
+    # Made once: the retry after the failed read back found it by its reference, and
+    # checked its tracking there.
+    (invoice,) = xero_invoices(hub)
+    assert tracking_of(invoice) == [[("Region", "NSW")]] * 2
+    org = xero_org(hub)
+    assert org.requests["PUT /Invoices"] == 1
+    assert org.requests["GET /TrackingCategories"] == 1 and org.requests["GET /Invoices"] == 1
+    assert not ReviewItem.objects.filter(status="open").exists()
