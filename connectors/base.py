@@ -68,14 +68,17 @@ class PromisedLine:
     unit_price: Decimal
     item_code: str = ""
     tax: str = "gst"  # one of TAX_TREATMENTS
+    discount: Decimal = Decimal("0")  # the discount (%) off the line's price
 
     def text(self) -> str:
         """The line as short comparable text: '2 x Labour (LABOUR-HR) at 110.00', with
-        ', GST-free' or ', no GST' after a line not taxed at the GST rate."""
+        ' less 10%' after a discounted price and ', GST-free' or ', no GST' after a line not
+        taxed at the GST rate."""
         taxed = "" if self.tax == "gst" else f", {TAX_TREATMENTS.get(self.tax, self.tax)}"
+        less = f" less {self.discount.normalize():f}%" if self.discount else ""
         return (
             f"{self.quantity.normalize():f} x {self.description} "
-            f"({self.item_code or 'no code'}) at {price_text(self.unit_price)}{taxed}"
+            f"({self.item_code or 'no code'}) at {price_text(self.unit_price)}{less}{taxed}"
         )
 
 

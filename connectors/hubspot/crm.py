@@ -78,6 +78,7 @@ def _line(item, deal_id: str) -> PromisedLine:
         unit_price=_decimal(p.get("price")) or Decimal("0"),
         item_code=p.get("hs_sku") or "",
         tax=line_tax(item, f"deal {deal_id}"),
+        discount=_decimal(p.get("hs_discount_percentage")) or Decimal("0"),
     )
 
 

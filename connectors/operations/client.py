@@ -135,6 +135,7 @@ def _lines(job: Job) -> tuple[PromisedLine, ...]:
             line.unit_price,
             line.item_code,
             line.promised_tax or line.tax,
+            line.discount,
         )
         for line in job.lines.order_by("position", "pk")
     )
@@ -147,6 +148,7 @@ def _line_fields(line: PromisedLine) -> dict:
         "unit_price": unit_price(line.unit_price),
         "item_code": line.item_code,
         "tax": line.tax,
+        "discount": line.discount,
     }
 
 

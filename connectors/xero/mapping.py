@@ -173,6 +173,7 @@ def quote_promise(quote, contact, treatments: dict[str, str]) -> JobPromise:
                 unit_price=Decimal(str(line.unit_amount or 0)),
                 item_code=line.item_code or "",
                 tax="none" if amounts == "NOTAX" else quote_line_tax(line, treatments),
+                discount=Decimal(str(line.discount_rate or 0)),
             )
             for line in quote.line_items or []
         ),

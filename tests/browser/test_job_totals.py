@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from connectors.models import TrackingMapping
 from operations import services
-from operations.models import Job, JobLine
+from operations.models import Job
 from tests.browser.conftest import PASSWORD, log_in, shoot_for_docs, unlabelled_fields
 from tests.handoffs.test_invoice_tax import deal_lines
 from tests.helpers import wait_for
@@ -42,13 +42,13 @@ def test_an_admin_maps_the_region_and_the_job_page_shows_its_totals_beside_xeros
         hub,
         "safety switch upgrade",
         {
-            "RCBO": {"tax_treatment": "gst_free"},
+            "RCBO": {"tax_treatment": "gst_free", "hs_discount_percentage": "10"},
             "LABOUR-HR": {"quantity": "1000", "price": "0.0612", "tax_treatment": "gst"},
         },
         amount="1087.20",
     )
     job = won_job(hub, "safety switch upgrade")
-    JobLine.objects.filter(job=job, item_code="RCBO").update(discount=Decimal("10"))
+    assert [line.discount for line in job.lines.all()] == [Decimal("10"), Decimal("0")]
     services.job_site_update(
         job=job, site_address="4 Eton St, Sutherland NSW 2232", site_contact="", site_notes=""
     )
