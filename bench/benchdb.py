@@ -73,3 +73,50 @@ def bench_django() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+
+
+def xero_connect(sandbox, org, scopes: str = "offline_access accounting.invoices") -> None:
+    """Connect the hub to one of the Xero sandbox's organisations, as an admin would."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from connectors.models import XeroConnection
+
+    tokens = sandbox.store.issue_tokens()
+    XeroConnection.objects.create(
+        tenant_id=org.tenant_id,
+        tenant_name=org.name,
+        access_token=tokens["access_token"],
+        refresh_token=tokens["refresh_token"],
+        scopes=scopes,
+        expires_at=timezone.now() + timedelta(hours=6),
+    )
+
+
+def customers_linked(org, names: list[str]) -> list:
+    """Register customers with these names, each linked to a new Xero contact of the same
+    name in the sandbox's organisation (as a finished onboarding leaves them)."""
+    import uuid
+
+    from operations.models import Customer
+    from ownership.models import Record
+    from ownership.services import link_add, record_for_link
+
+    customers = Customer.objects.bulk_create(Customer(name=name) for name in names)
+    for customer in customers:
+        contact_id = str(uuid.uuid4())
+        org.contacts[contact_id] = {
+            "ContactID": contact_id,
+            "Name": customer.name,
+            "ContactStatus": "ACTIVE",
+            "UpdatedDateUTC": "/Date(0+0000)/",
+        }
+        record = record_for_link(
+            type=Record.Type.CUSTOMER,
+            system="operations",
+            external_id=str(customer.pk),
+            label=customer.name,
+        )
+        link_add(record=record, system="xero", external_id=contact_id)
+    return customers

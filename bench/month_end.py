@@ -22,7 +22,7 @@ os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "xLGZLUIiOVlM5RLI3zE-w1pJC9mqr5-J
 os.environ.setdefault("XERO_CLIENT_ID", "bench-client")
 os.environ.setdefault("XERO_CLIENT_SECRET", "bench-secret")
 
-from benchdb import bench_django, owned  # noqa: E402
+from benchdb import bench_django, customers_linked, owned, xero_connect  # noqa: E402
 
 from integration_hub.supervisor import worker_command  # noqa: E402
 
@@ -53,25 +53,12 @@ def contacts_make(org, count: int) -> list[str]:
     return ids
 
 
-def register_fill(contact_ids: list[str]) -> None:
-    """The bench's new register: customers linked to their contacts, jobs in progress."""
+def register_fill(customers: list) -> None:
+    """The bench's new register: jobs in progress for customers linked to their contacts."""
     from django.contrib.auth import get_user_model
 
-    from operations.models import Customer, Job, JobLine
-    from ownership.models import Record
-    from ownership.services import link_add, record_for_link
+    from operations.models import Job, JobLine
 
-    customers = Customer.objects.bulk_create(
-        Customer(name=f"Customer {n:03d} Pty Ltd") for n in range(len(contact_ids))
-    )
-    for customer, contact_id in zip(customers, contact_ids, strict=True):
-        record = record_for_link(
-            type=Record.Type.CUSTOMER,
-            system="operations",
-            external_id=str(customer.pk),
-            label=customer.name,
-        )
-        link_add(record=record, system="xero", external_id=contact_id)
     jobs = Job.objects.bulk_create(
         Job(
             customer=customers[n % len(customers)],
@@ -139,29 +126,17 @@ def peak_kib(pid: int) -> tuple[int, int]:
 
 
 def hub_run(sandbox) -> dict:
-    from datetime import timedelta
-
     from django.conf import settings
     from django.contrib.auth import get_user_model
-    from django.utils import timezone
 
-    from connectors.models import XeroConnection
     from operations.models import Job
     from operations.services import job_complete
     from review_queue.models import ReviewItem
 
     settings.XERO_API_BASE_URL = f"{sandbox.url}/api.xro/2.0"
     org = next(iter(sandbox.store.organisations.values()))
-    register_fill(contacts_make(org, CUSTOMERS))
-    tokens = sandbox.store.issue_tokens()
-    XeroConnection.objects.create(
-        tenant_id=org.tenant_id,
-        tenant_name=org.name,
-        access_token=tokens["access_token"],
-        refresh_token=tokens["refresh_token"],
-        scopes="offline_access accounting.invoices",
-        expires_at=timezone.now() + timedelta(minutes=30),
-    )
+    register_fill(customers_linked(org, [f"Customer {n:03d} Pty Ltd" for n in range(CUSTOMERS)]))
+    xero_connect(sandbox, org)
     worker, dispatcher = processes_start(sandbox.url)
     time.sleep(6)  # the worker connects to the broker
     tech = get_user_model().objects.get(username="bench-tech")

@@ -37,7 +37,6 @@ import sys
 import time
 import uuid
 from collections import Counter
-from datetime import timedelta
 from decimal import Decimal
 
 os.environ["CELERY_BROKER_URL"] = "memory://"
@@ -49,7 +48,7 @@ os.environ.setdefault("HUBSPOT_CLIENT_SECRET", "bench-hubspot-secret")
 os.environ.setdefault("HUBSPOT_CLIENT_ID", "bench-hubspot-client")
 os.environ.setdefault("RECONCILE_MAX_SECONDS", "3600")
 
-from benchdb import bench_django, owned  # noqa: E402
+from benchdb import bench_django, owned, xero_connect  # noqa: E402
 
 sys.stdout.reconfigure(line_buffering=True)
 
@@ -244,22 +243,6 @@ def seed(hubspot, xero, org) -> World:
         invoice["Status"] = "PAID"
         invoice["AmountPaid"], invoice["AmountDue"] = invoice["Total"], 0
     return world
-
-
-def connections_make(xero, org) -> None:
-    from django.utils import timezone
-
-    from connectors.models import XeroConnection
-
-    tokens = xero.store.issue_tokens()
-    XeroConnection.objects.create(
-        tenant_id=org.tenant_id,
-        tenant_name=org.name,
-        access_token=tokens["access_token"],
-        refresh_token=tokens["refresh_token"],
-        scopes="offline_access accounting.contacts accounting.transactions",
-        expires_at=timezone.now() + timedelta(hours=6),
-    )
 
 
 # The first match ------------------------------------------------------------------------------
@@ -548,7 +531,7 @@ def bench() -> int:
     )
     started = time.monotonic()
     world = seed(hubspot, xero, org)
-    connections_make(xero, org)
+    xero_connect(xero, org, "offline_access accounting.contacts accounting.transactions")
     print(f"Seeded in {time.monotonic() - started:.1f} s.")
 
     match = first_match_run(world)

@@ -68,14 +68,17 @@ class PromisedLine:
     unit_price: Decimal
     item_code: str = ""
     tax: str = "gst"  # one of TAX_TREATMENTS
+    discount: Decimal = Decimal("0")  # the discount (%) off the line's price
 
     def text(self) -> str:
         """The line as short comparable text: '2 x Labour (LABOUR-HR) at 110.00', with
-        ', GST-free' or ', no GST' after a line not taxed at the GST rate."""
+        ' less 10%' after a discounted price and ', GST-free' or ', no GST' after a line not
+        taxed at the GST rate."""
         taxed = "" if self.tax == "gst" else f", {TAX_TREATMENTS.get(self.tax, self.tax)}"
+        less = f" less {self.discount.normalize():f}%" if self.discount else ""
         return (
             f"{self.quantity.normalize():f} x {self.description} "
-            f"({self.item_code or 'no code'}) at {price_text(self.unit_price)}{taxed}"
+            f"({self.item_code or 'no code'}) at {price_text(self.unit_price)}{less}{taxed}"
         )
 
 
@@ -170,6 +173,7 @@ class JobLineFacts:
     item_code: str
     tax: str  # gst, gst_free or none
     rate: Decimal  # the rate of tax (%) the treatment charges
+    discount: Decimal = Decimal("0")  # the discount (%) off the line's price
 
 
 @dataclass(frozen=True)
@@ -192,6 +196,10 @@ class JobFacts:
     lines_total: Decimal
     # The invoice's subtotal, GST and total, each line rounded as the finance system does.
     figures: Figures
+    # What the finance system's tracking may be told of the job: its crew and its site's
+    # state (empty when it has none).
+    crew: str = ""
+    site_region: str = ""
 
     @property
     def label(self) -> str:
@@ -286,6 +294,11 @@ class CrmConnector(RecordStore, CustomerDirectory, Protocol):
         """Return which of these deals are lost (closed and not won): id → the stage's name."""
         ...
 
+    def deals_property(self, deal_ids: list[str], name: str) -> dict[str, str]:
+        """Return one property of many deals (id → its value, empty when unset), in few
+        calls; deals that are gone are left out."""
+        ...
+
     def deals_won_unworked(self) -> dict[str, str]:
         """Return the won deals the hub made no job for yet: id → their stage's id."""
         ...
@@ -346,6 +359,19 @@ class InvoiceLine:
     item_code: str = ""
     tax: str = "gst"  # gst, gst_free or none: the finance connector maps it to a tax type
     rate: Decimal = Decimal("10")  # the rate (%) the treatment charges: its tax type's rate
+    discount: Decimal = Decimal("0")  # the discount (%) off the line's price
+
+
+@dataclass(frozen=True)
+class Tracking:
+    """A tracking category of the finance system and the option a line carries in it
+    (Region: NSW), by their names."""
+
+    category: str
+    option: str
+
+    def text(self) -> str:
+        return f"{self.category}: {self.option}"
 
 
 @dataclass(frozen=True)
@@ -357,6 +383,8 @@ class InvoiceDraft:
     lines: tuple[InvoiceLine, ...]
     prices_include_gst: bool
     issued: date
+    # The tracking every line carries (admins map job fields to categories).
+    tracking: tuple[Tracking, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -377,6 +405,8 @@ class InvoiceMade:
     tax: Decimal = Decimal("0")
     # Set when the system refused it: the hub's error, naming the problem and the fix.
     refused: Exception | None = None
+    # The tracking each line holds, as the system keeps it.
+    lines_tracking: tuple[frozenset[Tracking], ...] = ()
 
     @property
     def figures(self) -> Figures:
@@ -422,8 +452,18 @@ class FinanceConnector(RecordStore, CustomerDirectory, Protocol):
         """Return the sales invoices changed after `since` (every one without it)."""
         ...
 
+    def invoices_by_id(self, invoice_ids: list[str]) -> dict[str, InvoiceMade]:
+        """Return these invoices as the system holds them now (read back), by id."""
+        ...
+
     def item_codes(self) -> list[str]:
         """Return the item codes the organisation knows."""
+        ...
+
+    def tracking_check(self, jobs: dict[str, tuple[Tracking, ...]]) -> dict[str, Exception]:
+        """Return, per job (its number), why the system would not take its lines' tracking
+        (a category or option it does not have, or has archived), before anything is sent;
+        jobs whose tracking it takes are left out."""
         ...
 
     def invoice_lines_check(self, jobs: dict[str, tuple[InvoiceLine, ...]]) -> dict[str, Exception]:

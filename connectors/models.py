@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from integration_hub import labels
 from integration_hub.crypto import EncryptedTextField
 
 
@@ -84,6 +85,9 @@ class HubSpotConnection(models.Model):
         return cls.objects.filter(pk=1).first()
 
 
+PROPERTY = RegexValidator(
+    r"^[a-z0-9_]{1,100}$", "Use HubSpot's internal name: lower-case letters, digits and _."
+)
 CODE = RegexValidator(r"^[A-Za-z0-9_.-]{1,20}$", "Use Xero's code: letters, digits, - _ or . only.")
 
 
@@ -133,3 +137,48 @@ class InvoiceSettings(models.Model):
         two treatments share a tax type)."""
         chosen = (("none", self.tax_none), ("gst_free", self.tax_gst_free), ("gst", self.tax_gst))
         return {tax_type: tax for tax, tax_type in chosen}
+
+
+class TrackingMapping(models.Model):
+    """A job field whose value names the option each invoice line carries in one of Xero's
+    tracking categories (Region: the job site's state); admins edit it on the Xero page."""
+
+    class Source(models.TextChoices):
+        CREW = "crew", labels.TRACKING_SOURCES["crew"]
+        REGION = "region", labels.TRACKING_SOURCES["region"]
+        HUBSPOT = "hubspot", labels.TRACKING_SOURCES["hubspot"]
+
+    category = models.CharField(
+        "Xero tracking category",
+        max_length=100,
+        unique=True,
+        help_text="Its name as Xero's Tracking categories settings show it.",
+    )
+    source = models.CharField("Job field", max_length=16, choices=Source.choices)
+    hubspot_property = models.CharField(
+        "HubSpot deal property",
+        max_length=100,
+        blank=True,
+        validators=[PROPERTY],
+        help_text="Its internal name, for a HubSpot deal property (e.g. business_unit).",
+    )
+    fallback = models.CharField(
+        "Option when the job has none",
+        max_length=100,
+        blank=True,
+        help_text="Left empty, a job with no value waits in the review queue.",
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["category"]
+
+    def __str__(self) -> str:
+        return f"{self.category} ← {self.field_label}"
+
+    @property
+    def field_label(self) -> str:
+        """The job field, as staff say it ("the HubSpot deal property business_unit")."""
+        if self.source == self.Source.HUBSPOT:
+            return f"HubSpot deal property {self.hubspot_property}"
+        return self.get_source_display()

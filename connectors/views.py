@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from connectors.errors import ConnectorError
-from connectors.models import InvoiceSettings, XeroConnection
+from connectors.models import InvoiceSettings, TrackingMapping, XeroConnection
 from connectors.oauth import state_matches, state_new
 from connectors.xero import connect
 from dashboard.selectors import xero_reconnect_items
@@ -22,6 +22,7 @@ from review_queue.models import ReviewItem
 from review_queue.services import ResolutionRefused, review_item_resolve
 
 PENDING = "xero_pending_consent"
+MOST_TRACKED = 2  # Xero takes at most two tracking categories on a line
 
 
 def _callback_url(request: HttpRequest) -> str:
@@ -60,6 +61,26 @@ class InvoiceSettingsForm(forms.ModelForm):
         fields = ["sales_account", "tax_gst", "tax_gst_free", "tax_none", "default_due_days"]
 
 
+class TrackingMappingForm(forms.ModelForm):
+    class Meta:
+        model = TrackingMapping
+        fields = ["category", "source", "hubspot_property", "fallback"]
+
+    def clean(self):
+        cleaned = super().clean()
+        source, prop = cleaned.get("source"), cleaned.get("hubspot_property")
+        if source == TrackingMapping.Source.HUBSPOT and not prop:
+            self.add_error("hubspot_property", "Name the HubSpot deal property to read.")
+        elif source != TrackingMapping.Source.HUBSPOT:
+            cleaned["hubspot_property"] = ""
+        others = TrackingMapping.objects.exclude(pk=self.instance.pk)
+        if self.instance.pk is None and others.count() >= MOST_TRACKED:
+            raise forms.ValidationError(
+                "Xero takes at most two tracking categories on a line: remove one first."
+            )
+        return cleaned
+
+
 @admin_required
 def xero_settings(request: HttpRequest) -> HttpResponse:
     """List the connected organisations, offer to connect more; edit the invoice mapping."""
@@ -79,8 +100,42 @@ def xero_settings(request: HttpRequest) -> HttpResponse:
             "callback": _callback_url(request),
             "form": form,
             "changes": mapping.history.select_related("history_user")[:10],
+            "tracking": TrackingMapping.objects.all(),
+            "tracking_form": TrackingMappingForm(),
+            "tracking_changes": TrackingMapping.history.select_related("history_user")[:10],
         },
     )
+
+
+@admin_required
+@require_POST
+def xero_tracking(request: HttpRequest) -> HttpResponse:
+    """Map a job field to a Xero tracking category (a category already mapped is changed)."""
+    found = TrackingMapping.objects.filter(category__iexact=request.POST.get("category", ""))
+    form = TrackingMappingForm(request.POST, instance=found.first())
+    if form.is_valid():
+        form.instance._change_reason = f"Changed on the Xero page by {request.user}"
+        saved = form.save()
+        messages.success(
+            request,
+            f"Invoice lines now carry {saved.field_label.lower()} in Xero's tracking category "
+            f"'{saved.category}'.",
+        )
+    else:
+        problems = "; ".join(e for errors in form.errors.values() for e in errors)
+        messages.error(request, f"The tracking mapping was not saved: {problems}")
+    return redirect(reverse("connectors:xero") + "#tracking")
+
+
+@admin_required
+@require_POST
+def xero_tracking_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    """Stop writing a tracking category on invoice lines."""
+    mapping = get_object_or_404(TrackingMapping, pk=pk)
+    mapping._change_reason = f"Removed on the Xero page by {request.user}"
+    mapping.delete()
+    messages.success(request, f"Invoice lines no longer carry '{mapping.category}'.")
+    return redirect(reverse("connectors:xero") + "#tracking")
 
 
 @admin_required

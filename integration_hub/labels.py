@@ -45,6 +45,7 @@ ITEM_KINDS = {
     "quote_changed": "Quote changed after work started",
     "promise_differs": "Promised amount differs from the lines",
     "figures_differ": "Invoice figures differ from the hub's",
+    "tracking_not_kept": "Invoice tracking not kept in Xero",
     "active_job_affected": "Customer change affects an active job",
     "handoff_failed": "Handoff failed",
     "found": "Found by the check that the systems agree",
@@ -343,6 +344,13 @@ PAYMENT_STATUSES = {
     "deleted": "Deleted",
 }
 
+# The job fields admins map to Xero's tracking categories (connectors.models.TrackingMapping).
+TRACKING_SOURCES = {
+    "crew": "The job's crew",
+    "region": "The job site's state",
+    "hubspot": "A HubSpot deal property",
+}
+
 # Every namespace by the name the `plain` filter and `label()` take.
 NAMESPACES: dict[str, dict[str, str]] = {
     "system": SYSTEMS,
@@ -364,6 +372,7 @@ NAMESPACES: dict[str, dict[str, str]] = {
     "on_disagreement": ON_DISAGREEMENT,
     "job_status": JOB_STATUSES,
     "payment_status": PAYMENT_STATUSES,
+    "tracking_source": TRACKING_SOURCES,
 }
 
 

@@ -22,7 +22,7 @@ EDITABLE = {
 class LineSerializer(serializers.ModelSerializer):
     class Meta:
         model = JobLine
-        fields = ["description", "quantity", "unit_price", "item_code", "tax"]
+        fields = ["description", "quantity", "unit_price", "discount", "item_code", "tax"]
 
 
 class JobSerializer(serializers.ModelSerializer):

@@ -5,6 +5,7 @@ from decimal import Decimal
 from pathlib import PurePosixPath
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -191,6 +192,14 @@ class JobLine(models.Model):
     # Up to four decimal places, as Xero takes them (unitdp=4).
     unit_price = models.DecimalField(max_digits=14, decimal_places=4, default=Decimal("0"))
     item_code = models.CharField(max_length=64, blank=True)
+    # Off the line's price, as Xero's DiscountRate: the line comes to quantity x price less it.
+    discount = models.DecimalField(
+        "discount (%)",
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
     # How the line is taxed on the invoice.
     tax = models.CharField(max_length=16, choices=Tax.choices, default=Tax.GST)
     # What the deal or quote promised, kept when staff change `tax` on the job page (blank
@@ -208,7 +217,7 @@ class JobLine(models.Model):
 
     @property
     def money_line(self) -> money.Line:
-        return money.Line(self.quantity, self.unit_price, self.rate)
+        return money.Line(self.quantity, self.unit_price, self.rate, self.discount)
 
     @property
     def line_total(self) -> Decimal:

@@ -1,10 +1,10 @@
 """An invoice's figures as Xero works them out, so the hub's equal Xero's to the cent.
 
 Xero rounds each line on its own ("Rounding in Xero", developer.xero.com): a line's amount
-is its quantity times its unit price, to the cent; its tax is that amount at the line's
-rate, to the cent; the invoice's tax is the sum of its lines' tax, never the rate applied
-to the subtotal. With prices that include tax, the tax is the part of the line's amount
-that the rate makes up. Halves of a cent round up (away from zero).
+is its quantity times its unit price, less its discount (%), to the cent; its tax is that
+amount at the line's rate, to the cent; the invoice's tax is the sum of its lines' tax,
+never the rate applied to the subtotal. With prices that include tax, the tax is the part
+of the line's amount that the rate makes up. Halves of a cent round up (away from zero).
 
 Unit prices keep up to four decimal places (Xero's `unitdp=4`); amounts keep two.
 """
@@ -37,11 +37,13 @@ def price_text(value: Decimal) -> str:
 
 @dataclass(frozen=True)
 class Line:
-    """What one line's figures need: how many, at what price, at what rate of tax (%)."""
+    """What one line's figures need: how many, at what price, at what rate of tax (%), and
+    the discount (%) off its price."""
 
     quantity: Decimal
     unit_price: Decimal
     rate: Decimal
+    discount: Decimal = Decimal("0")
 
 
 @dataclass(frozen=True)
@@ -57,8 +59,9 @@ class Figures:
 
 
 def line_amount(line: Line) -> Decimal:
-    """The line's amount as it reads on the invoice: quantity times unit price, to the cent."""
-    return cents(line.quantity * line.unit_price)
+    """The line's amount as it reads on the invoice: quantity times unit price, less the
+    discount, to the cent ("Quantity * UnitAmount * ((100 - DiscountRate)/100)", Xero's spec)."""
+    return cents(line.quantity * line.unit_price * (HUNDRED - line.discount) / HUNDRED)
 
 
 def line_tax(line: Line, *, inclusive: bool) -> Decimal:

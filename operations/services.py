@@ -362,6 +362,7 @@ def promised_lines(job: Job) -> list[str]:
     return [
         f"{line.quantity.normalize():f} x {line.description} ({line.item_code or 'no code'}) "
         f"at {price_text(line.unit_price)}"
+        + (f" less {line.discount.normalize():f}%" if line.discount else "")
         for line in job.lines.order_by("position", "pk")
     ]
 

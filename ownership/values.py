@@ -117,6 +117,7 @@ def loaded(data: object) -> Value:
                 unit_price=Decimal(line["unit_price"]),
                 item_code=line["item_code"],
                 tax=line.get("tax", "gst"),  # kept before lines had their tax
+                discount=Decimal(line.get("discount", "0")),
             )
             for line in data["lines"]
         )

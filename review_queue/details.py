@@ -19,6 +19,11 @@ class MissingData:
     # A setting the finance system will not take, and the codes it would.
     setting: str = ""
     allowed_codes: list[str] = dataclasses.field(default_factory=list)
+    # A tracking category the lines cannot carry the job's option in, and the options the
+    # finance system has there.
+    category: str = ""
+    option: str = ""
+    options: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,16 @@ class FiguresDiffer:
 
 
 @dataclass(frozen=True)
+class TrackingNotKept:
+    """A draft invoice whose lines, read back from the finance system, lack the tracking
+    ("Region: NSW") they were sent with."""
+
+    job: str
+    invoice: str
+    missing: list[str]
+
+
+@dataclass(frozen=True)
 class ActiveJobAffected:
     """A customer's detail changed while jobs that depend on it are active."""
 
@@ -132,6 +147,7 @@ KINDS: dict[str, type] = {
     "quote_changed": QuoteChanged,
     "promise_differs": PromiseDiffers,
     "figures_differ": FiguresDiffer,
+    "tracking_not_kept": TrackingNotKept,
     "active_job_affected": ActiveJobAffected,
     "found": Found,
 }

@@ -145,9 +145,13 @@ def hub_settled(hub) -> bool:
 
 def xero_limits_forget() -> None:
     """Forget the vendor calls earlier tests made, and what the hub keeps of Xero's tax
-    rates and accounts: the sandboxes are fresh too."""
+    rates, accounts and tracking categories: the sandboxes are fresh too."""
     shared = redis.Redis.from_url(settings.REDIS_URL)
-    keys = [*shared.scan_iter("limits:*"), *shared.scan_iter("*xero:tax-setup:*")]
+    keys = [
+        *shared.scan_iter("limits:*"),
+        *shared.scan_iter("*xero:tax-setup:*"),
+        *shared.scan_iter("*xero:tracking:*"),
+    ]
     if keys:
         shared.delete(*keys)
 
@@ -156,7 +160,8 @@ def xero_limits_forget() -> None:
 def pytest_runtest_makereport(item, call):
     """When a test that drove the hub fails, show what the hub did: its runs and items."""
     report = yield
-    if report.failed and "hub" in getattr(item, "fixturenames", ()):
+    # Only for the test's call: the database is closed to a failed setup or teardown.
+    if report.failed and report.when == "call" and "hub" in getattr(item, "fixturenames", ()):
         from review_queue.models import ReviewItem
 
         runs = [

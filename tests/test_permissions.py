@@ -18,7 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.resolvers import RoutePattern
 from rest_framework.views import APIView
 
-from connectors.models import XeroConnection
+from connectors.models import TrackingMapping, XeroConnection
 from handoffs.models import HandoffRun, ReconcileRun
 from integration_hub.permissions import STAFF_GROUP
 from operations.models import JobEvidence, JobImport
@@ -169,6 +169,9 @@ def values(people, settings, tmp_path) -> dict[str, dict[str, str]]:
         "ownership:rule_edit": FieldRule.objects.first().pk,
         "connectors:disconnect": XeroConnection.objects.create(
             tenant_id="t-1", tenant_name="Org"
+        ).pk,
+        "connectors:tracking_remove": TrackingMapping.objects.create(
+            category="Region", source="region"
         ).pk,
     }
     item = ReviewItemFactory().pk

@@ -212,10 +212,11 @@ def a_busy_day(store) -> None:
     items (an assignment, a dismissal, a refused action), a changed rule."""
     from django.contrib.auth import get_user_model
 
-    from connectors.base import BusinessEvent, InvoiceMade
+    from connectors.base import BusinessEvent, InvoiceMade, Tracking
     from connectors.errors import Transient
     from connectors.registry import operations
     from handoffs.flows.invoice_figures import figures_compare
+    from handoffs.flows.invoice_tracking import tracking_compare
     from handoffs.flows.promised_amount import promise_differs
     from handoffs.inbox import inbox_drain
     from handoffs.reconcile import reconcile
@@ -262,6 +263,10 @@ def a_busy_day(store) -> None:
     cent = Decimal("0.01")
     made = InvoiceMade(number, number="INV-0099", subtotal=job.figures.subtotal)
     figures_compare(job, replace(made, tax=job.figures.tax + cent, total=job.figures.total + cent))
+    # Read back, the draft's lines had lost their Region: what the hub reads it back for.
+    tracking_compare(
+        job, (Tracking("Region", "NSW"),), replace(made, lines_tracking=(frozenset(),))
+    )
     items = ReviewItem.objects.filter(status="open")
     review_item_assign(item=items.get(kind="quote_changed"), by=admin, assignee=admin)
     with pytest.raises(ResolutionRefused):

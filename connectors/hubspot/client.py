@@ -62,6 +62,7 @@ LINE_ITEM_PROPERTIES = [
     "hs_sku",
     "description",
     "tax_treatment",
+    "hs_discount_percentage",
 ]
 PRIMARY_DEAL_TO_COMPANY = 5
 # HubSpot's batch endpoints take 100 inputs.

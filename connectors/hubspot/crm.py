@@ -78,6 +78,7 @@ def _line(item, deal_id: str) -> PromisedLine:
         unit_price=_decimal(p.get("price")) or Decimal("0"),
         item_code=p.get("hs_sku") or "",
         tax=line_tax(item, f"deal {deal_id}"),
+        discount=_decimal(p.get("hs_discount_percentage")) or Decimal("0"),
     )
 
 
@@ -274,6 +275,11 @@ class HubSpotCrm:
             if (stage := p.get("dealstage"))
         }
         return {i: s.label for i, s in stages.items() if s.is_closed and not s.is_won}
+
+    def deals_property(self, deal_ids: list[str], name: str) -> dict[str, str]:
+        """Return one property of many deals (id → value, "" when unset), 100 a call."""
+        found = self.client.deals_read(deal_ids, [name]) if deal_ids else {}
+        return {deal_id: str(props.get(name) or "") for deal_id, props in found.items()}
 
     def properties_ensure(self) -> PropertiesReport:
         """Make the custom properties the hub writes that HubSpot does not have yet."""

@@ -103,6 +103,9 @@ def job_promise(bundle: DealBundle) -> JobPromise:
             unit_price=_decimal(item.properties.get("price"), what="A unit price", deal=deal),
             item_code=item.properties.get("hs_sku") or "",
             tax=line_tax(item, name),
+            discount=_decimal(
+                item.properties.get("hs_discount_percentage"), what="A discount", deal=deal
+            ),
         )
         for item in bundle.line_items
     )

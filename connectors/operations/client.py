@@ -27,6 +27,7 @@ from connectors.errors import ConnectorError, Invalid, NotFound
 from connectors.operations.mapping import business_event
 from integration_hub import labels
 from operations import services
+from operations.addresses import address_parts
 from operations.models import Customer, Job
 from operations.money import Figures, unit_price
 from operations.transitions import TransitionRefused
@@ -119,7 +120,7 @@ def _same_place(one: str, other: str) -> bool:
 
 
 def _job(number: str) -> Job:
-    job = Job.objects.select_related("customer").filter(number=number).first()
+    job = Job.objects.select_related("customer", "crew").filter(number=number).first()
     if job is None:
         raise NotFound(f"The job register has no job {number}.", system=SYSTEM)
     return job
@@ -134,6 +135,7 @@ def _lines(job: Job) -> tuple[PromisedLine, ...]:
             line.unit_price,
             line.item_code,
             line.promised_tax or line.tax,
+            line.discount,
         )
         for line in job.lines.order_by("position", "pk")
     )
@@ -146,6 +148,7 @@ def _line_fields(line: PromisedLine) -> dict:
         "unit_price": unit_price(line.unit_price),
         "item_code": line.item_code,
         "tax": line.tax,
+        "discount": line.discount,
     }
 
 
@@ -462,6 +465,7 @@ class JobRegister:
                     line.item_code,
                     line.tax,
                     line.rate,
+                    line.discount,
                 )
                 for line in job.lines.order_by("position", "pk")
             ),
@@ -470,6 +474,8 @@ class JobRegister:
             amount=job.amount,
             lines_total=job.lines_total,
             figures=job.figures,
+            crew=job.crew.name if job.crew else "",
+            site_region=address_parts(job.site_address)["region"],
         )
 
     def job_invoice_figures(self, number: str, figures: Figures) -> None:

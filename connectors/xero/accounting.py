@@ -264,6 +264,14 @@ class XeroAccounting:
         """Return every tax rate, archived ones too (one call)."""
         return self._call("reading the tax rates", self.api.get_tax_rates).tax_rates
 
+    def tracking_categories(self) -> list:
+        """Return every tracking category with its options, archived ones too (one call)."""
+        return self._call(
+            "reading the tracking categories",
+            self.api.get_tracking_categories,
+            include_archived=True,
+        ).tracking_categories
+
     def accounts(self) -> list:
         """Return the whole chart of accounts, archived ones too (one call)."""
         return self._call("reading the chart of accounts", self.api.get_accounts).accounts

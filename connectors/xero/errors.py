@@ -92,6 +92,13 @@ REFUSALS = (
         "invoices' on the hub's Xero page, then press Retry.",
     ),
     (
+        re.compile(r"tracking (category|option) '[^']+'", re.I),
+        "tracking_option",
+        "In Xero, add (or restore) the tracking category or option the message names "
+        "(Accounting › Advanced › Tracking categories), or change the mapping under 'Tracking "
+        "categories' on the hub's Xero page, then press Retry.",
+    ),
+    (
         re.compile(r"is archived", re.I),
         "archived_contact",
         "Restore the contact in Xero (Contacts → Archived → Restore), then press Retry.",

@@ -18,6 +18,7 @@ from connectors.base import (
     InvoiceLine,
     InvoiceMade,
     Notice,
+    Tracking,
     Value,
 )
 from connectors.errors import ConnectorError, Invalid
@@ -36,8 +37,9 @@ from connectors.xero.mapping import (
     quote_promise,
 )
 from connectors.xero.polling import xero_poll
-from connectors.xero.tax_setup import problems_of, setup_refusal, tax_setup
+from connectors.xero.tax_setup import lines_problems, setup_refusal
 from connectors.xero.terms import contacts_terms, due_date, terms_remember
+from connectors.xero.tracking import line_tracking, tracking_refusals
 from integration_hub import labels
 
 SYSTEM = "xero"
@@ -204,6 +206,8 @@ class XeroFinance:
                             item_code=line.item_code or None,
                             account_code=settings.sales_account,
                             tax_type=settings.tax_type(line.tax),
+                            discount_rate=float(line.discount) if line.discount else None,
+                            tracking=line_tracking(draft.tracking),
                         )
                         for line in draft.lines
                     ],
@@ -227,6 +231,19 @@ class XeroFinance:
         """Return the sales invoices changed after `since` (all of them without it)."""
         return [invoice_made(i) for i in XeroAccounting.connected().invoices_changed(since)]
 
+    def invoices_by_id(self, invoice_ids: list[str]) -> dict[str, InvoiceMade]:
+        """Return these invoices as Xero holds them now, 100 a call."""
+        found = XeroAccounting.connected().invoices_by_id(invoice_ids)
+        return {invoice.invoice_id: invoice_made(invoice) for invoice in found}
+
+    def tracking_check(self, jobs: dict[str, tuple[Tracking, ...]]) -> dict[str, Exception]:
+        """Check each job's tracking against Xero's categories and options, before anything
+        is sent (connectors/xero/tracking.py): one read for every job, from the cache."""
+        wanted = {number: tracking for number, tracking in jobs.items() if tracking}
+        if not wanted:
+            return {}
+        return dict(tracking_refusals(XeroAccounting.connected(), wanted))
+
     def item_codes(self) -> list[str]:
         """Return the item codes the organisation knows."""
         return XeroAccounting.connected().item_codes()
@@ -238,12 +255,7 @@ class XeroFinance:
         only when the cache shows a problem."""
         if not jobs:
             return {}
-        xero, settings = XeroAccounting.connected(), InvoiceSettings.current()
-        setup = tax_setup(xero)
-        found = {number: problems_of(setup, settings, lines) for number, lines in jobs.items()}
-        if any(found.values()):
-            setup = tax_setup(xero, fresh=True)
-            found = {number: problems_of(setup, settings, lines) for number, lines in jobs.items()}
+        found = lines_problems(XeroAccounting.connected(), InvoiceSettings.current(), jobs)
         return {number: setup_refusal(p) for number, p in found.items() if p}
 
     def poll(self, *, store, refused) -> dict[str, int]:

@@ -13,6 +13,7 @@ from connectors.base import (
     InvoiceMade,
     JobPromise,
     PromisedLine,
+    Tracking,
     Value,
 )
 from operations.addresses import suburb_state_postcode
@@ -172,6 +173,7 @@ def quote_promise(quote, contact, treatments: dict[str, str]) -> JobPromise:
                 unit_price=Decimal(str(line.unit_amount or 0)),
                 item_code=line.item_code or "",
                 tax="none" if amounts == "NOTAX" else quote_line_tax(line, treatments),
+                discount=Decimal(str(line.discount_rate or 0)),
             )
             for line in quote.line_items or []
         ),
@@ -241,4 +243,13 @@ def invoice_made(invoice) -> InvoiceMade:
         customer_name=(invoice.contact.name or "") if invoice.contact else "",
         subtotal=_money(invoice.sub_total),
         tax=_money(invoice.total_tax),
+        lines_tracking=lines_tracking(invoice),
+    )
+
+
+def lines_tracking(invoice) -> tuple[frozenset[Tracking], ...]:
+    """The tracking each of an invoice's lines holds in Xero."""
+    return tuple(
+        frozenset(Tracking(t.name or "", t.option or "") for t in line.tracking or [])
+        for line in invoice.line_items or []
     )

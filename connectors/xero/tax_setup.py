@@ -1,7 +1,7 @@
 """What Xero allows on an invoice line, checked before any invoice is sent.
 
 The organisation's tax rates and chart of accounts are read in two calls and kept a few
-minutes in the shared cache, for every invoice of every worker. A line whose account or
+minutes in the shared cache (connectors/xero/cached.py). A line whose account or
 tax type Xero has archived, or whose tax type the account does not allow (the tax rate's
 CanApplyTo<class> for the account's Class, Xero's spec), or whose tax type does not
 charge the treatment's rate, gives one error naming the codes that would do. A problem
@@ -9,19 +9,16 @@ seen in the cache is read again from Xero before it is believed (someone may hav
 fixed it there).
 """
 
-from contextlib import suppress
 from dataclasses import dataclass
 from decimal import Decimal
-
-from django.core.cache import cache
 
 from connectors.base import TAX_TREATMENTS, InvoiceLine
 from connectors.errors import Invalid
 from connectors.models import InvoiceSettings
 from connectors.xero.accounting import XeroAccounting
+from connectors.xero.cached import checked_against
 from connectors.xero.mapping import code
 
-CACHE_SECONDS = 600
 # An account's Class, and the tax rate's flag saying it may be used on such accounts.
 APPLIES_TO = {
     "ASSET": "can_apply_to_assets",
@@ -65,10 +62,6 @@ class TaxSetup:
     accounts: dict[str, Account]
 
 
-def cache_key(tenant_id: str) -> str:
-    return f"xero:tax-setup:{tenant_id}"
-
-
 def _read(xero: XeroAccounting) -> TaxSetup:
     rates = {
         r.tax_type: Rate(
@@ -86,19 +79,6 @@ def _read(xero: XeroAccounting) -> TaxSetup:
         if a.code
     }
     return TaxSetup(rates, accounts)
-
-
-def tax_setup(xero: XeroAccounting, *, fresh: bool = False) -> TaxSetup:
-    """The organisation's tax setup, from the cache unless `fresh` (then the cache learns it)."""
-    key = cache_key(xero.connection.tenant_id)
-    if not fresh:
-        with suppress(Exception):  # the cache (Redis) is down: read Xero instead
-            if (kept := cache.get(key)) is not None:
-                return kept
-    setup = _read(xero)
-    with suppress(Exception):  # a cache that cannot be written is only slower
-        cache.set(key, setup, CACHE_SECONDS)
-    return setup
 
 
 @dataclass(frozen=True)
@@ -179,6 +159,17 @@ def problems_of(
         for tax, rate in treatments
         if (problem := _tax_problem(setup, settings, tax, rate)) is not None
     ]
+
+
+def lines_problems(
+    xero: XeroAccounting, settings: InvoiceSettings, jobs: dict[str, tuple[InvoiceLine, ...]]
+) -> dict[str, list[Problem]]:
+    """What stops each job's lines going to Xero as the settings say (jobs by number)."""
+
+    def check(setup: TaxSetup) -> dict[str, list[Problem]]:
+        return {number: problems_of(setup, settings, lines) for number, lines in jobs.items()}
+
+    return checked_against(xero, "tax-setup", _read, check)
 
 
 def setup_refusal(problems: list[Problem]) -> Invalid:

@@ -21,10 +21,12 @@ from connectors.base import (
     InvoiceMade,
     JobFacts,
     JobLineFacts,
+    Tracking,
 )
 from connectors.errors import Waiting
 from connectors.registry import crm, finance, operations
 from handoffs.flows.invoice_figures import figures_compare
+from handoffs.flows.invoice_tracking import tracking_compare, tracking_of
 from handoffs.flows.promised_amount import promise_differs
 from handoffs.flows.shared_fields import records_look_again
 from handoffs.models import HandoffRun
@@ -138,27 +140,36 @@ def _customers(jobs: list[tuple[HandoffRun, JobFacts]], results: dict) -> dict[s
 
 def _line(line: JobLineFacts) -> InvoiceLine:
     return InvoiceLine(
-        line.description, line.quantity, line.unit_price, line.item_code, line.tax, line.rate
+        line.description,
+        line.quantity,
+        line.unit_price,
+        line.item_code,
+        line.tax,
+        line.rate,
+        line.discount,
     )
 
 
-def _draft(job: JobFacts, customer_id: str) -> InvoiceDraft:
+def _draft(job: JobFacts, customer_id: str, tracking: tuple[Tracking, ...]) -> InvoiceDraft:
     return InvoiceDraft(
         reference=job.number,
         customer_id=customer_id,
         lines=tuple(_line(line) for line in job.lines),
         prices_include_gst=job.prices_include_gst,
         issued=timezone.localdate(),
+        tracking=tracking,
     )
 
 
 def _draft_key(draft: InvoiceDraft) -> str:
     """A job's Idempotency-Key: tied to its content, so a corrected job is a new request."""
+    lines = [
+        (x.item_code, x.quantity, x.unit_price, x.tax) + ((x.discount,) if x.discount else ())
+        for x in draft.lines
+    ]
+    tracked = [draft.tracking] if draft.tracking else []
     content = hashlib.sha256(
-        repr(
-            [(x.item_code, x.quantity, x.unit_price, x.tax) for x in draft.lines]
-            + [draft.prices_include_gst, draft.customer_id]
-        ).encode()
+        repr(lines + [draft.prices_include_gst, draft.customer_id] + tracked).encode()
     ).hexdigest()[:16]
     return f"hub-job-{draft.reference}-{content}"
 
@@ -231,7 +242,7 @@ def invoices_record(pairs: list[tuple[JobFacts, InvoiceMade]]) -> dict[str, Outc
 
 
 def _already_made(
-    jobs: list[tuple[HandoffRun, JobFacts]], results: dict
+    jobs: list[tuple[HandoffRun, JobFacts]], results: dict, tracking: dict
 ) -> list[tuple[HandoffRun, JobFacts]]:
     """Record the invoices the finance system already made for these jobs; return the rest.
 
@@ -260,19 +271,46 @@ def _already_made(
         else:
             remaining.append((run, job))
     outcomes = invoices_record([(job, made) for _, job, made in recorded])
-    for run, job, made in recorded:
-        results[run.pk] = _figures_said(job, made, outcomes[job.number])
+    for run, job, made in recorded:  # read from the finance system just now
+        results[run.pk] = _checked(job, made, outcomes[job.number], tracking[job.number], made)
     return remaining
 
 
-def _figures_said(job: JobFacts, made: InvoiceMade, outcome: Outcome) -> Outcome:
-    """The outcome, saying so when the finance system's figures differ from the hub's (an
-    item is open for it: the invoice is made all the same, and never made again)."""
+def _checked(
+    job: JobFacts,
+    made: InvoiceMade,
+    outcome: Outcome,
+    tracking: tuple[Tracking, ...],
+    held: InvoiceMade | None,
+) -> Outcome:
+    """The outcome, saying so when the finance system's figures differ from the hub's, or
+    the invoice as it holds it (`held`, read back) lacks the lines' tracking (an item is
+    open for each: the invoice is made all the same, and never made again)."""
+    said = ""
     item = figures_compare(job, made)
-    if item is None:
-        return outcome
-    said = f" Its figures differ from the hub's: see review item {item.pk}."
-    return replace(outcome, summary=outcome.summary + said)
+    if item is not None:
+        said += f" Its figures differ from the hub's: see review item {item.pk}."
+    lost = tracking_compare(job, tracking, held or made) if tracking else None
+    if lost is not None:
+        said += f" Its lines did not keep their tracking: see review item {lost.pk}."
+    return replace(outcome, summary=outcome.summary + said) if said else outcome
+
+
+def _tracking(jobs: list[tuple[HandoffRun, JobFacts]], results: dict) -> dict:
+    """Each job's tracking (by number); a job without one, or whose option the finance
+    system does not have, gets its reason instead."""
+    try:
+        found = tracking_of([job for _, job in jobs])
+    except Exception as error:  # the CRM could not be read: every job waits for it
+        found = {job.number: error for _, job in jobs}
+    refused = finance().tracking_check(
+        {n: t for n, t in found.items() if not isinstance(t, Exception)}
+    )
+    for run, job in jobs:
+        why = refused.get(job.number) or found[job.number]
+        if isinstance(why, Exception):
+            results[run.pk] = why
+    return found
 
 
 def batch(runs: list[HandoffRun]) -> list[Outcome | Exception]:
@@ -309,12 +347,14 @@ def batch(runs: list[HandoffRun]) -> list[Outcome | Exception]:
         if job.number in refused:
             results[run.pk] = refused[job.number]
     jobs = [(run, job) for run, job in jobs if run.pk not in results]
+    tracking = _tracking(jobs, results)
+    jobs = [(run, job) for run, job in jobs if run.pk not in results]
     customers = _customers(jobs, results)
     jobs = [(run, job) for run, job in jobs if run.pk not in results]
-    jobs = _already_made(jobs, results)
+    jobs = _already_made(jobs, results, tracking)
     for start in range(0, len(jobs), BATCH_SIZE):
         chunk = jobs[start : start + BATCH_SIZE]
-        drafts = [_draft(job, customers[job.number]) for _, job in chunk]
+        drafts = [_draft(job, customers[job.number], tracking[job.number]) for _, job in chunk]
         keys = sorted(_draft_key(draft) for draft in drafts)
         # Deterministic: a retry of the same request replays the first answer.
         request_key = (
@@ -336,9 +376,19 @@ def batch(runs: list[HandoffRun]) -> list[Outcome | Exception]:
                 results[run.pk] = invoice.refused
             else:
                 good.append((run, job, invoice))
+        # Read back before recording: should the read fail, the retry finds the invoices
+        # by reference and checks them then.
+        tracked = [i.invoice_id for _, job, i in good if tracking[job.number]]
+        held = money.invoices_by_id(tracked) if tracked else {}
         outcomes = invoices_record([(job, invoice) for _, job, invoice in good])
         for run, job, invoice in good:
-            results[run.pk] = _figures_said(job, invoice, outcomes[job.number])
+            results[run.pk] = _checked(
+                job,
+                invoice,
+                outcomes[job.number],
+                tracking[job.number],
+                held.get(invoice.invoice_id),
+            )
     return [results[run.pk] for run in runs]
 
 

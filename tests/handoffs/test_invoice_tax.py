@@ -199,3 +199,31 @@ def test_xeros_figures_differing_from_the_hubs_open_one_item_and_the_invoice_is_
     page = client.get(f"/jobs/{job.number}/").content.decode()
     assert "Xero's figures differ from the hub's" in page
     assert f'href="/review/{item.pk}/"' in page
+
+
+def test_a_discount_on_a_hubspot_line_reaches_xero_as_its_discount_rate_to_the_cent(
+    hub, django_user_model
+):
+    connect_xero(hub)
+    # 12 RCBOs at 95.00 less 12.5 %: 997.50; 15.6 h at 110.00 less 33.33 %: 1144.06.
+    deal_lines(
+        hub,
+        SWITCH,
+        {
+            "RCBO": {"hs_discount_percentage": "12.5"},
+            "LABOUR-HR": {"hs_discount_percentage": "33.33"},
+        },
+        amount="2141.56",
+    )
+    job = invoiced(finished_job(hub, django_user_model, SWITCH))
+    assert "12 x RCBO safety switch (RCBO) at 95.00 less 12.5%" in services.promised_lines(job)
+    (invoice,) = xero_invoices(hub)
+    assert [x["DiscountRate"] for x in invoice["LineItems"]] == [12.5, 33.33]
+    assert [x["LineAmount"] for x in invoice["LineItems"]] == [997.5, 1144.06]
+    assert (invoice["SubTotal"], invoice["TotalTax"], invoice["Total"]) == (
+        2141.56,
+        214.16,
+        2355.72,
+    )
+    assert job.figures == job.xero_figures
+    assert not ReviewItem.objects.filter(status="open").exists()

@@ -37,3 +37,10 @@ def test_four_decimal_unit_prices_make_the_line_amount_the_two_decimal_price_wou
     )
     assert figures([Line(D("1000"), D("0.06"), D("10"))], inclusive=False).subtotal == D("60.00")
     assert (price_text(D("110.0000")), price_text(D("0.0612"))) == ("110.00", "0.0612")
+
+
+def test_a_discount_comes_off_the_line_before_it_is_rounded_and_taxed():
+    # Xero's spec: LineAmount = Quantity * UnitAmount * ((100 - DiscountRate)/100).
+    line = Line(D("3"), D("33.3333"), D("10"), D("12.5"))  # 87.4999125 -> 87.50
+    assert figures([line], inclusive=False) == Figures(D("87.50"), D("8.75"), D("96.25"))
+    assert figures([line], inclusive=True) == Figures(D("79.55"), D("7.95"), D("87.50"))

@@ -97,6 +97,9 @@ class MiniCrm:
         stages = {i: self.deals[i]["deal"]["sales_stage"] for i in deal_ids if i in self.deals}
         return {i: stage for i, stage in stages.items() if stage == "lost"}
 
+    def deals_property(self, deal_ids: list[str], name: str) -> dict[str, str]:
+        return {i: str(self.deals[i]["deal"].get(name) or "") for i in deal_ids if i in self.deals}
+
     def deals_won_unworked(self) -> dict[str, str]:
         return {i: "won" for i, d in self.deals.items() if d["deal"]["sales_stage"] == "won"}
 

@@ -56,6 +56,7 @@ STANDARD = {
             ("amount", "number", "number"),
             ("hs_sku", "string", "text"),
             ("description", "string", "textarea"),
+            ("hs_discount_percentage", "number", "number"),
         ],
     ),
 }

@@ -9,6 +9,7 @@ import uuid
 from datetime import UTC, datetime
 from urllib.parse import parse_qs
 
+from connectors.sandbox.xero import tracking
 from connectors.sandbox.xero.store import Store
 
 PREFIX = "/api.xro/2.0"
@@ -233,6 +234,9 @@ class Api:
             return 200, {"Items": list(org.items.values())}
         if path == "/TaxRates" and method == "GET":
             return 200, {"TaxRates": list(org.tax_rates.values())}
+        if path == "/TrackingCategories" and method == "GET":
+            categories = tracking.listed(org.tracking_categories, query)
+            return 200, {"TrackingCategories": categories}
         if path == "/Accounts" and method == "GET":
             return 200, {"Accounts": books.filtered(org.accounts.values(), query)}
         collections = {

@@ -4,6 +4,7 @@ import re
 import uuid
 from decimal import ROUND_HALF_UP, Decimal
 
+from connectors.sandbox.xero import tracking
 from connectors.sandbox.xero.store import Organisation, Store, allows, xero_date
 
 STATUS_FLOW = {
@@ -170,7 +171,10 @@ def _line_errors(org: Organisation, line: dict) -> list[str]:
         errors.append(
             f"The TaxType code '{line['TaxType']}' cannot be used with account code '{code}'."
         )
-    return errors
+    discount = line.get("DiscountRate")
+    if discount is not None and not 0 <= Decimal(str(discount)) <= 100:
+        errors.append("The discount rate must be between 0 and 100.")
+    return errors + tracking.line_errors(org.tracking_categories, line)
 
 
 def _contact_for(org: Organisation, ref: dict) -> dict | None:
@@ -204,6 +208,8 @@ def _saved(store: Store, org: Organisation, kind: str, element: dict, unitdp: in
         org.contacts[record["ContactID"]] = record
         return record
     _unit_places(element.get("LineItems") or [], unitdp)
+    for line in element.get("LineItems") or []:
+        tracking.line_saved(org.tracking_categories, line, kept=org.tracking_kept)
     record = org.invoices.get(element.get("InvoiceID", ""))
     if record is None:
         contact = _contact_for(org, element["Contact"])

@@ -2,7 +2,7 @@
 
 from html import escape
 
-from connectors.sandbox.xero import money
+from connectors.sandbox.xero import money, tracking
 from connectors.sandbox.xero.store import Organisation, Store, xero_date
 
 STYLE = """
@@ -98,10 +98,25 @@ def _contact_row(org: Organisation, contact: dict) -> str:
     return f"<tr><td>{_form(action, inputs + '<button type=submit>Save</button>')}</td></tr>"
 
 
+def _category_row(org: Organisation, category: dict) -> str:
+    options = ", ".join(
+        escape(o["Name"]) + (" (archived)" if o["Status"] != "ACTIVE" else "")
+        for o in category["Options"]
+    )
+    name = escape(category["Name"])
+    add = _form(
+        f"/console/{org.tenant_id}/tracking/{category['TrackingCategoryID']}/add",
+        f'<label>New option in {name} <input name="option" size="16"></label> '
+        "<button type=submit>Add (or restore)</button>",
+    )
+    return f"<tr><td>{name}</td><td>{options or 'none'}</td><td>{add}</td></tr>"
+
+
 def _organisation(org: Organisation) -> str:
     invoices = "".join(_invoice_row(org, i) for i in reversed(list(org.invoices.values())))
     quotes = "".join(_quote_row(org, q) for q in org.quotes.values())
     contacts = "".join(_contact_row(org, c) for c in org.contacts.values())
+    categories = "".join(_category_row(org, c) for c in org.tracking_categories.values())
     return (
         f"<h2>{escape(org.name)}</h2>"
         f"<p>Calls this minute: {len(org.calls)}, today: {len(org.day_calls)}, "
@@ -113,6 +128,8 @@ def _organisation(org: Organisation) -> str:
         "<h3>Quotes</h3><table><tr><th>Number</th><th>Contact</th><th>Title</th><th>Total</th>"
         f"<th>Status</th><th>Act as the customer</th></tr>{quotes}</table>"
         f"<h3>Contacts</h3><table>{contacts or '<tr><td>None yet.</td></tr>'}</table>"
+        "<h3>Tracking categories</h3><table><tr><th>Category</th><th>Options</th>"
+        f"<th>Act as the bookkeeper</th></tr>{categories}</table>"
     )
 
 
@@ -173,6 +190,9 @@ def act(store: Store, parts: list[str], form: dict[str, str]) -> None:
             money.quote_status(store, org, record_id, "ACCEPTED")
         elif kind == "contacts":
             _contact_edit(store, org, org.contacts[record_id], form)
+        elif kind == "tracking" and form.get("option", "").strip():
+            name = org.tracking_categories[record_id]["Name"]
+            tracking.option_add(org.tracking_categories, name, form["option"].strip())
 
 
 def _invoice_act(store: Store, org: Organisation, invoice: dict, verb: str, form: dict) -> None:

@@ -7,6 +7,8 @@ import uuid
 from collections import Counter, deque
 from decimal import ROUND_HALF_UP, Decimal
 
+from connectors.sandbox.xero import tracking
+
 
 def xero_date(seconds: float | None = None) -> str:
     """Return a time the way Xero's JSON writes it: /Date(ms+0000)/."""
@@ -38,6 +40,10 @@ class Organisation:
             for code, name, price in SEED_ITEMS
         }
         self.tax_rates = {row[0]: tax_rate(*row) for row in SEED_TAX_RATES}
+        self.tracking_categories = tracking.seed()
+        # Whether lines keep the tracking they were sent with (Xero has been seen to drop it
+        # in silence): False is a switch for tests of the hub's read-back check.
+        self.tracking_kept = True
         self.invoice_numbers = iter(range(1, 10**6))
         self.credit_note_numbers = iter(range(1, 10**6))
         # When each counted call arrived: the rolling minute and the rolling day.
@@ -320,7 +326,9 @@ class Store:
     def invoice_total(self, invoice: dict) -> None:
         """Work out each line's amount and tax and the invoice's totals, as Xero does.
 
-        A line's amount is quantity times unit price, to the cent; its tax is that amount
+        A line's amount is quantity times unit price, less its DiscountRate (%), to the
+        cent ("LineAmount = Quantity * UnitAmount * ((100 - DiscountRate)/100)", Xero's
+        spec); its tax is that amount
         at its tax type's rate (prices including tax: the part the rate makes up), to the
         cent, halves up; the invoice's tax is the sum of its lines' ("Rounding in Xero").
         With prices including tax, LineAmount includes it and SubTotal is Total less tax.
@@ -330,8 +338,12 @@ class Store:
         amounts = tax = Decimal("0")
         rated = []
         for line in invoice["LineItems"]:
+            discount = Decimal(str(line.get("DiscountRate") or 0))
             amount = _cents(
-                Decimal(str(line.get("Quantity", 1))) * Decimal(str(line.get("UnitAmount", 0)))
+                Decimal(str(line.get("Quantity", 1)))
+                * Decimal(str(line.get("UnitAmount", 0)))
+                * (100 - discount)
+                / 100
             )
             rate = Decimal("0")
             if kind != "NoTax":

@@ -13,10 +13,12 @@ from xero_python.accounting import (
     Invoices,
     LineAmountTypes,
     LineItem,
+    LineItemTracking,
 )
 from xero_python.api_client.oauth2 import TokenApi
 from xero_python.identity import IdentityApi
 
+from connectors.sandbox.xero import console
 from connectors.sandbox.xero.server import start_in_thread
 from connectors.sandbox.xero.store import tax_rate
 from connectors.xero.client import api_client
@@ -326,3 +328,44 @@ def test_a_fault_after_the_call_loses_only_the_answer(xero):
     assert (limited.value.status, limited.value.headers["Retry-After"]) == (429, "3")
     found = accounting.get_contacts(tenant, where='Name=="Tran"').contacts
     assert [c.name for c in found] == ["Tran"]
+
+
+def test_line_tracking_is_kept_by_name_refused_for_a_missing_option_and_added_in_the_console(
+    xero,
+):
+    sandbox, _, accounting, tenant = xero
+    categories = accounting.get_tracking_categories(tenant, include_archived=True)
+    region = next(c for c in categories.tracking_categories if c.name == "Region")
+    assert {o.name: code(o.status) for o in region.options}["NT"] == "ARCHIVED"
+    active = accounting.get_tracking_categories(tenant).tracking_categories
+    assert "NT" not in [o.name for c in active for o in c.options]
+    accounting.create_contacts(tenant, Contacts(contacts=[CAFE]))
+
+    def tracked(option: str, discount: float | None = None) -> Invoice:
+        (line,) = _lines([("3", "110")], "OUTPUT")
+        line.tracking = [LineItemTracking(name="region", option=option)]
+        line.discount_rate = discount
+        return Invoice(type="ACCREC", contact=Contact(contact_number="HUB-1"), line_items=[line])
+
+    kept, archived, missing = accounting.create_invoices(
+        tenant,
+        Invoices(invoices=[tracked("nsw", 12.5), tracked("NT"), tracked("Perth")]),
+        summarize_errors=False,
+    ).invoices
+    (kept_line,) = kept.line_items
+    assert [(t.name, t.option) for t in kept_line.tracking] == [("Region", "NSW")]
+    assert kept_line.tracking[0].tracking_option_id  # named, then kept with its ids
+    assert (kept_line.line_amount, kept.total_tax) == (288.75, D("28.88"))  # 330 less 12.5 %
+    assert [e.message for e in archived.validation_errors] == [
+        "The tracking option 'NT' for tracking category 'Region' does not exist or is archived."
+    ]
+    assert "tracking option 'Perth'" in missing.validation_errors[0].message
+    # The bookkeeper adds the option in the console; the same invoice now goes through.
+    console.act(
+        sandbox.store, [tenant, "tracking", region.tracking_category_id, "add"], {"option": "Perth"}
+    )
+    assert "Perth" in console.page(sandbox.store, [], "")
+    (again,) = accounting.create_invoices(
+        tenant, Invoices(invoices=[tracked("Perth")]), summarize_errors=False
+    ).invoices
+    assert not again.has_errors

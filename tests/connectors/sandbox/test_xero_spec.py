@@ -190,6 +190,58 @@ ROWS = [
     Row("tax rates", "GET", f"{API}/TaxRates", "GET /TaxRates 200", "TaxRates/0/CanApplyToRevenue"),
     Row("accounts", "GET", f"{API}/Accounts", "GET /Accounts 200", "Accounts/1/Class"),
     Row(
+        "tracking categories, archived options too",
+        "GET",
+        f"{API}/TrackingCategories?includeArchived=True",  # xero-python writes True
+        "GET /TrackingCategories 200",
+        "TrackingCategories/0/Options/5/Status",
+    ),
+    Row(
+        "an invoice whose lines carry tracking and a discount",
+        "PUT",
+        f"{API}/Invoices?summarizeErrors=false&unitdp=4",
+        "PUT /Invoices 200",
+        "Invoices/0/LineItems/0/Tracking/0/TrackingOptionID",
+        lambda ids: {
+            "Invoices": [
+                dict(
+                    invoice(ids),
+                    LineItems=[
+                        {
+                            "Description": "Labour",
+                            "Quantity": 3,
+                            "UnitAmount": 110.0,
+                            "DiscountRate": 12.5,
+                            "AccountCode": "200",
+                            "TaxType": "OUTPUT",
+                            "Tracking": [{"Name": "Region", "Option": "NSW"}],
+                        }
+                    ],
+                )
+            ]
+        },
+    ),
+    Row(
+        "an invoice whose line names an option Xero does not have",
+        "PUT",
+        f"{API}/Invoices?summarizeErrors=false",
+        "PUT /Invoices 200",
+        "Invoices/0/ValidationErrors/0/Message",
+        lambda ids: {
+            "Invoices": [
+                dict(
+                    invoice(ids),
+                    LineItems=[
+                        dict(
+                            invoice(ids)["LineItems"][0],
+                            Tracking=[{"Name": "Region", "Option": "Atlantis"}],
+                        )
+                    ],
+                )
+            ]
+        },
+    ),
+    Row(
         "invoices with four-decimal prices, tax included",
         "PUT",
         f"{API}/Invoices?summarizeErrors=false&unitdp=4",
