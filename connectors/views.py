@@ -14,6 +14,7 @@ from connectors.errors import ConnectorError
 from connectors.models import InvoiceSettings, XeroConnection
 from connectors.oauth import state_matches, state_new
 from connectors.xero import connect
+from connectors.xero.views import organisations_context
 from dashboard.selectors import xero_reconnect_items
 from integration_hub.crypto import fernet
 from integration_hub.permissions import admin_required
@@ -79,6 +80,7 @@ def xero_settings(request: HttpRequest) -> HttpResponse:
             "callback": _callback_url(request),
             "form": form,
             "changes": mapping.history.select_related("history_user")[:10],
+            **organisations_context(),
         },
     )
 

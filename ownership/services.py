@@ -14,7 +14,13 @@ RULE_KEYS = ("record_type", "field", "owner", "carriers", "editable_by", "on_dis
 
 @transaction.atomic
 def record_for_link(
-    *, type: str, system: str, external_id: str, label: str = "", reason: str = ""
+    *,
+    type: str,
+    system: str,
+    external_id: str,
+    label: str = "",
+    reason: str = "",
+    organisation: str = "",
 ) -> Record:
     """Return the record linked to this system id, creating both if new."""
     link = (
@@ -27,17 +33,33 @@ def record_for_link(
             Record.objects.filter(pk=link.record_id).update(label=label)
         return link.record
     record = Record.objects.create(type=type, label=label)
-    link_add(record=record, system=system, external_id=external_id, reason=reason or "first seen")
+    link_add(
+        record=record,
+        system=system,
+        external_id=external_id,
+        reason=reason or "first seen",
+        organisation=organisation,
+    )
     return record
 
 
-def link_add(*, record: Record, system: str, external_id: str, reason: str = "", by=None) -> Link:
-    """Link a record to its id in another system, saying why (kept in the link's history)."""
+def link_add(
+    *,
+    record: Record,
+    system: str,
+    external_id: str,
+    reason: str = "",
+    by=None,
+    organisation: str = "",
+) -> Link:
+    """Link a record to its id in another system (in one of its organisations, when it has
+    several), saying why (kept in the link's history)."""
     link = Link(
         record=record,
         record_type=record.type,
         system=system,
         external_id=external_id,
+        organisation=organisation,
         reason=reason,
     )
     link._history_user = by
@@ -45,10 +67,18 @@ def link_add(*, record: Record, system: str, external_id: str, reason: str = "",
     return link
 
 
-def link_ensure(*, record: Record, system: str, external_id: str, reason: str) -> None:
-    """Link the record to this id unless it already has one in that system."""
-    if not Link.objects.filter(record=record, system=system).exists():
-        link_add(record=record, system=system, external_id=external_id, reason=reason)
+def link_ensure(
+    *, record: Record, system: str, external_id: str, reason: str, organisation: str = ""
+) -> None:
+    """Link the record to this id unless it already has one in that system (organisation)."""
+    if not Link.objects.filter(record=record, system=system, organisation=organisation).exists():
+        link_add(
+            record=record,
+            system=system,
+            external_id=external_id,
+            reason=reason,
+            organisation=organisation,
+        )
 
 
 class RuleInvalid(ValueError):

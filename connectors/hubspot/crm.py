@@ -275,6 +275,15 @@ class HubSpotCrm:
         }
         return {i: s.label for i, s in stages.items() if s.is_closed and not s.is_won}
 
+    def deals_pipeline(self, deal_ids: list[str]) -> dict[str, str]:
+        """Return the pipeline each of these deals is in now, 100 deals a call."""
+        found = self.client.deals_read(deal_ids, ["pipeline"]) if deal_ids else {}
+        return {deal_id: p.get("pipeline") or "default" for deal_id, p in found.items()}
+
+    def pipelines(self) -> dict[str, str]:
+        """Return every deal pipeline: id → its name."""
+        return self.client.deal_pipelines()
+
     def properties_ensure(self) -> PropertiesReport:
         """Make the custom properties the hub writes that HubSpot does not have yet."""
         return properties_ensure(self.client)
