@@ -19,6 +19,8 @@ class MissingData:
     # A setting the finance system will not take, and the codes it would.
     setting: str = ""
     allowed_codes: list[str] = dataclasses.field(default_factory=list)
+    # The hub's settings page where an admin fixes it ("xero": the Xero page).
+    page: str = ""
 
 
 @dataclass(frozen=True)
