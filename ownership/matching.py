@@ -175,8 +175,10 @@ def customer_first_seen(
             missed.append(error)
     if record is None:
         record = Record.objects.create(type=Record.Type.CUSTOMER, label=details.name)
-    own = organisation_of(in_organisation(systems()[details.system], within))
-    if not record.links.filter(system=details.system, organisation=own).exists():
+    # Seen in one organisation of a system with several: its link is that organisation's.
+    own = within if hasattr(systems().get(details.system), "within") else ""
+    held = record.links.filter(system=details.system)
+    if not (held.filter(organisation=own) if own else held).exists():
         link_add(
             record=record,
             system=details.system,
@@ -297,6 +299,7 @@ def duplicate_open(*, details: CustomerDetails, record: Record, directory, found
                 target=directory.system,
                 candidates=[Candidate(c.external_id, c.name, like.why) for c, like in found],
                 record=record.pk,
+                organisation=organisation_of(directory),
             )
         ),
     )

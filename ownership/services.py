@@ -3,7 +3,8 @@
 from django.db import transaction
 
 from connectors.base import Value
-from connectors.registry import connector, systems
+from connectors.errors import ConnectorError
+from connectors.registry import connector, organisation_of, systems
 from integration_hub import labels
 from ownership.catalogue import DEFAULT_RULES, EDITORS, FIELDS, ON_DISAGREEMENT
 from ownership.models import AgreedValue, FieldRule, Link, Record
@@ -53,7 +54,12 @@ def link_add(
     organisation: str = "",
 ) -> Link:
     """Link a record to its id in another system (in one of its organisations, when it has
-    several), saying why (kept in the link's history)."""
+    several: the default one unless named), saying why (kept in the link's history)."""
+    if not organisation and system in systems():
+        try:
+            organisation = organisation_of(systems()[system])
+        except ConnectorError:  # several and no default chosen: read as the default later
+            organisation = ""
     link = Link(
         record=record,
         record_type=record.type,

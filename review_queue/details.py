@@ -40,6 +40,8 @@ class PossibleDuplicate:
     target: str
     candidates: list[Candidate]
     record: int | None = None  # the hub's record of the new customer, once it has one
+    # The target's organisation the candidates are in (a Xero tenant id), when it has several.
+    organisation: str = ""
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,22 @@ def _customer(job: Job) -> Record:
     )
 
 
+def _default(org) -> None:
+    InvoiceSettings.objects.filter(pk=InvoiceSettings.current().pk).update(
+        default_organisation=org.tenant_id
+    )
+
+
+def _pipeline_to(org, pipeline: str, name: str) -> None:
+    InvoiceRoute.objects.create(
+        kind="pipeline",
+        pipeline=pipeline,
+        pipeline_name=name,
+        organisation=org.tenant_id,
+        organisation_name=org.name,
+    )
+
+
 def _admin(client, django_user_model):
     admin = django_user_model.objects.create_user("boss", is_staff=True)
     client.force_login(admin)
@@ -91,16 +107,8 @@ def job_run(job: Job):
 
 def test_a_pipeline_rule_sends_its_deals_invoices_to_the_other_organisation(hub, django_user_model):
     first, second = _connect_both(hub)
-    InvoiceSettings.objects.filter(pk=InvoiceSettings.current().pk).update(
-        default_organisation=first.tenant_id
-    )
-    InvoiceRoute.objects.create(
-        kind="pipeline",
-        pipeline="2001",
-        pipeline_name="Maintenance contracts",
-        organisation=second.tenant_id,
-        organisation_name=second.name,
-    )
+    _default(first)
+    _pipeline_to(second, "2001", "Maintenance contracts")
     deal = next(
         d for d in hub.sandbox.store.list("deals") if "safety switch" in d["properties"]["dealname"]
     )
@@ -121,21 +129,13 @@ def test_a_customer_rule_wins_and_the_customer_gets_a_contact_of_its_own_there(
     hub, django_user_model
 ):
     first, second = _connect_both(hub)
-    InvoiceSettings.objects.filter(pk=InvoiceSettings.current().pk).update(
-        default_organisation=first.tenant_id
-    )
+    _default(first)
     job = _invoiced(finished_job(hub, django_user_model, "safety switch upgrade"))
     (in_first,) = first.invoices.values()
     first_contact = in_first["Contact"]["ContactID"]
     customer = _customer(job)
     # The pipeline says the first organisation; the customer's own rule says the second.
-    InvoiceRoute.objects.create(
-        kind="pipeline",
-        pipeline="default",
-        pipeline_name="Sales Pipeline",
-        organisation=first.tenant_id,
-        organisation_name=first.name,
-    )
+    _pipeline_to(first, "default", "Sales Pipeline")
     InvoiceRoute.objects.create(
         kind="customer",
         customer=customer,
@@ -171,16 +171,8 @@ def test_a_customer_rule_wins_and_the_customer_gets_a_contact_of_its_own_there(
 
 def test_a_payment_in_the_second_organisation_reaches_its_job(hub, django_user_model):
     first, second = _connect_both(hub)
-    InvoiceSettings.objects.filter(pk=InvoiceSettings.current().pk).update(
-        default_organisation=first.tenant_id
-    )
-    InvoiceRoute.objects.create(
-        kind="pipeline",
-        pipeline="default",
-        pipeline_name="Sales Pipeline",
-        organisation=second.tenant_id,
-        organisation_name=second.name,
-    )
+    _default(first)
+    _pipeline_to(second, "default", "Sales Pipeline")
     job = _invoiced(finished_job(hub, django_user_model, "safety switch upgrade"))
     (invoice,) = second.invoices.values()
     bookkeeper(hub, invoice, "approve")
