@@ -79,7 +79,10 @@ def xero_settings(request: HttpRequest) -> HttpResponse:
             "scopes": settings.XERO_SCOPES,
             "callback": _callback_url(request),
             "form": form,
-            "changes": mapping.history.select_related("history_user")[:10],
+            # The default organisation's changes are listed with the organisations.
+            "changes": mapping.history.select_related("history_user").exclude(
+                history_change_reason__startswith="Default organisation"
+            )[:10],
             **organisations_context(),
         },
     )

@@ -178,7 +178,10 @@ def customer_first_seen(
     # Seen in one organisation of a system with several: its link is that organisation's.
     own = within if hasattr(systems().get(details.system), "within") else ""
     held = record.links.filter(system=details.system)
-    if not (held.filter(organisation=own) if own else held).exists():
+    if (
+        not held.filter(external_id=details.external_id).exists()
+        and not (held.filter(organisation=own) if own else held).exists()
+    ):
         link_add(
             record=record,
             system=details.system,

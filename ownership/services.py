@@ -55,11 +55,7 @@ def link_add(
 ) -> Link:
     """Link a record to its id in another system (in one of its organisations, when it has
     several: the default one unless named), saying why (kept in the link's history)."""
-    if not organisation and system in systems():
-        try:
-            organisation = organisation_of(systems()[system])
-        except ConnectorError:  # several and no default chosen: read as the default later
-            organisation = ""
+    organisation = organisation or link_home(system)
     link = Link(
         record=record,
         record_type=record.type,
@@ -71,6 +67,16 @@ def link_add(
     link._history_user = by
     link.save()
     return link
+
+
+def link_home(system: str) -> str:
+    """The organisation a new link to this system records when none is named: the default
+    one of a system with several ("" for a system with one account, or while several are
+    connected and none is chosen: such a link is read in the default later)."""
+    try:
+        return organisation_of(systems()[system]) if system in systems() else ""
+    except ConnectorError:
+        return ""
 
 
 def link_ensure(

@@ -15,6 +15,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from connectors.base import (
@@ -25,7 +26,7 @@ from connectors.base import (
     JobFacts,
     JobLineFacts,
 )
-from connectors.errors import Waiting
+from connectors.errors import ConnectorError, Waiting
 from connectors.registry import crm, finance, operations
 from handoffs.flows.invoice_figures import figures_compare
 from handoffs.flows.promised_amount import promise_differs
@@ -79,7 +80,7 @@ def _customers(
     """Each job's customer id in the organisation: linked, found by the hub's id, matched,
     or made (many to a request). A job whose customer cannot be settled gets its reason."""
     records = {job.number: _customer_record(job) for _, job in jobs}
-    links = Link.objects.filter(system=money.system, organisation=organisation)
+    links = Link.objects.filter(_of_organisation(money, organisation), system=money.system)
     found = dict(links.filter(record__in=records.values()).values_list("record_id", "external_id"))
     already = set(found)
     missing = {r.pk: r for r in records.values() if r.pk not in found}
@@ -140,6 +141,17 @@ def _customers(
     }
 
 
+def _of_organisation(money, organisation: str) -> Q:
+    """The links to the organisation's ids; one made while several were connected and no
+    default was chosen records no organisation, and is the default organisation's."""
+    try:
+        default = money.organisation_default()
+    except ConnectorError:
+        default = None
+    mine = Q(organisation=organisation)
+    return mine | Q(organisation="") if organisation == default else mine
+
+
 def _line(line: JobLineFacts) -> InvoiceLine:
     return InvoiceLine(
         line.description, line.quantity, line.unit_price, line.item_code, line.tax, line.rate
@@ -167,7 +179,7 @@ def _draft_key(draft: InvoiceDraft) -> str:
     return f"hub-job-{draft.reference}-{content}"
 
 
-def _customers_next(organisation: str, limit: int = 200) -> list[str]:
+def _customers_next(money, organisation: str, limit: int = 200) -> list[str]:
     """The organisation's customers of the finished jobs waiting their turn (their terms
     are read ahead, in the same calls)."""
     numbers = HandoffRun.objects.filter(
@@ -180,7 +192,7 @@ def _customers_next(organisation: str, limit: int = 200) -> list[str]:
     ).values_list("record_id", flat=True)
     return list(
         Link.objects.filter(
-            system=finance().system, organisation=organisation, record_id__in=records
+            _of_organisation(money, organisation), system=money.system, record_id__in=records
         ).values_list("external_id", flat=True)
     )
 
@@ -362,7 +374,7 @@ def _invoice(jobs: list[tuple[HandoffRun, JobFacts]], results: dict, organisatio
             effect_sent_at=timezone.now()
         )
         made = money.invoices_create(
-            drafts, idempotency_key=request_key, read_ahead=_customers_next(organisation)
+            drafts, idempotency_key=request_key, read_ahead=_customers_next(money, organisation)
         )
         good = []
         for (run, job), invoice in zip(chunk, made, strict=True):
