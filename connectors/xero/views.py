@@ -37,6 +37,9 @@ def organisations_context() -> dict:
         "organisations": connected,
         "default_organisation": mapping.default_organisation,
         "default_name": connected.get(mapping.default_organisation, ""),
+        # The organisation invoicing a job no rule sends elsewhere, as the table marks it.
+        "default_now": mapping.default_organisation
+        or (next(iter(connected)) if len(connected) == 1 else ""),
         "routes": InvoiceRoute.objects.select_related("customer"),
         "pipelines": pipelines,
         "pipelines_error": pipelines_error,

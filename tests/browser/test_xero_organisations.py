@@ -28,6 +28,8 @@ def test_the_admin_chooses_the_default_adds_a_rule_and_the_job_names_its_organis
     page.get_by_role("button", name="Save default organisation").click()
     expect(page.get_by_role("status")).to_contain_text(f"{first.name} is now the default")
     expect(page.locator("#default-said")).to_have_text(f"Now: {first.name}.")
+    default_row = page.get_by_role("row").filter(has_text="Default").filter(has_text="OAuth")
+    expect(default_row).to_contain_text(first.name)
 
     page.get_by_label("Send the invoices of").select_option(label="deals in a pipeline")
     page.get_by_label("Pipeline").select_option(label="Sales Pipeline")
