@@ -19,6 +19,20 @@ def organisations_connected() -> dict[str, str]:
     return dict(connected.order_by("tenant_name").values_list("tenant_id", "tenant_name"))
 
 
+def default_kept(before: dict[str, str]) -> str:
+    """Record the organisation that was the only one connected (`before`) as the default
+    once others join it, so invoicing goes on where it went; return its name ("" when
+    nothing changed: a default was chosen, or there was not exactly one before)."""
+    mapping = InvoiceSettings.current()
+    if mapping.default_organisation or len(before) != 1 or len(organisations_connected()) < 2:
+        return ""
+    ((tenant, name),) = before.items()
+    mapping.default_organisation = tenant
+    mapping._change_reason = "Default organisation kept when another one was connected"
+    mapping.save()
+    return name
+
+
 def organisation_chosen() -> str:
     """The default the admin chose (a tenant id), or "" when none is chosen."""
     return InvoiceSettings.current().default_organisation

@@ -1,10 +1,14 @@
 """Several Xero organisations: the default, rules for a pipeline and a customer, a contact
 of its own in each organisation, and events from the second one (through the sandbox)."""
 
+import pytest
 from django.urls import reverse
 
+from connectors.errors import Invalid
 from connectors.models import InvoiceSettings
 from connectors.sandbox.xero import books, console
+from connectors.xero import connect
+from connectors.xero.finance import XeroFinance
 from handoffs.reconcile import reconcile
 from operations import services
 from operations.models import Job
@@ -229,3 +233,34 @@ def test_the_nightly_check_reads_each_customer_and_invoice_in_its_own_organisati
     (deposit,) = [i for i in second.invoices.values() if i["Reference"] == "DEPOSIT"]
     (orphan,) = run.findings.filter(kind="invoice_without_job")
     assert orphan.record_label.startswith(deposit["InvoiceNumber"])
+
+
+@pytest.mark.django_db
+def test_connecting_a_second_organisation_keeps_the_first_as_the_default():
+    token = {"access_token": "a", "refresh_token": "r", "expires_in": 1800, "scope": ""}
+    first = {"tenant_id": "t-1", "tenant_name": "First Pty Ltd", "connection_id": "c-1"}
+    second = {"tenant_id": "t-2", "tenant_name": "Second Pty Ltd", "connection_id": "c-2"}
+    connect.tenants_connect(token=token, tenants=[first])
+    assert InvoiceSettings.current().default_organisation == ""  # the only one: no need
+    connect.tenants_connect(token=token, tenants=[second])
+    assert InvoiceSettings.current().default_organisation == "t-1"
+    assert (
+        InvoiceSettings.current()
+        .history.first()
+        .history_change_reason.startswith("Default organisation kept")
+    )
+
+
+@pytest.mark.django_db
+def test_two_connected_at_once_leave_the_choice_to_the_admin():
+    token = {"access_token": "a", "refresh_token": "r", "expires_in": 1800, "scope": ""}
+    both = [
+        {"tenant_id": f"t-{n}", "tenant_name": f"Org {n}", "connection_id": f"c-{n}"}
+        for n in (1, 2)
+    ]
+    connect.tenants_connect(token=token, tenants=both)
+    assert InvoiceSettings.current().default_organisation == ""
+    with pytest.raises(Invalid) as refused:
+        XeroFinance().organisation_default()
+    assert refused.value.root == "xero:choose-organisation"
+    assert "Org 1, Org 2" in refused.value.message
