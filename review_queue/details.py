@@ -21,6 +21,8 @@ class MissingData:
     allowed_codes: list[str] = dataclasses.field(default_factory=list)
     # The hub's settings page where an admin fixes it ("xero": the Xero page).
     page: str = ""
+    # The finance organisation (Xero tenant id) that refused it, when it has several.
+    organisation: str = ""
 
 
 @dataclass(frozen=True)

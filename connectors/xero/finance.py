@@ -237,7 +237,9 @@ class XeroFinance:
             )
         made = xero.invoices_create(invoices, idempotency_key=idempotency_key)
         return [
-            _refused(draft, answer) if answer.has_errors else invoice_made(answer)
+            _refused(draft, answer, xero.connection.tenant_id)
+            if answer.has_errors
+            else invoice_made(answer)
             for draft, answer in zip(drafts, made, strict=True)
         ]
 
@@ -290,7 +292,7 @@ class XeroFinance:
         return DealState(quote_id, title, code(quote.status).lower(), accepted, promise)
 
 
-def _refused(draft: InvoiceDraft, answer) -> InvoiceMade:
+def _refused(draft: InvoiceDraft, answer, tenant: str) -> InvoiceMade:
     """Xero's refusal of one invoice, as the hub's error naming the problem and the fix."""
     messages = "; ".join(e.message for e in answer.validation_errors or [])
     refused, fix = refusal(messages)
@@ -302,6 +304,10 @@ def _refused(draft: InvoiceDraft, answer) -> InvoiceMade:
             system=SYSTEM,
             code=refused,
             fix=fix,
-            details={"job": draft.reference, "bad_item_codes": bad_codes} if bad_codes else {},
+            details=(
+                {"job": draft.reference, "bad_item_codes": bad_codes, "organisation": tenant}
+                if bad_codes
+                else {}
+            ),
         ),
     )

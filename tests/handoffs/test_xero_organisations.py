@@ -1,6 +1,8 @@
 """Several Xero organisations: the default, rules for a pipeline and a customer, a contact
 of its own in each organisation, and events from the second one (through the sandbox)."""
 
+import uuid
+
 import pytest
 from django.urls import reverse
 
@@ -10,6 +12,7 @@ from connectors.sandbox.xero import books, console
 from connectors.xero import connect
 from connectors.xero.finance import XeroFinance
 from handoffs.reconcile import reconcile
+from handoffs.review_actions.item_codes import _known_codes
 from operations import services
 from operations.models import Job
 from ownership.models import InvoiceRoute, Link, Record
@@ -264,3 +267,18 @@ def test_two_connected_at_once_leave_the_choice_to_the_admin():
         XeroFinance().organisation_default()
     assert refused.value.root == "xero:choose-organisation"
     assert "Org 1, Org 2" in refused.value.message
+
+
+def test_an_unknown_item_code_offers_the_codes_of_the_organisation_that_refused_it(
+    hub, django_user_model
+):
+    first, second = _connect_both(hub)
+    _default(second)
+    second.items["LED-600P"] = dict(second.items["RCBO"], Code="LED-600P", ItemID=str(uuid.uuid4()))
+    finished_job(hub, django_user_model, "common-area lighting")
+    item = wait_for(
+        lambda: ReviewItem.objects.filter(kind="missing_data", system="xero").first(),
+        what="the item",
+    )
+    assert item.details["organisation"] == second.tenant_id
+    assert ("LED-600P", "LED-600P") in _known_codes(item)  # the second organisation's own
