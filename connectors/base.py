@@ -303,6 +303,14 @@ class CrmConnector(RecordStore, CustomerDirectory, Protocol):
         """Return the won deals the hub made no job for yet: id → their stage's id."""
         ...
 
+    def deals_pipeline(self, deal_ids: list[str]) -> dict[str, str]:
+        """Return the pipeline each of these deals is in now: deal id → pipeline id."""
+        ...
+
+    def pipelines(self) -> dict[str, str]:
+        """Return every deal pipeline: id → its name."""
+        ...
+
 
 class OperationsConnector(RecordStore, CustomerDirectory, Protocol):
     """What the hub needs from an operations system (a job register)."""
@@ -423,7 +431,23 @@ class CustomerMade:
 
 
 class FinanceConnector(RecordStore, CustomerDirectory, Protocol):
-    """What the hub needs from a finance system: customers, invoices, accepted quotes."""
+    """What the hub needs from a finance system: customers, invoices, accepted quotes.
+
+    A finance system may hold several organisations (Xero tenants): `within` gives the
+    connector reaching one; without one named, calls reach the default organisation.
+    """
+
+    def within(self, organisation: str) -> "FinanceConnector":
+        """This connector reaching one organisation ("" for the default)."""
+        ...
+
+    def organisation_default(self) -> str:
+        """The id of the default organisation (raises the typed cause when none is known)."""
+        ...
+
+    def organisations(self) -> dict[str, str]:
+        """Every organisation connected now: id → name."""
+        ...
 
     def customers_by_hub_id(self, hub_ids: list[str]) -> dict[str, str]:
         """Return the customers that carry the hub's id (hub id → their id), in few calls."""

@@ -111,6 +111,9 @@ class InvoiceSettings(models.Model):
         default=14,
         validators=[MinValueValidator(0)],
     )
+    # The Xero organisation (tenant id) that invoices a job no routing rule sends elsewhere;
+    # blank: the only one connected; with several, none is guessed (xero/organisations.py).
+    default_organisation = models.CharField("Default Xero organisation", max_length=64, blank=True)
     history = HistoricalRecords()
 
     def __str__(self) -> str:

@@ -43,6 +43,18 @@ def system(name: str):
     return systems()[name]
 
 
+def in_organisation(store, organisation: str):
+    """The connector reaching one organisation of a system with several (Xero tenants);
+    the connector itself for a system with one account, or when none is named."""
+    return store.within(organisation) if organisation and hasattr(store, "within") else store
+
+
+def organisation_of(store) -> str:
+    """The organisation a connector reaches, named (its default when it was given none);
+    "" for a system with one account. What a link to an id found through it records."""
+    return store.home() if hasattr(store, "home") else ""
+
+
 def role_system(role: str) -> str:
     """The name of the system playing a role (e.g. "crm" → "hubspot")."""
     return connector(role).system

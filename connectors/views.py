@@ -14,6 +14,7 @@ from connectors.errors import ConnectorError
 from connectors.models import InvoiceSettings, TrackingMapping, XeroConnection
 from connectors.oauth import state_matches, state_new
 from connectors.xero import connect
+from connectors.xero.views import organisations_context
 from dashboard.selectors import xero_reconnect_items
 from integration_hub.crypto import fernet
 from integration_hub.permissions import admin_required
@@ -99,10 +100,14 @@ def xero_settings(request: HttpRequest) -> HttpResponse:
             "scopes": settings.XERO_SCOPES,
             "callback": _callback_url(request),
             "form": form,
-            "changes": mapping.history.select_related("history_user")[:10],
             "tracking": TrackingMapping.objects.all(),
             "tracking_form": TrackingMappingForm(),
             "tracking_changes": TrackingMapping.history.select_related("history_user")[:10],
+            # The default organisation's changes are listed with the organisations.
+            "changes": mapping.history.select_related("history_user").exclude(
+                history_change_reason__startswith="Default organisation"
+            )[:10],
+            **organisations_context(),
         },
     )
 

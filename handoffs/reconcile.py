@@ -26,7 +26,7 @@ from django.utils import timezone
 from connectors.base import BusinessEvent, InvoiceMade
 from connectors.errors import ConnectorError, Waiting
 from connectors.limits import patience
-from connectors.registry import crm, finance, operations, systems
+from connectors.registry import crm, finance, operations, organisation_of, systems
 from handoffs.flows.job_done_to_invoice import invoices_record
 from handoffs.models import HandoffRun, ReconcileFinding, ReconcileRun
 from handoffs.registry import handoff_get
@@ -162,7 +162,7 @@ def _customers_unlinked(check: Check) -> None:
     """Matching the customers no event told of:"""
     holders = {name: each for name, each in systems().items() if hasattr(each, "customers_changed")}
     seen_records: set[int] = set()
-    for name, directory in holders.items():
+    for name, directory, within in _reaches(holders):
         seen = check.patiently(lambda d=directory: d.customers_changed(check.run.since))
         for chunk in _chunks(seen):
             before = _link_counts(name, [c.external_id for c in chunk])
@@ -181,7 +181,7 @@ def _customers_unlinked(check: Check) -> None:
                     )  # fmt: skip
                 check.run.unlinked += len(alone)
                 continue
-            sightings = check.patiently(lambda n=new: _sightings(n, set(holders)))
+            sightings = check.patiently(lambda n=new, w=within: _sightings(n, set(holders), w))
             for details, sighting in zip(new, sightings, strict=True):
                 record = sighting.record
                 if record.pk in seen_records:
@@ -191,10 +191,23 @@ def _customers_unlinked(check: Check) -> None:
         check.progress("customers", len(seen))
 
 
-def _sightings(new: list, holders: set[str]) -> list:
-    """Match these customers; raise what a system said instead (a limit to wait out: the
-    chunk is matched again, and what it linked already stays linked)."""
-    sightings = customers_first_seen(many=new, only=holders) if new else []
+def _reaches(holders: dict) -> list[tuple[str, object, str]]:
+    """Each system holding customers, once per organisation (Xero tenant) when it has
+    several: (its name, its connector there, the organisation)."""
+    reached: list[tuple[str, object, str]] = []
+    for name, directory in holders.items():
+        organisations = list(directory.organisations()) if hasattr(directory, "within") else []
+        reached += [(name, directory.within(o), o) for o in organisations] or [
+            (name, directory, "")
+        ]
+    return reached
+
+
+def _sightings(new: list, holders: set[str], within: str = "") -> list:
+    """Match these customers (seen in the organisation `within`, or where they are looked
+    for); raise what a system said instead (a limit to wait out: the chunk is matched
+    again, and what it linked already stays linked)."""
+    sightings = customers_first_seen(many=new, only=holders, within=within) if new else []
     for sighting in sightings:
         if sighting.missed:
             raise sighting.missed[0]
@@ -379,8 +392,15 @@ def _deals_lost(check: Check, deals: list[Record]) -> None:
 def _jobs_not_invoiced(check: Check) -> None:
     """Looking for jobs done but not invoiced:"""
     numbers = operations().jobs_to_invoice()
-    made = check.patiently(lambda: finance().invoices_by_reference(numbers) if numbers else {})
-    for number, detail in jobs_invoiced(numbers, made, dry_run=check.dry_run).items():
+    where: dict[str, str] = {}
+    made: dict[str, InvoiceMade] = {}
+    for organisation, money in _organisations():  # a job's invoice may be in any of them
+        found = check.patiently(lambda m=money: m.invoices_by_reference(numbers) if numbers else {})
+        for number, invoice in found.items():
+            made.setdefault(number, invoice)
+            where.setdefault(number, organisation)
+    done = jobs_invoiced(numbers, made, dry_run=check.dry_run, where=where)
+    for number, detail in done.items():
         check.run.missed += 1
         check.found(
             Kind.NOT_INVOICED, record_type="job", record_label=number, detail=detail
@@ -388,8 +408,19 @@ def _jobs_not_invoiced(check: Check) -> None:
     check.progress("jobs", len(numbers))
 
 
+def _organisations() -> list[tuple[str, object]]:
+    """Each organisation of the finance system (Xero tenants) and its connector; the
+    default alone when it says of none (its refusal is the check's)."""
+    money = finance()
+    return [(o, money.within(o)) for o in money.organisations()] or [("", money)]
+
+
 def jobs_invoiced(
-    numbers: list[str], made: dict[str, InvoiceMade], *, dry_run: bool = False
+    numbers: list[str],
+    made: dict[str, InvoiceMade],
+    *,
+    dry_run: bool = False,
+    where: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """See that each of these finished jobs gets its one invoice; say what was done for each
     one not in hand already (number → what).
@@ -398,7 +429,7 @@ def jobs_invoiced(
     while the hub was stopped, or by hand before the hub was set up) is linked to it; the
     others get their invoicing run, started or run again. A run still in hand (waiting for
     a worker, retrying, on a review item) is left to finish, and one a person dismissed is
-    left alone.
+    left alone. `where`: the organisation each invoice in `made` is in (else the default).
     """
     register, handoff = operations(), handoff_get("job_done_to_invoice")
     runs = {
@@ -409,7 +440,15 @@ def jobs_invoiced(
     todo = [n for n in numbers if n not in runs or runs[n].state in finished]
     found = [n for n in todo if n in made]
     if found and not dry_run:
-        invoices_record([(register.job_read(n), made[n]) for n in found])
+        where = where or {}
+        default = "" if all(n in where for n in found) else organisation_of(finance())
+        for organisation in {where.get(n, default) for n in found}:
+            pairs = [
+                (register.job_read(n), made[n])
+                for n in found
+                if where.get(n, default) == organisation
+            ]
+            invoices_record(pairs, organisation=organisation)
     said = {}
     for number in todo:
         run = runs.get(number)
@@ -429,7 +468,12 @@ def jobs_invoiced(
 
 def _invoices_orphaned(check: Check) -> None:
     """Looking for open invoices with no job:"""
-    money = finance()
+    for _, money in _organisations():
+        _invoices_orphaned_in(check, money)
+
+
+def _invoices_orphaned_in(check: Check, money) -> None:
+    """The open invoices with no job in one organisation."""
     invoices = check.patiently(lambda: money.invoices_changed(check.run.since))
     open_ones = [i for i in invoices if i.status not in ("paid", "voided", "deleted")]
     linked = set(

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
+from connectors.registry import finance, operations
 from handoffs.flows.job_done_to_invoice import invoicing_run
 from integration_hub import labels
 from integration_hub.news import News, Seen, list_news, unchanged
@@ -33,6 +34,7 @@ from operations.models import Crew, Job, JobEvidence, JobImport, JobLine
 from operations.selectors import JobFilter, jobs_filtered, schedule
 from operations.transitions import TransitionRefused, next_statuses
 from ownership.models import Link
+from ownership.selectors import invoice_organisation
 from review_queue.links import record_url
 from review_queue.models import ReviewItem
 
@@ -156,6 +158,15 @@ def _open_item(job: Job, kind: str) -> ReviewItem | None:
     ).first()
 
 
+def _invoiced_in(job: Job) -> str:
+    """The name of the finance organisation the job's invoice went to ("" if not known)."""
+    money = finance()
+    tenant = invoice_organisation(
+        job_number=job.number, register=operations().system, finance=money.system
+    )
+    return money.organisations().get(tenant, "") if tenant else ""
+
+
 def _finance(job: Job) -> dict:
     """What the job page's finance part shows, and a fingerprint of it: the invoice, or
     where the invoicing stands (its run, the review item it waits on)."""
@@ -174,6 +185,7 @@ def _finance(job: Job) -> dict:
     seen = hashlib.sha256(repr(shown).encode()).hexdigest()[:16]
     return {
         "job": job,
+        "invoiced_in": _invoiced_in(job) if job.invoice_number else "",
         "invoicing": run,
         "invoicing_item": item,
         "finance_seen": seen,

@@ -27,6 +27,7 @@ from connectors.base import CustomerDetails
 from ownership.customer_index import CustomerIndex
 from ownership.matching import likeness
 from ownership.models import Distinct, Link, Proposal, Record
+from ownership.services import link_home
 
 CHUNK = 500
 
@@ -47,6 +48,7 @@ class _Known:
     def __init__(self):
         self.record_of: dict[tuple[str, str], Record] = {}
         self.systems_of: dict[int, set[str]] = {}
+        self.homes: dict[str, str] = {}  # system → the organisation its new links record
         records: dict[int, Record] = {}
         for link in Link.objects.filter(record_type=Record.Type.CUSTOMER).select_related("record"):
             record = records.setdefault(link.record_id, link.record)
@@ -76,12 +78,15 @@ class _Known:
             return
         self.record_of[(system, external_id)] = record
         self.systems_of[id(record)].add(system)
+        if system not in self.homes:
+            self.homes[system] = link_home(system)
         self.new_links.append(
             Link(
                 record=record,
                 record_type=record.type,
                 system=system,
                 external_id=external_id,
+                organisation=self.homes[system],
                 reason=why,
             )
         )

@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from connectors.base import Notice, Value
 from connectors.errors import ConnectorError, NotFound, Waiting
-from connectors.registry import systems
+from connectors.registry import in_organisation, systems
 from ownership.catalogue import field_of
 from ownership.disagreements import disagreement_open
 from ownership.models import AgreedValue, FieldChoice, FieldRule, Link, Record
@@ -82,9 +82,11 @@ class Convergence:
         return bool(self.wrote or self.flagged or self.held or self.settled)
 
 
-def _read(records: list[Record], links: dict[int, dict[str, str]], fresh: dict) -> dict[int, dict]:
-    """Each linked system's current values for the records, one read per system and type
-    (values the caller just had from a system are not read again).
+def _read(
+    records: list[Record], links: dict[int, dict[str, str]], homes: dict, fresh: dict
+) -> dict[int, dict]:
+    """Each linked system's current values for the records, one read per system, type and
+    organisation (values the caller just had from a system are not read again).
 
     A system that no longer has a record is left out of that record's values.
     """
@@ -92,15 +94,16 @@ def _read(records: list[Record], links: dict[int, dict[str, str]], fresh: dict) 
     values: dict[int, dict[str, dict[str, Value]]] = {
         r.pk: dict(fresh.get(r.pk, {})) for r in records
     }
-    wanted: dict[tuple[str, str], list[Record]] = {}
+    wanted: dict[tuple[str, str, str], list[Record]] = {}
     for record in records:
-        for system in links[record.pk]:
+        for system, external_id in links[record.pk].items():
             if system in known and system not in values[record.pk]:
-                wanted.setdefault((system, record.type), []).append(record)
-    for (system, record_type), batch in wanted.items():
+                home = homes.get((system, external_id), "")
+                wanted.setdefault((system, record.type, home), []).append(record)
+    for (system, record_type, home), batch in wanted.items():
         ids = [links[r.pk][system] for r in batch]
         try:
-            found = known[system].values_read(record_type, ids)
+            found = in_organisation(known[system], home).values_read(record_type, ids)
         except NotFound:
             found = {}
         for record, external_id in zip(batch, ids, strict=True):
@@ -196,14 +199,14 @@ def _plan(plan: _Plan, rules: dict[str, FieldRule], agreed: dict[str, object]) -
 
 
 def _write(
-    plans: list[_Plan], links: dict[int, dict[str, str]], dones: dict[int, Convergence]
+    plans: list[_Plan], links: dict[int, dict[str, str]], homes: dict, dones: dict
 ) -> dict[int, list[Exception]]:
-    """Write the records' changes, one batch per system and record type (a system that
-    fails one record leaves the others written); return the failures by record id, which
-    the run retries."""
+    """Write the records' changes, one batch per system, record type and organisation (a
+    system that fails one record leaves the others written); return the failures by
+    record id, which the run retries."""
     known = systems()
     failures: dict[int, list[Exception]] = {}
-    batches: dict[tuple[str, str], dict[str, tuple[_Plan, dict]]] = {}
+    batches: dict[tuple[str, str, str], dict[str, tuple[_Plan, dict]]] = {}
     for plan in plans:
         record = plan.record
         for system, changes in plan.writes.items():
@@ -220,10 +223,11 @@ def _write(
                 dones[record.pk].held += [f"the {', '.join(labels)} in {store.label}"]
                 changes = {k: v for k, v in changes.items() if k not in unforced}
             if changes:
-                batches.setdefault((system, record.type), {})[external_id] = (plan, changes)
-    for (system, record_type), batch in batches.items():
+                home = homes.get((system, external_id), "")
+                batches.setdefault((system, record.type, home), {})[external_id] = (plan, changes)
+    for (system, record_type, home), batch in batches.items():
         try:
-            answers = known[system].values_write(
+            answers = in_organisation(known[system], home).values_write(
                 record_type, {i: changes for i, (_, changes) in batch.items()}
             )
         except ConnectorError as error:
@@ -347,15 +351,21 @@ def _converged(
     records: list[Record], fresh: dict, *, dry_run: bool = False
 ) -> dict[int, Convergence | Exception]:
     links: dict[int, dict[str, str]] = {r.pk: {} for r in records}
-    for record_id, system, external_id in Link.objects.filter(record__in=records).values_list(
-        "record_id", "system", "external_id"
+    homes: dict[tuple[str, str], str] = {}  # (system, external id) → its organisation
+    found = Link.objects.filter(record__in=records).order_by("pk")
+    for record_id, system, external_id, organisation in found.values_list(
+        "record_id", "system", "external_id", "organisation"
     ):
-        links[record_id][system] = external_id
+        # A customer invoiced in several organisations keeps its shared fields with the
+        # contact of the first one it was linked in.
+        if system not in links[record_id]:
+            links[record_id][system] = external_id
+            homes[(system, external_id)] = organisation
     rules: dict[str, dict[str, FieldRule]] = {}
     for rule in FieldRule.objects.filter(record_type__in={r.type for r in records}):
         if rule.carriers:
             rules.setdefault(rule.record_type, {})[rule.field] = rule
-    values = _read(records, links, fresh)
+    values = _read(records, links, homes, fresh)
     agreed: dict[int, dict[str, object]] = {r.pk: {} for r in records}
     for record_id, name, value in AgreedValue.objects.filter(record__in=records).values_list(
         "record_id", "field", "value"
@@ -381,19 +391,19 @@ def _converged(
                 plan.wrote(system, list(changes), dones[plan.record.pk])
             dones[plan.record.pk].flagged = list(plan.flags)
         return dict(dones)
-    return _converge(plans, links, rules, dones, agreed, choices)
+    return _converge(plans, (links, homes), rules, dones, agreed, choices)
 
 
 def _converge(
     plans: list[_Plan],
-    links: dict[int, dict[str, str]],
+    linked: tuple[dict[int, dict[str, str]], dict],
     rules: dict[str, dict[str, FieldRule]],
     dones: dict[int, Convergence],
     agreed: dict[int, dict[str, object]],
     choices: dict[int, list[FieldChoice]],
 ) -> dict[int, Convergence | Exception]:
     """Write, flag and settle what the plans say, for all the records together."""
-    failures = _write(plans, links, dones)
+    failures = _write(plans, *linked, dones)
     with transaction.atomic():
         for plan in plans:
             record = plan.record

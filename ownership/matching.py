@@ -17,7 +17,7 @@ from django.utils.translation import ngettext
 
 from connectors.base import CustomerDetails
 from connectors.errors import ConnectorError, Disagreement
-from connectors.registry import systems
+from connectors.registry import in_organisation, organisation_of, systems
 from ownership.models import Distinct, Link, Record
 from ownership.services import link_add
 from review_queue.details import Candidate, PossibleDuplicate
@@ -101,9 +101,11 @@ class Sighting:
     missed: list[ConnectorError]
 
 
-def _directories(details: CustomerDetails, only: set[str] | None) -> dict:
+def _directories(details: CustomerDetails, only: set[str] | None, within: str = "") -> dict:
+    """The other systems to look for the customer in (a finance system: in the organisation
+    `within` names, or its default)."""
     return {
-        system: directory
+        system: in_organisation(directory, within)
         for system, directory in systems().items()
         if system != details.system
         and hasattr(directory, "customer_candidates")
@@ -111,12 +113,14 @@ def _directories(details: CustomerDetails, only: set[str] | None) -> dict:
     }
 
 
-def customers_first_seen(*, many: list[CustomerDetails], only: set[str]) -> list[Sighting]:
+def customers_first_seen(
+    *, many: list[CustomerDetails], only: set[str], within: str = ""
+) -> list[Sighting]:
     """customer_first_seen for many customers of one system, each other system asked once
     for all their candidates (where it can: `customer_candidates_many`)."""
     asked: dict[str, list] = {}
     failed: dict[str, ConnectorError] = {}
-    for system, directory in _directories(many[0], only).items() if many else ():
+    for system, directory in _directories(many[0], only, within).items() if many else ():
         if hasattr(directory, "customer_candidates_many"):
             try:
                 asked[system] = directory.customer_candidates_many(many)
@@ -126,7 +130,9 @@ def customers_first_seen(*, many: list[CustomerDetails], only: set[str]) -> list
     for n, details in enumerate(many):
         known = {system: found[n] for system, found in asked.items()}
         sightings.append(
-            customer_first_seen(details=details, only=only, asked=known, failed=failed)
+            customer_first_seen(
+                details=details, only=only, asked=known, failed=failed, within=within
+            )
         )
     return sightings
 
@@ -138,22 +144,26 @@ def customer_first_seen(
     only: set[str] | None = None,
     asked: dict[str, list[CustomerDetails]] | None = None,
     failed: dict[str, ConnectorError] | None = None,
+    within: str = "",
 ) -> Sighting:
     """Find (or make) the hub's record of a customer seen in one system, linking it to the
     same customer in each other system (of `only`, when given) it is not linked in yet. A
     system that cannot be asked now (not connected, not answering) is named in `missed`.
 
-    `asked`: each system's candidates already fetched; `failed`: systems that failed to say.
+    `asked`: each system's candidates already fetched; `failed`: systems that failed to say;
+    `within`: the organisation of a finance system with several, where the customer is
+    looked for (or was seen).
     """
     _sighting_lock(details)
     record = _record_of(details.system, details.external_id)
     said: list[str] = []
     missed: list[ConnectorError] = []
     asked, failed = asked or {}, failed or {}
-    for system, directory in _directories(details, only).items():
-        if record and record.links.filter(system=system).exists():
-            continue
+    for system, directory in _directories(details, only, within).items():
         try:
+            home = organisation_of(directory)
+            if record and record.links.filter(system=system, organisation=home).exists():
+                continue
             if system in failed:
                 raise failed[system]
             candidates = asked.get(system)
@@ -165,12 +175,19 @@ def customer_first_seen(
             missed.append(error)
     if record is None:
         record = Record.objects.create(type=Record.Type.CUSTOMER, label=details.name)
-    if not record.links.filter(system=details.system).exists():
+    # Seen in one organisation of a system with several: its link is that organisation's.
+    own = within if hasattr(systems().get(details.system), "within") else ""
+    held = record.links.filter(system=details.system)
+    if (
+        not held.filter(external_id=details.external_id).exists()
+        and not (held.filter(organisation=own) if own else held).exists()
+    ):
         link_add(
             record=record,
             system=details.system,
             external_id=details.external_id,
             reason="first seen",
+            organisation=own,
         )
     return Sighting(record, said, missed)
 
@@ -226,6 +243,7 @@ def _match_in(
                     system=directory.system,
                     external_id=candidate.external_id,
                     reason=like.why,
+                    organisation=organisation_of(directory),
                 )
             said.append(f"linked to {directory.label}'s '{candidate.name}' ({like.why})")
             return record
@@ -284,6 +302,7 @@ def duplicate_open(*, details: CustomerDetails, record: Record, directory, found
                 target=directory.system,
                 candidates=[Candidate(c.external_id, c.name, like.why) for c, like in found],
                 record=record.pk,
+                organisation=organisation_of(directory),
             )
         ),
     )

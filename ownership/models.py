@@ -37,6 +37,10 @@ class Link(models.Model):
     record_type = models.CharField(max_length=16, choices=Record.Type.choices)
     system = models.CharField(max_length=32)
     external_id = models.CharField(max_length=128)
+    # The organisation (Xero tenant id) holding the id, in a system with several; "" in a
+    # system with one account. A customer has a contact in each organisation it is invoiced
+    # in, each its own link; every read and write of the id goes to this organisation.
+    organisation = models.CharField(max_length=64, blank=True, default="")
     # Why the hub (or a person) says the two are one: "same ABN", "made for job J-1001".
     reason = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -44,7 +48,9 @@ class Link(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["record", "system"], name="one_link_per_system"),
+            models.UniqueConstraint(
+                fields=["record", "system", "organisation"], name="one_link_per_organisation"
+            ),
             models.UniqueConstraint(
                 fields=["record_type", "system", "external_id"], name="one_record_per_external_id"
             ),
@@ -180,3 +186,44 @@ class Proposal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.system} → {self.target})"
+
+
+class InvoiceRoute(models.Model):
+    """A rule sending the invoices of one CRM pipeline's deals, or of one customer, to a
+    finance organisation other than the default (ownership/organisations.py applies it)."""
+
+    class Kind(models.TextChoices):
+        PIPELINE = "pipeline", "Deals in a pipeline"
+        CUSTOMER = "customer", "One customer"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # The CRM pipeline's id, and its name when the rule was made (for the page).
+    pipeline = models.CharField(max_length=64, blank=True)
+    pipeline_name = models.CharField(max_length=255, blank=True)
+    customer = models.ForeignKey(
+        Record, null=True, blank=True, on_delete=models.CASCADE, related_name="invoice_routes"
+    )
+    # The organisation (Xero tenant id) that invoices them, and its name when chosen.
+    organisation = models.CharField(max_length=64)
+    organisation_name = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["kind", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pipeline"],
+                condition=models.Q(kind="pipeline"),
+                name="one_route_per_pipeline",
+            ),
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=models.Q(kind="customer"),
+                name="one_route_per_customer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        what = self.pipeline_name if self.kind == self.Kind.PIPELINE else str(self.customer)
+        return f"{what} → {self.organisation_name}"

@@ -3,7 +3,8 @@
 from django.db import transaction
 
 from connectors.base import Value
-from connectors.registry import connector, systems
+from connectors.errors import ConnectorError
+from connectors.registry import connector, organisation_of, systems
 from integration_hub import labels
 from ownership.catalogue import DEFAULT_RULES, EDITORS, FIELDS, ON_DISAGREEMENT
 from ownership.models import AgreedValue, FieldRule, Link, Record
@@ -14,7 +15,13 @@ RULE_KEYS = ("record_type", "field", "owner", "carriers", "editable_by", "on_dis
 
 @transaction.atomic
 def record_for_link(
-    *, type: str, system: str, external_id: str, label: str = "", reason: str = ""
+    *,
+    type: str,
+    system: str,
+    external_id: str,
+    label: str = "",
+    reason: str = "",
+    organisation: str = "",
 ) -> Record:
     """Return the record linked to this system id, creating both if new."""
     link = (
@@ -27,17 +34,34 @@ def record_for_link(
             Record.objects.filter(pk=link.record_id).update(label=label)
         return link.record
     record = Record.objects.create(type=type, label=label)
-    link_add(record=record, system=system, external_id=external_id, reason=reason or "first seen")
+    link_add(
+        record=record,
+        system=system,
+        external_id=external_id,
+        reason=reason or "first seen",
+        organisation=organisation,
+    )
     return record
 
 
-def link_add(*, record: Record, system: str, external_id: str, reason: str = "", by=None) -> Link:
-    """Link a record to its id in another system, saying why (kept in the link's history)."""
+def link_add(
+    *,
+    record: Record,
+    system: str,
+    external_id: str,
+    reason: str = "",
+    by=None,
+    organisation: str = "",
+) -> Link:
+    """Link a record to its id in another system (in one of its organisations, when it has
+    several: the default one unless named), saying why (kept in the link's history)."""
+    organisation = organisation or link_home(system)
     link = Link(
         record=record,
         record_type=record.type,
         system=system,
         external_id=external_id,
+        organisation=organisation,
         reason=reason,
     )
     link._history_user = by
@@ -45,10 +69,28 @@ def link_add(*, record: Record, system: str, external_id: str, reason: str = "",
     return link
 
 
-def link_ensure(*, record: Record, system: str, external_id: str, reason: str) -> None:
-    """Link the record to this id unless it already has one in that system."""
-    if not Link.objects.filter(record=record, system=system).exists():
-        link_add(record=record, system=system, external_id=external_id, reason=reason)
+def link_home(system: str) -> str:
+    """The organisation a new link to this system records when none is named: the default
+    one of a system with several ("" for a system with one account, or while several are
+    connected and none is chosen: such a link is read in the default later)."""
+    try:
+        return organisation_of(systems()[system]) if system in systems() else ""
+    except ConnectorError:
+        return ""
+
+
+def link_ensure(
+    *, record: Record, system: str, external_id: str, reason: str, organisation: str = ""
+) -> None:
+    """Link the record to this id unless it already has one in that system (organisation)."""
+    if not Link.objects.filter(record=record, system=system, organisation=organisation).exists():
+        link_add(
+            record=record,
+            system=system,
+            external_id=external_id,
+            reason=reason,
+            organisation=organisation,
+        )
 
 
 class RuleInvalid(ValueError):

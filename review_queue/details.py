@@ -24,6 +24,10 @@ class MissingData:
     category: str = ""
     option: str = ""
     options: list[str] = dataclasses.field(default_factory=list)
+    # The hub's settings page where an admin fixes it ("xero": the Xero page).
+    page: str = ""
+    # The finance organisation (Xero tenant id) that refused it, when it has several.
+    organisation: str = ""
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,8 @@ class PossibleDuplicate:
     target: str
     candidates: list[Candidate]
     record: int | None = None  # the hub's record of the new customer, once it has one
+    # The target's organisation the candidates are in (a Xero tenant id), when it has several.
+    organisation: str = ""
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from connectors.models import TrackingMapping, XeroConnection
 from handoffs.models import HandoffRun, ReconcileRun
 from integration_hub.permissions import STAFF_GROUP
 from operations.models import JobEvidence, JobImport
-from ownership.models import FieldRule
+from ownership.models import FieldRule, InvoiceRoute
 from ownership.services import field_rules_defaults_load
 from tests.operations.factories import JobFactory
 from tests.operations.test_job_rules import JPEG
@@ -172,6 +172,9 @@ def values(people, settings, tmp_path) -> dict[str, dict[str, str]]:
         ).pk,
         "connectors:tracking_remove": TrackingMapping.objects.create(
             category="Region", source="region"
+        ).pk,
+        "connectors:route_delete": InvoiceRoute.objects.create(
+            kind="pipeline", pipeline="default", organisation="t-1", organisation_name="Org"
         ).pk,
     }
     item = ReviewItemFactory().pk

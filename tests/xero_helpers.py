@@ -12,11 +12,13 @@ from operations.models import Job
 from tests.helpers import wait_for
 
 
-def connect_xero(hub) -> XeroConnection:
-    tokens = hub.xero.store.issue_tokens()
+def connect_xero(hub, org=None) -> XeroConnection:
+    """Connect one sandbox organisation (the first, Demo Trades Pty Ltd, unless named)."""
+    org = org or xero_org(hub)
+    tokens = hub.xero.store.issue_tokens(tenants=[org.tenant_id])
     return XeroConnection.objects.create(
-        tenant_id=next(iter(hub.xero.store.organisations)),
-        tenant_name="Demo Trades Pty Ltd",
+        tenant_id=org.tenant_id,
+        tenant_name=org.name,
         access_token=tokens["access_token"],
         refresh_token=tokens["refresh_token"],
         expires_at=timezone.now() + timedelta(minutes=30),
@@ -45,6 +47,11 @@ def xero_org(hub):
     return next(iter(hub.xero.store.organisations.values()))
 
 
+def xero_second_org(hub):
+    """The sandbox's second organisation (Demo Trades Brisbane Pty Ltd)."""
+    return list(hub.xero.store.organisations.values())[1]
+
+
 def xero_invoices(hub) -> list[dict]:
     return [i for org in hub.xero.store.organisations.values() for i in org.invoices.values()]
 
@@ -52,7 +59,7 @@ def xero_invoices(hub) -> list[dict]:
 def bookkeeper(hub, invoice: dict, verb: str, **form) -> None:
     """Act in the sandbox's console as the bookkeeper: approve, pay, credit, void or delete
     an invoice."""
-    tenant = next(iter(hub.xero.store.organisations))
+    tenant = invoice.get("_tenant") or next(iter(hub.xero.store.organisations))
     console.act(hub.xero.store, [tenant, "invoices", invoice["InvoiceID"], verb], form)
 
 

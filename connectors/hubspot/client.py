@@ -209,10 +209,16 @@ class HubSpotClient:
             return DealStage(stage_id, stage_id, pipeline_id, False, 0.0)
         return stages[stage_id]
 
-    def _deal_stages(self) -> dict[str, DealStage]:
-        pipelines = self._call(
+    def deal_pipelines(self) -> dict[str, str]:
+        """Return every deal pipeline: id → its label."""
+        return {p.id: p.label for p in self._pipelines()}
+
+    def _pipelines(self) -> list:
+        return self._call(
             "the deal pipelines", self.api.crm.pipelines.pipelines_api.get_all, object_type="deals"
-        )
+        ).results
+
+    def _deal_stages(self) -> dict[str, DealStage]:
         return {
             stage.id: DealStage(
                 id=stage.id,
@@ -221,7 +227,7 @@ class HubSpotClient:
                 is_closed=str((stage.metadata or {}).get("isClosed", "false")).lower() == "true",
                 probability=float((stage.metadata or {}).get("probability") or 0),
             )
-            for pipeline in pipelines.results
+            for pipeline in self._pipelines()
             for stage in pipeline.stages
         }
 

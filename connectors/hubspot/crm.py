@@ -281,6 +281,15 @@ class HubSpotCrm:
         found = self.client.deals_read(deal_ids, [name]) if deal_ids else {}
         return {deal_id: str(props.get(name) or "") for deal_id, props in found.items()}
 
+    def deals_pipeline(self, deal_ids: list[str]) -> dict[str, str]:
+        """Return the pipeline each of these deals is in now, 100 deals a call."""
+        found = self.deals_property(deal_ids, "pipeline")
+        return {deal_id: pipeline or "default" for deal_id, pipeline in found.items()}
+
+    def pipelines(self) -> dict[str, str]:
+        """Return every deal pipeline: id → its name."""
+        return self.client.deal_pipelines()
+
     def properties_ensure(self) -> PropertiesReport:
         """Make the custom properties the hub writes that HubSpot does not have yet."""
         return properties_ensure(self.client)

@@ -9,7 +9,7 @@ from django.utils import timezone
 from xero_python.accounting import AccountingApi, Contact, Contacts, Invoices
 
 from connectors.calls import call
-from connectors.errors import AuthExpired, Invalid
+from connectors.errors import Invalid
 from connectors.models import XeroConnection
 from connectors.xero.client import api_client
 from connectors.xero.contacts import (
@@ -26,6 +26,7 @@ from connectors.xero.contacts import (
 )
 from connectors.xero.errors import refusal, translate
 from connectors.xero.limits import answer_read, slot
+from connectors.xero.organisations import connection_for
 from connectors.xero.tokens import access_token, access_token_renew, reconnect_needed
 
 PAGE_SIZE = 100  # Xero's page of contacts
@@ -50,30 +51,13 @@ class XeroAccounting:
 
     @classmethod
     def connected(cls, tenant: str | None = None) -> "XeroAccounting":
-        """Reach the tenant an event came from, or (no tenant) the first one connected.
+        """Reach this tenant, or (None) the default organisation (connectors/xero/organisations).
 
         With none connected, every handoff that needs Xero waits on one "Reconnect Xero"
         item (the organisation's own, when it is marked for reconnecting), and connecting
         again resumes them all.
         """
-        known = (
-            XeroConnection.objects.filter(tenant_id=tenant) if tenant else XeroConnection.objects
-        )
-        found = known.filter(status=XeroConnection.Status.CONNECTED).order_by("pk").first()
-        if found:
-            return cls(found)
-        # Marked for reconnecting: the same root cause, so the same one item.
-        marked = known.filter(status=XeroConnection.Status.RECONNECT).order_by("pk").first()
-        if marked:
-            raise reconnect_needed(marked, "")
-        raise AuthExpired(
-            "No Xero organisation is connected"
-            + (" (the one this change came from is not)" if tenant else "")
-            + ", so the hub cannot reach Xero.",
-            system="xero",
-            code="not_connected",
-            fix="An admin connects Xero from the hub's Xero page.",
-        )
+        return cls(connection_for(tenant))
 
     def __init__(self, connection: XeroConnection) -> None:
         self.connection = connection

@@ -20,6 +20,7 @@ from connectors.errors import AuthExpired, Invalid
 from connectors.models import XeroConnection
 from connectors.xero.client import api_client
 from connectors.xero.errors import translate
+from connectors.xero.organisations import default_kept, organisations_connected
 from connectors.xero.tokens import _token_api, access_token
 
 SYSTEM = "xero"
@@ -98,6 +99,7 @@ def tenants_connect(
     if not tenants:
         raise Invalid("Choose at least one organisation to connect.", system=SYSTEM)
     grant = uuid.uuid4().hex if kind == XeroConnection.Kind.OAUTH else ""
+    before = organisations_connected()
     saved = []
     for tenant in tenants:
         connection, _ = XeroConnection.objects.update_or_create(
@@ -120,6 +122,7 @@ def tenants_connect(
             },
         )
         saved.append(connection)
+    default_kept(before)
     return saved
 
 

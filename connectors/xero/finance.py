@@ -1,7 +1,8 @@
 """Xero as the hub's finance system: the `FinanceConnector` protocol over xero-python.
 
-Each call reaches the organisation connected first (or the one an event came from): with
-none connected, every handoff that needs Xero waits on one "Reconnect Xero" item.
+An instance reaches one organisation: `within(tenant)` names it; without a name, the
+default organisation (connectors/xero/organisations.py). With none connected, every
+handoff that needs Xero waits on one "Reconnect Xero" item.
 """
 
 import re
@@ -36,6 +37,7 @@ from connectors.xero.mapping import (
     invoice_values,
     quote_promise,
 )
+from connectors.xero.organisations import connection_for, organisations_connected
 from connectors.xero.polling import xero_poll
 from connectors.xero.tax_setup import lines_problems, setup_refusal
 from connectors.xero.terms import contacts_terms, due_date, terms_remember
@@ -79,11 +81,35 @@ class XeroFinance:
     # Invoices are Xero's own: the hub writes none of their fields, it makes drafts.
     writable = frozenset(("customer", name) for name in CUSTOMER)
 
+    def __init__(self, organisation: str = "") -> None:
+        self.organisation = organisation
+
+    def within(self, organisation: str) -> "XeroFinance":
+        """This connector reaching one organisation (a tenant id; "" for the default)."""
+        return XeroFinance(organisation)
+
+    def home(self) -> str:
+        """The tenant id this connector reaches (the default's when it was given none)."""
+        return self.organisation or self.organisation_default()
+
+    def _xero(self) -> XeroAccounting:
+        return XeroAccounting.connected(self.organisation or None)
+
+    # Organisations ----------------------------------------------------------------------
+
+    def organisation_default(self) -> str:
+        """The tenant id of the default organisation (raises when none can be said)."""
+        return connection_for(None).tenant_id
+
+    def organisations(self) -> dict[str, str]:
+        """Every organisation connected now: tenant id → name."""
+        return organisations_connected()
+
     # Shared fields ---------------------------------------------------------------------
 
     def values_read(self, record_type: str, ids: list[str]) -> dict[str, dict[str, Value]]:
         """Return each contact's or invoice's current values, 100 a call."""
-        xero = XeroAccounting.connected()
+        xero = self._xero()
         if record_type == "customer":
             contacts = xero.contacts_by_id(ids)
             terms_remember(contacts)  # a changed contact may have new payment terms
@@ -94,7 +120,7 @@ class XeroFinance:
         self, record_type: str, changes: dict[str, dict]
     ) -> dict[str, list[Notice] | ConnectorError]:
         """Change contacts' fields, 50 a call (the engine writes only customers in Xero)."""
-        refused = XeroAccounting.connected().contacts_update(
+        refused = self._xero().contacts_update(
             {contact_id: contact_changes(values) for contact_id, values in changes.items()}
         )
         return {contact_id: refused.get(contact_id, []) for contact_id in changes}
@@ -111,19 +137,19 @@ class XeroFinance:
 
     def customer_read(self, external_id: str) -> CustomerDetails:
         """Return what Xero knows of one contact."""
-        (contact,) = XeroAccounting.connected().contacts_by_id([external_id])
+        (contact,) = self._xero().contacts_by_id([external_id])
         return contact_details(contact)
 
     def customer_candidates(self, details: CustomerDetails) -> list[CustomerDetails]:
         """Return the active contacts with the same ABN, email or name."""
-        xero = XeroAccounting.connected()
+        xero = self._xero()
         query = CustomerQuery("customer", details.name, details.email, details.tax_number)
         found = xero.contacts_candidates_many([query])["customer"]
         return [contact_details(c) for c in xero.contacts_by_id([c["id"] for c in found])]
 
     def customer_candidates_many(self, many: list[CustomerDetails]) -> list[list[CustomerDetails]]:
         """Candidates for many customers in a few calls (each customer's list, in order)."""
-        xero = XeroAccounting.connected()
+        xero = self._xero()
         queries = [CustomerQuery(str(n), d.name, d.email, d.tax_number) for n, d in enumerate(many)]
         found = xero.contacts_candidates_many(queries)
         ids = sorted({c["id"] for each in found.values() for c in each})
@@ -137,12 +163,12 @@ class XeroFinance:
 
     def customers_changed(self, since: datetime | None) -> list[CustomerDetails]:
         """Return the active contacts changed after `since` (all of them without it)."""
-        return [contact_details(c) for c in XeroAccounting.connected().contacts_changed(since)]
+        return [contact_details(c) for c in self._xero().contacts_changed(since)]
 
     def customers_by_hub_id(self, hub_ids: list[str]) -> dict[str, str]:
         """Return hub id → ContactID for the contacts carrying the hub's ContactNumber."""
         numbers = {_hub_number(h): h for h in hub_ids}
-        found = XeroAccounting.connected().contacts_by_number(list(numbers))
+        found = self._xero().contacts_by_number(list(numbers))
         return {numbers[number]: contact_id for number, contact_id in found.items()}
 
     def customers_create(
@@ -161,7 +187,7 @@ class XeroFinance:
             )
             for hub_id, details in new
         ]
-        made = XeroAccounting.connected().contacts_create(contacts, idempotency_key=idempotency_key)
+        made = self._xero().contacts_create(contacts, idempotency_key=idempotency_key)
         return [CustomerMade(m.key, m.contact_id, m.error() if m.refused else None) for m in made]
 
     # Invoices ---------------------------------------------------------------------------
@@ -175,7 +201,7 @@ class XeroFinance:
         each due date from its contact's sales terms (read 100 contacts a call, with the
         ones whose invoices come next), else the settings' default days.
         """
-        xero, settings = XeroAccounting.connected(), InvoiceSettings.current()
+        xero, settings = self._xero(), InvoiceSettings.current()
         terms = contacts_terms(xero, [d.customer_id for d in drafts], soon=read_ahead)
         invoices = []
         for draft in drafts:
@@ -215,7 +241,9 @@ class XeroFinance:
             )
         made = xero.invoices_create(invoices, idempotency_key=idempotency_key)
         return [
-            _refused(draft, answer) if answer.has_errors else invoice_made(answer)
+            _refused(draft, answer, xero.connection.tenant_id)
+            if answer.has_errors
+            else invoice_made(answer)
             for draft, answer in zip(drafts, made, strict=True)
         ]
 
@@ -223,17 +251,17 @@ class XeroFinance:
         """Return the invoices (not voided or deleted) whose Reference is one of these."""
         return {
             invoice.reference: invoice_made(invoice)
-            for invoice in XeroAccounting.connected().invoices_by_reference(references)
+            for invoice in self._xero().invoices_by_reference(references)
             if code(invoice.status) not in ("VOIDED", "DELETED")
         }
 
     def invoices_changed(self, since: datetime | None) -> list[InvoiceMade]:
         """Return the sales invoices changed after `since` (all of them without it)."""
-        return [invoice_made(i) for i in XeroAccounting.connected().invoices_changed(since)]
+        return [invoice_made(i) for i in self._xero().invoices_changed(since)]
 
     def invoices_by_id(self, invoice_ids: list[str]) -> dict[str, InvoiceMade]:
         """Return these invoices as Xero holds them now, 100 a call."""
-        found = XeroAccounting.connected().invoices_by_id(invoice_ids)
+        found = self._xero().invoices_by_id(invoice_ids)
         return {invoice.invoice_id: invoice_made(invoice) for invoice in found}
 
     def tracking_check(self, jobs: dict[str, tuple[Tracking, ...]]) -> dict[str, Exception]:
@@ -242,11 +270,11 @@ class XeroFinance:
         wanted = {number: tracking for number, tracking in jobs.items() if tracking}
         if not wanted:
             return {}
-        return dict(tracking_refusals(XeroAccounting.connected(), wanted))
+        return dict(tracking_refusals(self._xero(), wanted))
 
     def item_codes(self) -> list[str]:
         """Return the item codes the organisation knows."""
-        return XeroAccounting.connected().item_codes()
+        return self._xero().item_codes()
 
     def invoice_lines_check(self, jobs: dict[str, tuple[InvoiceLine, ...]]) -> dict[str, Exception]:
         """Check each job's lines against the account and tax types the settings choose and
@@ -255,7 +283,7 @@ class XeroFinance:
         only when the cache shows a problem."""
         if not jobs:
             return {}
-        found = lines_problems(XeroAccounting.connected(), InvoiceSettings.current(), jobs)
+        found = lines_problems(self._xero(), InvoiceSettings.current(), jobs)
         return {number: setup_refusal(p) for number, p in found.items() if p}
 
     def poll(self, *, store, refused) -> dict[str, int]:
@@ -264,7 +292,7 @@ class XeroFinance:
 
     def quote_state(self, quote_id: str, *, tenant: str | None = None) -> DealState:
         """Return the quote as Xero has it now, and what it promised if it is accepted."""
-        xero = XeroAccounting.connected(tenant)
+        xero = XeroAccounting.connected(tenant or self.organisation or None)
         quote = xero.quote_get(quote_id)
         title = f"{quote.quote_number} {quote.title or ''}".strip()
         accepted = code(quote.status) == "ACCEPTED"
@@ -276,7 +304,7 @@ class XeroFinance:
         return DealState(quote_id, title, code(quote.status).lower(), accepted, promise)
 
 
-def _refused(draft: InvoiceDraft, answer) -> InvoiceMade:
+def _refused(draft: InvoiceDraft, answer, tenant: str) -> InvoiceMade:
     """Xero's refusal of one invoice, as the hub's error naming the problem and the fix."""
     messages = "; ".join(e.message for e in answer.validation_errors or [])
     refused, fix = refusal(messages)
@@ -288,6 +316,10 @@ def _refused(draft: InvoiceDraft, answer) -> InvoiceMade:
             system=SYSTEM,
             code=refused,
             fix=fix,
-            details={"job": draft.reference, "bad_item_codes": bad_codes} if bad_codes else {},
+            details=(
+                {"job": draft.reference, "bad_item_codes": bad_codes, "organisation": tenant}
+                if bad_codes
+                else {}
+            ),
         ),
     )

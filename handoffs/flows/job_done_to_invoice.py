@@ -1,10 +1,13 @@
 """Job finished in operations → one DRAFT invoice in the finance system, per job, ever.
 
 Jobs finished together are invoiced together (up to 50 to a request), their customers
-found or made in the finance system in batches too. Whether the finance system may
-already hold a job's invoice is decided per job (`_already_made`), whatever batch it was
-in before and however often it was retried, replayed or killed. A job whose deal promised
-another amount than its lines come to waits on one item first (`promised_amount`).
+found or made in the finance system in batches too. Each job is invoiced in the
+organisation ownership/organisations.py names for it (a customer rule, a pipeline rule,
+else the default), and its customer's contact there is that organisation's own. Whether
+the finance system may already hold a job's invoice is decided per job (`_already_made`),
+whatever batch it was in before and however often it was retried, replayed or killed. A
+job whose deal promised another amount than its lines come to waits on one item first
+(`promised_amount`).
 """
 
 import hashlib
@@ -12,6 +15,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from connectors.base import (
@@ -23,7 +27,7 @@ from connectors.base import (
     JobLineFacts,
     Tracking,
 )
-from connectors.errors import Waiting
+from connectors.errors import ConnectorError, Waiting
 from connectors.registry import crm, finance, operations
 from handoffs.flows.invoice_figures import figures_compare
 from handoffs.flows.invoice_tracking import tracking_compare, tracking_of
@@ -35,6 +39,7 @@ from integration_hub import labels
 from ownership.engine import records_converge
 from ownership.matching import customers_first_seen, duplicate_waiting
 from ownership.models import Link, Record
+from ownership.organisations import organisations_for
 from ownership.services import (
     link_add,
     link_ensure,
@@ -71,16 +76,14 @@ def _customer_record(job: JobFacts) -> Record:
     )
 
 
-def _customers(jobs: list[tuple[HandoffRun, JobFacts]], results: dict) -> dict[str, str]:
-    """Each job's customer id in the finance system: linked, found by the hub's id, matched,
+def _customers(
+    jobs: list[tuple[HandoffRun, JobFacts]], results: dict, money, organisation: str
+) -> dict[str, str]:
+    """Each job's customer id in the organisation: linked, found by the hub's id, matched,
     or made (many to a request). A job whose customer cannot be settled gets its reason."""
-    money = finance()
     records = {job.number: _customer_record(job) for _, job in jobs}
-    found = dict(
-        Link.objects.filter(record__in=records.values(), system=money.system).values_list(
-            "record_id", "external_id"
-        )
-    )
+    links = Link.objects.filter(_of_organisation(money, organisation), system=money.system)
+    found = dict(links.filter(record__in=records.values()).values_list("record_id", "external_id"))
     already = set(found)
     missing = {r.pk: r for r in records.values() if r.pk not in found}
     for hub_id, customer_id in money.customers_by_hub_id([str(pk) for pk in missing]).items():
@@ -89,17 +92,18 @@ def _customers(jobs: list[tuple[HandoffRun, JobFacts]], results: dict) -> dict[s
             system=money.system,
             external_id=customer_id,
             reason="carries the hub's id",
+            organisation=organisation,
         )
         found[int(hub_id)] = customer_id
     new = {}
     unmatched = [(run, job) for run, job in jobs if records[job.number].pk not in found]
     sightings = customers_first_seen(
-        many=[job.customer for _, job in unmatched], only={money.system}
+        many=[job.customer for _, job in unmatched], only={money.system}, within=organisation
     )
     for (run, job), seen in zip(unmatched, sightings, strict=True):
         record = records[job.number]
         waiting = duplicate_waiting(details=job.customer, target=money.system, what="invoice")
-        linked = Link.objects.filter(record=record, system=money.system).first()
+        linked = links.filter(record=record).first()
         if seen.missed or waiting is not None:
             results[run.pk] = seen.missed[0] if seen.missed else waiting
         elif linked:
@@ -122,6 +126,7 @@ def _customers(jobs: list[tuple[HandoffRun, JobFacts]], results: dict) -> dict[s
                 system=money.system,
                 external_id=each.customer_id,
                 reason=f"made for job {job.number}",
+                organisation=organisation,
             )
             # Made from the register's values: the systems agree on them as of now.
             made_from = job.customer.shared_values()
@@ -136,6 +141,17 @@ def _customers(jobs: list[tuple[HandoffRun, JobFacts]], results: dict) -> dict[s
         for _, job in jobs
         if records[job.number].pk in found
     }
+
+
+def _of_organisation(money, organisation: str) -> Q:
+    """The links to the organisation's ids; one made while several were connected and no
+    default was chosen records no organisation, and is the default organisation's."""
+    try:
+        default = money.organisation_default()
+    except ConnectorError:
+        default = None
+    mine = Q(organisation=organisation)
+    return mine | Q(organisation="") if organisation == default else mine
 
 
 def _line(line: JobLineFacts) -> InvoiceLine:
@@ -174,9 +190,9 @@ def _draft_key(draft: InvoiceDraft) -> str:
     return f"hub-job-{draft.reference}-{content}"
 
 
-def _customers_next(limit: int = 200) -> list[str]:
-    """The finance customers of the finished jobs waiting their turn (their terms are read
-    ahead, in the same calls)."""
+def _customers_next(money, organisation: str, limit: int = 200) -> list[str]:
+    """The organisation's customers of the finished jobs waiting their turn (their terms
+    are read ahead, in the same calls)."""
     numbers = HandoffRun.objects.filter(
         handoff="job_done_to_invoice",
         state__in=[HandoffRun.State.PENDING, HandoffRun.State.RETRYING],
@@ -186,16 +202,21 @@ def _customers_next(limit: int = 200) -> list[str]:
         system=operations().system, record_type="customer", external_id__in=customers
     ).values_list("record_id", flat=True)
     return list(
-        Link.objects.filter(system=finance().system, record_id__in=records).values_list(
-            "external_id", flat=True
-        )
+        Link.objects.filter(
+            _of_organisation(money, organisation), system=money.system, record_id__in=records
+        ).values_list("external_id", flat=True)
     )
 
 
-def invoices_record(pairs: list[tuple[JobFacts, InvoiceMade]]) -> dict[str, Outcome]:
-    """Link each invoice the finance system has to its job (and deal), then let the engine
+def invoices_record(
+    pairs: list[tuple[JobFacts, InvoiceMade]], *, organisation: str
+) -> dict[str, Outcome]:
+    """Link each invoice the organisation has to its job (and deal), then let the engine
     carry it everywhere."""
     money, register, sales = finance(), operations(), crm()
+    where = money.label
+    if name := money.organisations().get(organisation):
+        where = f"{money.label} ({name})"
     records = []
     for job, made in pairs:
         why = f"made for job {job.number}"
@@ -205,6 +226,7 @@ def invoices_record(pairs: list[tuple[JobFacts, InvoiceMade]]) -> dict[str, Outc
             external_id=made.invoice_id,
             label=made.number,
             reason=why,
+            organisation=organisation,
         )
         link_ensure(record=invoice, system=register.system, external_id=job.number, reason=why)
         if job.origin_system == sales.system:
@@ -235,14 +257,22 @@ def invoices_record(pairs: list[tuple[JobFacts, InvoiceMade]]) -> dict[str, Outc
             else ""
         )
         said[job.number] = Outcome(
-            f"Draft invoice {made.number} for {made.total} created in {money.label}.{later}",
-            result={"invoice_id": made.invoice_id, "number": made.number},
+            f"Draft invoice {made.number} for {made.total} created in {where}.{later}",
+            result={
+                "invoice_id": made.invoice_id,
+                "number": made.number,
+                "organisation": organisation,
+            },
         )
     return said
 
 
 def _already_made(
-    jobs: list[tuple[HandoffRun, JobFacts]], results: dict, tracking: dict
+    jobs: list[tuple[HandoffRun, JobFacts]],
+    results: dict,
+    money,
+    organisation: str,
+    tracking: dict,
 ) -> list[tuple[HandoffRun, JobFacts]]:
     """Record the invoices the finance system already made for these jobs; return the rest.
 
@@ -255,7 +285,7 @@ def _already_made(
     sent = [job.number for run, job in jobs if run.effect_sent_at]
     if not sent:
         return jobs
-    found = finance().invoices_by_reference(sent)
+    found = money.invoices_by_reference(sent)
     settle = timedelta(seconds=settings.XERO_SETTLE_SECONDS)
     remaining, recorded = [], []
     for run, job in jobs:
@@ -265,12 +295,14 @@ def _already_made(
             results[run.pk] = Waiting(
                 f"The last request for job {job.number}'s invoice got no answer; the hub "
                 "waits until the finance system has surely finished with it, then looks again.",
-                system=finance().system,
+                system=money.system,
                 retry_after=(run.effect_sent_at + settle - timezone.now()).total_seconds(),
             )
         else:
             remaining.append((run, job))
-    outcomes = invoices_record([(job, made) for _, job, made in recorded])
+    outcomes = invoices_record(
+        [(job, made) for _, job, made in recorded], organisation=organisation
+    )
     for run, job, made in recorded:  # read from the finance system just now
         results[run.pk] = _checked(job, made, outcomes[job.number], tracking[job.number], made)
     return remaining
@@ -296,16 +328,14 @@ def _checked(
     return replace(outcome, summary=outcome.summary + said) if said else outcome
 
 
-def _tracking(jobs: list[tuple[HandoffRun, JobFacts]], results: dict) -> dict:
+def _tracking(jobs: list[tuple[HandoffRun, JobFacts]], results: dict, money) -> dict:
     """Each job's tracking (by number); a job without one, or whose option the finance
     system does not have, gets its reason instead."""
     try:
         found = tracking_of([job for _, job in jobs])
     except Exception as error:  # the CRM could not be read: every job waits for it
         found = {job.number: error for _, job in jobs}
-    refused = finance().tracking_check(
-        {n: t for n, t in found.items() if not isinstance(t, Exception)}
-    )
+    refused = money.tracking_check({n: t for n, t in found.items() if not isinstance(t, Exception)})
     for run, job in jobs:
         why = refused.get(job.number) or found[job.number]
         if isinstance(why, Exception):
@@ -319,7 +349,7 @@ def batch(runs: list[HandoffRun]) -> list[Outcome | Exception]:
     Each job's problems (a missing detail, an unknown item code) stay its own: the
     finance system answers per invoice, and the answers are mapped back.
     """
-    register, money = operations(), finance()
+    register = operations()
     results: dict[int, Outcome | Exception] = {}
     jobs: list[tuple[HandoffRun, JobFacts]] = []
     for run in runs:
@@ -339,6 +369,25 @@ def batch(runs: list[HandoffRun]) -> list[Outcome | Exception]:
             jobs.append((run, job))
         except Exception as error:  # this job's problem (or a bug) is its own review item
             results[run.pk] = error
+    by_organisation: dict[str, list[tuple[HandoffRun, JobFacts]]] = {}
+    try:
+        chosen = organisations_for({job.number: (job, _customer_record(job)) for _, job in jobs})
+    except Exception as error:  # the CRM could not say the deals' pipelines: all wait
+        chosen = {job.number: error for _, job in jobs}
+    for run, job in jobs:
+        if isinstance(chosen[job.number], Exception):
+            results[run.pk] = chosen[job.number]
+        else:
+            by_organisation.setdefault(chosen[job.number], []).append((run, job))
+    for organisation, group in by_organisation.items():
+        _invoice(group, results, organisation)
+    return [results[run.pk] for run in runs]
+
+
+def _invoice(jobs: list[tuple[HandoffRun, JobFacts]], results: dict, organisation: str) -> None:
+    """Invoice these jobs in one organisation, 50 to a request; put each job's outcome in
+    `results`."""
+    money = finance().within(organisation)
     # Accounts and tax types Xero would refuse are caught before anything is sent.
     refused = money.invoice_lines_check(
         {job.number: tuple(_line(line) for line in job.lines) for _, job in jobs}
@@ -347,11 +396,11 @@ def batch(runs: list[HandoffRun]) -> list[Outcome | Exception]:
         if job.number in refused:
             results[run.pk] = refused[job.number]
     jobs = [(run, job) for run, job in jobs if run.pk not in results]
-    tracking = _tracking(jobs, results)
+    tracking = _tracking(jobs, results, money)
     jobs = [(run, job) for run, job in jobs if run.pk not in results]
-    customers = _customers(jobs, results)
+    customers = _customers(jobs, results, money, organisation)
     jobs = [(run, job) for run, job in jobs if run.pk not in results]
-    jobs = _already_made(jobs, results, tracking)
+    jobs = _already_made(jobs, results, money, organisation, tracking)
     for start in range(0, len(jobs), BATCH_SIZE):
         chunk = jobs[start : start + BATCH_SIZE]
         drafts = [_draft(job, customers[job.number], tracking[job.number]) for _, job in chunk]
@@ -367,7 +416,7 @@ def batch(runs: list[HandoffRun]) -> list[Outcome | Exception]:
             effect_sent_at=timezone.now()
         )
         made = money.invoices_create(
-            drafts, idempotency_key=request_key, read_ahead=_customers_next()
+            drafts, idempotency_key=request_key, read_ahead=_customers_next(money, organisation)
         )
         good = []
         for (run, job), invoice in zip(chunk, made, strict=True):
@@ -380,7 +429,9 @@ def batch(runs: list[HandoffRun]) -> list[Outcome | Exception]:
         # by reference and checks them then.
         tracked = [i.invoice_id for _, job, i in good if tracking[job.number]]
         held = money.invoices_by_id(tracked) if tracked else {}
-        outcomes = invoices_record([(job, invoice) for _, job, invoice in good])
+        outcomes = invoices_record(
+            [(job, invoice) for _, job, invoice in good], organisation=organisation
+        )
         for run, job, invoice in good:
             results[run.pk] = _checked(
                 job,
@@ -389,7 +440,6 @@ def batch(runs: list[HandoffRun]) -> list[Outcome | Exception]:
                 tracking[job.number],
                 held.get(invoice.invoice_id),
             )
-    return [results[run.pk] for run in runs]
 
 
 def perform(run: HandoffRun) -> Outcome:

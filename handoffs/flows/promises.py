@@ -41,7 +41,9 @@ def promise_to_job(run: HandoffRun, promise: JobPromise) -> Outcome:
     """Find or create the customer (never a likely duplicate), then the job, once."""
     register = operations()
     # A system that cannot be asked now (Xero not connected) is matched on a later change.
-    customer = customer_first_seen(details=promise.customer).record
+    # A quote accepted in a Xero organisation: its customer is that organisation's contact.
+    home = run.payload.get("tenant") or ""
+    customer = customer_first_seen(details=promise.customer, within=home).record
     with transaction.atomic():  # the customer's link lands with it: no event finds it unlinked
         customer_id = _customer_id(promise, customer)
     job = register.job_create(promise=promise, customer_id=customer_id)
@@ -51,6 +53,7 @@ def promise_to_job(run: HandoffRun, promise: JobPromise) -> Outcome:
         system=promise.origin_system,
         external_id=promise.origin_ref,
         label=promise.title,
+        organisation=home,
     )
     link_ensure(record=deal, system=register.system, external_id=job.number, reason=why)
     made = record_for_link(

@@ -9,7 +9,7 @@ value backwards. A customer seen for the first time is matched across the system
 from django.conf import settings
 
 from connectors.base import BusinessEvent
-from connectors.registry import crm, systems
+from connectors.registry import crm, in_organisation, systems
 from handoffs.models import HandoffRun
 from handoffs.registry import Handoff, Outcome, handoff_register
 from integration_hub import labels
@@ -80,7 +80,10 @@ def _records(run: HandoffRun) -> tuple[list[Record], list[str], list[Exception]]
         )
         if noun == "customer" and system in systems() and (not found or _unlinked(found[0])):
             # Seen for the first time, or not yet linked everywhere: match it across systems.
-            seen = customer_first_seen(details=systems()[system].customer_read(each))
+            # Read in the organisation the change came from (a Xero tenant), if it says one.
+            home = run.payload.get("tenant") or ""
+            found_in = in_organisation(systems()[system], home)
+            seen = customer_first_seen(details=found_in.customer_read(each), within=home)
             found, said, missed = [seen.record], said + seen.said, missed + seen.missed
         records += found
     return records, said, missed

@@ -51,8 +51,11 @@ def _label(system: str) -> str:
 
 
 @transaction.atomic
-def customers_join(new: CustomerDetails, target: str, chosen_id: str, by) -> Record:
-    """One record for the new customer and the chosen one: link, or move links across."""
+def customers_join(
+    new: CustomerDetails, target: str, chosen_id: str, by, organisation: str = ""
+) -> Record:
+    """One record for the new customer and the chosen one: link, or move links across
+    (`organisation`: the target's organisation the chosen one is in, when it has several)."""
     mine = Record.objects.filter(
         links__system=new.system, links__external_id=new.external_id, type="customer"
     ).first()
@@ -63,7 +66,14 @@ def customers_join(new: CustomerDetails, target: str, chosen_id: str, by) -> Rec
     if mine is None and theirs is None:
         mine = Record.objects.create(type="customer", label=new.name)
     if theirs is None:
-        link_add(record=mine, system=target, external_id=chosen_id, reason=why, by=by)
+        link_add(
+            record=mine,
+            system=target,
+            external_id=chosen_id,
+            reason=why,
+            by=by,
+            organisation=organisation,
+        )
         return mine
     if mine is None or mine == theirs:
         if mine is None:
@@ -87,7 +97,7 @@ def customers_join(new: CustomerDetails, target: str, chosen_id: str, by) -> Rec
 
 def _link(item: ReviewItem, values: dict, by, *, merge: bool) -> str:
     d, chosen, new = details_of(item), _chosen(item, values), _new(item)
-    record = customers_join(new, d.target, chosen.id, by)
+    record = customers_join(new, d.target, chosen.id, by, d.organisation)
     if merge:
         operations().customer_merge(customer_id=chosen.id, details=new)
     count = handoff_runs_retry(item=item)

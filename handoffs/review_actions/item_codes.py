@@ -14,9 +14,11 @@ def _has_bad_codes(item: ReviewItem) -> bool:
 
 
 def _known_codes(item: ReviewItem) -> list[tuple[str, str]]:
-    """Return the finance system's item codes to choose from (none when it cannot be asked)."""
+    """Return the item codes of the finance organisation that refused the invoice, to choose
+    from (none when it cannot be asked)."""
+    money = finance().within(item.details.get("organisation") or "")
     try:
-        return [(code, code) for code in finance().item_codes()]
+        return [(code, code) for code in money.item_codes()]
     except ConnectorError:
         return []
 

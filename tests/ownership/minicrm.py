@@ -103,6 +103,12 @@ class MiniCrm:
     def deals_won_unworked(self) -> dict[str, str]:
         return {i: "won" for i, d in self.deals.items() if d["deal"]["sales_stage"] == "won"}
 
+    def deals_pipeline(self, deal_ids: list[str]) -> dict[str, str]:
+        return {i: "sales" for i in deal_ids if i in self.deals}  # it has one pipeline
+
+    def pipelines(self) -> dict[str, str]:
+        return {"sales": "Sales"}
+
     def deal_state(self, deal_id: str) -> DealState:
         deal = self.deals[deal_id]
         won = deal["deal"]["sales_stage"] == "won"
