@@ -13,6 +13,7 @@ from connectors.base import (
     BusinessEvent,
     CustomerDetails,
     CustomerMade,
+    CustomerMoved,
     DealState,
     InvoiceDraft,
     InvoiceLine,
@@ -85,7 +86,12 @@ class XeroFinance:
         if record_type == "customer":
             contacts = xero.contacts_by_id(ids)
             terms_remember(contacts)  # a changed contact may have new payment terms
-            return {c.contact_id: contact_values(c) for c in contacts}
+            # An archived contact is no longer the customer's: customers_moved says why.
+            return {
+                c.contact_id: contact_values(c)
+                for c in contacts
+                if code(c.contact_status) != "ARCHIVED"
+            }
         return {i.invoice_id: invoice_values(i) for i in xero.invoices_by_id(ids)}
 
     def values_write(
@@ -136,6 +142,17 @@ class XeroFinance:
     def customers_changed(self, since: datetime | None) -> list[CustomerDetails]:
         """Return the active contacts changed after `since` (all of them without it)."""
         return [contact_details(c) for c in XeroAccounting.connected().contacts_changed(since)]
+
+    def customers_moved(self, ids: list[str]) -> dict[str, CustomerMoved]:
+        """Return the archived contacts among these, each with the contact it was merged
+        into (MergedToContactID), if any; 100 a call."""
+        contacts = XeroAccounting.connected().contacts_by_id(ids) if ids else []
+        terms_remember(contacts)  # the invoice that asked next reads the terms from here
+        return {
+            c.contact_id: CustomerMoved(c.contact_id, c.merged_to_contact_id or "")
+            for c in contacts
+            if code(c.contact_status) == "ARCHIVED"
+        }
 
     def customers_by_hub_id(self, hub_ids: list[str]) -> dict[str, str]:
         """Return hub id → ContactID for the contacts carrying the hub's ContactNumber."""

@@ -33,6 +33,7 @@ from integration_hub import labels
 from ownership.engine import records_converge
 from ownership.matching import customers_first_seen, duplicate_waiting
 from ownership.models import Link, Record
+from ownership.moves import customers_check
 from ownership.services import (
     link_add,
     link_ensure,
@@ -69,6 +70,21 @@ def _customer_record(job: JobFacts) -> Record:
     )
 
 
+def _moved_followed(
+    system: str, jobs: list, records: dict[str, Record], found: dict[int, str], results: dict
+) -> None:
+    """Never invoice a contact the finance system merged away or archived: follow the linked
+    ones to their survivors; a job whose customer a person must settle waits on its item."""
+    said = customers_check(system=system, ids=sorted(set(found.values())))
+    for run, job in jobs:
+        record = records[job.number]
+        answer = said.get(found.get(record.pk, ""))
+        if isinstance(answer, str):
+            found[record.pk] = answer
+        elif answer is not None:  # still linked (so never matched anew): it waits
+            results[run.pk] = answer
+
+
 def _customers(jobs: list[tuple[HandoffRun, JobFacts]], results: dict) -> dict[str, str]:
     """Each job's customer id in the finance system: linked, found by the hub's id, matched,
     or made (many to a request). A job whose customer cannot be settled gets its reason."""
@@ -79,6 +95,7 @@ def _customers(jobs: list[tuple[HandoffRun, JobFacts]], results: dict) -> dict[s
             "record_id", "external_id"
         )
     )
+    _moved_followed(money.system, jobs, records, found, results)
     already = set(found)
     missing = {r.pk: r for r in records.values() if r.pk not in found}
     for hub_id, customer_id in money.customers_by_hub_id([str(pk) for pk in missing]).items():

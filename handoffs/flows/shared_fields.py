@@ -27,7 +27,7 @@ RECORD_TYPES = {
 CHANGES = frozenset(
     f"{noun}.{verb}"
     for noun in (*RECORD_TYPES, "contact")
-    for verb in ("created", "changed", "updated")
+    for verb in ("created", "changed", "updated", "merged")
 ) | frozenset(
     {
         "job.status_changed",
@@ -67,6 +67,11 @@ def _records(run: HandoffRun) -> tuple[list[Record], list[str], list[Exception]]
     if noun == "contact":  # a person: the customers (companies) they belong to
         noun, ids = "customer", crm().customers_of_contact(object_id)
     records: list[Record] = []
+    # A merge: the records linked to the merged-away ids too (the engine follows them).
+    merged = [str(i) for i in run.payload.get("merged") or []] if noun == "customer" else []
+    records += Record.objects.filter(
+        links__system=system, links__external_id__in=merged, type=Record.Type.CUSTOMER
+    ).distinct()
     said: list[str] = []
     missed: list[Exception] = []
     types = _record_types(noun, system, run.payload.get("property"))
