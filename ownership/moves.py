@@ -95,9 +95,12 @@ def _follow(system: str, moved: CustomerMoved) -> str:
         .filter(record_type=Record.Type.CUSTOMER, system=system, external_id=moved.survivor)
         .first()
     )
-    if other is not None:
+    if other is not None and other.record.links.count() > 1:
         _merged_open(link, other)
         return ""
+    if other is not None:  # the survivor, first seen alone (its own event came first)
+        link_remove(link=other, reason=f"taken by {link.record.label}, merged into it", by=None)
+        other.record.delete()
     link_move(
         link=link,
         external_id=moved.survivor,

@@ -10,3 +10,12 @@ def link_external_id(*, record: Record, system: str) -> str | None:
         .values_list("external_id", flat=True)
         .first()
     )
+
+
+def records_moved_from(*, system: str, external_ids: list[str]) -> list[Record]:
+    """Return the customers whose link in `system` named one of these ids before the system
+    merged it into another (ownership/moves.py): a late event about the old id is theirs."""
+    versions = Link.history.filter(
+        record_type=Record.Type.CUSTOMER, system=system, external_id__in=external_ids
+    )
+    return list(Record.objects.filter(pk__in=versions.values("record_id")))
