@@ -130,8 +130,8 @@ def _archived_open(link: Link) -> ReviewItem:
         f"so the hub invoices {name} nowhere until this is settled, and keeps none of its "
         f"details in line in {label}.",
         action=f"If it was archived by mistake, restore it in {label} (Contacts, Archived, "
-        "Restore) and press 'Check again'. If the customer now has another contact there, or "
-        "should have a new one, press 'Link another contact'.",
+        "Restore) and press 'Restored there: check again'. If the customer now has another "
+        "contact there, or should have a new one, press 'Link another contact, or a new one'.",
         record_type=Record.Type.CUSTOMER,
         record_ref=link.external_id,
         record_label=record.label,

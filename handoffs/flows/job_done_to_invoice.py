@@ -34,6 +34,7 @@ from ownership.engine import records_converge
 from ownership.matching import customers_first_seen, duplicate_waiting
 from ownership.models import Link, Record
 from ownership.moves import customers_check
+from ownership.selectors import customer_hub_id
 from ownership.services import (
     link_add,
     link_ensure,
@@ -97,15 +98,20 @@ def _customers(jobs: list[tuple[HandoffRun, JobFacts]], results: dict) -> dict[s
     )
     _moved_followed(money.system, jobs, records, found, results)
     already = set(found)
-    missing = {r.pk: r for r in records.values() if r.pk not in found}
-    for hub_id, customer_id in money.customers_by_hub_id([str(pk) for pk in missing]).items():
+    missing = {
+        customer_hub_id(record=r, system=money.system): r
+        for r in records.values()
+        if r.pk not in found
+    }
+    hub_ids = {r.pk: hub_id for hub_id, r in missing.items()}
+    for hub_id, customer_id in money.customers_by_hub_id(list(missing)).items():
         link_add(
-            record=missing[int(hub_id)],
+            record=missing[hub_id],
             system=money.system,
             external_id=customer_id,
             reason="carries the hub's id",
         )
-        found[int(hub_id)] = customer_id
+        found[missing[hub_id].pk] = customer_id
     new = {}
     unmatched = [(run, job) for run, job in jobs if records[job.number].pk not in found]
     sightings = customers_first_seen(
@@ -120,15 +126,17 @@ def _customers(jobs: list[tuple[HandoffRun, JobFacts]], results: dict) -> dict[s
         elif linked:
             found[record.pk] = linked.external_id
         else:
-            new[record.pk] = (run, job)
+            new[hub_ids[record.pk]] = (run, job)
     if new:
-        ids = sorted(str(pk) for pk in new)
+        # The hub ids are new after a link ended (customer_hub_id): a new request, not a
+        # replay of the one that made the contact archived since.
+        ids = sorted(new)
         made = money.customers_create(
-            [(str(pk), job.customer) for pk, (_, job) in new.items()],
+            [(hub_id, job.customer) for hub_id, (_, job) in new.items()],
             idempotency_key="hub-customers-" + hashlib.sha256("|".join(ids).encode()).hexdigest(),
         )
         for each in made:
-            run, job = new[int(each.key)]
+            run, job = new[each.key]
             if each.refused:
                 results[run.pk] = each.refused
                 continue
@@ -142,7 +150,7 @@ def _customers(jobs: list[tuple[HandoffRun, JobFacts]], results: dict) -> dict[s
             made_from = job.customer.shared_values()
             del made_from["contact_name"]  # a contact is made without its person
             values_agreed(record=records[job.number], values=made_from)
-            found[int(each.key)] = each.customer_id
+            found[records[job.number].pk] = each.customer_id
     # Newly linked: the engine learns what the systems agree on before anyone changes it.
     linked = [r for r in records.values() if r.pk in found and r.pk not in already]
     records_look_again(records=linked, change=f"linked in {money.system}")

@@ -149,10 +149,12 @@ def _another_preview(item: ReviewItem, values: dict) -> str:
     d = details_of(item)
     name, label = _name(d.record), _label(d.system)
     return (
-        f"{name}'s link to archived contact {d.external_id} ends.\n"
-        f"Next time {name} is needed in {label} (an invoice waiting on this item goes on now) "
-        f"the hub looks for an active contact with the same ABN, email or name: it links a "
-        "sure match, asks you when unsure, or makes a new contact."
+        f"{name}'s link to archived contact {d.external_id} ends (the link's history keeps "
+        "it). The invoices waiting on this item go on now.\n"
+        f"For them the hub looks among {label}'s active contacts for one with {name}'s ABN, "
+        "email or name. One sure match: the hub links it. Several, or unsure: an item shows "
+        f"them and you choose. None: the hub makes a new contact '{name}' in {label}; the "
+        "archived one stays as it is."
     )
 
 

@@ -6,15 +6,16 @@ a wrong contact."""
 
 from connectors.sandbox.xero import books, console
 from dashboard.trail import record_trail
+from handoffs.flows.job_done_to_invoice import invoicing_run
 from handoffs.models import HandoffRun
 from handoffs.reconcile import reconcile
-from operations.models import Customer
+from operations.models import Customer, Job
 from ownership.models import Link, Record
 from ownership.services import link_add, record_for_link
 from review_queue.models import ReviewItem
 from review_queue.services import review_item_preview, review_item_resolve
 from tests.helpers import wait_for
-from tests.xero_helpers import invoiced_job, xero_org
+from tests.xero_helpers import finished_job, invoiced_job, xero_invoices, xero_org
 
 MOVED = ("customer_merged", "customer_archived")
 
@@ -114,3 +115,48 @@ def test_a_company_merged_in_hubspot_is_followed_and_the_survivors_other_owner_a
         what="the link to follow the merge",
     )
     assert not ReviewItem.objects.filter(kind__in=MOVED).exists()
+
+
+def test_another_contact_for_an_archived_one_takes_the_next_invoice_once(
+    hub, django_user_model, office_staff
+):
+    with hub.xero.store.lock:  # the seeded organisation sells no LED panels yet
+        xero_org(hub).items["LED-600"] = {
+            "ItemID": "led-600",
+            "Code": "LED-600",
+            "Name": "LED panel light 600x600",
+            "SalesDetails": {"UnitPrice": 145.0, "AccountCode": "200", "TaxType": "OUTPUT"},
+        }
+    _, invoice = invoiced_job(hub, django_user_model, "14 Church St")
+    old = invoice["Contact"]["ContactID"]  # the contact the hub made for Kestrel
+    record = Link.objects.get(system="xero", external_id=old).record
+    bookkeeper(hub, old, "archive")
+    job = finished_job(hub, django_user_model, "80 George St")
+    item = wait_for(
+        lambda: ReviewItem.objects.filter(kind="customer_archived", status="open").first(),
+        what="the archived item",
+    )
+    wait_for(lambda: invoicing_run(job.number).state == "needs_review", what="the job to wait")
+    assert invoicing_run(job.number).review_item_id == item.pk
+    assert len(xero_invoices(hub)) == 1
+    preview = review_item_preview(item=item, action="link_another")
+    assert f"link to archived contact {old} ends" in preview
+    assert "None: the hub makes a new contact 'Kestrel Property Group' in Xero" in preview
+    review_item_resolve(item=item, by=office_staff, action="link_another")
+    wait_for(lambda: Job.objects.get(pk=job.pk).status == "invoiced", what="the invoice")
+    wait_for(
+        lambda: not HandoffRun.objects.exclude(state__in=["done", "skipped"]).exists(),
+        what="the hub to settle",
+    )
+    new = xero_link(record)
+    (second,) = [i for i in xero_invoices(hub) if i["Reference"] == job.number]
+    assert len(xero_invoices(hub)) == 2 and second["Contact"]["ContactID"] == new != old
+    contacts = xero_org(hub).contacts
+    named = [c for c in contacts.values() if c["Name"] == "Kestrel Property Group"]
+    assert sorted(c["ContactStatus"] for c in named) == ["ACTIVE", "ARCHIVED"]
+    assert contacts[new]["ContactNumber"] != contacts[old]["ContactNumber"]
+    assert not ReviewItem.objects.filter(status="open").exists()
+    trail = record_trail(system="xero", type="customer", ref=new)
+    ended = next(e for e in trail if e.title == f"Link to Xero's {old} ended")
+    assert ended.detail.startswith(f"by {office_staff.get_username()}")
+    assert f"Linked to Xero's {new}" in [e.title for e in trail]

@@ -134,10 +134,21 @@ def contact_merge(store: Store, org: Organisation, merged_id: str, into_id: str)
 
 
 def _contact_errors(org: Organisation, contact: dict) -> list[str]:
+    """Xero's uniqueness rules: a name among active contacts, a ContactNumber among all."""
     name = (contact.get("Name") or "").strip()
     if not name and not contact.get("ContactID"):
         return ["The contact name must be supplied."]
+    number = (contact.get("ContactNumber") or "").strip()
     for other in org.contacts.values():
+        if (
+            number
+            and (other.get("ContactNumber") or "").lower() == number.lower()
+            and other["ContactID"] != contact.get("ContactID")
+        ):
+            return [
+                f"The contact number {number} is already assigned to another contact. The "
+                "contact number must be unique across all contacts."
+            ]
         if (
             name
             and other.get("Name", "").lower() == name.lower()
