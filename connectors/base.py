@@ -279,9 +279,15 @@ class CustomerDirectory(Protocol):
         what the nightly reconciliation matches when no event told of them."""
         ...
 
-    def customers_moved(self, ids: list[str]) -> dict[str, CustomerMoved]:
+    def customers_moved(
+        self, ids: list[str], *, unless_read_lately: bool = False
+    ) -> dict[str, CustomerMoved]:
         """Return those of these customers merged into another or archived (by id), many a
-        call; customers kept as they were, and ones deleted outright, are left out."""
+        call; customers kept as they were, and ones deleted outright, are left out.
+
+        `unless_read_lately`: leave unread the customers the hub read lately (a change since
+        comes as an event, and a write the system refuses asks again without it).
+        """
         ...
 
 

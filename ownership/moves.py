@@ -51,11 +51,15 @@ def customers_follow(*, system: str, moved: dict[str, CustomerMoved]) -> dict[st
     return followed
 
 
-def customers_check(*, system: str, ids: list[str]) -> dict[str, Disagreement | str]:
+def customers_check(
+    *, system: str, ids: list[str], unless_read_lately: bool = False
+) -> dict[str, Disagreement | str]:
     """Ask the system which of these linked customers moved, and follow them (before the
     hub uses the ids, as for an invoice). Return, for each one that moved, its survivor's
-    id (the link moved), or the error naming the item a person must settle first."""
-    moved = systems()[system].customers_moved(ids) if ids else {}
+    id (the link moved), or the error naming the item a person must settle first.
+    `unless_read_lately`: as the system's customers_moved."""
+    directory = systems()[system]
+    moved = directory.customers_moved(ids, unless_read_lately=unless_read_lately) if ids else {}
     moves = customers_follow(system=system, moved=moved)
     said: dict[str, Disagreement | str] = {}
     for old in moved:
@@ -117,13 +121,29 @@ def link_move(*, link: Link, external_id: str, reason: str, by=None) -> Link:
     return link
 
 
+def _moved_open(link: Link, kind: str, details, *, title: str, reason: str, action: str):
+    """Open the one item about the customer moved away from this link's id."""
+    return review_item_open(
+        root_key=moved_root(link.system, link.external_id),
+        kind=kind,
+        system=link.system,
+        title=title,
+        reason=reason,
+        action=action,
+        record_type=Record.Type.CUSTOMER,
+        record_ref=link.external_id,
+        record_label=link.record.label,
+        details=asdict(details),
+    )
+
+
 def _archived_open(link: Link) -> ReviewItem:
     system, record = link.system, link.record
     label, name = _label(system), record.label or str(record)
-    return review_item_open(
-        root_key=moved_root(system, link.external_id),
-        kind=ReviewItem.Kind.CUSTOMER_ARCHIVED,
-        system=system,
+    return _moved_open(
+        link,
+        ReviewItem.Kind.CUSTOMER_ARCHIVED,
+        CustomerArchived(record=record.pk, system=system, external_id=link.external_id),
         title=f"{name}'s contact was archived in {label}",
         reason=f"{label} archived the contact the hub links to {name} ({link.external_id}) "
         f"without merging it into another. {label} refuses invoices to an archived contact, "
@@ -132,12 +152,6 @@ def _archived_open(link: Link) -> ReviewItem:
         action=f"If it was archived by mistake, restore it in {label} (Contacts, Archived, "
         "Restore) and press 'Restored there: check again'. If the customer now has another "
         "contact there, or should have a new one, press 'Link another contact, or a new one'.",
-        record_type=Record.Type.CUSTOMER,
-        record_ref=link.external_id,
-        record_label=record.label,
-        details=asdict(
-            CustomerArchived(record=record.pk, system=system, external_id=link.external_id)
-        ),
     )
 
 
@@ -145,10 +159,17 @@ def _merged_open(link: Link, other: Link) -> ReviewItem:
     system, record, theirs = link.system, link.record, other.record
     label = _label(system)
     name, their_name = record.label or str(record), theirs.label or str(theirs)
-    return review_item_open(
-        root_key=moved_root(system, link.external_id),
-        kind=ReviewItem.Kind.CUSTOMER_MERGED,
+    details = CustomerMerged(
+        record=record.pk,
+        other=theirs.pk,
         system=system,
+        merged_id=link.external_id,
+        survivor=other.external_id,
+    )
+    return _moved_open(
+        link,
+        ReviewItem.Kind.CUSTOMER_MERGED,
+        details,
         title=f"{label} merged {name} into {their_name}",
         reason=f"In {label}, {name}'s record ({link.external_id}) was merged into "
         f"{other.external_id}, which the hub links to another customer, {their_name}. The "
@@ -157,18 +178,6 @@ def _merged_open(link: Link, other: Link) -> ReviewItem:
         action=f"If they are one business, merge them in the hub. If they are two, choose "
         f"which of them {label}'s merged record belongs to. Each choice shows what it does "
         "before you confirm.",
-        record_type=Record.Type.CUSTOMER,
-        record_ref=link.external_id,
-        record_label=record.label,
-        details=asdict(
-            CustomerMerged(
-                record=record.pk,
-                other=theirs.pk,
-                system=system,
-                merged_id=link.external_id,
-                survivor=other.external_id,
-            )
-        ),
     )
 
 

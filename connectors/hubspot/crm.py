@@ -265,9 +265,12 @@ class HubSpotCrm:
         values = self._customers_of(self.client.companies_changed(since, COMPANY))
         return [_details(company_id, v) for company_id, v in values.items()]
 
-    def customers_moved(self, ids: list[str]) -> dict[str, CustomerMoved]:
+    def customers_moved(
+        self, ids: list[str], *, unless_read_lately: bool = False
+    ) -> dict[str, CustomerMoved]:
         """Return the companies among these merged into another one (HubSpot archives none
-        that it keeps: a deleted company is simply gone)."""
+        that it keeps: a deleted company is simply gone); all are read (the hub keeps no
+        note of when it read a company)."""
         merged = self.client.merged_into("companies", ids) if ids else {}
         return {i: CustomerMoved(i, survivor) for i, survivor in merged.items()}
 

@@ -399,7 +399,9 @@ class JobRegister:
         )
         return [_details(c) for c in customers.order_by("pk")]
 
-    def customers_moved(self, ids: list[str]) -> dict[str, CustomerMoved]:
+    def customers_moved(
+        self, ids: list[str], *, unless_read_lately: bool = False
+    ) -> dict[str, CustomerMoved]:
         """The register merges no customers away and archives none: nothing moves."""
         return {}
 

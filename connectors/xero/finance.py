@@ -38,7 +38,7 @@ from connectors.xero.mapping import (
 )
 from connectors.xero.polling import xero_poll
 from connectors.xero.tax_setup import problems_of, setup_refusal, tax_setup
-from connectors.xero.terms import contacts_terms, due_date, terms_remember
+from connectors.xero.terms import contacts_terms, due_date, terms_known, terms_remember
 from integration_hub import labels
 
 SYSTEM = "xero"
@@ -143,9 +143,15 @@ class XeroFinance:
         """Return the active contacts changed after `since` (all of them without it)."""
         return [contact_details(c) for c in XeroAccounting.connected().contacts_changed(since)]
 
-    def customers_moved(self, ids: list[str]) -> dict[str, CustomerMoved]:
+    def customers_moved(
+        self, ids: list[str], *, unless_read_lately: bool = False
+    ) -> dict[str, CustomerMoved]:
         """Return the archived contacts among these, each with the contact it was merged
-        into (MergedToContactID), if any; 100 a call."""
+        into (MergedToContactID), if any; 100 a call. `unless_read_lately` leaves out the
+        contacts whose terms the hub keeps (read in the last hour): an invoice batch reads
+        no contact it read lately, and the contacts it does read give their terms too."""
+        if unless_read_lately:
+            ids = [i for i in ids if i not in terms_known(ids)]
         contacts = XeroAccounting.connected().contacts_by_id(ids) if ids else []
         terms_remember(contacts)  # the invoice that asked next reads the terms from here
         return {

@@ -71,19 +71,39 @@ def _customer_record(job: JobFacts) -> Record:
     )
 
 
-def _moved_followed(
-    system: str, jobs: list, records: dict[str, Record], found: dict[int, str], results: dict
-) -> None:
-    """Never invoice a contact the finance system merged away or archived: follow the linked
-    ones to their survivors; a job whose customer a person must settle waits on its item."""
-    said = customers_check(system=system, ids=sorted(set(found.values())))
-    for run, job in jobs:
-        record = records[job.number]
-        answer = said.get(found.get(record.pk, ""))
+def _moved(customers: dict[int, str], results: dict, *, lately: bool) -> dict[int, str]:
+    """Follow the runs' customers (run → id) the finance system merged away or archived;
+    return each followed run's survivor. A run whose customer a person must settle waits
+    on its item. `lately`: leave out the customers read lately (customers_moved)."""
+    said = customers_check(
+        system=finance().system, ids=sorted(set(customers.values())), unless_read_lately=lately
+    )
+    followed = {}
+    for pk, customer in customers.items():
+        answer = said.get(customer)
         if isinstance(answer, str):
-            found[record.pk] = answer
+            followed[pk] = answer
         elif answer is not None:  # still linked (so never matched anew): it waits
-            results[run.pk] = answer
+            results[pk] = answer
+    return followed
+
+
+def _refused_moved(chunk: list, drafts: list[InvoiceDraft], results: dict) -> None:
+    """An invoice refused because its contact is archived (merged away or archived since
+    the hub last read it, and no event told yet): follow it now. The run goes again, to
+    the survivor, or waits on the one item a person settles."""
+    gone = {
+        run.pk: draft.customer_id
+        for (run, _), draft in zip(chunk, drafts, strict=True)
+        if getattr(results.get(run.pk), "code", "") == "archived_contact"
+    }
+    for pk, survivor in _moved(gone, results, lately=False).items():
+        results[pk] = Waiting(
+            f"{finance().label} merged the customer's contact {gone[pk]} into {survivor}; the "
+            "hub now links the survivor and sends the invoice to it.",
+            system=finance().system,
+            retry_after=1.0,
+        )
 
 
 def _customers(jobs: list[tuple[HandoffRun, JobFacts]], results: dict) -> dict[str, str]:
@@ -96,7 +116,12 @@ def _customers(jobs: list[tuple[HandoffRun, JobFacts]], results: dict) -> dict[s
             "record_id", "external_id"
         )
     )
-    _moved_followed(money.system, jobs, records, found, results)
+    # Never invoice a contact merged away or archived; one read lately is left to Xero's
+    # refusal (_refused_moved), so an invoice batch reads no contact twice in an hour.
+    pks = {run.pk: records[job.number].pk for run, job in jobs}
+    linked = {run: found[pk] for run, pk in pks.items() if pk in found}
+    for run, survivor in _moved(linked, results, lately=True).items():
+        found[pks[run]] = survivor
     already = set(found)
     missing = {
         customer_hub_id(record=r, system=money.system): r
@@ -361,6 +386,7 @@ def batch(runs: list[HandoffRun]) -> list[Outcome | Exception]:
                 results[run.pk] = invoice.refused
             else:
                 good.append((run, job, invoice))
+        _refused_moved(chunk, drafts, results)
         outcomes = invoices_record([(job, invoice) for _, job, invoice in good])
         for run, job, invoice in good:
             results[run.pk] = _figures_said(job, invoice, outcomes[job.number])

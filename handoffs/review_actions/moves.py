@@ -43,6 +43,22 @@ def _link(system: str, external_id: str) -> Link:
     return found
 
 
+def _names(item: ReviewItem) -> tuple[str, str, str]:
+    """The merged item's customer, the survivor's customer and the system, as staff say them."""
+    d = details_of(item)
+    return _name(d.record), _name(d.other), _label(d.system)
+
+
+def _found_again(name: str, label: str) -> str:
+    """What the hub does the next time the customer, linked to nothing there, is needed."""
+    return (
+        f"the next time {name} is needed in {label} (an invoice, the nightly check) the hub "
+        f"looks among {label}'s active records for one with {name}'s ABN, email or name. One "
+        "sure match: the hub links it. Several, or unsure: an item shows them and you choose. "
+        f"None: the hub makes a new one, '{name}', in {label}."
+    )
+
+
 def _after(item: ReviewItem, records: list[Record], said: str) -> str:
     """Run the engine on the records, send waiting handoffs back, and say so."""
     records_look_again(records=records, change=f"item:{item.pk}:{timezone.now().isoformat()}")
@@ -64,8 +80,7 @@ def _merge(item: ReviewItem, values: dict, by) -> str:
 
 
 def _merge_preview(item: ReviewItem, values: dict) -> str:
-    d = details_of(item)
-    name, theirs, label = _name(d.record), _name(d.other), _label(d.system)
+    d, (name, theirs, label) = details_of(item), _names(item)
     moving = [
         _label(s)
         for s in Link.objects.filter(record_id=d.record)
@@ -98,13 +113,10 @@ def _mine(item: ReviewItem, values: dict, by) -> str:
 
 
 def _mine_preview(item: ReviewItem, values: dict) -> str:
-    d = details_of(item)
-    name, theirs, label = _name(d.record), _name(d.other), _label(d.system)
+    d, (name, theirs, label) = details_of(item), _names(item)
     return (
         f"{label}'s {d.survivor} (the merged record) becomes {name}'s.\n"
-        f"{theirs} keeps its other links but has no {label} record; the next time one is "
-        f"needed (an invoice, the nightly check) the hub looks for one, asks you when unsure, "
-        "or makes a new one."
+        f"{theirs} keeps its other links but has no {label} record: {_found_again(theirs, label)}"
     )
 
 
@@ -117,13 +129,10 @@ def _theirs(item: ReviewItem, values: dict, by) -> str:
 
 
 def _theirs_preview(item: ReviewItem, values: dict) -> str:
-    d = details_of(item)
-    name, theirs, label = _name(d.record), _name(d.other), _label(d.system)
+    d, (name, theirs, label) = details_of(item), _names(item)
     return (
         f"{label}'s {d.survivor} stays {theirs}'s.\n"
-        f"{name}'s link to {d.merged_id} ends: the next time {name} is needed in {label} "
-        "(an invoice, the nightly check) the hub looks for its record there, asks you when "
-        "unsure, or makes a new one."
+        f"{name}'s link to {d.merged_id} ends: {_found_again(name, label)}"
     )
 
 
@@ -150,11 +159,8 @@ def _another_preview(item: ReviewItem, values: dict) -> str:
     name, label = _name(d.record), _label(d.system)
     return (
         f"{name}'s link to archived contact {d.external_id} ends (the link's history keeps "
-        "it). The invoices waiting on this item go on now.\n"
-        f"For them the hub looks among {label}'s active contacts for one with {name}'s ABN, "
-        "email or name. One sure match: the hub links it. Several, or unsure: an item shows "
-        f"them and you choose. None: the hub makes a new contact '{name}' in {label}; the "
-        "archived one stays as it is."
+        "it); the archived contact stays as it is. The invoices waiting on this item go on "
+        f"now: {_found_again(name, label)}"
     )
 
 

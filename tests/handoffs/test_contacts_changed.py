@@ -9,13 +9,14 @@ from dashboard.trail import record_trail
 from handoffs.flows.job_done_to_invoice import invoicing_run
 from handoffs.models import HandoffRun
 from handoffs.reconcile import reconcile
+from operations import services
 from operations.models import Customer, Job
 from ownership.models import Link, Record
 from ownership.services import link_add, record_for_link
 from review_queue.models import ReviewItem
 from review_queue.services import review_item_preview, review_item_resolve
 from tests.helpers import wait_for
-from tests.xero_helpers import finished_job, invoiced_job, xero_invoices, xero_org
+from tests.xero_helpers import finished_job, invoiced_job, won_job, xero_invoices, xero_org
 
 MOVED = ("customer_merged", "customer_archived")
 
@@ -44,6 +45,25 @@ def another_customer(survivor: str) -> Record:
     return record
 
 
+def settled(hub) -> None:
+    wait_for(
+        lambda: not HandoffRun.objects.exclude(state__in=["done", "skipped"]).exists(),
+        what="the hub to settle",
+    )
+
+
+def kestrel_invoiced(hub, django_user_model):
+    """Kestrel's first job invoiced (its Xero contact made by the hub); its second is next."""
+    with hub.xero.store.lock:  # the seeded organisation sells no LED panels yet
+        xero_org(hub).items["LED-600"] = {
+            "ItemID": "led-600",
+            "Code": "LED-600",
+            "Name": "LED panel light 600x600",
+            "SalesDetails": {"UnitPrice": 145.0, "AccountCode": "200", "TaxType": "OUTPUT"},
+        }
+    return invoiced_job(hub, django_user_model, "14 Church St")
+
+
 def test_a_contact_merged_in_xero_is_followed_to_the_survivor_once(hub, django_user_model):
     _, invoice = invoiced_job(hub, django_user_model)
     old = invoice["Contact"]["ContactID"]
@@ -58,10 +78,7 @@ def test_a_contact_merged_in_xero_is_followed_to_the_survivor_once(hub, django_u
     # Again (the nightly check, a repeated webhook): nothing moves twice, nothing opens.
     run = reconcile()
     bookkeeper(hub, survivor, "", Name="Sunrise Early Learning")
-    wait_for(
-        lambda: not HandoffRun.objects.exclude(state__in=["done", "skipped"]).exists(),
-        what="the hub to settle",
-    )
+    settled(hub)
     assert run.missed == 0
     link = Link.objects.get(record=record, system="xero")
     moves = [v for v in link.history.all() if v.history_type == "~"]
@@ -120,14 +137,7 @@ def test_a_company_merged_in_hubspot_is_followed_and_the_survivors_other_owner_a
 def test_another_contact_for_an_archived_one_takes_the_next_invoice_once(
     hub, django_user_model, office_staff
 ):
-    with hub.xero.store.lock:  # the seeded organisation sells no LED panels yet
-        xero_org(hub).items["LED-600"] = {
-            "ItemID": "led-600",
-            "Code": "LED-600",
-            "Name": "LED panel light 600x600",
-            "SalesDetails": {"UnitPrice": 145.0, "AccountCode": "200", "TaxType": "OUTPUT"},
-        }
-    _, invoice = invoiced_job(hub, django_user_model, "14 Church St")
+    _, invoice = kestrel_invoiced(hub, django_user_model)
     old = invoice["Contact"]["ContactID"]  # the contact the hub made for Kestrel
     record = Link.objects.get(system="xero", external_id=old).record
     bookkeeper(hub, old, "archive")
@@ -141,13 +151,10 @@ def test_another_contact_for_an_archived_one_takes_the_next_invoice_once(
     assert len(xero_invoices(hub)) == 1
     preview = review_item_preview(item=item, action="link_another")
     assert f"link to archived contact {old} ends" in preview
-    assert "None: the hub makes a new contact 'Kestrel Property Group' in Xero" in preview
+    assert "None: the hub makes a new one, 'Kestrel Property Group', in Xero." in preview
     review_item_resolve(item=item, by=office_staff, action="link_another")
     wait_for(lambda: Job.objects.get(pk=job.pk).status == "invoiced", what="the invoice")
-    wait_for(
-        lambda: not HandoffRun.objects.exclude(state__in=["done", "skipped"]).exists(),
-        what="the hub to settle",
-    )
+    settled(hub)
     new = xero_link(record)
     (second,) = [i for i in xero_invoices(hub) if i["Reference"] == job.number]
     assert len(xero_invoices(hub)) == 2 and second["Contact"]["ContactID"] == new != old
@@ -160,3 +167,27 @@ def test_another_contact_for_an_archived_one_takes_the_next_invoice_once(
     ended = next(e for e in trail if e.title == f"Link to Xero's {old} ended")
     assert ended.detail.startswith(f"by {office_staff.get_username()}")
     assert f"Linked to Xero's {new}" in [e.title for e in trail]
+
+
+def test_a_merge_no_webhook_told_of_is_followed_when_xero_refuses_the_invoice(
+    hub, django_user_model
+):
+    """The batch reads no contact the hub read lately; Xero's refusal makes it look."""
+    _, invoice = kestrel_invoiced(hub, django_user_model)
+    old = invoice["Contact"]["ContactID"]
+    record = Link.objects.get(system="xero", external_id=old).record
+    survivor = new_contact(hub, "Kestrel Group Holdings")
+    job = won_job(hub, "80 George St")
+    settled(hub)
+    org = xero_org(hub)
+    with hub.xero.store.lock:  # merged, and the webhook saying so lost (or not here yet)
+        org.contacts[old].update(ContactStatus="ARCHIVED", MergedToContactID=survivor)
+    services.job_transition(job=job, to="in_progress")
+    services.job_complete(job=job, by=django_user_model.objects.get(username="tech"), note="Done.")
+    wait_for(lambda: Job.objects.get(pk=job.pk).status == "invoiced", what="the invoice")
+    (second,) = [i for i in xero_invoices(hub) if i["Reference"] == job.number]
+    assert second["Contact"]["ContactID"] == survivor == xero_link(record)
+    # The first job's invoice, the one Xero refused, the one to the survivor: had the batch
+    # read the contact it read an hour ago, the refused one would not have been sent.
+    assert org.requests["PUT /Invoices"] == 3 and len(xero_invoices(hub)) == 2
+    assert not ReviewItem.objects.filter(status="open").exists()
