@@ -5,8 +5,9 @@ hs_merged_object_ids) keeps it under the survivor's id: the hub's link follows i
 and the link's history says when and why (the customer's trail shows it). When the
 survivor is already another customer's in the hub, or the customer was archived with no
 survivor (Xero refuses invoices to it), nothing moves: one review item asks a person.
-Following is idempotent: a link already moved is not found under its old id again, and
-each item is keyed by the stale id (a dismissed one stays dismissed).
+Following is idempotent: a link already moved is not moved again (a run that raced the one
+that moved it is told the survivor all the same), and each item is keyed by the stale id
+(a dismissed one stays dismissed).
 """
 
 from dataclasses import asdict
@@ -89,8 +90,8 @@ def _follow(system: str, moved: CustomerMoved) -> str:
         .filter(record_type=Record.Type.CUSTOMER, system=system, external_id=moved.external_id)
         .first()
     )
-    if link is None:
-        return ""  # followed already (another run, or a person's choice)
+    if link is None:  # followed already (another run, or a person's choice)
+        return _moved_to(system, moved)
     if not moved.survivor:
         _archived_open(link)
         return ""
@@ -111,6 +112,15 @@ def _follow(system: str, moved: CustomerMoved) -> str:
         reason=f"{_label(system)} merged {moved.external_id} into {moved.survivor}",
     )
     return moved.survivor
+
+
+def _moved_to(system: str, moved: CustomerMoved) -> str:
+    """The survivor, when another run already moved the link there (else "")."""
+    was = Link.history.filter(
+        record_type=Record.Type.CUSTOMER, system=system, external_id=moved.external_id
+    ).values("id")
+    there = Link.objects.filter(pk__in=was, system=system, external_id=moved.survivor)
+    return moved.survivor if moved.survivor and there.exists() else ""
 
 
 def link_move(*, link: Link, external_id: str, reason: str, by=None) -> Link:

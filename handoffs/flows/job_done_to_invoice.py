@@ -90,20 +90,30 @@ def _moved(customers: dict[int, str], results: dict, *, lately: bool) -> dict[in
 
 def _refused_moved(chunk: list, drafts: list[InvoiceDraft], results: dict) -> None:
     """An invoice refused because its contact is archived (merged away or archived since
-    the hub last read it, and no event told yet): follow it now. The run goes again, to
-    the survivor, or waits on the one item a person settles."""
+    the hub last read it, and no event told yet): look now. A merge is followed and the run
+    goes again, to the survivor; so does a run whose link another run or a person moved
+    or ended meanwhile. One archived with no survivor: the run waits on its one item."""
+    money = finance()
     gone = {
         run.pk: draft.customer_id
         for (run, _), draft in zip(chunk, drafts, strict=True)
         if getattr(results.get(run.pk), "code", "") == "archived_contact"
     }
-    for pk, survivor in _moved(gone, results, lately=False).items():
-        results[pk] = Waiting(
-            f"{finance().label} merged the customer's contact {gone[pk]} into {survivor}; the "
-            "hub now links the survivor and sends the invoice to it.",
-            system=finance().system,
-            retry_after=1.0,
-        )
+    followed = _moved(gone, results, lately=False)
+    still = set(
+        Link.objects.filter(
+            record_type=Record.Type.CUSTOMER, system=money.system, external_id__in=gone.values()
+        ).values_list("external_id", flat=True)
+    )
+    for pk, customer in gone.items():
+        if pk in followed or customer not in still:
+            results[pk] = Waiting(
+                f"{money.label} refused contact {customer}: it was merged into another or "
+                "archived, and the hub's link has moved from it since. The invoice goes "
+                "again, to the customer's contact now.",
+                system=money.system,
+                retry_after=1.0,
+            )
 
 
 def _customers(jobs: list[tuple[HandoffRun, JobFacts]], results: dict) -> dict[str, str]:
