@@ -125,6 +125,15 @@ class CustomerDetails:
 
 
 @dataclass(frozen=True)
+class CustomerMoved:
+    """A customer a system no longer keeps under the id the hub knows: merged into another
+    (`survivor`, its id there now), or archived with no survivor (`survivor` empty)."""
+
+    external_id: str
+    survivor: str = ""
+
+
+@dataclass(frozen=True)
 class JobPromise:
     """Everything a won deal or accepted quote promised, ready to become a job."""
 
@@ -276,6 +285,17 @@ class CustomerDirectory(Protocol):
     def customers_changed(self, since: datetime | None) -> list[CustomerDetails]:
         """Return the customers changed after `since` (every one without it), many a call:
         what the nightly reconciliation matches when no event told of them."""
+        ...
+
+    def customers_moved(
+        self, ids: list[str], *, unless_read_lately: bool = False
+    ) -> dict[str, CustomerMoved]:
+        """Return those of these customers merged into another or archived (by id), many a
+        call; customers kept as they were, and ones deleted outright, are left out.
+
+        `unless_read_lately`: leave unread the customers the hub read lately (a change since
+        comes as an event, and a write the system refuses asks again without it).
+        """
         ...
 
 

@@ -30,9 +30,12 @@ class Entry:
 def record_keys(*, system: str, type: str, ref: str) -> set[tuple[str, str]]:
     """Return every (system, id) the record has, following links and deal → job origins."""
     keys = {(system, ref)}
-    link = Link.objects.filter(system=system, record_type=type, external_id=ref).first()
+    found = dict(system=system, record_type=type, external_id=ref)
+    # The record linked to the id now, or last (a link a system's merge moved on).
+    link = Link.objects.filter(**found).first() or Link.history.filter(**found).first()
     if link:
-        keys |= set(Link.objects.filter(record=link.record).values_list("system", "external_id"))
+        linked = Link.objects.filter(record_id=link.record_id)
+        keys |= set(linked.values_list("system", "external_id"))
     if type == "deal":
         jobs = Job.objects.filter(origin_system=system, origin_ref=ref)
         keys |= {("operations", number) for number in jobs.values_list("number", flat=True)}
@@ -101,6 +104,30 @@ def _job_changes(numbers: list[str]) -> list[Entry]:
     return entries
 
 
+def _link_changes(keys: set[tuple[str, str]], type: str) -> list[Entry]:
+    """Each link of the record made, moved (a system merged it away) or ended, by whom."""
+    ids = Link.history.filter(_matching(keys, "system", "external_id"), record_type=type)
+    records = set(ids.values_list("record_id", flat=True))
+    versions = Link.history.filter(record_id__in=records).select_related("history_user")
+    entries, last = [], {}
+    for version in versions.order_by("history_date", "history_id"):
+        who = version.history_user.get_username() if version.history_user else "the hub"
+        label = labels.label("system", version.system)
+        before = last.get(version.id)
+        if version.history_type == "+":
+            title = f"Linked to {label}'s {version.external_id}"
+        elif version.history_type == "-":
+            title = f"Link to {label}'s {version.external_id} ended"
+        elif before is not None and before != version.external_id:
+            title = f"Link moved in {label}: {before} → {version.external_id}"
+        else:
+            title = f"Link to {label}'s {version.external_id} kept"
+        last[version.id] = version.external_id
+        detail = f"by {who}" + (f": {version.reason}" if version.reason else "")
+        entries.append(Entry(version.history_date, version.system, "link", title, detail))
+    return entries
+
+
 def record_trail(*, system: str, type: str, ref: str) -> list[Entry]:
     """Return the record's timeline: events, runs and attempts, changes, review items."""
     keys = record_keys(system=system, type=type, ref=ref)
@@ -150,4 +177,5 @@ def record_trail(*, system: str, type: str, ref: str) -> list[Entry]:
             )
         )
     entries += _job_changes([ref for system, ref in keys if system == "operations"])
+    entries += _link_changes(keys, type)
     return sorted(entries, key=lambda e: e.at, reverse=True)

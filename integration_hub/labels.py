@@ -49,6 +49,8 @@ ITEM_KINDS = {
     "active_job_affected": "Customer change affects an active job",
     "handoff_failed": "Handoff failed",
     "found": "Found by the check that the systems agree",
+    "customer_merged": "Customer merged into one linked elsewhere",
+    "customer_archived": "Customer archived in its system",
 }
 ITEM_STATUSES = {"open": "Open", "resolved": "Resolved", "dismissed": "Dismissed"}
 
@@ -70,6 +72,11 @@ REVIEW_ACTIONS = {
     "dismiss": "Dismiss",
     "assign": "Assign",
     "settled": "Closed by itself: the systems agree again",
+    "merge_customers": "One business: merge them in the hub",
+    "merged_is_mine": "Two businesses: the merged record is this customer's",
+    "merged_is_theirs": "Two businesses: the merged record stays the other's",
+    "look_again": "Restored there: check again",
+    "link_another": "Link another contact, or a new one",
 }
 
 # The handoffs (handoffs/flows/), by what they do.
@@ -133,10 +140,12 @@ EVENTS = {
     "customer.changed": "customer changed",
     "customer.updated": "customer changed",
     "customer.deleted": "customer deleted",
+    "customer.merged": "customers merged into one",
     "contact.created": "contact person created",
     "contact.changed": "contact person changed",
     "contact.updated": "contact person changed",
     "contact.deleted": "contact person deleted",
+    "contact.merged": "contact people merged into one",
     "line_item.created": "deal line created",
     "line_item.changed": "deal line changed",
     "line_item.deleted": "deal line deleted",
@@ -167,9 +176,11 @@ EVENTS = {
     "company.creation": "company created",
     "company.propertyChange": "company changed",
     "company.deletion": "company deleted",
+    "company.merge": "companies merged",
     "contact.creation": "contact created",
     "contact.propertyChange": "contact changed",
     "contact.deletion": "contact deleted",
+    "contact.merge": "contacts merged",
     "line_item.creation": "deal line created",
     "line_item.propertyChange": "deal line changed",
     "line_item.deletion": "deal line deleted",

@@ -32,6 +32,7 @@ from connectors.registry import in_organisation, systems
 from ownership.catalogue import field_of
 from ownership.disagreements import disagreement_open
 from ownership.models import AgreedValue, FieldChoice, FieldRule, Link, Record
+from ownership.moves import customers_follow
 from ownership.values import empty, loaded, same, shown, stored
 from review_queue.models import ReviewItem
 from review_queue.services import review_item_open, review_item_settle
@@ -59,6 +60,8 @@ class Convergence:
     carried: list[tuple[str, str]] = field(default_factory=list)
     restored: list[tuple[str, str]] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    # Links followed to the record a system merged this one into: (system, old id, new id).
+    followed: list[tuple[str, str, str]] = field(default_factory=list)
     # Each system's values as read (for what a caller checks besides the rules).
     values: dict[str, dict[str, Value]] = field(default_factory=dict)
 
@@ -68,7 +71,11 @@ class Convergence:
         def labels(names: list[str]) -> str:
             return ", ".join(field_of(self.record.type, name).label for name in names)
 
-        said = [f"{system} now has the {labels(names)}" for system, names in self.wrote.items()]
+        said = [
+            f"{systems()[system].label} merged it into {new}, so the hub follows it there"
+            for system, _, new in self.followed
+        ]
+        said += [f"{system} now has the {labels(names)}" for system, names in self.wrote.items()]
         if self.flagged:
             said.append(f"the {labels(self.flagged)} went to review (the systems disagree)")
         if self.held:
@@ -79,7 +86,7 @@ class Convergence:
 
     @property
     def changed(self) -> bool:
-        return bool(self.wrote or self.flagged or self.held or self.settled)
+        return bool(self.wrote or self.flagged or self.held or self.settled or self.followed)
 
 
 def _read(
@@ -112,6 +119,44 @@ def _read(
             else:
                 logger.warning("%s has no %s %s any more", system, record_type, external_id)
     return values
+
+
+def _follow(
+    records: list[Record], links: dict[int, dict[str, str]], homes: dict, values: dict[int, dict]
+) -> tuple[dict[int, list[tuple[str, str, str]]], set[tuple[int, str]]]:
+    """Follow the customers a system no longer has under their id (ownership/moves.py) and
+    read the survivors' values, in each customer's own organisation; return the links moved
+    by record, and the (record, system) a moved customer's item now speaks for (no longer
+    merely missing)."""
+    known = systems()
+    wanted: dict[tuple[str, str], list[Record]] = {}
+    for record in records:
+        if record.type == Record.Type.CUSTOMER:
+            for system, external_id in links[record.pk].items():
+                if system in known and system not in values[record.pk]:
+                    home = homes.get((system, external_id), "")
+                    wanted.setdefault((system, home), []).append(record)
+    followed: dict[int, list[tuple[str, str, str]]] = {}
+    spoken: set[tuple[int, str]] = set()
+    for (system, home), batch in wanted.items():
+        store = in_organisation(known[system], home)
+        moved = store.customers_moved([links[r.pk][system] for r in batch])
+        moves = customers_follow(system=system, moved=moved)
+        again = []
+        for record in batch:
+            old = links[record.pk][system]
+            if old in moved:
+                spoken.add((record.pk, system))
+            if old in moves:
+                links[record.pk][system] = moves[old]
+                followed.setdefault(record.pk, []).append((system, old, moves[old]))
+                again.append(record)
+        if again:
+            found = store.values_read("customer", [links[r.pk][system] for r in again])
+            for record in again:
+                if links[record.pk][system] in found:
+                    values[record.pk][system] = found[links[record.pk][system]]
+    return followed, spoken
 
 
 def _decide(kind: str, owner: Value, copy: Value, agreed, rule: FieldRule) -> str:
@@ -366,6 +411,7 @@ def _converged(
         if rule.carriers:
             rules.setdefault(rule.record_type, {})[rule.field] = rule
     values = _read(records, links, homes, fresh)
+    followed, spoken = ({}, set()) if dry_run else _follow(records, links, homes, values)
     agreed: dict[int, dict[str, object]] = {r.pk: {} for r in records}
     for record_id, name, value in AgreedValue.objects.filter(record__in=records).values_list(
         "record_id", "field", "value"
@@ -378,7 +424,12 @@ def _converged(
     plans = []
     for record in records:
         done = dones[record.pk]
-        done.missing = [s for s in links[record.pk] if s in systems() and s not in done.values]
+        done.followed = followed.get(record.pk, [])
+        done.missing = [
+            s
+            for s in links[record.pk]
+            if s in systems() and s not in done.values and (record.pk, s) not in spoken
+        ]
         plan = _Plan(record, values[record.pk])
         if not dry_run:
             _apply_choices(plan, rules.get(record.type, {}), choices[record.pk])

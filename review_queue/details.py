@@ -146,6 +146,26 @@ class Found:
     invoice: str = ""
 
 
+@dataclass(frozen=True)
+class CustomerMerged:
+    """A customer merged, in one system, into a record the hub links to another customer."""
+
+    record: int  # the hub's customer whose link names the merged-away id
+    other: int  # the hub's customer linked to the survivor
+    system: str
+    merged_id: str
+    survivor: str
+
+
+@dataclass(frozen=True)
+class CustomerArchived:
+    """A customer's record archived in its system with no survivor to follow."""
+
+    record: int
+    system: str
+    external_id: str
+
+
 KINDS: dict[str, type] = {
     "missing_data": MissingData,
     "possible_duplicate": PossibleDuplicate,
@@ -156,6 +176,8 @@ KINDS: dict[str, type] = {
     "tracking_not_kept": TrackingNotKept,
     "active_job_affected": ActiveJobAffected,
     "found": Found,
+    "customer_merged": CustomerMerged,
+    "customer_archived": CustomerArchived,
 }
 
 

@@ -28,6 +28,8 @@ class ReviewItem(models.Model):
         ACTIVE_JOB = "active_job_affected", labels.ITEM_KINDS["active_job_affected"]
         FAILED = "handoff_failed", labels.ITEM_KINDS["handoff_failed"]
         FOUND = "found", labels.ITEM_KINDS["found"]
+        CUSTOMER_MERGED = "customer_merged", labels.ITEM_KINDS["customer_merged"]
+        CUSTOMER_ARCHIVED = "customer_archived", labels.ITEM_KINDS["customer_archived"]
 
     class Status(models.TextChoices):
         OPEN = "open", labels.ITEM_STATUSES["open"]

@@ -211,8 +211,9 @@ def a_busy_day(store) -> None:
     detail edited where it is not owned, a check that could not finish, people answering
     items (an assignment, a dismissal, a refused action), a changed rule."""
     from django.contrib.auth import get_user_model
+    from django.db.models import Count
 
-    from connectors.base import BusinessEvent, InvoiceMade, Tracking
+    from connectors.base import BusinessEvent, CustomerMoved, InvoiceMade, Tracking
     from connectors.errors import Transient
     from connectors.registry import operations
     from handoffs.flows.invoice_figures import figures_compare
@@ -224,6 +225,8 @@ def a_busy_day(store) -> None:
     from handoffs.runs import _review_item_for, handoff_run_start
     from operations.models import Customer
     from operations.services import customer_fields_set
+    from ownership.models import Link
+    from ownership.moves import customers_follow
     from ownership.services import field_rule_save
     from review_queue.services import (
         ResolutionRefused,
@@ -267,6 +270,14 @@ def a_busy_day(store) -> None:
     tracking_compare(
         job, (Tracking("Region", "NSW"),), replace(made, lines_tracking=(frozenset(),))
     )
+    # A customer merged in HubSpot into another the hub keeps apart, another archived.
+    linked = Link.objects.filter(system="hubspot", record_type="customer").order_by("pk")
+    merged, survivor = linked.annotate(n=Count("record__links")).filter(n__gt=1)[:2]
+    moved = CustomerMoved(merged.external_id, survivor.external_id)
+    customers_follow(system="hubspot", moved={merged.external_id: moved})
+    archived = Link.objects.filter(record_type="customer").exclude(system="hubspot").first()
+    gone = CustomerMoved(archived.external_id)
+    customers_follow(system=archived.system, moved={archived.external_id: gone})
     items = ReviewItem.objects.filter(status="open")
     review_item_assign(item=items.get(kind="quote_changed"), by=admin, assignee=admin)
     with pytest.raises(ResolutionRefused):

@@ -296,6 +296,19 @@ class HubSpotClient:
         """Return these companies' properties by id, 100 a call; missing ones are left out."""
         return self._properties_read("companies", ids, properties)
 
+    def merged_into(self, object_type: str, ids: list[str]) -> dict[str, str]:
+        """Return those of these ids HubSpot merged into another record: id → the survivor's.
+
+        A read of a merged-away id answers with the surviving record under its own id,
+        whose hs_merged_object_ids lists the ids merged into it.
+        """
+        found = self._read_many(object_type, ids, ["hs_merged_object_ids"])
+        moved = {}
+        for survivor, obj in found.items():
+            merged = set((obj.properties.get("hs_merged_object_ids") or "").split(";"))
+            moved |= {i: survivor for i in ids if i != survivor and i in merged}
+        return moved
+
     def contacts_read(
         self, ids: list[str], properties: list[str] = CONTACT_PROPERTIES
     ) -> dict[str, dict[str, str | None]]:

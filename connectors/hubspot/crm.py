@@ -15,6 +15,7 @@ from connectors.base import (
     Address,
     BusinessEvent,
     CustomerDetails,
+    CustomerMoved,
     DealState,
     Notice,
     PromisedLine,
@@ -235,9 +236,11 @@ class HubSpotCrm:
     def customer_read(self, external_id: str) -> CustomerDetails:
         """Return what HubSpot knows of a company and its main contact."""
         values = self._customers_read([external_id])
-        if external_id not in values:
+        if not values:
             self.client.company_read(external_id, ["name"])  # raises HubSpot's NotFound
-        return _details(external_id, values[external_id])
+        # A merged-away id answers with the company it was merged into, under its own id.
+        company_id = external_id if external_id in values else next(iter(values))
+        return _details(company_id, values[company_id])
 
     def customer_candidates(self, details: CustomerDetails) -> list[CustomerDetails]:
         """Return companies with the same ABN or domain, or sharing a word of the name."""
@@ -262,6 +265,15 @@ class HubSpotCrm:
         """Return the companies changed after `since` (all of them without it)."""
         values = self._customers_of(self.client.companies_changed(since, COMPANY))
         return [_details(company_id, v) for company_id, v in values.items()]
+
+    def customers_moved(
+        self, ids: list[str], *, unless_read_lately: bool = False
+    ) -> dict[str, CustomerMoved]:
+        """Return the companies among these merged into another one (HubSpot archives none
+        that it keeps: a deleted company is simply gone); all are read (the hub keeps no
+        note of when it read a company)."""
+        merged = self.client.merged_into("companies", ids) if ids else {}
+        return {i: CustomerMoved(i, survivor) for i, survivor in merged.items()}
 
     def customers_of_contact(self, contact_id: str) -> list[str]:
         """Return the companies a contact person belongs to."""

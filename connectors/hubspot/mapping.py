@@ -33,6 +33,12 @@ def business_event(payload: dict) -> BusinessEvent | None:
         return BusinessEvent(f"{NOUNS[noun]}.created", SYSTEM, object_id, source)
     if action == "deletion":
         return BusinessEvent(f"{NOUNS[noun]}.deleted", SYSTEM, object_id, source)
+    if action == "merge":  # about the survivor: the merged-away ids are followed to it
+        merged = [str(i) for i in payload.get("mergedObjectIds") or []]
+        survivor = str(payload.get("primaryObjectId") or object_id)
+        return BusinessEvent(
+            f"{NOUNS[noun]}.merged", SYSTEM, survivor, {"merged": merged, **source}
+        )
     return None
 
 

@@ -15,6 +15,7 @@ from connectors.base import (
     Address,
     BusinessEvent,
     CustomerDetails,
+    CustomerMoved,
     JobFacts,
     JobLineFacts,
     JobPromise,
@@ -400,6 +401,12 @@ class JobRegister:
             else Customer.objects.filter(updated_at__gt=since)
         )
         return [_details(c) for c in customers.order_by("pk")]
+
+    def customers_moved(
+        self, ids: list[str], *, unless_read_lately: bool = False
+    ) -> dict[str, CustomerMoved]:
+        """The register merges no customers away and archives none: nothing moves."""
+        return {}
 
     def customer_create(self, *, details: CustomerDetails) -> str:
         """Create the customer in the register and return its id."""

@@ -299,7 +299,7 @@ class XeroAccounting:
         """Return one quote."""
         return self._call(f"reading quote {quote_id}", self.api.get_quote, quote_id).quotes[0]
 
-    def _by_ids(self, what: str, method: Callable[..., Any], ids: list[str]) -> list:
+    def _by_ids(self, what: str, method: Callable[..., Any], ids: list[str], **extra: Any) -> list:
         """Return the records with these ids, in one call per 100 ids; for a thousand ids
         or more, the whole list in pages of 1,000 instead (ten times fewer calls when most
         of the organisation's records are wanted, as in the nightly check)."""
@@ -316,13 +316,19 @@ class XeroAccounting:
         found = []
         for start in range(0, len(ids), 100):
             chunk = ids[start : start + 100]
-            answer = self._call(f"reading {len(chunk)} {what}", method, i_ds=chunk)
+            answer = self._call(f"reading {len(chunk)} {what}", method, i_ds=chunk, **extra)
             found += getattr(answer, what)
         return found
 
     def contacts_by_id(self, contact_ids: list[str]) -> list:
-        """Return these contacts (their terms included), in one call per 100 ids."""
-        return self._by_ids("contacts", self.api.get_contacts, contact_ids)
+        """Return these contacts (their terms included), in one call per 100 ids.
+
+        Archived ones too, and as a page: Xero says where a merged contact went
+        (MergedToContactID) only in a paged read or a read by id.
+        """
+        return self._by_ids(
+            "contacts", self.api.get_contacts, contact_ids, include_archived=True, page=1
+        )
 
     def contacts_update(self, changes: dict[str, dict]) -> dict[str, Invalid]:
         """Change contacts' fields ({ContactID: xero-python Contact arguments}), 50 to a

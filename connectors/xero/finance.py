@@ -14,6 +14,7 @@ from connectors.base import (
     BusinessEvent,
     CustomerDetails,
     CustomerMade,
+    CustomerMoved,
     DealState,
     InvoiceDraft,
     InvoiceLine,
@@ -40,7 +41,7 @@ from connectors.xero.mapping import (
 from connectors.xero.organisations import connection_for, organisations_connected
 from connectors.xero.polling import xero_poll
 from connectors.xero.tax_setup import lines_problems, setup_refusal
-from connectors.xero.terms import contacts_terms, due_date, terms_remember
+from connectors.xero.terms import contacts_terms, due_date, terms_known, terms_remember
 from connectors.xero.tracking import line_tracking, tracking_refusals
 from integration_hub import labels
 
@@ -113,7 +114,12 @@ class XeroFinance:
         if record_type == "customer":
             contacts = xero.contacts_by_id(ids)
             terms_remember(contacts)  # a changed contact may have new payment terms
-            return {c.contact_id: contact_values(c) for c in contacts}
+            # An archived contact is no longer the customer's: customers_moved says why.
+            return {
+                c.contact_id: contact_values(c)
+                for c in contacts
+                if code(c.contact_status) != "ARCHIVED"
+            }
         return {i.invoice_id: invoice_values(i) for i in xero.invoices_by_id(ids)}
 
     def values_write(
@@ -164,6 +170,23 @@ class XeroFinance:
     def customers_changed(self, since: datetime | None) -> list[CustomerDetails]:
         """Return the active contacts changed after `since` (all of them without it)."""
         return [contact_details(c) for c in self._xero().contacts_changed(since)]
+
+    def customers_moved(
+        self, ids: list[str], *, unless_read_lately: bool = False
+    ) -> dict[str, CustomerMoved]:
+        """Return the archived contacts among these, each with the contact it was merged
+        into (MergedToContactID), if any; 100 a call. `unless_read_lately` leaves out the
+        contacts whose terms the hub keeps (read in the last hour): an invoice batch reads
+        no contact it read lately, and the contacts it does read give their terms too."""
+        if unless_read_lately:
+            ids = [i for i in ids if i not in terms_known(ids)]
+        contacts = self._xero().contacts_by_id(ids) if ids else []
+        terms_remember(contacts)  # the invoice that asked next reads the terms from here
+        return {
+            c.contact_id: CustomerMoved(c.contact_id, c.merged_to_contact_id or "")
+            for c in contacts
+            if code(c.contact_status) == "ARCHIVED"
+        }
 
     def customers_by_hub_id(self, hub_ids: list[str]) -> dict[str, str]:
         """Return hub id → ContactID for the contacts carrying the hub's ContactNumber."""

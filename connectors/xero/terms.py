@@ -50,6 +50,15 @@ def terms_remember(contacts: list) -> None:
         cache.set_many({_key(c.contact_id): _terms_of(c) for c in contacts}, CACHE_SECONDS)
 
 
+def terms_known(contact_ids: list[str]) -> set[str]:
+    """Return those of these contacts whose terms the hub keeps (it read them lately)."""
+    try:
+        kept = cache.get_many([_key(cid) for cid in contact_ids])
+    except Exception:  # a cache that cannot be read knows nothing
+        return set()
+    return {cid for cid in contact_ids if _key(cid) in kept}
+
+
 def contacts_terms(
     xero, contact_ids: list[str], *, soon: list[str] = ()
 ) -> dict[str, tuple[int | None, str | None]]:

@@ -39,7 +39,9 @@ from integration_hub import labels
 from ownership.engine import records_converge
 from ownership.matching import customers_first_seen, duplicate_waiting
 from ownership.models import Link, Record
+from ownership.moves import customers_check
 from ownership.organisations import organisations_for
+from ownership.selectors import customer_hub_id
 from ownership.services import (
     link_add,
     link_ensure,
@@ -76,6 +78,60 @@ def _customer_record(job: JobFacts) -> Record:
     )
 
 
+def _moved(
+    customers: dict[int, str], results: dict, money, organisation: str, *, lately: bool
+) -> dict[int, str]:
+    """Follow the runs' customers (run → id) the finance system merged away or archived;
+    return each followed run's survivor. A run whose customer a person must settle waits
+    on its item. `lately`: leave out the customers read lately (customers_moved)."""
+    said = customers_check(
+        system=money.system,
+        organisation=organisation,
+        ids=sorted(set(customers.values())),
+        unless_read_lately=lately,
+    )
+    followed = {}
+    for pk, customer in customers.items():
+        answer = said.get(customer)
+        if isinstance(answer, str):
+            followed[pk] = answer
+        elif answer is not None:  # still linked (so never matched anew): it waits
+            results[pk] = answer
+    return followed
+
+
+def _refused_moved(
+    chunk: list, drafts: list[InvoiceDraft], results: dict, money, organisation: str
+) -> None:
+    """An invoice refused because its contact is archived (merged away or archived since
+    the hub last read it, and no event told yet): look now. A merge is followed and the run
+    goes again, to the survivor; so does a run whose link another run or a person moved
+    or ended meanwhile. One archived with no survivor: the run waits on its one item."""
+    gone = {
+        run.pk: draft.customer_id
+        for (run, _), draft in zip(chunk, drafts, strict=True)
+        if getattr(results.get(run.pk), "code", "") == "archived_contact"
+    }
+    followed = _moved(gone, results, money, organisation, lately=False)
+    still = set(
+        Link.objects.filter(
+            _of_organisation(money, organisation),
+            record_type=Record.Type.CUSTOMER,
+            system=money.system,
+            external_id__in=gone.values(),
+        ).values_list("external_id", flat=True)
+    )
+    for pk, customer in gone.items():
+        if pk in followed or customer not in still:
+            results[pk] = Waiting(
+                f"{money.label} refused contact {customer}: it was merged into another or "
+                "archived, and the hub's link has moved from it since. The invoice goes "
+                "again, to the customer's contact now.",
+                system=money.system,
+                retry_after=1.0,
+            )
+
+
 def _customers(
     jobs: list[tuple[HandoffRun, JobFacts]], results: dict, money, organisation: str
 ) -> dict[str, str]:
@@ -84,17 +140,28 @@ def _customers(
     records = {job.number: _customer_record(job) for _, job in jobs}
     links = Link.objects.filter(_of_organisation(money, organisation), system=money.system)
     found = dict(links.filter(record__in=records.values()).values_list("record_id", "external_id"))
+    # Never invoice a contact merged away or archived; one read lately is left to Xero's
+    # refusal (_refused_moved), so an invoice batch reads no contact twice in an hour.
+    pks = {run.pk: records[job.number].pk for run, job in jobs}
+    linked = {run: found[pk] for run, pk in pks.items() if pk in found}
+    for run, survivor in _moved(linked, results, money, organisation, lately=True).items():
+        found[pks[run]] = survivor
     already = set(found)
-    missing = {r.pk: r for r in records.values() if r.pk not in found}
-    for hub_id, customer_id in money.customers_by_hub_id([str(pk) for pk in missing]).items():
+    missing = {
+        customer_hub_id(record=r, system=money.system): r
+        for r in records.values()
+        if r.pk not in found
+    }
+    hub_ids = {r.pk: hub_id for hub_id, r in missing.items()}
+    for hub_id, customer_id in money.customers_by_hub_id(list(missing)).items():
         link_add(
-            record=missing[int(hub_id)],
+            record=missing[hub_id],
             system=money.system,
             external_id=customer_id,
             reason="carries the hub's id",
             organisation=organisation,
         )
-        found[int(hub_id)] = customer_id
+        found[missing[hub_id].pk] = customer_id
     new = {}
     unmatched = [(run, job) for run, job in jobs if records[job.number].pk not in found]
     sightings = customers_first_seen(
@@ -109,15 +176,17 @@ def _customers(
         elif linked:
             found[record.pk] = linked.external_id
         else:
-            new[record.pk] = (run, job)
+            new[hub_ids[record.pk]] = (run, job)
     if new:
-        ids = sorted(str(pk) for pk in new)
+        # The hub ids are new after a link ended (customer_hub_id): a new request, not a
+        # replay of the one that made the contact archived since.
+        ids = sorted(new)
         made = money.customers_create(
-            [(str(pk), job.customer) for pk, (_, job) in new.items()],
+            [(hub_id, job.customer) for hub_id, (_, job) in new.items()],
             idempotency_key="hub-customers-" + hashlib.sha256("|".join(ids).encode()).hexdigest(),
         )
         for each in made:
-            run, job = new[int(each.key)]
+            run, job = new[each.key]
             if each.refused:
                 results[run.pk] = each.refused
                 continue
@@ -132,7 +201,7 @@ def _customers(
             made_from = job.customer.shared_values()
             del made_from["contact_name"]  # a contact is made without its person
             values_agreed(record=records[job.number], values=made_from)
-            found[int(each.key)] = each.customer_id
+            found[records[job.number].pk] = each.customer_id
     # Newly linked: the engine learns what the systems agree on before anyone changes it.
     linked = [r for r in records.values() if r.pk in found and r.pk not in already]
     records_look_again(records=linked, change=f"linked in {money.system}")
@@ -429,6 +498,7 @@ def _invoice(jobs: list[tuple[HandoffRun, JobFacts]], results: dict, organisatio
         # by reference and checks them then.
         tracked = [i.invoice_id for _, job, i in good if tracking[job.number]]
         held = money.invoices_by_id(tracked) if tracked else {}
+        _refused_moved(chunk, drafts, results, money, organisation)
         outcomes = invoices_record(
             [(job, invoice) for _, job, invoice in good], organisation=organisation
         )

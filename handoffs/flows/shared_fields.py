@@ -16,6 +16,7 @@ from integration_hub import labels
 from ownership.engine import records_converge
 from ownership.matching import customer_first_seen
 from ownership.models import Record
+from ownership.selectors import records_moved_from
 
 # What each changed object is, in the hub's records: event noun → record types to look at.
 RECORD_TYPES = {
@@ -38,6 +39,8 @@ CHANGES = frozenset(
         "job.lines_recoded",
         "job.imported",
         "record.choice",
+        "customer.merged",
+        "contact.merged",
     }
 )
 
@@ -67,6 +70,12 @@ def _records(run: HandoffRun) -> tuple[list[Record], list[str], list[Exception]]
     if noun == "contact":  # a person: the customers (companies) they belong to
         noun, ids = "customer", crm().customers_of_contact(object_id)
     records: list[Record] = []
+    # A merge: the records linked to the merged-away ids too (the engine follows them).
+    merged = [str(i) for i in run.payload.get("merged") or []] if noun == "customer" else []
+    records += Record.objects.filter(
+        links__system=system, links__external_id__in=merged, type=Record.Type.CUSTOMER
+    ).distinct()
+    records += records_moved_from(system=system, external_ids=merged)
     said: list[str] = []
     missed: list[Exception] = []
     types = _record_types(noun, system, run.payload.get("property"))
@@ -78,6 +87,8 @@ def _records(run: HandoffRun) -> tuple[list[Record], list[str], list[Exception]]
                 links__record_type__in=types,
             ).distinct()
         )
+        if noun == "customer" and not found:  # its link may have followed a merge
+            found = records_moved_from(system=system, external_ids=[each])
         if noun == "customer" and system in systems() and (not found or _unlinked(found[0])):
             # Seen for the first time, or not yet linked everywhere: match it across systems.
             # Read in the organisation the change came from (a Xero tenant), if it says one.

@@ -5,6 +5,7 @@ from handoffs.review_actions import (  # noqa: F401
     dismissed,
     duplicates,
     item_codes,
+    moves,
     promises,
     quotes,
     reconnected,

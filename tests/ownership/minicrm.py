@@ -90,6 +90,9 @@ class MiniCrm:
     def customers_changed(self, since) -> list[CustomerDetails]:
         return [self.customer_read(i) for i in self.companies]  # it keeps no change times
 
+    def customers_moved(self, ids: list[str], *, unless_read_lately: bool = False) -> dict:
+        return {}  # it merges and archives nothing
+
     def customers_of_contact(self, contact_id: str) -> list[str]:
         return []
 

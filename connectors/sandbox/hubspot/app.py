@@ -52,6 +52,7 @@ class Api:
             ("PATCH", re.compile(r"^/crm/v3/objects/([^/]+)/(\d+)$"), self.update_object),
             ("GET", re.compile(r"^/crm/v3/objects/([^/]+)$"), self.list_objects),
             ("POST", re.compile(r"^/crm/v3/objects/([^/]+)$"), self.create_object),
+            ("POST", re.compile(r"^/crm/v3/objects/([^/]+)/merge$"), self.merge),
             ("POST", re.compile(r"^/crm/v3/objects/([^/]+)/batch/read$"), self.batch_read),
             ("POST", re.compile(r"^/crm/v3/objects/([^/]+)/batch/update$"), self.batch_update),
             ("POST", re.compile(r"^/crm/v3/objects/([^/]+)/search$"), self.search),
@@ -228,12 +229,27 @@ class Api:
         ids = [str(row["id"]) for row in body.get("inputs") or []]
         if len(ids) > 100:
             raise error(400, "VALIDATION_ERROR", "Batch input must not exceed 100 inputs.")
-        results = [
-            self.shape(kind, self.store.get(kind, i), body.get("properties"))
-            for i in ids
-            if self.store.get(kind, i)
-        ]
+        # A merged-away id answers with the record it was merged into, once.
+        found = {o["id"]: o for i in ids if (o := self.store.get(kind, i))}
+        results = [self.shape(kind, o, body.get("properties")) for o in found.values()]
         return batch_answer(kind, results, [i for i in ids if not self.store.get(kind, i)], started)
+
+    def merge(self, query: dict, body: dict, kind: str) -> tuple[int, dict]:
+        """Merge `objectIdToMerge` into `primaryObjectId`; answer the primary as it is now."""
+        kind = object_type(kind)
+        primary, other = (
+            str(body.get("primaryObjectId") or ""),
+            str(body.get("objectIdToMerge") or ""),
+        )
+        if not primary or not other:
+            raise error(
+                400, "VALIDATION_ERROR", "primaryObjectId and objectIdToMerge are required."
+            )
+        self.found(kind, primary), self.found(kind, other)
+        if self.store.get(kind, primary) is self.store.get(kind, other):
+            raise error(400, "VALIDATION_ERROR", "An object cannot be merged with itself.")
+        obj = self.store.merge(kind, primary, other, change_source="INTEGRATION")
+        return 200, self.shape(kind, obj, None)
 
     def batch_update(self, query: dict, body: dict, kind: str) -> tuple[int, dict]:
         """Write properties on up to 100 objects; missing ones are errors of a 207."""

@@ -111,7 +111,26 @@ def _deal_row(store: Store, deal: dict) -> str:
     )
 
 
-def _company_row(company: dict) -> str:
+def _merge_form(company: dict, others: list[dict]) -> str:
+    """The CRM user's "Merge" for a company: into which other company it goes."""
+    name = company["properties"].get("name") or company["id"]
+    options = "".join(
+        f'<option value="{o["id"]}">{escape(o["properties"].get("name") or o["id"])} '
+        f"(id {o['id']})</option>"
+        for o in others
+        if o["id"] != company["id"]
+    )
+    if not options:
+        return ""
+    return _form(
+        f"/console/companies/{company['id']}/merge",
+        f'<label>Merge into <select name="into">{options}</select></label> '
+        f'<button class="plain" type="submit" aria-label="Merge {escape(name)} into the chosen '
+        'company">Merge</button>',
+    )
+
+
+def _company_row(company: dict, others: list[dict]) -> str:
     p = company["properties"]
     inputs = "".join(
         f'<label>{name} <input name="{name}" value="{escape(p.get(name) or "")}" '
@@ -121,7 +140,8 @@ def _company_row(company: dict) -> str:
     form = _form(
         f"/console/companies/{company['id']}", f'{inputs}<button type="submit">Save</button>'
     )
-    return f'<tr id="company-{company["id"]}"><td>{form}</td></tr>'
+    merge = _merge_form(company, others)
+    return f'<tr id="company-{company["id"]}"><td>{form}<br>{merge}</td></tr>'
 
 
 def _faults(store: Store) -> str:
@@ -158,7 +178,8 @@ def page(store: Store, log, webhook_url: str) -> str:
     """Return the console page."""
     with store.lock:
         deals = "".join(_deal_row(store, deal) for deal in store.list("deals"))
-        companies = "".join(_company_row(company) for company in store.list("companies"))
+        every = store.list("companies")
+        companies = "".join(_company_row(company, every) for company in every)
         faults = _faults(store)
     head = (
         "<tr><th>Deal</th><th>Company</th><th>Amount</th><th>Stage</th><th>Act as sales</th></tr>"

@@ -121,6 +121,8 @@ def make_app(store: Store, config: Config, sender: Sender, auth: Auth):
             store.update("deals", parts[2], form, change_source="CRM_UI")
         elif parts[1:2] == ["deals"] and parts[3:] == ["company"]:
             store.associate("deals", parts[2], "companies", form["company"])
+        elif parts[1:2] == ["companies"] and parts[3:] == ["merge"]:
+            store.merge("companies", form["into"], parts[2])
         elif parts[1:2] == ["companies"]:
             store.update("companies", parts[2], form, change_source="CRM_UI")
         elif parts[1:] == ["faults"]:

@@ -56,6 +56,8 @@ class Store:
         self.associations: list[tuple[str, str, str, str, int]] = []
         self.pipelines: dict[str, list[dict]] = {"deals": []}
         self.next_id = 1000
+        # Merged-away ids by object type: id → the id of the record it was merged into.
+        self.merged: dict[str, dict[str, str]] = {t: {} for t in OBJECT_TYPES}
         from connectors.sandbox.hubspot.schema import standard_schema
 
         # Property groups and properties by object type, then by name.
@@ -103,8 +105,13 @@ class Store:
             return obj
 
     def get(self, object_type: str, object_id: str) -> dict | None:
-        """Return the object, or None."""
-        return self.objects.get(object_type, {}).get(str(object_id))
+        """Return the object, or None; a merged-away id gives the record it was merged into,
+        as HubSpot answers a read of one."""
+        object_id = str(object_id)
+        merged = self.merged.get(object_type, {})
+        while object_id in merged:
+            object_id = merged[object_id]
+        return self.objects.get(object_type, {}).get(object_id)
 
     def list(self, object_type: str) -> list[dict]:
         """Return every object of a type, oldest first."""
@@ -122,7 +129,9 @@ class Store:
     ) -> dict:
         """Change properties; each real change is announced as a propertyChange event."""
         with self.lock:
-            obj = self.objects[object_type][str(object_id)]
+            obj = self.get(object_type, object_id)
+            if obj is None:
+                raise KeyError(f"No {object_type} {object_id}")
             changed = {}
             for name, value in properties.items():
                 value = _text(value)
@@ -143,6 +152,48 @@ class Store:
                         )
                 self.save()
             return obj
+
+    def merge(
+        self, object_type: str, primary_id: str, merged_id: str, *, change_source: str = "CRM_UI"
+    ) -> dict:
+        """Merge one record into another as HubSpot does: the primary keeps its id and its
+        values, takes the other's where it has none, and its associations; the other's id
+        then reads as the primary, and hs_merged_object_ids lists it."""
+        with self.lock:
+            primary, other = self.get(object_type, primary_id), self.get(object_type, merged_id)
+            if primary is None or other is None or primary is other:
+                raise ValueError(f"Cannot merge {object_type} {merged_id} into {primary_id}.")
+            props = primary["properties"]
+            for name, value in other["properties"].items():
+                if value not in (None, "") and props.get(name) in (None, ""):
+                    props[name] = value
+            listed = [i for i in (props.get("hs_merged_object_ids") or "").split(";") if i]
+            previously = (other["properties"].get("hs_merged_object_ids") or "").split(";")
+            listed += [i for i in (*previously, other["id"]) if i and i not in listed]
+            props["hs_merged_object_ids"] = ";".join(listed)
+            primary["updatedAt"] = now_iso()
+
+            def moved(kind: str, object_id: str) -> str:
+                same = kind == object_type and object_id == other["id"]
+                return primary["id"] if same else object_id
+
+            rows = [(a, moved(a, i), b, moved(b, j), t) for a, i, b, j, t in self.associations]
+            self.associations = list(dict.fromkeys(rows))
+            del self.objects[object_type][other["id"]]
+            self.merged[object_type][other["id"]] = primary["id"]
+            self._announce(
+                object_type,
+                primary["id"],
+                "merge",
+                change_source=change_source,
+                extra={
+                    "primaryObjectId": int(primary["id"]),
+                    "mergedObjectIds": [int(other["id"])],
+                    "newObjectId": int(primary["id"]),
+                },
+            )
+            self.save()
+            return primary
 
     # Associations ---------------------------------------------------------------
 
@@ -242,6 +293,7 @@ class Store:
         change_source: str,
         name: str | None = None,
         value: str | None = None,
+        extra: dict | None = None,
     ) -> None:
         change = {
             "objectType": SINGULAR[object_type],
@@ -252,6 +304,7 @@ class Store:
         }
         if name is not None:
             change |= {"propertyName": name, "propertyValue": value}
+        change |= extra or {}
         for listener in self.listeners:
             listener(change)
 
@@ -263,6 +316,7 @@ class Store:
                 "associations": self.associations,
                 "pipelines": self.pipelines,
                 "next_id": self.next_id,
+                "merged": self.merged,
                 "groups": self.groups,
                 "properties": self.properties,
             }
@@ -274,6 +328,7 @@ class Store:
             self.associations = [tuple(row) for row in data["associations"]]
             self.pipelines = data["pipelines"]
             self.next_id = data["next_id"]
+            self.merged = data.get("merged") or {t: {} for t in OBJECT_TYPES}
             self.groups = data.get("groups", self.groups)
             self.properties = data.get("properties", self.properties)
 

@@ -97,6 +97,8 @@ class Sender(BatchSender):
                 "propertyName": change["propertyName"],
                 "propertyValue": change["propertyValue"],
             }
+        if change["action"] == "merge":
+            event |= {k: change[k] for k in ("primaryObjectId", "mergedObjectIds", "newObjectId")}
         if change["changeSource"] == "INTEGRATION":
             event["sourceId"] = str(self.app_id)
         self.queue(event)

@@ -247,6 +247,8 @@ class Api:
         }
         if path in collections and method == "GET":
             rows = books.filtered(money.modified_since(collections[path].values(), since), query)
+            if path == "/Contacts":
+                rows = books.contacts_listed(rows, query)
             return 200, {path[1:]: paged(rows, query)}
         unitdp = int(query.get("unitdp", ["2"])[0] or 2)
         if path in ("/Contacts", "/Invoices") and method in ("PUT", "POST"):

@@ -101,11 +101,55 @@ def filtered(records, query: dict) -> list[dict]:
     return [public(r) for r in rows]
 
 
+def contacts_listed(rows: list[dict], query: dict) -> list[dict]:
+    """Xero's list of contacts: archived ones only with includeArchived=true, and where a
+    merged one went (MergedToContactID) only in a paged read (the spec's words)."""
+    if str(query.get("includeArchived", [""])[0]).lower() != "true":
+        rows = [r for r in rows if r.get("ContactStatus") != "ARCHIVED"]
+    if "page" not in query:
+        rows = [{k: v for k, v in r.items() if k != "MergedToContactID"} for r in rows]
+    return rows
+
+
+def contact_archive(store: Store, org: Organisation, contact_id: str) -> None:
+    """The bookkeeper archives a contact: it stays, ARCHIVED, and takes no new invoices."""
+    contact = org.contacts[contact_id]
+    contact.update(ContactStatus="ARCHIVED", UpdatedDateUTC=xero_date())
+    store.changed(org, "CONTACT", contact_id, "UPDATE")
+
+
+def contact_merge(store: Store, org: Organisation, merged_id: str, into_id: str) -> None:
+    """The bookkeeper merges one contact into another, as Xero does: its transactions move
+    to the surviving contact, and it is archived with MergedToContactID naming the survivor."""
+    merged, survivor = org.contacts[merged_id], org.contacts[into_id]
+    if merged is survivor or survivor["ContactStatus"] != "ACTIVE":
+        raise ValueError("A contact merges only into another, active contact.")
+    for record in (*org.invoices.values(), *org.quotes.values()):
+        if record.get("Contact", {}).get("ContactID") == merged_id:
+            record["Contact"] = {"ContactID": into_id, "Name": survivor["Name"]}
+    stamp = xero_date()
+    merged.update(ContactStatus="ARCHIVED", MergedToContactID=into_id, UpdatedDateUTC=stamp)
+    survivor["UpdatedDateUTC"] = stamp
+    store.changed(org, "CONTACT", merged_id, "UPDATE")
+    store.changed(org, "CONTACT", into_id, "UPDATE")
+
+
 def _contact_errors(org: Organisation, contact: dict) -> list[str]:
+    """Xero's uniqueness rules: a name among active contacts, a ContactNumber among all."""
     name = (contact.get("Name") or "").strip()
     if not name and not contact.get("ContactID"):
         return ["The contact name must be supplied."]
+    number = (contact.get("ContactNumber") or "").strip()
     for other in org.contacts.values():
+        if (
+            number
+            and (other.get("ContactNumber") or "").lower() == number.lower()
+            and other["ContactID"] != contact.get("ContactID")
+        ):
+            return [
+                f"The contact number {number} is already assigned to another contact. The "
+                "contact number must be unique across all contacts."
+            ]
         if (
             name
             and other.get("Name", "").lower() == name.lower()

@@ -2,7 +2,7 @@
 
 from html import escape
 
-from connectors.sandbox.xero import money, tracking
+from connectors.sandbox.xero import books, money, tracking
 from connectors.sandbox.xero.store import Organisation, Store, xero_date
 
 STYLE = """
@@ -95,7 +95,29 @@ def _contact_row(org: Organisation, contact: dict) -> str:
         for name in CONTACT_FIELDS
     )
     action = f"/console/{org.tenant_id}/contacts/{contact['ContactID']}"
-    return f"<tr><td>{_form(action, inputs + '<button type=submit>Save</button>')}</td></tr>"
+    name = contact.get("Name") or ""
+    if contact["ContactStatus"] != "ACTIVE":
+        went = org.contacts.get(contact.get("MergedToContactID") or "")
+        said = f"merged into {went['Name']}" if went else "archived"
+        return f"<tr><td>{escape(name)}: <strong>{escape(said)}</strong></td></tr>"
+    others = "".join(
+        f'<option value="{c["ContactID"]}">{escape(c["Name"])}</option>'
+        for c in org.contacts.values()
+        if c["ContactStatus"] == "ACTIVE" and c is not contact
+    )
+    merge = (
+        _button(
+            f"{action}/merge",
+            "Merge",
+            f"Merge {name} into the chosen contact",
+            f'<label>Merge into <select name="into">{others}</select></label> ',
+        )
+        if others
+        else ""
+    )
+    archive = _button(f"{action}/archive", "Archive", f"Archive {name}")
+    save = _form(action, inputs + "<button type=submit>Save</button>")
+    return f"<tr><td>{save}<br>{archive} {merge}</td></tr>"
 
 
 def _category_row(org: Organisation, category: dict) -> str:
@@ -188,6 +210,10 @@ def act(store: Store, parts: list[str], form: dict[str, str]) -> None:
             _invoice_act(store, org, org.invoices[record_id], verb[0], form)
         elif kind == "quotes":
             money.quote_status(store, org, record_id, "ACCEPTED")
+        elif kind == "contacts" and verb == ["archive"]:
+            books.contact_archive(store, org, record_id)
+        elif kind == "contacts" and verb == ["merge"]:
+            books.contact_merge(store, org, record_id, form["into"])
         elif kind == "contacts":
             _contact_edit(store, org, org.contacts[record_id], form)
         elif kind == "tracking" and form.get("option", "").strip():

@@ -9,7 +9,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 from hubspot import HubSpot
-from hubspot.crm.companies import Filter, FilterGroup, PublicObjectSearchRequest
+from hubspot.crm.companies import ApiException as CompaniesApiException
+from hubspot.crm.companies import (
+    Filter,
+    FilterGroup,
+    PublicMergeInput,
+    PublicObjectSearchRequest,
+)
 from hubspot.crm.deals import ApiException as DealsApiException
 from hubspot.crm.deals import SimplePublicObjectInput, SimplePublicObjectInputForCreate
 from hubspot.crm.objects import BatchReadInputSimplePublicObjectId, SimplePublicObjectId
@@ -406,3 +412,51 @@ def test_the_consoles_uninstall_button_makes_the_apps_tokens_refused(sandbox):
     assert not sandbox.auth.accepts(tokens.access_token)
     assert tokens.refresh_token not in sandbox.auth.refresh_tokens
     assert sandbox.auth.accepts(TOKEN)  # the private app's token still works
+
+
+def test_a_merged_company_reads_as_its_survivor_through_the_sdk(sandbox):
+    api = sdk(sandbox)
+    survivor, merged = (c["id"] for c in sandbox.store.list("companies")[:2])
+    answer = api.crm.companies.basic_api.merge(
+        PublicMergeInput(primary_object_id=survivor, object_id_to_merge=merged)
+    )
+    assert answer.id == survivor and answer.properties["hs_merged_object_ids"] == merged
+    # A read of the merged-away id answers with the survivor, under the survivor's own id.
+    assert api.crm.companies.basic_api.get_by_id(merged).id == survivor
+    batch = api.crm.companies.batch_api.read(
+        BatchReadInputSimplePublicObjectId(
+            inputs=[SimplePublicObjectId(id=merged)],
+            properties=["name", "hs_merged_object_ids"],
+            properties_with_history=[],
+        )
+    )
+    (found,) = batch.results
+    assert (found.id, found.properties["hs_merged_object_ids"]) == (survivor, merged)
+    listed = [c.id for c in api.crm.companies.basic_api.get_page(limit=100).results]
+    assert merged not in listed and survivor in listed
+
+
+def test_merging_a_company_with_itself_is_refused_as_hubspot_does(sandbox):
+    company = sandbox.store.list("companies")[0]["id"]
+    with pytest.raises(CompaniesApiException) as refused:
+        sdk(sandbox).crm.companies.basic_api.merge(
+            PublicMergeInput(primary_object_id=company, object_id_to_merge=company)
+        )
+    assert refused.value.status == 400
+
+
+def test_the_consoles_merge_button_sends_one_signed_company_merge_event(sandbox, receiver):
+    survivor, merged = (c["id"] for c in sandbox.store.list("companies")[:2])
+    page = urllib.request.urlopen(f"{sandbox.url}/").read().decode()
+    assert f'action="/console/companies/{merged}/merge"' in page
+    form = urllib.parse.urlencode({"into": survivor}).encode()
+    urllib.request.urlopen(f"{sandbox.url}/console/companies/{merged}/merge", data=form)
+    _, body = wait_for(lambda: Receiver.received and Receiver.received[0], what="a delivery")
+    (event,) = json.loads(body)
+    assert event["subscriptionType"] == "company.merge"
+    assert (event["objectId"], event["primaryObjectId"], event["mergedObjectIds"]) == (
+        int(survivor),
+        int(survivor),
+        [int(merged)],
+    )
+    assert sandbox.store.get("companies", merged)["id"] == survivor

@@ -64,7 +64,7 @@ def invoice(contact_number: str, item_code: str = "LABOUR-HR") -> Invoice:
 
 
 def test_contacts_are_unique_by_name_and_found_by_contact_number(xero):
-    _, _, accounting, tenant = xero
+    sandbox, _, accounting, tenant = xero
     made = accounting.create_contacts(
         tenant,
         Contacts(contacts=[Contact(name="Harbour View Cafe", contact_number="HUB-1")]),
@@ -81,6 +81,14 @@ def test_contacts_are_unique_by_name_and_found_by_contact_number(xero):
     )
     found = accounting.get_contacts(tenant, where='ContactNumber=="HUB-1"').contacts
     assert [c.name for c in found] == ["Harbour View Cafe"]
+    # Contact numbers are unique among all contacts, archived ones too (Xero's words).
+    sandbox.store.organisations[tenant].contacts[found[0].contact_id]["ContactStatus"] = "ARCHIVED"
+    taken = accounting.create_contacts(
+        tenant,
+        Contacts(contacts=[Contact(name="Harbour View Cafe", contact_number="HUB-1")]),
+        summarize_errors=False,
+    ).contacts[0]
+    assert "must be unique across all contacts" in taken.validation_errors[0].message
 
 
 def test_a_batch_reports_errors_per_invoice_and_a_replayed_key_returns_the_first_answer(xero):

@@ -25,6 +25,7 @@ from xero_python.accounting import Contacts
 from xero_python.api_client.serializer import serialize
 
 from connectors.base import Address
+from connectors.sandbox.xero import books
 from connectors.sandbox.xero.money import credit_apply
 from connectors.sandbox.xero.server import start_in_thread
 from connectors.xero.contacts import NewContact, contact_model
@@ -131,6 +132,20 @@ ROWS = [
         f"{API}/Contacts?where={ACTIVE}&page=1&pageSize=1000",
         "GET /Contacts 200",
         "Contacts/0/ContactID",
+    ),
+    Row(
+        "a merged contact, read by id in a page: archived, and where it went",
+        "GET",
+        f"{API}/Contacts?IDs={{merged}}&includeArchived=true&page=1",
+        "GET /Contacts 200",
+        "Contacts/0/MergedToContactID",
+    ),
+    Row(
+        "a merged contact, read by its own id",
+        "GET",
+        f"{API}/Contacts/{{merged}}",
+        "GET /Contacts/{ContactID} 200",
+        "Contacts/0/MergedToContactID",
     ),
     Row(
         "contact created",
@@ -349,6 +364,10 @@ class Xero:
         return requests.request(method, url, json=body, headers=self.headers, timeout=5)
 
 
+def org_of(sandbox, headers: dict):
+    return sandbox.store.organisations[headers["xero-tenant-id"]]
+
+
 @pytest.fixture(scope="module")
 def xero():
     """A sandbox holding a contact, a DRAFT invoice, a part-paid AUTHORISED invoice and one
@@ -364,10 +383,13 @@ def xero():
     ids = api.ids
     cafe = {"Contacts": [{"Name": "Spec Cafe", "EmailAddress": "a@b.example"}]}
     ids["contact"] = api.send("PUT", f"{API}/Contacts", cafe).json()["Contacts"][0]["ContactID"]
+    old_cafe = {"Contacts": [{"Name": "Spec Old Cafe"}]}
+    ids["merged"] = api.send("PUT", f"{API}/Contacts", old_cafe).json()["Contacts"][0]["ContactID"]
+    books.contact_merge(sandbox.store, org_of(sandbox, headers), ids["merged"], ids["contact"])
     three = {"Invoices": [invoice(ids), *[invoice(ids, status="AUTHORISED")] * 2]}
     made = api.send("PUT", f"{API}/Invoices", three).json()["Invoices"]
     ids["invoice"], ids["payable"], ids["credited"] = (i["InvoiceID"] for i in made)
-    org = sandbox.store.organisations[headers["xero-tenant-id"]]
+    org = org_of(sandbox, headers)
     with sandbox.store.lock:
         credit_apply(sandbox.store, org, org.invoices[ids["credited"]], 5.0)
     payment = {"Invoice": {"InvoiceID": ids["payable"]}, "Account": {"Code": "090"}, "Amount": 10}
