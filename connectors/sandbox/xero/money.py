@@ -98,41 +98,11 @@ def payment_apply(store: Store, org: Organisation, invoice: dict, payment: dict)
     invoice.setdefault("Payments", []).append(
         {"PaymentID": record["PaymentID"], "Date": record["Date"], "Amount": amount}
     )
-    _settle(store, org, invoice, "AmountPaid", amount, record["Date"])
+    settle(store, org, invoice, "AmountPaid", amount, record["Date"])
     return record
 
 
-def credit_apply(store: Store, org: Organisation, invoice: dict, amount: float) -> dict:
-    """Allocate a new credit note of `amount` to the invoice, as a bookkeeper does in Xero."""
-    stamp = xero_date()
-    note = {
-        "CreditNoteID": str(uuid.uuid4()),
-        "CreditNoteNumber": f"CN-{next(org.credit_note_numbers):04d}",
-        "Type": "ACCRECCREDIT",
-        "Status": "PAID",
-        "Contact": invoice["Contact"],
-        "Date": stamp,
-        "Total": amount,
-        "RemainingCredit": 0.0,
-        "Allocations": [
-            {"Invoice": {"InvoiceID": invoice["InvoiceID"]}, "Amount": amount, "Date": stamp}
-        ],
-        "UpdatedDateUTC": stamp,
-    }
-    org.credit_notes[note["CreditNoteID"]] = note
-    invoice.setdefault("CreditNotes", []).append(
-        {
-            "CreditNoteID": note["CreditNoteID"],
-            "CreditNoteNumber": note["CreditNoteNumber"],
-            "Total": amount,
-            "AppliedAmount": amount,
-        }
-    )
-    _settle(store, org, invoice, "AmountCredited", amount, stamp)
-    return note
-
-
-def _settle(
+def settle(
     store: Store, org: Organisation, invoice: dict, field: str, amount: float, day: str
 ) -> None:
     """Add a payment or credit to the invoice; one left with nothing due is PAID (in Xero a

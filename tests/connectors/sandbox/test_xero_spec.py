@@ -25,8 +25,9 @@ from xero_python.accounting import Contacts
 from xero_python.api_client.serializer import serialize
 
 from connectors.base import Address
-from connectors.sandbox.xero.money import credit_apply
+from connectors.sandbox.xero.credits import credit_apply
 from connectors.sandbox.xero.server import start_in_thread
+from connectors.sandbox.xero.store import currency_enable
 from connectors.xero.contacts import NewContact, contact_model
 
 SPECS = Path(__file__).resolve().parents[2] / "fixtures" / "xero"
@@ -96,6 +97,17 @@ def invoice(ids: dict, item_code: str = "LABOUR-HR", status: str = "DRAFT") -> d
         "Status": status,
         "Reference": "J-9",
         "LineItems": [dict(line, AccountCode="200")],
+    }
+
+
+def credit_note(ids: dict, reference: str) -> dict:
+    line = {"Description": "Labour", "Quantity": 1, "UnitAmount": 20, "AccountCode": "200"}
+    return {
+        "Type": "ACCRECCREDIT",
+        "Status": "AUTHORISED",
+        "Contact": {"ContactID": ids["contact"]},
+        "Reference": reference,
+        "LineItems": [dict(line, TaxType="OUTPUT")],
     }
 
 
@@ -272,6 +284,78 @@ ROWS = [
         "GET /Invoices/{InvoiceID} 200",
         "Invoices/0/CreditNotes/0/AppliedAmount",
     ),
+    Row(
+        "an approved invoice's lines cannot be edited",
+        "POST",
+        f"{API}/Invoices/{{payable}}",
+        "POST /Invoices/{InvoiceID} 400",
+        "Elements/0/ValidationErrors/0/Message",
+        lambda ids: {"Invoices": [{"LineItems": invoice(ids)["LineItems"]}]},
+    ),
+    Row("currencies", "GET", f"{API}/Currencies", "GET /Currencies 200", "Currencies/1/Code"),
+    Row(
+        "an invoice in a currency the organisation has not enabled",
+        "PUT",
+        f"{API}/Invoices?summarizeErrors=false",
+        "PUT /Invoices 200",
+        "Invoices/0/ValidationErrors/0/Message",
+        lambda ids: {"Invoices": [dict(invoice(ids), CurrencyCode="JPY")]},
+    ),
+    Row(
+        "an invoice in another currency the organisation has enabled, at Xero's rate",
+        "PUT",
+        f"{API}/Invoices?summarizeErrors=false",
+        "PUT /Invoices 200",
+        "Invoices/0/CurrencyRate",
+        lambda ids: {"Invoices": [dict(invoice(ids), CurrencyCode="USD")]},
+    ),
+    Row(
+        "credit note created",
+        "PUT",
+        f"{API}/CreditNotes?summarizeErrors=false&unitdp=4",
+        "PUT /CreditNotes 200",
+        "CreditNotes/0/RemainingCredit",
+        lambda ids: {"CreditNotes": [credit_note(ids, "Credit for INV-9")]},
+    ),
+    Row(
+        "credit notes by reference",
+        "GET",
+        f"{API}/CreditNotes?where="
+        + quote('Type=="ACCRECCREDIT" AND Reference=="Credit for INV-1" AND Status!="VOIDED"'),
+        "GET /CreditNotes 200",
+        "CreditNotes/0/CreditNoteID",
+    ),
+    Row(
+        "one credit note",
+        "GET",
+        f"{API}/CreditNotes/{{credit_note}}",
+        "GET /CreditNotes/{CreditNoteID} 200",
+        "CreditNotes/0/LineItems/0/LineAmount",
+    ),
+    Row(
+        "credit note allocated",
+        "PUT",
+        f"{API}/CreditNotes/{{credit_note}}/Allocations?summarizeErrors=false",
+        "PUT /CreditNotes/{CreditNoteID}/Allocations 200",
+        "Allocations/0/Amount",
+        lambda ids: {
+            "Allocations": [
+                {"Invoice": {"InvoiceID": ids["payable"]}, "Amount": 5, "Date": "2026-11-29"}
+            ]
+        },
+    ),
+    Row(
+        "credit note allocated beyond what it has left",
+        "PUT",
+        f"{API}/CreditNotes/{{credit_note}}/Allocations",
+        "PUT /CreditNotes/{CreditNoteID}/Allocations 400",
+        "Elements/0/ValidationErrors/0/Message",
+        lambda ids: {
+            "Allocations": [
+                {"Invoice": {"InvoiceID": ids["payable"]}, "Amount": 5000, "Date": "2026-11-29"}
+            ]
+        },
+    ),
     Row("quotes", "GET", f"{API}/Quotes", "GET /Quotes 200", "Quotes/0/QuoteID"),
     Row(
         "one quote",
@@ -321,6 +405,10 @@ def xero():
     payment = {"Invoice": {"InvoiceID": ids["payable"]}, "Account": {"Code": "090"}, "Amount": 10}
     assert api.send("PUT", f"{API}/Payments", {"Payments": [payment]}).ok
     ids["quote"] = next(iter(sandbox.store.organisations[headers["xero-tenant-id"]].quotes))
+    note = {"CreditNotes": [credit_note(ids, "Credit for INV-1")]}
+    made = api.send("PUT", f"{API}/CreditNotes", note).json()["CreditNotes"][0]
+    ids["credit_note"] = made["CreditNoteID"]
+    currency_enable(org, "USD", "United States Dollar", 0.65)
     yield api
     sandbox.stop()
 
