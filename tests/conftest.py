@@ -147,7 +147,11 @@ def xero_limits_forget() -> None:
     """Forget the vendor calls earlier tests made, and what the hub keeps of Xero's tax
     rates and accounts: the sandboxes are fresh too."""
     shared = redis.Redis.from_url(settings.REDIS_URL)
-    keys = [*shared.scan_iter("limits:*"), *shared.scan_iter("*xero:tax-setup:*")]
+    keys = [
+        *shared.scan_iter("limits:*"),
+        *shared.scan_iter("*xero:tax-setup:*"),
+        *shared.scan_iter("*xero:currencies:*"),
+    ]
     if keys:
         shared.delete(*keys)
 

@@ -470,6 +470,8 @@ class JobRegister:
             amount=job.amount,
             lines_total=job.lines_total,
             figures=job.figures,
+            invoice_status=job.invoice_status,
+            currency=job.currency,
         )
 
     def job_invoice_figures(self, number: str, figures: Figures) -> None:

@@ -35,7 +35,7 @@ from ownership.matching import customers_first_seen, duplicate_waiting
 from ownership.models import Link, Record
 from ownership.services import (
     link_add,
-    link_ensure,
+    link_move,
     record_for_link,
     values_agreed,
 )
@@ -44,9 +44,23 @@ from ownership.services import (
 BATCH_SIZE = 50
 
 
+# An invoice voided or deleted in the finance system sends its job back to done.
+CANCELLED = ("voided", "deleted")
+
+
 def key(happened: BusinessEvent) -> str:
-    """One invoice per job, however often the job is completed."""
+    """One invoice per job, however often the job is completed; once more each time its
+    invoice is voided or deleted (the job's move back to done is that event)."""
+    if happened.type == "job.status_changed":
+        return f"{job_key(happened.object_id)}:again:{happened.data.get('event_id')}"
     return job_key(happened.object_id)
+
+
+def _applies(happened: BusinessEvent) -> bool:
+    """A completion, or an invoiced job back to done (only the finance system does that)."""
+    if happened.type != "job.status_changed":
+        return True
+    return (happened.data.get("from"), happened.data.get("to")) == ("invoiced", "done")
 
 
 def job_key(number: str) -> str:
@@ -69,7 +83,7 @@ def _customer_record(job: JobFacts) -> Record:
     )
 
 
-def _customers(jobs: list[tuple[HandoffRun, JobFacts]], results: dict) -> dict[str, str]:
+def finance_customers(jobs: list[tuple[HandoffRun, JobFacts]], results: dict) -> dict[str, str]:
     """Each job's customer id in the finance system: linked, found by the hub's id, matched,
     or made (many to a request). A job whose customer cannot be settled gets its reason."""
     money = finance()
@@ -142,25 +156,41 @@ def _line(line: JobLineFacts) -> InvoiceLine:
     )
 
 
-def _draft(job: JobFacts, customer_id: str) -> InvoiceDraft:
+def invoice_draft(job: JobFacts, customer_id: str) -> InvoiceDraft:
     return InvoiceDraft(
         reference=job.number,
         customer_id=customer_id,
         lines=tuple(_line(line) for line in job.lines),
         prices_include_gst=job.prices_include_gst,
         issued=timezone.localdate(),
+        currency=job.currency,
     )
 
 
-def _draft_key(draft: InvoiceDraft) -> str:
-    """A job's Idempotency-Key: tied to its content, so a corrected job is a new request."""
+def draft_key(draft: InvoiceDraft, *, replaces: str = "", refusals: int = 0) -> str:
+    """A job's Idempotency-Key: tied to its content, so a corrected job is a new request;
+    to the invoice it replaces (one voided, deleted or credited), so the request for its
+    new invoice is never answered with the old one; and to how often the finance system
+    refused it, so a Retry after a fix made outside the job (an account restored) is not
+    answered with the refusal replayed. A request whose answer was lost keeps its key."""
     content = hashlib.sha256(
         repr(
             [(x.item_code, x.quantity, x.unit_price, x.tax) for x in draft.lines]
-            + [draft.prices_include_gst, draft.customer_id]
+            + [draft.prices_include_gst, draft.customer_id, draft.currency]
         ).encode()
     ).hexdigest()[:16]
-    return f"hub-job-{draft.reference}-{content}"
+    after = f"-after-{replaces}" if replaces else ""
+    again = f"-{refusals}" if refusals else ""
+    return f"hub-job-{draft.reference}{after}-{content}{again}"
+
+
+def refusal_count(run: HandoffRun) -> None:
+    """Count a refusal of the run's invoice: nothing was made, so its next request may go
+    with a new key (draft_key) and nothing needs looking up first."""
+    refusals = run.payload.get("refusals", 0) + 1
+    HandoffRun.objects.filter(pk=run.pk).update(
+        effect_sent_at=None, payload={**run.payload, "refusals": refusals}
+    )
 
 
 def _customers_next(limit: int = 200) -> list[str]:
@@ -195,9 +225,10 @@ def invoices_record(pairs: list[tuple[JobFacts, InvoiceMade]]) -> dict[str, Outc
             label=made.number,
             reason=why,
         )
-        link_ensure(record=invoice, system=register.system, external_id=job.number, reason=why)
+        # A job invoiced anew: the job and the deal follow its new invoice from now on.
+        link_move(record=invoice, system=register.system, external_id=job.number, reason=why)
         if job.origin_system == sales.system:
-            link_ensure(record=invoice, system=sales.system, external_id=job.origin_ref, reason=why)
+            link_move(record=invoice, system=sales.system, external_id=job.origin_ref, reason=why)
         records.append(invoice)
     # What the finance system just answered is its current value: no need to read it again.
     fresh = {
@@ -261,11 +292,11 @@ def _already_made(
             remaining.append((run, job))
     outcomes = invoices_record([(job, made) for _, job, made in recorded])
     for run, job, made in recorded:
-        results[run.pk] = _figures_said(job, made, outcomes[job.number])
+        results[run.pk] = figures_said(job, made, outcomes[job.number])
     return remaining
 
 
-def _figures_said(job: JobFacts, made: InvoiceMade, outcome: Outcome) -> Outcome:
+def figures_said(job: JobFacts, made: InvoiceMade, outcome: Outcome) -> Outcome:
     """The outcome, saying so when the finance system's figures differ from the hub's (an
     item is open for it: the invoice is made all the same, and never made again)."""
     item = figures_compare(job, made)
@@ -289,7 +320,7 @@ def batch(runs: list[HandoffRun]) -> list[Outcome | Exception]:
             job = register.job_read(run.record_ref)
             run.record_label = job.label
             HandoffRun.objects.filter(pk=run.pk).update(record_label=run.record_label)
-            if job.invoice_number:
+            if job.invoice_number and job.invoice_status not in CANCELLED:
                 results[run.pk] = Outcome(
                     f"Job {job.number} already has invoice {job.invoice_number}.", skipped=True
                 )
@@ -305,17 +336,21 @@ def batch(runs: list[HandoffRun]) -> list[Outcome | Exception]:
     refused = money.invoice_lines_check(
         {job.number: tuple(_line(line) for line in job.lines) for _, job in jobs}
     )
+    refused |= money.invoice_currencies_check({job.number: job.currency for _, job in jobs})
     for run, job in jobs:
         if job.number in refused:
             results[run.pk] = refused[job.number]
     jobs = [(run, job) for run, job in jobs if run.pk not in results]
-    customers = _customers(jobs, results)
+    customers = finance_customers(jobs, results)
     jobs = [(run, job) for run, job in jobs if run.pk not in results]
     jobs = _already_made(jobs, results)
     for start in range(0, len(jobs), BATCH_SIZE):
         chunk = jobs[start : start + BATCH_SIZE]
-        drafts = [_draft(job, customers[job.number]) for _, job in chunk]
-        keys = sorted(_draft_key(draft) for draft in drafts)
+        drafts = [invoice_draft(job, customers[job.number]) for _, job in chunk]
+        keys = sorted(
+            draft_key(draft, replaces=job.invoice_number, refusals=run.payload.get("refusals", 0))
+            for draft, (run, job) in zip(drafts, chunk, strict=True)
+        )
         # Deterministic: a retry of the same request replays the first answer.
         request_key = (
             keys[0]
@@ -332,13 +367,13 @@ def batch(runs: list[HandoffRun]) -> list[Outcome | Exception]:
         good = []
         for (run, job), invoice in zip(chunk, made, strict=True):
             if invoice.refused:  # refused: nothing was made for this job
-                HandoffRun.objects.filter(pk=run.pk).update(effect_sent_at=None)
+                refusal_count(run)
                 results[run.pk] = invoice.refused
             else:
                 good.append((run, job, invoice))
         outcomes = invoices_record([(job, invoice) for _, job, invoice in good])
         for run, job, invoice in good:
-            results[run.pk] = _figures_said(job, invoice, outcomes[job.number])
+            results[run.pk] = figures_said(job, invoice, outcomes[job.number])
     return [results[run.pk] for run in runs]
 
 
@@ -354,7 +389,8 @@ handoff_register(
     Handoff(
         name="job_done_to_invoice",
         label=labels.HANDOFFS["job_done_to_invoice"],
-        listens_to=frozenset({"job.completed"}),
+        listens_to=frozenset({"job.completed", "job.status_changed"}),
+        applies=_applies,
         queue="xero",
         record_type="job",
         key=key,
