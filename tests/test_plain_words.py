@@ -215,6 +215,7 @@ def a_busy_day(store) -> None:
     from connectors.base import BusinessEvent, InvoiceMade
     from connectors.errors import Transient
     from connectors.registry import operations
+    from handoffs.flows.approved_invoice import approved_item_open
     from handoffs.flows.invoice_figures import figures_compare
     from handoffs.flows.promised_amount import promise_differs
     from handoffs.inbox import inbox_drain
@@ -262,6 +263,9 @@ def a_busy_day(store) -> None:
     cent = Decimal("0.01")
     made = InvoiceMade(number, number="INV-0099", subtotal=job.figures.subtotal)
     figures_compare(job, replace(made, tax=job.figures.tax + cent, total=job.figures.total + cent))
+    # The job's lines changed after Xero's invoice for it was approved.
+    approved = replace(made, invoice_id="approved", status="part_paid", total=job.figures.total)
+    approved_item_open(replace(job, lines=job.lines[:1]), replace(approved, amount_due=cent))
     items = ReviewItem.objects.filter(status="open")
     review_item_assign(item=items.get(kind="quote_changed"), by=admin, assignee=admin)
     with pytest.raises(ResolutionRefused):

@@ -63,7 +63,8 @@ def _terms(job: JobFacts) -> str:
     return "including GST" if job.prices_include_gst else "excluding GST"
 
 
-def _item(job: JobFacts, made: InvoiceMade) -> ReviewItem:
+def approved_item_open(job: JobFacts, made: InvoiceMade) -> ReviewItem:
+    """Open (or bring up to date) the job's one item about its approved invoice."""
     money = finance()
     status = labels.label("payment_status", made.status).lower()
     cur = made.currency or job.currency
@@ -125,7 +126,7 @@ def check(run: HandoffRun) -> Outcome:
             f"A person chose to keep invoice {made.number} as it is for these lines.",
             skipped=True,
         )
-    item = _item(job, made)
+    item = approved_item_open(job, made)
     return Outcome(
         f"Job {job.number} changed after invoice {made.number} was approved: see review item "
         f"{item.pk}."

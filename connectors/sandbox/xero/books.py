@@ -294,3 +294,26 @@ def save_many(
         "DateTimeUTC": xero_date(),
         kind: results,
     }
+
+
+def batch_answer(results: list[dict], failed: bool, summarize: bool, kind: str):
+    """Xero's answer to a batch of payments, credit notes or allocations: per element, or
+    400 with the refused ones (summarizeErrors)."""
+    if failed and summarize:
+        return 400, {
+            "ErrorNumber": 10,
+            "Type": "ValidationException",
+            "Message": "A validation exception occurred",
+            "Elements": [r for r in results if r.get("StatusAttributeString") == "ERROR"],
+        }
+    return 200, {"Id": str(uuid.uuid4()), "Status": "OK", "DateTimeUTC": xero_date(), kind: results}
+
+
+def refused(element: dict, errors: list[str], **flags: bool) -> dict:
+    """An element of a batch Xero refused, as it answers it: with its ValidationErrors."""
+    return dict(
+        element,
+        StatusAttributeString="ERROR",
+        ValidationErrors=[{"Message": m} for m in errors],
+        **flags,
+    )

@@ -4,17 +4,15 @@ Xero keeps them (RemainingCredit, the invoice's AmountCredited and AmountDue).""
 import uuid
 from decimal import Decimal
 
-from connectors.sandbox.xero.books import contact_for, line_errors, public, unit_places
+from connectors.sandbox.xero.books import (
+    batch_answer,
+    contact_for,
+    line_errors,
+    public,
+    refused,
+    unit_places,
+)
 from connectors.sandbox.xero.store import Organisation, Store, xero_date
-
-CREDIT_FLOW = {
-    "DRAFT": {"SUBMITTED", "AUTHORISED", "DELETED"},
-    "SUBMITTED": {"AUTHORISED", "DRAFT", "DELETED"},
-    "AUTHORISED": {"PAID", "VOIDED"},
-    "PAID": set(),
-    "VOIDED": set(),
-    "DELETED": set(),
-}
 
 
 def _errors(org: Organisation, note: dict) -> list[str]:
@@ -73,18 +71,11 @@ def credit_notes_save(store: Store, org: Organisation, notes: list[dict], summar
             errors = _errors(org, note)
             if errors:
                 failed = True
-                results.append(
-                    dict(
-                        note,
-                        StatusAttributeString="ERROR",
-                        HasErrors=True,
-                        ValidationErrors=[{"Message": m} for m in errors],
-                    )
-                )
+                results.append(refused(note, errors, HasErrors=True))
             else:
                 saved = public(_saved(store, org, note, unitdp))
                 results.append(dict(saved, StatusAttributeString="OK"))
-    return answer(results, failed, summarize, "CreditNotes")
+    return batch_answer(results, failed, summarize, "CreditNotes")
 
 
 def _allocation_errors(org: Organisation, note: dict, allocation: dict) -> list[str]:
@@ -151,18 +142,12 @@ def allocations_save(store: Store, org: Organisation, note_id: str, body: dict, 
             errors = _allocation_errors(org, note, each)
             if errors:
                 failed = True
-                results.append(
-                    dict(
-                        each,
-                        StatusAttributeString="ERROR",
-                        ValidationErrors=[{"Message": m} for m in errors],
-                    )
-                )
+                results.append(refused(each, errors))
                 continue
             invoice = org.invoices[each["Invoice"]["InvoiceID"]]
             made = allocate(store, org, note, invoice, float(each["Amount"]))
             results.append(dict(made, CreditNote={"CreditNoteID": note_id}))
-    return answer(results, failed, summarize, "Allocations")
+    return batch_answer(results, failed, summarize, "Allocations")
 
 
 def credit_apply(store: Store, org: Organisation, invoice: dict, amount: float) -> dict:
@@ -179,15 +164,3 @@ def credit_apply(store: Store, org: Organisation, invoice: dict, amount: float) 
     record = _saved(store, org, note, 4)
     allocate(store, org, record, invoice, amount)
     return record
-
-
-def answer(results: list[dict], failed: bool, summarize: bool, kind: str):
-    """Xero's answer to a batch: per element, or 400 with the refused ones (summarizeErrors)."""
-    if failed and summarize:
-        return 400, {
-            "ErrorNumber": 10,
-            "Type": "ValidationException",
-            "Message": "A validation exception occurred",
-            "Elements": [r for r in results if r.get("StatusAttributeString") == "ERROR"],
-        }
-    return 200, {"Id": str(uuid.uuid4()), "Status": "OK", "DateTimeUTC": xero_date(), kind: results}
