@@ -22,7 +22,7 @@ def reference_of(invoice_number: str) -> str:
     return f"Credit for {invoice_number}"
 
 
-def _note(invoice) -> CreditNote:
+def credit_note_model(invoice) -> CreditNote:
     return CreditNote(
         type="ACCRECCREDIT",
         status="AUTHORISED",
@@ -64,7 +64,9 @@ def invoice_credit(xero: XeroAccounting, invoice_id: str) -> CreditMade:
     found = xero.credit_notes_by_reference(reference)
     note = found[0] if found else None
     if note is None:
-        note = xero.credit_note_create(_note(invoice), idempotency_key=f"hub-credit-{invoice_id}")
+        note = xero.credit_note_create(
+            credit_note_model(invoice), idempotency_key=f"hub-credit-{invoice_id}"
+        )
         if note.has_errors:
             raise _refused(f"the credit note for invoice {invoice.invoice_number}", note)
     allocated = sum(

@@ -453,3 +453,51 @@ def test_the_contacts_the_hub_creates_are_what_the_spec_takes():
     assert problems("accounting", "#/components/schemas/Contacts", body) == []
     assert body["Contacts"][0]["Addresses"][0]["AddressType"] == "POBOX"
     assert body["Contacts"][0]["Phones"][0]["PhoneNumber"] == "02 9999 0000"
+
+
+def test_the_credit_notes_and_allocations_the_hub_sends_are_what_the_spec_takes():
+    from xero_python.accounting import (
+        Allocation,
+        Allocations,
+        Contact,
+        CreditNotes,
+        CurrencyCode,
+        Invoice,
+        LineAmountTypes,
+        LineItem,
+    )
+
+    from connectors.xero.credits import credit_note_model
+
+    approved = Invoice(
+        invoice_id="0d9b4f4e-2a36-4e0a-9d3c-6a1f0e6f1b2c",
+        invoice_number="INV-0007",
+        contact=Contact(contact_id="5b1c1f3e-8d4a-4c6e-9a7b-2f3e4d5c6b7a"),
+        line_amount_types=LineAmountTypes.EXCLUSIVE,
+        currency_code=CurrencyCode.USD,
+        line_items=[
+            LineItem(
+                description="Labour",
+                quantity=2.0,
+                unit_amount=110.0,
+                item_code="LABOUR-HR",
+                account_code="200",
+                tax_type="OUTPUT",
+            )
+        ],
+    )
+    # As xero-python sends it.
+    body = serialize(CreditNotes(credit_notes=[credit_note_model(approved)]))
+    assert problems("accounting", "#/components/schemas/CreditNotes", body) == []
+    (note,) = body["CreditNotes"]
+    assert (note["Type"], note["Reference"], note["CurrencyCode"]) == (
+        "ACCRECCREDIT",
+        "Credit for INV-0007",
+        "USD",
+    )
+    assert "CurrencyRate" not in note  # Xero's own rate, never one the hub makes up
+    allocation = Allocation(
+        invoice=Invoice(invoice_id=approved.invoice_id), amount=242.0, date=date(2026, 11, 29)
+    )
+    body = serialize(Allocations(allocations=[allocation]))
+    assert problems("accounting", "#/components/schemas/Allocations", body) == []
