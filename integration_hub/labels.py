@@ -31,6 +31,8 @@ RECORD_TYPES = {
     "contact": "contact person",
     "line_item": "deal line",
     "quote": "quote",
+    "credit_note": "credit note",
+    "creditnote": "credit note",
     # A record the hub keeps for its own links (a person's choice names it).
     "record": "record",
 }
@@ -147,6 +149,8 @@ EVENTS = {
     "invoice.created": "invoice created",
     "invoice.changed": "invoice changed",
     "invoice.updated": "invoice changed",
+    "credit_note.created": "credit note created",
+    "credit_note.updated": "credit note changed",
     "quote.accepted": "quote accepted",
     "quote.changed": "quote changed",
     "quote.updated": "quote changed",

@@ -48,5 +48,4 @@ def currency_refusal(code: str, jobs: list[str], organisation: str) -> Invalid:
         "multi-currency), then press Retry: each invoice waiting on this item is sent once, "
         f"in {code}, at Xero's rate for the day. If the job should not be in {code}, correct "
         "the deal's currency in the CRM instead.",
-        details={"setting": "currency"},
     )
