@@ -46,6 +46,5 @@ def currency_refusal(code: str, jobs: list[str], organisation: str) -> Invalid:
         root=f"xero:currency:{code}",
         fix=f"In Xero, add {code} under Settings → Currencies (it needs a plan with "
         "multi-currency), then press Retry: each invoice waiting on this item is sent once, "
-        f"in {code}, at Xero's rate for the day. If the job should not be in {code}, correct "
-        "the deal's currency in the CRM instead.",
+        f"in {code}, at Xero's rate for the day.",
     )
