@@ -14,6 +14,7 @@ from connectors.registry import finance, operations
 from handoffs.flows.invoice_figures import figures_compare
 from handoffs.flows.job_done_to_invoice import (
     CANCELLED,
+    credited_invoices,
     draft_key,
     figures_said,
     finance_customers,
@@ -167,7 +168,7 @@ def credit_and_redraft(run: HandoffRun) -> Outcome:
         record_unlink(record=old_record.record, keep=money.system)
     credit = money.invoice_credit(invoice_id)
     results: dict = {}
-    found = money.invoices_by_reference([job.number], besides=frozenset({invoice_id}))
+    found = money.invoices_by_reference([job.number], besides=credited_invoices([job.number]))
     if job.number in found:
         made = found[job.number]
     else:

@@ -184,6 +184,13 @@ def draft_key(draft: InvoiceDraft, *, replaces: str = "", refusals: int = 0) -> 
     return f"hub-job-{draft.reference}{after}-{content}{again}"
 
 
+def credited_invoices(numbers: list[str]) -> frozenset[str]:
+    """The finance ids of the invoices these jobs had credited to be drafted anew: they
+    carry the jobs' numbers too, but are never the invoice a job is looking for."""
+    runs = HandoffRun.objects.filter(handoff="credit_and_redraft", record_ref__in=numbers)
+    return frozenset(run.payload["invoice_id"] for run in runs)
+
+
 def refusal_count(run: HandoffRun) -> None:
     """Count a refusal of the run's invoice: nothing was made, so its next request may go
     with a new key (draft_key) and nothing needs looking up first."""
@@ -275,7 +282,7 @@ def _already_made(
     sent = [job.number for run, job in jobs if run.effect_sent_at]
     if not sent:
         return jobs
-    found = finance().invoices_by_reference(sent)
+    found = finance().invoices_by_reference(sent, besides=credited_invoices(sent))
     settle = timedelta(seconds=settings.XERO_SETTLE_SECONDS)
     remaining, recorded = [], []
     for run, job in jobs:

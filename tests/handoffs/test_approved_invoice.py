@@ -173,3 +173,41 @@ def test_a_voided_invoice_shows_nothing_due_and_the_job_is_invoiced_anew_once(
     handoff_run_replay(run=again)
     wait_for(lambda: HandoffRun.objects.get(pk=again.pk).state == "skipped", what="the replay")
     assert len(xero_invoices(hub)) == 2
+
+
+def test_a_new_draft_approved_and_changed_again_is_credited_and_drafted_anew_too(
+    hub, django_user_model, office_staff
+):
+    job, first = approved_job(hub, django_user_model)
+    review_item_resolve(
+        item=fewer_hours(hub, job, office_staff), by=office_staff, action="credit_and_redraft"
+    )
+    second = wait_for(
+        lambda: next((i for i in xero_invoices(hub) if i["InvoiceID"] != first["InvoiceID"]), 0),
+        what="the first new draft",
+    )
+    wait_for(
+        lambda: Job.objects.get(pk=job.pk).invoice_number == second["InvoiceNumber"],
+        what="the job to follow it",
+    )
+    bookkeeper(hub, second, "approve")
+    wait_for(
+        lambda: Job.objects.get(pk=job.pk).invoice_status == "awaiting_payment", what="approval"
+    )
+    item = fewer_hours(hub, job, office_staff, hours="12")
+    assert f"invoice {second['InvoiceNumber']} was approved" in item.reason
+    review_item_resolve(item=item, by=office_staff, action="credit_and_redraft")
+    wait_for(
+        lambda: HandoffRun.objects.filter(handoff="credit_and_redraft", state="done").count() == 2,
+        what="the second credit",
+    )
+    invoices = {i["InvoiceNumber"]: i for i in xero_invoices(hub)}
+    assert len(invoices) == 3 and len(xero_org(hub).credit_notes) == 2
+    third = next(
+        i for n, i in invoices.items() if n not in (first["InvoiceNumber"], second["InvoiceNumber"])
+    )
+    assert (third["Status"], third["Total"]) == ("DRAFT", 2706.0)
+    wait_for(
+        lambda: Job.objects.get(pk=job.pk).invoice_number == third["InvoiceNumber"],
+        what="the job to follow the third",
+    )
