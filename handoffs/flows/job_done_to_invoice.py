@@ -1,10 +1,13 @@
-"""Job finished in operations → one DRAFT invoice in the finance system, per job, ever.
+"""Job finished in operations → one DRAFT invoice in the finance system, per job; one more
+each time the finance system voids or deletes the job's invoice (the job is back to done),
+and never a second for the same one.
 
 Jobs finished together are invoiced together (up to 50 to a request), their customers
 found or made in the finance system in batches too. Whether the finance system may
 already hold a job's invoice is decided per job (`_already_made`), whatever batch it was
 in before and however often it was retried, replayed or killed. A job whose deal promised
-another amount than its lines come to waits on one item first (`promised_amount`).
+another amount than its lines come to waits on one item first (`promised_amount`), and
+one in a currency the finance system has not enabled on one item per currency.
 """
 
 import hashlib
@@ -343,7 +346,8 @@ def batch(runs: list[HandoffRun]) -> list[Outcome | Exception]:
     refused = money.invoice_lines_check(
         {job.number: tuple(_line(line) for line in job.lines) for _, job in jobs}
     )
-    refused |= money.invoice_currencies_check({job.number: job.currency for _, job in jobs})
+    # A currency it has not enabled too (after the lines' own problem, when both).
+    refused = money.invoice_currencies_check({j.number: j.currency for _, j in jobs}) | refused
     for run, job in jobs:
         if job.number in refused:
             results[run.pk] = refused[job.number]
