@@ -35,6 +35,16 @@ def approved_job(hub, django_user_model) -> tuple[Job, dict]:
 
 
 def fewer_hours(hub, job: Job, office_staff, hours: str = "10") -> ReviewItem:
+    """The deal's quote changes to `hours` of labour; a person applies it to the job; return
+    the item about the approved invoice."""
+    quote_applied(hub, job, office_staff, hours)
+    return wait_for(
+        lambda: ReviewItem.objects.filter(kind="approved_invoice_changed", status="open").first(),
+        what="the item about the approved invoice",
+    )
+
+
+def quote_applied(hub, job: Job, office_staff, hours: str) -> None:
     """The deal's quote changes to `hours` of labour; a person applies it to the job."""
     store = hub.sandbox.store
     ids = store.associated_ids("deals", job.origin_ref, "line_items")
@@ -49,10 +59,6 @@ def fewer_hours(hub, job: Job, office_staff, hours: str = "10") -> ReviewItem:
         what="the quote change to be asked about",
     )
     review_item_resolve(item=changed, by=office_staff, action="apply_to_job")
-    return wait_for(
-        lambda: ReviewItem.objects.filter(kind="approved_invoice_changed", status="open").first(),
-        what="the item about the approved invoice",
-    )
 
 
 def test_lines_changed_after_approval_are_one_item_and_the_invoice_is_left_alone(
@@ -211,3 +217,18 @@ def test_a_new_draft_approved_and_changed_again_is_credited_and_drafted_anew_too
         lambda: Job.objects.get(pk=job.pk).invoice_number == third["InvoiceNumber"],
         what="the job to follow the third",
     )
+
+
+def test_a_draft_whose_job_changed_is_the_figures_item_to_correct_it_in_xero(
+    hub, django_user_model, office_staff
+):
+    job, invoice = invoiced_job(hub, django_user_model)
+    quote_applied(hub, job, office_staff, "10")
+    item = wait_for(
+        lambda: ReviewItem.objects.filter(kind="figures_differ", status="open").first(),
+        what="the figures item",
+    )
+    assert invoice["InvoiceNumber"] in item.reason and "2,464.00" in item.reason
+    assert "Correct the draft there" in item.action
+    assert not ReviewItem.objects.filter(kind="approved_invoice_changed").exists()
+    assert not xero_org(hub).credit_notes and len(xero_invoices(hub)) == 1
