@@ -209,6 +209,10 @@ class JobFacts:
     # state (empty when it has none).
     crew: str = ""
     site_region: str = ""
+    # The job's invoice as the finance system last said (a payment status), and the
+    # currency its prices are in (the deal's).
+    invoice_status: str = ""
+    currency: str = "AUD"
 
     @property
     def label(self) -> str:
@@ -413,6 +417,7 @@ class InvoiceDraft:
     issued: date
     # The tracking every line carries (admins map job fields to categories).
     tracking: tuple[Tracking, ...] = ()
+    currency: str = "AUD"  # the finance system uses its own rate for the day: none is sent
 
 
 @dataclass(frozen=True)
@@ -431,6 +436,7 @@ class InvoiceMade:
     # The system's own subtotal and tax (total is above), to set beside the hub's figures.
     subtotal: Decimal = Decimal("0")
     tax: Decimal = Decimal("0")
+    currency: str = ""
     # Set when the system refused it: the hub's error, naming the problem and the fix.
     refused: Exception | None = None
     # The tracking each line holds, as the system keeps it.
@@ -439,6 +445,25 @@ class InvoiceMade:
     @property
     def figures(self) -> Figures:
         return Figures(self.subtotal, self.tax, self.total)
+
+    @property
+    def approved(self) -> bool:
+        """Approved (submitted, awaiting payment, paid...): the finance system no longer lets
+        its lines be changed."""
+        return self.status not in ("draft", "voided", "deleted", "")
+
+
+@dataclass(frozen=True)
+class CreditMade:
+    """A credit note against an invoice: how much of it went to the invoice, and how much
+    is left as the customer's credit."""
+
+    credit_note_id: str
+    number: str
+    total: Decimal
+    allocated: Decimal
+    remaining: Decimal
+    currency: str
 
 
 @dataclass(frozen=True)
@@ -488,8 +513,25 @@ class FinanceConnector(RecordStore, CustomerDirectory, Protocol):
         """
         ...
 
-    def invoices_by_reference(self, references: list[str]) -> dict[str, InvoiceMade]:
-        """Return the invoices (not voided or deleted) whose reference is one of these."""
+    def invoices_by_reference(
+        self, references: list[str], *, besides: frozenset[str] = frozenset()
+    ) -> dict[str, InvoiceMade]:
+        """Return the invoices (not voided or deleted, and none of the ids `besides`) whose
+        reference is one of these."""
+        ...
+
+    def invoice_read(self, invoice_id: str) -> InvoiceMade:
+        """Return one invoice as the finance system holds it now."""
+        ...
+
+    def invoice_credit(self, invoice_id: str) -> CreditMade:
+        """Credit an approved invoice in full, once: one credit note allocated to it (found
+        when an earlier attempt made it)."""
+        ...
+
+    def invoice_currencies_check(self, jobs: dict[str, str]) -> dict[str, Exception]:
+        """Return, per job (number → its currency), why the finance system cannot invoice
+        it in that currency; jobs it can are left out."""
         ...
 
     def invoices_changed(self, since: datetime | None) -> list[InvoiceMade]:

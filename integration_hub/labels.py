@@ -31,6 +31,8 @@ RECORD_TYPES = {
     "contact": "contact person",
     "line_item": "deal line",
     "quote": "quote",
+    "credit_note": "credit note",
+    "creditnote": "credit note",
     # A record the hub keeps for its own links (a person's choice names it).
     "record": "record",
 }
@@ -46,6 +48,7 @@ ITEM_KINDS = {
     "promise_differs": "Promised amount differs from the lines",
     "figures_differ": "Invoice figures differ from the hub's",
     "tracking_not_kept": "Invoice tracking not kept in Xero",
+    "approved_invoice_changed": "Job changed after its invoice was approved",
     "active_job_affected": "Customer change affects an active job",
     "handoff_failed": "Handoff failed",
     "found": "Found by the check that the systems agree",
@@ -66,6 +69,8 @@ REVIEW_ACTIONS = {
     "use_lines": "Use the lines",
     "fix_deal": "Fix the deal",
     "apply_to_job": "Apply to the job",
+    "credit_and_redraft": "Credit the invoice and raise a new draft",
+    "keep_invoice": "Keep the invoice as it is",
     "reconnected": "Resume: the system is connected again",
     "keep_owner": "Keep the owner's value",
     "take_other": "Use the other system's value",
@@ -85,6 +90,8 @@ HANDOFFS = {
     "quote_accepted_to_job": "Accepted quote to job",
     "job_done_to_invoice": "Finished job to a draft invoice",
     "promised_amount": "Promised amount checked against the lines",
+    "approved_invoice": "Changed job checked against its approved invoice",
+    "credit_and_redraft": "Approved invoice credited and a new draft raised",
     "shared_fields": "Shared fields kept to their owners",
 }
 RUN_STATES = {
@@ -152,6 +159,8 @@ EVENTS = {
     "invoice.created": "invoice created",
     "invoice.changed": "invoice changed",
     "invoice.updated": "invoice changed",
+    "credit_note.created": "credit note created",
+    "credit_note.updated": "credit note changed",
     "quote.accepted": "quote accepted",
     "quote.changed": "quote changed",
     "quote.updated": "quote changed",
@@ -168,6 +177,8 @@ EVENTS = {
     "job.material_added": "material added",
     "job.promise_changed": "what the job promises changed",
     "job.lines_recoded": "job lines given another item code",
+    "job.lines_taxed": "job lines taxed another way",
+    "job.credit_requested": "a person asked to credit the job's invoice and draft anew",
     "job.imported": "job imported from a spreadsheet",
     # HubSpot's webhook subscriptions.
     "deal.creation": "deal created",
@@ -187,6 +198,8 @@ EVENTS = {
     # Xero's webhooks and what the hub polls.
     "INVOICE.CREATE": "invoice created",
     "INVOICE.UPDATE": "invoice changed",
+    "CREDITNOTE.CREATE": "credit note created",
+    "CREDITNOTE.UPDATE": "credit note changed",
     "CONTACT.CREATE": "contact created",
     "CONTACT.UPDATE": "contact changed",
     "QUOTE.CREATE": "quote created",

@@ -93,6 +93,30 @@ def link_ensure(
         )
 
 
+def link_move(*, record: Record, system: str, external_id: str, reason: str) -> None:
+    """Link the record to this id, taking the id from the record of its type that had it
+    (a job invoiced anew: its new invoice takes the job's and the deal's links)."""
+    if Link.objects.filter(record=record, system=system).exists():
+        return
+    link_release(record_type=record.type, system=system, external_id=external_id)
+    link_add(record=record, system=system, external_id=external_id, reason=reason)
+
+
+def link_release(*, record_type: str, system: str, external_id: str) -> None:
+    """Unlink whichever record of this type has the id (its history keeps the link)."""
+    for link in Link.objects.filter(
+        record_type=record_type, system=system, external_id=external_id
+    ):
+        link.delete()
+
+
+def record_unlink(*, record: Record, keep: str) -> None:
+    """Unlink the record everywhere but in the system `keep` (its history keeps the links):
+    an invoice replaced by a new one no longer speaks for the job and the deal."""
+    for link in Link.objects.filter(record=record).exclude(system=keep):
+        link.delete()
+
+
 class RuleInvalid(ValueError):
     """A field rule breaks the ownership rules; the message says which and how."""
 

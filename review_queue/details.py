@@ -125,6 +125,22 @@ class TrackingNotKept:
 
 
 @dataclass(frozen=True)
+class ApprovedInvoiceChanged:
+    """A job whose lines changed after its invoice was approved (the finance system edits no
+    approved invoice): money is text with two decimals, in the invoice's currency."""
+
+    job: str
+    invoice: str
+    invoice_id: str
+    status: str  # the invoice's payment status: submitted, awaiting_payment, part_paid...
+    currency: str
+    invoiced: str  # the approved invoice's total
+    due: str  # what is still due on it
+    now: str  # what the job's lines come to now
+    lines: list[str]  # the job's lines now
+
+
+@dataclass(frozen=True)
 class ActiveJobAffected:
     """A customer's detail changed while jobs that depend on it are active."""
 
@@ -174,6 +190,7 @@ KINDS: dict[str, type] = {
     "promise_differs": PromiseDiffers,
     "figures_differ": FiguresDiffer,
     "tracking_not_kept": TrackingNotKept,
+    "approved_invoice_changed": ApprovedInvoiceChanged,
     "active_job_affected": ActiveJobAffected,
     "found": Found,
     "customer_merged": CustomerMerged,

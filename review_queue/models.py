@@ -25,6 +25,10 @@ class ReviewItem(models.Model):
         PROMISE_DIFFERS = "promise_differs", labels.ITEM_KINDS["promise_differs"]
         FIGURES_DIFFER = "figures_differ", labels.ITEM_KINDS["figures_differ"]
         TRACKING_NOT_KEPT = "tracking_not_kept", labels.ITEM_KINDS["tracking_not_kept"]
+        APPROVED_CHANGED = (
+            "approved_invoice_changed",
+            labels.ITEM_KINDS["approved_invoice_changed"],
+        )
         ACTIVE_JOB = "active_job_affected", labels.ITEM_KINDS["active_job_affected"]
         FAILED = "handoff_failed", labels.ITEM_KINDS["handoff_failed"]
         FOUND = "found", labels.ITEM_KINDS["found"]

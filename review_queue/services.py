@@ -70,6 +70,9 @@ def review_item_open(
     ReviewItem.objects.filter(pk=existing.pk).update(
         occurrences=F("occurrences") + 1,
         last_seen=timezone.now(),
+        # What happened last is what the item says (the same root, seen anew).
+        reason=reason,
+        action=action,
         vendor_error=vendor_error or existing.vendor_error,
         details=details or existing.details,
     )

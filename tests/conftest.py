@@ -151,6 +151,7 @@ def xero_limits_forget() -> None:
         *shared.scan_iter("limits:*"),
         *shared.scan_iter("*xero:tax-setup:*"),
         *shared.scan_iter("*xero:tracking:*"),
+        *shared.scan_iter("*xero:currencies:*"),
     ]
     if keys:
         shared.delete(*keys)

@@ -216,6 +216,7 @@ def a_busy_day(store) -> None:
     from connectors.base import BusinessEvent, CustomerMoved, InvoiceMade, Tracking
     from connectors.errors import Transient
     from connectors.registry import operations
+    from handoffs.flows.approved_invoice import approved_item_open
     from handoffs.flows.invoice_figures import figures_compare
     from handoffs.flows.invoice_tracking import tracking_compare
     from handoffs.flows.promised_amount import promise_differs
@@ -278,6 +279,9 @@ def a_busy_day(store) -> None:
     archived = Link.objects.filter(record_type="customer").exclude(system="hubspot").first()
     gone = CustomerMoved(archived.external_id)
     customers_follow(system=archived.system, moved={archived.external_id: gone})
+    # The job's lines changed after Xero's invoice for it was approved.
+    approved = replace(made, invoice_id="approved", status="part_paid", total=job.figures.total)
+    approved_item_open(replace(job, lines=job.lines[:1]), replace(approved, amount_due=cent))
     items = ReviewItem.objects.filter(status="open")
     review_item_assign(item=items.get(kind="quote_changed"), by=admin, assignee=admin)
     with pytest.raises(ResolutionRefused):

@@ -483,6 +483,8 @@ class JobRegister:
             figures=job.figures,
             crew=job.crew.name if job.crew else "",
             site_region=address_parts(job.site_address)["region"],
+            invoice_status=job.invoice_status,
+            currency=job.currency,
         )
 
     def job_invoice_figures(self, number: str, figures: Figures) -> None:

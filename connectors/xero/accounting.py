@@ -6,7 +6,14 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
-from xero_python.accounting import AccountingApi, Contact, Contacts, Invoices
+from xero_python.accounting import (
+    AccountingApi,
+    Allocations,
+    Contact,
+    Contacts,
+    CreditNotes,
+    Invoices,
+)
 
 from connectors.calls import call
 from connectors.errors import Invalid
@@ -359,3 +366,42 @@ class XeroAccounting:
     def invoices_by_id(self, invoice_ids: list[str]) -> list:
         """Return these invoices, in one call per 100 ids."""
         return self._by_ids("invoices", self.api.get_invoices, invoice_ids)
+
+    def currencies(self) -> list[str]:
+        """Return the codes of the currencies the organisation has enabled (one call)."""
+        found = self._call("reading the currencies", self.api.get_currencies).currencies
+        return sorted(str(getattr(c.code, "value", c.code)) for c in found)
+
+    def credit_notes_by_reference(self, reference: str) -> list:
+        """Return the sales credit notes (not voided or deleted) with this Reference."""
+        text = quoted(reference)
+        where = (
+            f'Type=="ACCRECCREDIT" AND Reference=={text} AND Status!="VOIDED" AND Status!="DELETED"'
+        )
+        return self._call(
+            f"finding the credit note {reference}", self.api.get_credit_notes, where=where
+        ).credit_notes
+
+    def credit_note_create(self, note, *, idempotency_key: str):
+        """Create one credit note (summarizeErrors=false: Xero's refusal comes back on it)."""
+        made = self._call(
+            f"creating credit note {note.reference}",
+            self.api.create_credit_notes,
+            CreditNotes(credit_notes=[note]),
+            summarize_errors=False,
+            unitdp=4,
+            idempotency_key=idempotency_key,
+        )
+        return made.credit_notes[0]
+
+    def credit_note_allocate(self, credit_note_id: str, allocation, *, idempotency_key: str):
+        """Allocate a credit note to an invoice; return Xero's allocation."""
+        made = self._call(
+            f"allocating credit note {credit_note_id}",
+            self.api.create_credit_note_allocation,
+            credit_note_id,
+            Allocations(allocations=[allocation]),
+            summarize_errors=False,
+            idempotency_key=idempotency_key,
+        )
+        return made.allocations[0]

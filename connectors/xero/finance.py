@@ -8,10 +8,11 @@ handoff that needs Xero waits on one "Reconnect Xero" item.
 import re
 from datetime import datetime
 
-from xero_python.accounting import Contact, Invoice, LineAmountTypes, LineItem
+from xero_python.accounting import Contact, CurrencyCode, Invoice, LineAmountTypes, LineItem
 
 from connectors.base import (
     BusinessEvent,
+    CreditMade,
     CustomerDetails,
     CustomerMade,
     CustomerMoved,
@@ -27,6 +28,8 @@ from connectors.errors import ConnectorError, Invalid
 from connectors.models import InvoiceSettings
 from connectors.xero.accounting import XeroAccounting
 from connectors.xero.contacts import CustomerQuery, NewContact
+from connectors.xero.credits import invoice_credit
+from connectors.xero.currencies import currencies, currency_refusal
 from connectors.xero.errors import refusal
 from connectors.xero.mapping import (
     business_event,
@@ -240,6 +243,7 @@ class XeroFinance:
                     ),
                     status="DRAFT",
                     reference=draft.reference,
+                    currency_code=CurrencyCode(draft.currency),  # no CurrencyRate: Xero's own
                     date=draft.issued,
                     due_date=due_date(
                         issued=draft.issued,
@@ -270,12 +274,44 @@ class XeroFinance:
             for draft, answer in zip(drafts, made, strict=True)
         ]
 
-    def invoices_by_reference(self, references: list[str]) -> dict[str, InvoiceMade]:
-        """Return the invoices (not voided or deleted) whose Reference is one of these."""
+    def invoices_by_reference(
+        self, references: list[str], *, besides: frozenset[str] = frozenset()
+    ) -> dict[str, InvoiceMade]:
+        """Return the invoices (not voided or deleted, nor one of `besides`) whose Reference
+        is one of these."""
         return {
             invoice.reference: invoice_made(invoice)
             for invoice in self._xero().invoices_by_reference(references)
             if code(invoice.status) not in ("VOIDED", "DELETED")
+            and invoice.invoice_id not in besides
+        }
+
+    def invoice_read(self, invoice_id: str) -> InvoiceMade:
+        """Return one invoice as Xero holds it now."""
+        (invoice,) = self._xero().invoices_by_id([invoice_id])
+        return invoice_made(invoice)
+
+    def invoice_credit(self, invoice_id: str) -> CreditMade:
+        """Credit the invoice in full with one allocated credit note (connectors/xero/credits)."""
+        return invoice_credit(self._xero(), invoice_id)
+
+    def invoice_currencies_check(self, jobs: dict[str, str]) -> dict[str, Exception]:
+        """Each job whose currency the organisation has not enabled, with the one item its
+        currency's invoices wait on; from the cache, read again before a miss is believed."""
+        if not jobs:
+            return {}
+        xero = self._xero()
+        enabled = currencies(xero)
+        if set(jobs.values()) - enabled:
+            enabled = currencies(xero, fresh=True)
+        missing = {c for c in jobs.values() if c not in enabled}
+        organisation = xero.connection.tenant_name or "connected"
+        return {
+            number: currency_refusal(
+                currency, [n for n, c in jobs.items() if c == currency], organisation
+            )
+            for number, currency in jobs.items()
+            if currency in missing
         }
 
     def invoices_changed(self, since: datetime | None) -> list[InvoiceMade]:

@@ -151,7 +151,7 @@ def quote_line_tax(line, treatments: dict[str, str]) -> str:
     found = treatments.get(line.tax_type or "")
     if found:
         return found
-    return "gst" if _money(line.tax_amount) != 0 else "gst_free"
+    return "gst" if money(line.tax_amount) != 0 else "gst_free"
 
 
 def quote_promise(quote, contact, treatments: dict[str, str]) -> JobPromise:
@@ -194,8 +194,8 @@ def payment_status(invoice) -> str:
     status = code(invoice.status)
     if status not in ("AUTHORISED", "PAID"):
         return status.lower()
-    paid, credited = _money(invoice.amount_paid), _money(invoice.amount_credited)
-    if _money(invoice.amount_due) <= 0:
+    paid, credited = money(invoice.amount_paid), money(invoice.amount_credited)
+    if money(invoice.amount_due) <= 0:
         return "credited" if credited > 0 and paid == 0 else "paid"
     return "part_paid" if paid > 0 else "awaiting_payment"
 
@@ -203,10 +203,10 @@ def payment_status(invoice) -> str:
 def amount_due(invoice) -> Decimal:
     """What is still owed: nothing on a voided or deleted invoice, whatever it says."""
     cancelled = code(invoice.status) in ("VOIDED", "DELETED")
-    return Decimal("0.00") if cancelled else _money(invoice.amount_due)
+    return Decimal("0.00") if cancelled else money(invoice.amount_due)
 
 
-def _money(value) -> Decimal:
+def money(value) -> Decimal:
     return Decimal(str(value or 0)).quantize(Decimal("0.01"))
 
 
@@ -223,8 +223,8 @@ def invoice_values(invoice) -> dict[str, Value]:
     return {
         "number": invoice.invoice_number or "",
         "status": payment_status(invoice),
-        "total": _money(invoice.total),
-        "amount_paid": _money(invoice.amount_paid),
+        "total": money(invoice.total),
+        "amount_paid": money(invoice.amount_paid),
         "amount_due": amount_due(invoice),
         "last_payment_date": paid_on(invoice),
     }
@@ -237,12 +237,13 @@ def invoice_made(invoice) -> InvoiceMade:
         invoice_id=invoice.invoice_id or "",
         number=invoice.invoice_number or "",
         status=payment_status(invoice),
-        total=_money(invoice.total),
-        amount_paid=_money(invoice.amount_paid),
+        total=money(invoice.total),
+        amount_paid=money(invoice.amount_paid),
         amount_due=amount_due(invoice),
         customer_name=(invoice.contact.name or "") if invoice.contact else "",
-        subtotal=_money(invoice.sub_total),
-        tax=_money(invoice.total_tax),
+        subtotal=money(invoice.sub_total),
+        tax=money(invoice.total_tax),
+        currency=code(invoice.currency_code),
         lines_tracking=lines_tracking(invoice),
     )
 

@@ -5,6 +5,7 @@ through the ownership engine); the others follow business events that make somet
 """
 
 from handoffs.flows import (  # noqa: F401
+    approved_invoice,
     deal_won_to_job,
     job_done_to_invoice,
     promised_amount,

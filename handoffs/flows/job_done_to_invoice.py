@@ -1,4 +1,6 @@
-"""Job finished in operations → one DRAFT invoice in the finance system, per job, ever.
+"""Job finished in operations → one DRAFT invoice in the finance system, per job; one more
+each time the finance system voids or deletes the job's invoice (the job is back to done),
+and never a second for the same one.
 
 Jobs finished together are invoiced together (up to 50 to a request), their customers
 found or made in the finance system in batches too. Each job is invoiced in the
@@ -7,7 +9,8 @@ else the default), and its customer's contact there is that organisation's own. 
 the finance system may already hold a job's invoice is decided per job (`_already_made`),
 whatever batch it was in before and however often it was retried, replayed or killed. A
 job whose deal promised another amount than its lines come to waits on one item first
-(`promised_amount`).
+(`promised_amount`), and one in a currency the finance system has not enabled on one
+item per currency.
 """
 
 import hashlib
@@ -44,7 +47,7 @@ from ownership.organisations import organisations_for
 from ownership.selectors import customer_hub_id
 from ownership.services import (
     link_add,
-    link_ensure,
+    link_move,
     record_for_link,
     values_agreed,
 )
@@ -53,9 +56,23 @@ from ownership.services import (
 BATCH_SIZE = 50
 
 
+# An invoice voided or deleted in the finance system sends its job back to done.
+CANCELLED = ("voided", "deleted")
+
+
 def key(happened: BusinessEvent) -> str:
-    """One invoice per job, however often the job is completed."""
+    """One invoice per job, however often the job is completed; once more each time its
+    invoice is voided or deleted (the job's move back to done is that event)."""
+    if happened.type == "job.status_changed":
+        return f"{job_key(happened.object_id)}:again:{happened.data.get('event_id')}"
     return job_key(happened.object_id)
+
+
+def _applies(happened: BusinessEvent) -> bool:
+    """A completion, or an invoiced job back to done (only the finance system does that)."""
+    if happened.type != "job.status_changed":
+        return True
+    return (happened.data.get("from"), happened.data.get("to")) == ("invoiced", "done")
 
 
 def job_key(number: str) -> str:
@@ -132,7 +149,7 @@ def _refused_moved(
             )
 
 
-def _customers(
+def finance_customers(
     jobs: list[tuple[HandoffRun, JobFacts]], results: dict, money, organisation: str
 ) -> dict[str, str]:
     """Each job's customer id in the organisation: linked, found by the hub's id, matched,
@@ -235,7 +252,9 @@ def _line(line: JobLineFacts) -> InvoiceLine:
     )
 
 
-def _draft(job: JobFacts, customer_id: str, tracking: tuple[Tracking, ...]) -> InvoiceDraft:
+def invoice_draft(
+    job: JobFacts, customer_id: str, tracking: tuple[Tracking, ...] = ()
+) -> InvoiceDraft:
     return InvoiceDraft(
         reference=job.number,
         customer_id=customer_id,
@@ -243,20 +262,45 @@ def _draft(job: JobFacts, customer_id: str, tracking: tuple[Tracking, ...]) -> I
         prices_include_gst=job.prices_include_gst,
         issued=timezone.localdate(),
         tracking=tracking,
+        currency=job.currency,
     )
 
 
-def _draft_key(draft: InvoiceDraft) -> str:
-    """A job's Idempotency-Key: tied to its content, so a corrected job is a new request."""
+def draft_key(draft: InvoiceDraft, *, replaces: str = "", refusals: int = 0) -> str:
+    """A job's Idempotency-Key: tied to its content, so a corrected job is a new request;
+    to the invoice it replaces (one voided, deleted or credited), so the request for its
+    new invoice is never answered with the old one; and to how often the finance system
+    refused it, so a Retry after a fix made outside the job (an account restored) is not
+    answered with the refusal replayed. A request whose answer was lost keeps its key."""
     lines = [
         (x.item_code, x.quantity, x.unit_price, x.tax) + ((x.discount,) if x.discount else ())
         for x in draft.lines
     ]
     tracked = [draft.tracking] if draft.tracking else []
     content = hashlib.sha256(
-        repr(lines + [draft.prices_include_gst, draft.customer_id] + tracked).encode()
+        repr(
+            lines + [draft.prices_include_gst, draft.customer_id, draft.currency] + tracked
+        ).encode()
     ).hexdigest()[:16]
-    return f"hub-job-{draft.reference}-{content}"
+    after = f"-after-{replaces}" if replaces else ""
+    again = f"-{refusals}" if refusals else ""
+    return f"hub-job-{draft.reference}{after}-{content}{again}"
+
+
+def credited_invoices(numbers: list[str]) -> frozenset[str]:
+    """The finance ids of the invoices these jobs had credited to be drafted anew: they
+    carry the jobs' numbers too, but are never the invoice a job is looking for."""
+    runs = HandoffRun.objects.filter(handoff="credit_and_redraft", record_ref__in=numbers)
+    return frozenset(run.payload["invoice_id"] for run in runs)
+
+
+def refusal_count(run: HandoffRun) -> None:
+    """Count a refusal of the run's invoice: nothing was made, so its next request may go
+    with a new key (draft_key) and nothing needs looking up first."""
+    refusals = run.payload.get("refusals", 0) + 1
+    HandoffRun.objects.filter(pk=run.pk).update(
+        effect_sent_at=None, payload={**run.payload, "refusals": refusals}
+    )
 
 
 def _customers_next(money, organisation: str, limit: int = 200) -> list[str]:
@@ -278,7 +322,7 @@ def _customers_next(money, organisation: str, limit: int = 200) -> list[str]:
 
 
 def invoices_record(
-    pairs: list[tuple[JobFacts, InvoiceMade]], *, organisation: str
+    pairs: list[tuple[JobFacts, InvoiceMade]], *, organisation: str = ""
 ) -> dict[str, Outcome]:
     """Link each invoice the organisation has to its job (and deal), then let the engine
     carry it everywhere."""
@@ -297,9 +341,10 @@ def invoices_record(
             reason=why,
             organisation=organisation,
         )
-        link_ensure(record=invoice, system=register.system, external_id=job.number, reason=why)
+        # A job invoiced anew: the job and the deal follow its new invoice from now on.
+        link_move(record=invoice, system=register.system, external_id=job.number, reason=why)
         if job.origin_system == sales.system:
-            link_ensure(record=invoice, system=sales.system, external_id=job.origin_ref, reason=why)
+            link_move(record=invoice, system=sales.system, external_id=job.origin_ref, reason=why)
         records.append(invoice)
     # What the finance system just answered is its current value: no need to read it again.
     fresh = {
@@ -354,7 +399,7 @@ def _already_made(
     sent = [job.number for run, job in jobs if run.effect_sent_at]
     if not sent:
         return jobs
-    found = money.invoices_by_reference(sent)
+    found = money.invoices_by_reference(sent, besides=credited_invoices(sent))
     settle = timedelta(seconds=settings.XERO_SETTLE_SECONDS)
     remaining, recorded = [], []
     for run, job in jobs:
@@ -373,16 +418,16 @@ def _already_made(
         [(job, made) for _, job, made in recorded], organisation=organisation
     )
     for run, job, made in recorded:  # read from the finance system just now
-        results[run.pk] = _checked(job, made, outcomes[job.number], tracking[job.number], made)
+        results[run.pk] = figures_said(job, made, outcomes[job.number], tracking[job.number], made)
     return remaining
 
 
-def _checked(
+def figures_said(
     job: JobFacts,
     made: InvoiceMade,
     outcome: Outcome,
-    tracking: tuple[Tracking, ...],
-    held: InvoiceMade | None,
+    tracking: tuple[Tracking, ...] = (),
+    held: InvoiceMade | None = None,
 ) -> Outcome:
     """The outcome, saying so when the finance system's figures differ from the hub's, or
     the invoice as it holds it (`held`, read back) lacks the lines' tracking (an item is
@@ -397,7 +442,7 @@ def _checked(
     return replace(outcome, summary=outcome.summary + said) if said else outcome
 
 
-def _tracking(jobs: list[tuple[HandoffRun, JobFacts]], results: dict, money) -> dict:
+def jobs_tracking(jobs: list[tuple[HandoffRun, JobFacts]], results: dict, money) -> dict:
     """Each job's tracking (by number); a job without one, or whose option the finance
     system does not have, gets its reason instead."""
     try:
@@ -426,7 +471,7 @@ def batch(runs: list[HandoffRun]) -> list[Outcome | Exception]:
             job = register.job_read(run.record_ref)
             run.record_label = job.label
             HandoffRun.objects.filter(pk=run.pk).update(record_label=run.record_label)
-            if job.invoice_number:
+            if job.invoice_number and job.invoice_status not in CANCELLED:
                 results[run.pk] = Outcome(
                     f"Job {job.number} already has invoice {job.invoice_number}.", skipped=True
                 )
@@ -461,19 +506,26 @@ def _invoice(jobs: list[tuple[HandoffRun, JobFacts]], results: dict, organisatio
     refused = money.invoice_lines_check(
         {job.number: tuple(_line(line) for line in job.lines) for _, job in jobs}
     )
+    # A currency it has not enabled too (after the lines' own problem, when both).
+    refused = money.invoice_currencies_check({j.number: j.currency for _, j in jobs}) | refused
     for run, job in jobs:
         if job.number in refused:
             results[run.pk] = refused[job.number]
     jobs = [(run, job) for run, job in jobs if run.pk not in results]
-    tracking = _tracking(jobs, results, money)
+    tracking = jobs_tracking(jobs, results, money)
     jobs = [(run, job) for run, job in jobs if run.pk not in results]
-    customers = _customers(jobs, results, money, organisation)
+    customers = finance_customers(jobs, results, money, organisation)
     jobs = [(run, job) for run, job in jobs if run.pk not in results]
     jobs = _already_made(jobs, results, money, organisation, tracking)
     for start in range(0, len(jobs), BATCH_SIZE):
         chunk = jobs[start : start + BATCH_SIZE]
-        drafts = [_draft(job, customers[job.number], tracking[job.number]) for _, job in chunk]
-        keys = sorted(_draft_key(draft) for draft in drafts)
+        drafts = [
+            invoice_draft(job, customers[job.number], tracking[job.number]) for _, job in chunk
+        ]
+        keys = sorted(
+            draft_key(draft, replaces=job.invoice_number, refusals=run.payload.get("refusals", 0))
+            for draft, (run, job) in zip(drafts, chunk, strict=True)
+        )
         # Deterministic: a retry of the same request replays the first answer.
         request_key = (
             keys[0]
@@ -490,7 +542,7 @@ def _invoice(jobs: list[tuple[HandoffRun, JobFacts]], results: dict, organisatio
         good = []
         for (run, job), invoice in zip(chunk, made, strict=True):
             if invoice.refused:  # refused: nothing was made for this job
-                HandoffRun.objects.filter(pk=run.pk).update(effect_sent_at=None)
+                refusal_count(run)
                 results[run.pk] = invoice.refused
             else:
                 good.append((run, job, invoice))
@@ -503,7 +555,7 @@ def _invoice(jobs: list[tuple[HandoffRun, JobFacts]], results: dict, organisatio
             [(job, invoice) for _, job, invoice in good], organisation=organisation
         )
         for run, job, invoice in good:
-            results[run.pk] = _checked(
+            results[run.pk] = figures_said(
                 job,
                 invoice,
                 outcomes[job.number],
@@ -524,7 +576,8 @@ handoff_register(
     Handoff(
         name="job_done_to_invoice",
         label=labels.HANDOFFS["job_done_to_invoice"],
-        listens_to=frozenset({"job.completed"}),
+        listens_to=frozenset({"job.completed", "job.status_changed"}),
+        applies=_applies,
         queue="xero",
         record_type="job",
         key=key,

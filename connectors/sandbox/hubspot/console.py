@@ -96,13 +96,7 @@ def _deal_row(store: Store, deal: dict) -> str:
             '<button class="plain" type="submit">Set</button>',
         )
     if p.get("payment_status"):
-        last = p.get("last_payment_date")
-        job += (
-            f"<br>Invoice {escape(p.get('invoice_number') or '')}: "
-            f"<strong>{escape(p['payment_status'].replace('_', ' '))}</strong> "
-            f"(paid {escape(p.get('amount_paid') or '0')}, due {escape(p.get('amount_due') or '')}"
-            f"{', last payment ' + escape(last) if last else ''})"
-        )
+        job += f"<br>Invoice {escape(p.get('invoice_number') or '')}: {_payment(p)}"
     return (
         f'<tr id="deal-{deal["id"]}"><td>{name}<br><small>id {deal["id"]}</small>{job}</td>'
         f"<td>{company_cell}</td>"
@@ -128,6 +122,17 @@ def _merge_form(company: dict, others: list[dict]) -> str:
         f'<button class="plain" type="submit" aria-label="Merge {escape(name)} into the chosen '
         'company">Merge</button>',
     )
+
+
+def _payment(p: dict) -> str:
+    """The deal's invoice as HubSpot shows it: a voided or deleted one is owed nothing, so
+    only its status shows; others say what was paid and what is due."""
+    status = f"<strong>{escape(p['payment_status'].replace('_', ' '))}</strong>"
+    if p["payment_status"] in ("voided", "deleted"):
+        return f"{status} (nothing due)"
+    last = p.get("last_payment_date")
+    paid, due = escape(p.get("amount_paid") or "0"), escape(p.get("amount_due") or "")
+    return f"{status} (paid {paid}, due {due}{', last payment ' + escape(last) if last else ''})"
 
 
 def _company_row(company: dict, others: list[dict]) -> str:

@@ -228,8 +228,10 @@ class Api:
         return status, answer
 
     def route(self, org, method, path, query, body, summarize, since):
-        from connectors.sandbox.xero import books, money
+        from connectors.sandbox.xero import books, credits, money
 
+        if path == "/Currencies" and method == "GET":
+            return 200, {"Currencies": [books.public(c) for c in org.currencies.values()]}
         if path == "/Items" and method == "GET":
             return 200, {"Items": list(org.items.values())}
         if path == "/TaxRates" and method == "GET":
@@ -244,6 +246,7 @@ class Api:
             "/Invoices": org.invoices,
             "/Payments": org.payments,
             "/Quotes": org.quotes,
+            "/CreditNotes": org.credit_notes,
         }
         if path in collections and method == "GET":
             rows = books.filtered(money.modified_since(collections[path].values(), since), query)
@@ -256,7 +259,13 @@ class Api:
             return books.save_many(self.store, org, kind, body.get(kind, []), summarize, unitdp)
         if path == "/Payments" and method in ("PUT", "POST"):
             return money.payments_save(self.store, org, body.get("Payments", []), summarize)
-        match = re.fullmatch(r"/(Contacts|Invoices|Quotes|Payments)/([0-9a-f-]+)", path)
+        if path == "/CreditNotes" and method in ("PUT", "POST"):
+            notes = body.get("CreditNotes", [])
+            return credits.credit_notes_save(self.store, org, notes, summarize, unitdp)
+        allocation = re.fullmatch(r"/CreditNotes/([0-9a-f-]+)/Allocations", path)
+        if allocation and method == "PUT":
+            return credits.allocations_save(self.store, org, allocation[1], body, summarize)
+        match = re.fullmatch(r"/(Contacts|Invoices|Quotes|Payments|CreditNotes)/([0-9a-f-]+)", path)
         if match:
             record = collections["/" + match[1]].get(match[2])
             if record is None:

@@ -15,6 +15,8 @@ STATUS_FLOW = {
     "VOIDED": set(),
     "DELETED": set(),
 }
+# What an invoice may have changed only while it is a draft (or submitted).
+EDITABLE_UNTIL_APPROVED = {"LineItems", "Contact", "CurrencyCode", "LineAmountTypes"}
 # A `where` clause's words: strings, comparisons, AND/OR (or && ||), brackets, field names.
 WHERE_TOKEN = re.compile(r'\s*("[^"]*"|==|!=|&&|\|\||\(|\)|[A-Za-z_][\w.]*)')
 
@@ -171,10 +173,22 @@ def _invoice_errors(org: Organisation, invoice: dict, existing: dict | None) -> 
             errors.append(
                 f"Invoice not of valid status for modification ({existing['Status']} to {wanted})."
             )
+        edits = set(invoice) & EDITABLE_UNTIL_APPROVED
+        if edits and existing["Status"] not in ("DRAFT", "SUBMITTED"):
+            # Xero: an approved invoice's lines, contact or currency cannot be changed.
+            allocated = existing.get("Payments") or existing.get("CreditNotes")
+            errors.append(
+                "This document cannot be edited as it has a payment or credit note allocated to it."
+                if allocated
+                else "Invoice not of valid status for modification"
+            )
         return errors
+    code = invoice.get("CurrencyCode") or org.base_currency
+    if code not in org.currencies:
+        errors.append(f"The currency code '{code}' is not enabled for this organisation.")
     if invoice.get("Type") not in ("ACCREC", "ACCPAY"):
         errors.append("Invoice Type must be ACCREC or ACCPAY.")
-    contact = _contact_for(org, invoice.get("Contact") or {})
+    contact = contact_for(org, invoice.get("Contact") or {})
     if contact is None:
         errors.append("A Contact must be specified for this type of transaction.")
     elif contact["ContactStatus"] != "ACTIVE":
@@ -182,13 +196,13 @@ def _invoice_errors(org: Organisation, invoice: dict, existing: dict | None) -> 
     if invoice.get("LineAmountTypes", "Exclusive") not in ("Exclusive", "Inclusive", "NoTax"):
         errors.append("LineAmountTypes must be Exclusive, Inclusive or NoTax.")
     for line in invoice.get("LineItems") or []:
-        errors += _line_errors(org, line)
+        errors += line_errors(org, line)
     if not invoice.get("LineItems"):
         errors.append("An invoice must have at least one line item.")
     return errors
 
 
-def _line_errors(org: Organisation, line: dict) -> list[str]:
+def line_errors(org: Organisation, line: dict) -> list[str]:
     """A line's item, account and tax type, checked as Xero does; a line without a tax type
     gets its account's (or its item's) default."""
     errors = []
@@ -221,7 +235,7 @@ def _line_errors(org: Organisation, line: dict) -> list[str]:
     return errors + tracking.line_errors(org.tracking_categories, line)
 
 
-def _contact_for(org: Organisation, ref: dict) -> dict | None:
+def contact_for(org: Organisation, ref: dict) -> dict | None:
     if ref.get("ContactID"):
         return org.contacts.get(ref["ContactID"])
     for contact in org.contacts.values():
@@ -230,7 +244,7 @@ def _contact_for(org: Organisation, ref: dict) -> dict | None:
     return None
 
 
-def _unit_places(lines: list[dict], unitdp: int) -> None:
+def unit_places(lines: list[dict], unitdp: int) -> None:
     """Xero keeps unit prices to two decimal places, or four with unitdp=4, and quantities
     to four; more is rounded (halves up)."""
     for line in lines:
@@ -251,12 +265,12 @@ def _saved(store: Store, org: Organisation, kind: str, element: dict, unitdp: in
         record.update(element, UpdatedDateUTC=stamp)
         org.contacts[record["ContactID"]] = record
         return record
-    _unit_places(element.get("LineItems") or [], unitdp)
+    unit_places(element.get("LineItems") or [], unitdp)
     for line in element.get("LineItems") or []:
         tracking.line_saved(org.tracking_categories, line, kept=org.tracking_kept)
     record = org.invoices.get(element.get("InvoiceID", ""))
     if record is None:
-        contact = _contact_for(org, element["Contact"])
+        contact = contact_for(org, element["Contact"])
         record = {
             "InvoiceID": str(uuid.uuid4()),
             "Status": "DRAFT",
@@ -265,9 +279,11 @@ def _saved(store: Store, org: Organisation, kind: str, element: dict, unitdp: in
             "InvoiceNumber": f"INV-{next(org.invoice_numbers):04d}",
             "_tenant": org.tenant_id,
             "LineAmountTypes": "Exclusive",
-            "CurrencyCode": "AUD",
+            "CurrencyCode": org.base_currency,
         }
         record.update(element, Contact={"ContactID": contact["ContactID"], "Name": contact["Name"]})
+        # With no rate given Xero uses its own for the day (1 for the base currency).
+        record.setdefault("CurrencyRate", org.currencies[record["CurrencyCode"]]["_rate"])
     else:
         record.update({k: v for k, v in element.items() if k != "InvoiceID"})
     record["UpdatedDateUTC"] = stamp
@@ -328,3 +344,26 @@ def save_many(
         "DateTimeUTC": xero_date(),
         kind: results,
     }
+
+
+def batch_answer(results: list[dict], failed: bool, summarize: bool, kind: str):
+    """Xero's answer to a batch of payments, credit notes or allocations: per element, or
+    400 with the refused ones (summarizeErrors)."""
+    if failed and summarize:
+        return 400, {
+            "ErrorNumber": 10,
+            "Type": "ValidationException",
+            "Message": "A validation exception occurred",
+            "Elements": [r for r in results if r.get("StatusAttributeString") == "ERROR"],
+        }
+    return 200, {"Id": str(uuid.uuid4()), "Status": "OK", "DateTimeUTC": xero_date(), kind: results}
+
+
+def refused(element: dict, errors: list[str], **flags: bool) -> dict:
+    """An element of a batch Xero refused, as it answers it: with its ValidationErrors."""
+    return dict(
+        element,
+        StatusAttributeString="ERROR",
+        ValidationErrors=[{"Message": m} for m in errors],
+        **flags,
+    )

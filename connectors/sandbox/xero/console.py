@@ -2,8 +2,8 @@
 
 from html import escape
 
-from connectors.sandbox.xero import books, money, tracking
-from connectors.sandbox.xero.store import Organisation, Store, xero_date
+from connectors.sandbox.xero import books, credits, money, tracking
+from connectors.sandbox.xero.store import Organisation, Store, currency_enable, xero_date
 
 STYLE = """
 body{font:15px/1.5 system-ui,sans-serif;margin:0;background:#f5f8fa;color:#1e3140}
@@ -139,10 +139,18 @@ def _organisation(org: Organisation) -> str:
     quotes = "".join(_quote_row(org, q) for q in org.quotes.values())
     contacts = "".join(_contact_row(org, c) for c in org.contacts.values())
     categories = "".join(_category_row(org, c) for c in org.tracking_categories.values())
+    enabled = ", ".join(f"{c} (rate {v['_rate']})" for c, v in org.currencies.items())
+    enable = _form(
+        f"/console/{org.tenant_id}/currencies/new",
+        '<label>Code <input name="code" size="3" required></label> '
+        '<label>Rate to 1 AUD <input name="rate" size="6" required></label> '
+        '<button class="plain" type="submit">Enable</button>',
+    )
     return (
         f"<h2>{escape(org.name)}</h2>"
         f"<p>Calls this minute: {len(org.calls)}, today: {len(org.day_calls)}, "
         f"refused with 429: {org.rejected}</p>"
+        f"<p>Currencies enabled: {escape(enabled)}</p>{enable}"
         "<h3>Invoices</h3><table><tr><th>Number</th><th>Contact</th><th>Reference</th>"
         "<th>Total</th><th>Paid</th><th>Credited</th><th>Due</th><th>Status</th>"
         "<th>Act as the bookkeeper</th>"
@@ -219,6 +227,9 @@ def act(store: Store, parts: list[str], form: dict[str, str]) -> None:
         elif kind == "tracking" and form.get("option", "").strip():
             name = org.tracking_categories[record_id]["Name"]
             tracking.option_add(org.tracking_categories, name, form["option"].strip())
+        elif kind == "currencies":  # the bookkeeper enables a currency (multi-currency plan)
+            code = form.get("code", "").strip().upper()
+            currency_enable(org, code, code, float(form.get("rate") or 1))
 
 
 def _invoice_act(store: Store, org: Organisation, invoice: dict, verb: str, form: dict) -> None:
@@ -226,7 +237,7 @@ def _invoice_act(store: Store, org: Organisation, invoice: dict, verb: str, form
         money.payment_apply(store, org, invoice, {"Amount": float(form.get("amount") or 0)})
         return
     if verb == "credit":
-        money.credit_apply(store, org, invoice, float(form.get("amount") or 0))
+        credits.credit_apply(store, org, invoice, float(form.get("amount") or 0))
         return
     invoice["Status"] = {"approve": "AUTHORISED", "void": "VOIDED", "delete": "DELETED"}[verb]
     store.invoice_total(invoice)

@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from connectors.sandbox.xero.books import batch_answer, refused
 from connectors.sandbox.xero.store import Organisation, Store, xero_date
 
 MS_DATE = re.compile(r"/Date\((\d+)")
@@ -52,31 +53,12 @@ def payments_save(store: Store, org: Organisation, payments: list[dict], summari
             invoice, errors = _payment_errors(org, payment)
             if errors:
                 failed = True
-                results.append(
-                    dict(
-                        payment,
-                        StatusAttributeString="ERROR",
-                        HasValidationErrors=True,
-                        ValidationErrors=[{"Message": m} for m in errors],
-                    )
-                )
+                results.append(refused(payment, errors, HasValidationErrors=True))
                 continue
             results.append(
                 dict(payment_apply(store, org, invoice, payment), StatusAttributeString="OK")
             )
-    if failed and summarize:
-        return 400, {
-            "ErrorNumber": 10,
-            "Type": "ValidationException",
-            "Message": "A validation exception occurred",
-            "Elements": [r for r in results if r["StatusAttributeString"] == "ERROR"],
-        }
-    return 200, {
-        "Id": str(uuid.uuid4()),
-        "Status": "OK",
-        "DateTimeUTC": xero_date(),
-        "Payments": results,
-    }
+    return batch_answer(results, failed, summarize, "Payments")
 
 
 def payment_apply(store: Store, org: Organisation, invoice: dict, payment: dict) -> dict:
@@ -98,41 +80,11 @@ def payment_apply(store: Store, org: Organisation, invoice: dict, payment: dict)
     invoice.setdefault("Payments", []).append(
         {"PaymentID": record["PaymentID"], "Date": record["Date"], "Amount": amount}
     )
-    _settle(store, org, invoice, "AmountPaid", amount, record["Date"])
+    settle(store, org, invoice, "AmountPaid", amount, record["Date"])
     return record
 
 
-def credit_apply(store: Store, org: Organisation, invoice: dict, amount: float) -> dict:
-    """Allocate a new credit note of `amount` to the invoice, as a bookkeeper does in Xero."""
-    stamp = xero_date()
-    note = {
-        "CreditNoteID": str(uuid.uuid4()),
-        "CreditNoteNumber": f"CN-{next(org.credit_note_numbers):04d}",
-        "Type": "ACCRECCREDIT",
-        "Status": "PAID",
-        "Contact": invoice["Contact"],
-        "Date": stamp,
-        "Total": amount,
-        "RemainingCredit": 0.0,
-        "Allocations": [
-            {"Invoice": {"InvoiceID": invoice["InvoiceID"]}, "Amount": amount, "Date": stamp}
-        ],
-        "UpdatedDateUTC": stamp,
-    }
-    org.credit_notes[note["CreditNoteID"]] = note
-    invoice.setdefault("CreditNotes", []).append(
-        {
-            "CreditNoteID": note["CreditNoteID"],
-            "CreditNoteNumber": note["CreditNoteNumber"],
-            "Total": amount,
-            "AppliedAmount": amount,
-        }
-    )
-    _settle(store, org, invoice, "AmountCredited", amount, stamp)
-    return note
-
-
-def _settle(
+def settle(
     store: Store, org: Organisation, invoice: dict, field: str, amount: float, day: str
 ) -> None:
     """Add a payment or credit to the invoice; one left with nothing due is PAID (in Xero a

@@ -24,6 +24,11 @@ class Organisation:
         self.invoices: dict[str, dict] = {}
         self.payments: dict[str, dict] = {}
         self.credit_notes: dict[str, dict] = {}
+        # The currencies enabled (code -> Xero's Currency, with the sandbox's rate for the
+        # day kept aside): the base currency, and others a test or the console enables.
+        self.base_currency = "AUD"
+        self.currencies: dict[str, dict] = {}
+        currency_enable(self, "AUD", "Australian Dollar", 1.0)
         # The chart of accounts, by code (a few of Xero's Australian demo company's).
         self.accounts = {row[0]: account(*row) for row in SEED_ACCOUNTS}
         # How Xero rounds tax: per line ("line", as it does). "total" is a switch for tests
@@ -53,6 +58,12 @@ class Organisation:
         self.rejected = 0
         self.in_flight = 0
         self.requests: Counter[str] = Counter()  # "PUT /Invoices" -> how many were answered
+
+
+def currency_enable(org: Organisation, code: str, description: str, rate: float) -> None:
+    """Enable a currency in the organisation, with the rate Xero would use for it today
+    (units of it to one of the base currency)."""
+    org.currencies[code] = {"Code": code, "Description": description, "_rate": rate}
 
 
 SEED_ITEMS = [

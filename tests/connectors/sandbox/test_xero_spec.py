@@ -26,8 +26,9 @@ from xero_python.api_client.serializer import serialize
 
 from connectors.base import Address
 from connectors.sandbox.xero import books
-from connectors.sandbox.xero.money import credit_apply
+from connectors.sandbox.xero.credits import credit_apply
 from connectors.sandbox.xero.server import start_in_thread
+from connectors.sandbox.xero.store import currency_enable
 from connectors.xero.contacts import NewContact, contact_model
 
 SPECS = Path(__file__).resolve().parents[2] / "fixtures" / "xero"
@@ -97,6 +98,17 @@ def invoice(ids: dict, item_code: str = "LABOUR-HR", status: str = "DRAFT") -> d
         "Status": status,
         "Reference": "J-9",
         "LineItems": [dict(line, AccountCode="200")],
+    }
+
+
+def credit_note(ids: dict, reference: str) -> dict:
+    line = {"Description": "Labour", "Quantity": 1, "UnitAmount": 20, "AccountCode": "200"}
+    return {
+        "Type": "ACCRECCREDIT",
+        "Status": "AUTHORISED",
+        "Contact": {"ContactID": ids["contact"]},
+        "Reference": reference,
+        "LineItems": [dict(line, TaxType="OUTPUT")],
     }
 
 
@@ -339,6 +351,78 @@ ROWS = [
         "GET /Invoices/{InvoiceID} 200",
         "Invoices/0/CreditNotes/0/AppliedAmount",
     ),
+    Row(
+        "an approved invoice's lines cannot be edited",
+        "POST",
+        f"{API}/Invoices/{{payable}}",
+        "POST /Invoices/{InvoiceID} 400",
+        "Elements/0/ValidationErrors/0/Message",
+        lambda ids: {"Invoices": [{"LineItems": invoice(ids)["LineItems"]}]},
+    ),
+    Row("currencies", "GET", f"{API}/Currencies", "GET /Currencies 200", "Currencies/1/Code"),
+    Row(
+        "an invoice in a currency the organisation has not enabled",
+        "PUT",
+        f"{API}/Invoices?summarizeErrors=false",
+        "PUT /Invoices 200",
+        "Invoices/0/ValidationErrors/0/Message",
+        lambda ids: {"Invoices": [dict(invoice(ids), CurrencyCode="JPY")]},
+    ),
+    Row(
+        "an invoice in another currency the organisation has enabled, at Xero's rate",
+        "PUT",
+        f"{API}/Invoices?summarizeErrors=false",
+        "PUT /Invoices 200",
+        "Invoices/0/CurrencyRate",
+        lambda ids: {"Invoices": [dict(invoice(ids), CurrencyCode="USD")]},
+    ),
+    Row(
+        "credit note created",
+        "PUT",
+        f"{API}/CreditNotes?summarizeErrors=false&unitdp=4",
+        "PUT /CreditNotes 200",
+        "CreditNotes/0/RemainingCredit",
+        lambda ids: {"CreditNotes": [credit_note(ids, "Credit for INV-9")]},
+    ),
+    Row(
+        "credit notes by reference",
+        "GET",
+        f"{API}/CreditNotes?where="
+        + quote('Type=="ACCRECCREDIT" AND Reference=="Credit for INV-1" AND Status!="VOIDED"'),
+        "GET /CreditNotes 200",
+        "CreditNotes/0/CreditNoteID",
+    ),
+    Row(
+        "one credit note",
+        "GET",
+        f"{API}/CreditNotes/{{credit_note}}",
+        "GET /CreditNotes/{CreditNoteID} 200",
+        "CreditNotes/0/LineItems/0/LineAmount",
+    ),
+    Row(
+        "credit note allocated",
+        "PUT",
+        f"{API}/CreditNotes/{{credit_note}}/Allocations?summarizeErrors=false",
+        "PUT /CreditNotes/{CreditNoteID}/Allocations 200",
+        "Allocations/0/Amount",
+        lambda ids: {
+            "Allocations": [
+                {"Invoice": {"InvoiceID": ids["payable"]}, "Amount": 5, "Date": "2026-11-29"}
+            ]
+        },
+    ),
+    Row(
+        "credit note allocated beyond what it has left",
+        "PUT",
+        f"{API}/CreditNotes/{{credit_note}}/Allocations",
+        "PUT /CreditNotes/{CreditNoteID}/Allocations 400",
+        "Elements/0/ValidationErrors/0/Message",
+        lambda ids: {
+            "Allocations": [
+                {"Invoice": {"InvoiceID": ids["payable"]}, "Amount": 5000, "Date": "2026-11-29"}
+            ]
+        },
+    ),
     Row("quotes", "GET", f"{API}/Quotes", "GET /Quotes 200", "Quotes/0/QuoteID"),
     Row(
         "one quote",
@@ -395,6 +479,10 @@ def xero():
     payment = {"Invoice": {"InvoiceID": ids["payable"]}, "Account": {"Code": "090"}, "Amount": 10}
     assert api.send("PUT", f"{API}/Payments", {"Payments": [payment]}).ok
     ids["quote"] = next(iter(sandbox.store.organisations[headers["xero-tenant-id"]].quotes))
+    note = {"CreditNotes": [credit_note(ids, "Credit for INV-1")]}
+    made = api.send("PUT", f"{API}/CreditNotes", note).json()["CreditNotes"][0]
+    ids["credit_note"] = made["CreditNoteID"]
+    currency_enable(org, "USD", "United States Dollar", 0.65)
     yield api
     sandbox.stop()
 
@@ -439,3 +527,51 @@ def test_the_contacts_the_hub_creates_are_what_the_spec_takes():
     assert problems("accounting", "#/components/schemas/Contacts", body) == []
     assert body["Contacts"][0]["Addresses"][0]["AddressType"] == "POBOX"
     assert body["Contacts"][0]["Phones"][0]["PhoneNumber"] == "02 9999 0000"
+
+
+def test_the_credit_notes_and_allocations_the_hub_sends_are_what_the_spec_takes():
+    from xero_python.accounting import (
+        Allocation,
+        Allocations,
+        Contact,
+        CreditNotes,
+        CurrencyCode,
+        Invoice,
+        LineAmountTypes,
+        LineItem,
+    )
+
+    from connectors.xero.credits import credit_note_model
+
+    approved = Invoice(
+        invoice_id="0d9b4f4e-2a36-4e0a-9d3c-6a1f0e6f1b2c",
+        invoice_number="INV-0007",
+        contact=Contact(contact_id="5b1c1f3e-8d4a-4c6e-9a7b-2f3e4d5c6b7a"),
+        line_amount_types=LineAmountTypes.EXCLUSIVE,
+        currency_code=CurrencyCode.USD,
+        line_items=[
+            LineItem(
+                description="Labour",
+                quantity=2.0,
+                unit_amount=110.0,
+                item_code="LABOUR-HR",
+                account_code="200",
+                tax_type="OUTPUT",
+            )
+        ],
+    )
+    # As xero-python sends it.
+    body = serialize(CreditNotes(credit_notes=[credit_note_model(approved)]))
+    assert problems("accounting", "#/components/schemas/CreditNotes", body) == []
+    (note,) = body["CreditNotes"]
+    assert (note["Type"], note["Reference"], note["CurrencyCode"]) == (
+        "ACCRECCREDIT",
+        "Credit for INV-0007",
+        "USD",
+    )
+    assert "CurrencyRate" not in note  # Xero's own rate, never one the hub makes up
+    allocation = Allocation(
+        invoice=Invoice(invoice_id=approved.invoice_id), amount=242.0, date=date(2026, 11, 29)
+    )
+    body = serialize(Allocations(allocations=[allocation]))
+    assert problems("accounting", "#/components/schemas/Allocations", body) == []
