@@ -368,6 +368,15 @@ PAYMENT_STATUSES = {
     "deleted": "Deleted",
 }
 
+# Coded values of shared fields, as staff read them (a disagreement's values, its outcome).
+FIELD_VALUES = {("job", "status"): JOB_STATUSES, ("invoice", "status"): PAYMENT_STATUSES}
+
+
+def value_label(record_type: str, field: str, value: str) -> str:
+    """A shared field's coded value (a job's "on_hold") in words; any other value as it is."""
+    return FIELD_VALUES.get((record_type, field), {}).get(value, value)
+
+
 # The job fields admins map to Xero's tracking categories (connectors.models.TrackingMapping).
 TRACKING_SOURCES = {
     "crew": "The job's crew",

@@ -9,7 +9,7 @@ from connectors.base import Value
 from connectors.registry import systems
 from ownership.catalogue import EDITORS, field_of
 from ownership.models import FieldChoice, FieldRule, Record
-from ownership.values import shown, stored
+from ownership.values import shown_as, stored
 from review_queue.details import Disagreement, OtherValue
 from review_queue.models import ReviewItem
 from review_queue.services import review_item_open
@@ -34,14 +34,14 @@ def disagreement_open(
         owner=rule.owner,
         owner_label=owner,
         owner_value=stored(owner_value),
-        owner_shown=shown(owner_value),
+        owner_shown=shown_as(record.type, rule.field, owner_value),
         others=[
             OtherValue(
                 system=system,
                 label=_label(system),
                 name=rule.carriers[system],
                 value=stored(value),
-                shown=shown(value),
+                shown=shown_as(record.type, rule.field, value),
             )
             for system, value in others
         ],
@@ -62,7 +62,7 @@ def disagreement_open(
         system=first.system,
         title=f"{capfirst(where)} {'disagree' if len(others) > 1 else 'disagrees'} "
         f"about the {label}",
-        reason=f"{owner} owns the {label} of {record.label or record} and says "
+        reason=f"{capfirst(owner)} owns the {label} of {record.label or record} and says "
         f"{details.owner_shown!r}, but {said}: someone changed it where it is not owned.",
         action=f"Choose which value is right. Keeping {owner}'s value writes it back to "
         f"{where}; {taking}.",

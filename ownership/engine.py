@@ -33,7 +33,7 @@ from ownership.catalogue import field_of
 from ownership.disagreements import disagreement_open
 from ownership.models import AgreedValue, FieldChoice, FieldRule, Link, Record
 from ownership.moves import customers_follow
-from ownership.values import empty, loaded, same, shown, stored
+from ownership.values import empty, loaded, same, shown_as, stored
 from review_queue.models import ReviewItem
 from review_queue.services import review_item_open, review_item_settle
 
@@ -344,9 +344,8 @@ def _settle(
     for key in still_open.values_list("root_key", flat=True):
         plan, name, value = settled[key]
         label = field_of(plan.record.type, name).label
-        if review_item_settle(
-            root_key=key, outcome=f"Every system now has the {label} {shown(value)!r}."
-        ):
+        now = shown_as(plan.record.type, name, value)
+        if review_item_settle(root_key=key, outcome=f"Every system now has the {label} {now!r}."):
             dones[plan.record.pk].settled.append(name)
 
 

@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from connectors.base import Address, PromisedLine, Value, unit_price
+from integration_hub import labels
 
 KINDS = ("text", "name", "email", "phone", "abn", "address", "money", "date", "status", "lines")
 
@@ -92,6 +93,11 @@ def shown(value: Value) -> str:
     if isinstance(value, Decimal):
         return f"{value:.2f}"
     return str(value)
+
+
+def shown_as(record_type: str, field: str, value: Value) -> str:
+    """The value of a record's field as a person reads it: a coded one (a status) in words."""
+    return labels.value_label(record_type, field, shown(value))
 
 
 def stored(value: Value) -> object:

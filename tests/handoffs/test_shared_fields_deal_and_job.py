@@ -115,11 +115,11 @@ def test_a_flagged_disagreement_shows_both_values_and_keeping_the_owner_restores
     crm_sets_status(hub, job, "done")
     item = wait_for(lambda: ReviewItem.objects.filter(kind="disagreement").first(), what="the item")
     d = item.details
-    assert (d["owner_label"], d["owner_shown"]) == ("the job register", "in_progress")
-    assert [(o["label"], o["shown"]) for o in d["others"]] == [("HubSpot", "done")]
-    assert "the job register owns the job status" in item.reason
+    assert (d["owner_label"], d["owner_shown"]) == ("the job register", "In progress")
+    assert [(o["label"], o["shown"]) for o in d["others"]] == [("HubSpot", "Done")]
+    assert "The job register owns the job status" in item.reason
     preview = review_item_preview(item=item, action="keep_owner")
-    assert "Write the job register's job status 'in_progress' to HubSpot" in preview
+    assert "Write the job register's job status 'In progress' to HubSpot" in preview
     assert deal(hub, job)["job_status"] == "done"  # the preview wrote nothing
     review_item_resolve(item=item, by=office_staff, action="keep_owner")
     wait_for(lambda: deal(hub, job)["job_status"] == "in_progress", what="the owner's value")
@@ -132,9 +132,11 @@ def test_taking_the_crms_value_changes_the_owner_only_where_the_rules_allow(hub,
     rule("flag")
     crm_sets_status(hub, job, "on_hold")
     item = wait_for(lambda: ReviewItem.objects.filter(kind="disagreement").first(), what="the item")
+    # Staff read the statuses in words, never the codes (issue 15, point 1).
+    assert "'On hold'" in item.reason and "on_hold" not in item.reason
     crm_sets_status(hub, job, "paid")
     wait_for(
-        lambda: ReviewItem.objects.get(pk=item.pk).details["others"][0]["shown"] == "paid",
+        lambda: ReviewItem.objects.get(pk=item.pk).details["others"][0]["shown"] == "Paid",
         what="the item to show the newer value",
     )
     assert ReviewItem.objects.filter(kind="disagreement", status="open").count() == 1

@@ -66,7 +66,7 @@ def test_a_disagreement_in_the_new_crm_is_flagged_and_the_owners_value_kept():
     tell("deal.changed", "d1")
     item = ReviewItem.objects.get(kind="disagreement", status="open")
     assert item.title == "Mini CRM disagrees about the job status"
-    assert [o["shown"] for o in item.details["others"]] == ["done"]
+    assert [o["shown"] for o in item.details["others"]] == ["Done"]
     review_item_resolve(item=item, by=None, action="keep_owner")
     inbox_drain()
     assert MiniCrm.deals["d1"]["job"]["status"] == job.status == "scheduled"
