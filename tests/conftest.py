@@ -95,7 +95,9 @@ def celery_worker(django_db_setup, hubspot_sandbox, xero_sandbox):
     environment = worker_environment(hubspot_sandbox.url, xero_sandbox.url)
     process = worker_start(environment, settings.VAR_DIR / "worker.log")
     dispatcher = dispatcher_start(environment, settings.VAR_DIR / "dispatcher.log")
+    SESSION_WORKER.append(process)
     yield process
+    SESSION_WORKER.clear()
     for each in (dispatcher, process):
         each.terminate()
         each.wait(timeout=30)
@@ -200,6 +202,26 @@ def hub(live_server, hubspot_sandbox, xero_sandbox, celery_worker, settings):
     # work it started. (A run waiting on a long retry is cut off by the database flush.)
     if poll(lambda: hub_settled(hub), timeout=90) is None:
         raise AssertionError(f"The hub is still busy after the test: {hub_busy()}")
+
+
+# The session's worker, once a test has started it (celery_worker): it and its dispatcher
+# take whatever a transactional test commits to the inbox.
+SESSION_WORKER: list = []
+
+
+@pytest.fixture(autouse=True)
+def inbox_taken_before_the_flush(request, _django_db_helper):
+    """After a transactional test, wait until the session's dispatcher and worker are done
+    with the events it stored: the flush that empties the tables would otherwise take its
+    locks while they hold theirs, and PostgreSQL ends one of them as a deadlock."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    if SESSION_WORKER and marker and marker.kwargs.get("transaction"):
+        poll(
+            lambda: not InboundEvent.objects.filter(state="pending").exists()
+            and not HandoffRun.objects.filter(state__in=["pending", "running"]).exists(),
+            timeout=60,
+        )
 
 
 @pytest.fixture(autouse=True)
