@@ -23,6 +23,7 @@ from connectors.errors import (
     Waiting,
 )
 from handoffs.enqueue import run_enqueue
+from handoffs.gathering import gather_enqueue, gather_hold, gather_next, gather_substitute
 from handoffs.leases import attempts_lost, holder_gone, lapsed, lease_new, leases_kept
 from handoffs.models import HandoffAttempt, HandoffRun, InboundEvent
 from handoffs.registry import Handoff, Outcome, handoff_get
@@ -64,8 +65,10 @@ def handoff_run_start(
             )
     except IntegrityError:
         return HandoffRun.objects.get(handoff=handoff.name, key=key), False
-    countdown = handoff.gather_seconds or None
-    after_commit(run_enqueue, run.pk, queue=run.queue, countdown=countdown)
+    if handoff.gather_seconds:
+        after_commit(gather_enqueue, run, handoff)
+    else:
+        after_commit(run_enqueue, run.pk, queue=run.queue)
     return run, True
 
 
@@ -183,9 +186,17 @@ def handoff_run_execute(*, run_id: int) -> HandoffRun | None:
         return None
     handoff = handoff_get(name)
     batching = handoff.batch is not None and handoff.batch_size > 1
+    if batching and gather_hold(run_id, handoff):
+        return None
     runs = _batch_claim(run_id, handoff if batching else None)
+    if not runs and batching and handoff.gather_seconds:
+        # Its run went in another batch; the runs that gathered behind it did not.
+        substitute = gather_substitute(handoff)
+        runs = _batch_claim(substitute, handoff) if substitute is not None else []
     if not runs:
         return None
+    if batching and len(runs) == handoff.batch_size:
+        gather_next(handoff)
     attempts = [_attempt_start(r) for r in runs]
     with calls_recorded() as calls, leases_kept([r.pk for r in runs], runs[0].lease):
         results = _perform(handoff, runs)
