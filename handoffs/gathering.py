@@ -6,8 +6,8 @@ worker after the gather window, unless a run of the same handoff is already wait
 its task: that task takes every due run of the handoff (up to `batch_size`), this one
 too. When the task comes, it holds the batch a little longer only while more runs are
 still arriving and the batch is not yet full, and never past GATHER_MOST windows from its
-oldest run: a lone run waits no longer than the window. A full batch hands the runs left
-behind to the next task at once.
+oldest run: a lone run waits no longer than the window. A full batch, once done, hands
+the runs left behind to the next task at once.
 """
 
 from datetime import timedelta
@@ -79,7 +79,7 @@ def gather_hold(run_id: int, handoff: Handoff) -> bool:
 
 
 def gather_next(handoff: Handoff) -> None:
-    """After a full batch was taken: hand the oldest due new run left behind to a worker now."""
+    """After a full batch: hand the oldest due new run left behind to a worker now."""
     left = gather_substitute(handoff)
     if left is not None:
         run_enqueue(left, queue=handoff.queue)

@@ -13,7 +13,7 @@ from handoffs.models import HandoffRun
 from handoffs.registry import handoff_get
 from handoffs.runs import handoff_run_execute, handoff_run_start
 from operations.models import Job
-from tests.operations.factories import JobFactory, JobLineFactory
+from tests.operations.factories import CustomerFactory, JobFactory, JobLineFactory
 from tests.xero_helpers import connect_xero, xero_invoices, xero_org
 
 INVOICE = "job_done_to_invoice"
@@ -21,12 +21,16 @@ INVOICE = "job_done_to_invoice"
 
 @pytest.fixture
 def asked(monkeypatch) -> list[tuple[int, float | None]]:
-    """The tasks the hub asks for (run, countdown), kept here instead of sent: the test
-    executes them itself."""
+    """The invoice runs' tasks the hub asks for (run, countdown), kept here instead of sent:
+    the test executes them itself. Other handoffs' tasks go to the worker."""
     tasks: list[tuple[int, float | None]] = []
+    send = handoff_runs.run_enqueue
 
     def keep(run_id: int, *, queue: str, countdown: float | None = None) -> None:
-        tasks.append((run_id, countdown))
+        if HandoffRun.objects.filter(pk=run_id, handoff=INVOICE).exists():
+            tasks.append((run_id, countdown))
+        else:
+            send(run_id, queue=queue, countdown=countdown)
 
     monkeypatch.setattr(gathering, "run_enqueue", keep)
     monkeypatch.setattr(handoff_runs, "run_enqueue", keep)
@@ -34,7 +38,12 @@ def asked(monkeypatch) -> list[tuple[int, float | None]]:
 
 
 def finished_jobs(count: int) -> list[Job]:
-    jobs = [JobFactory(status=Job.Status.DONE, number=f"J-{7000 + n}") for n in range(count)]
+    """Finished jobs of one customer (one contact to find or make in Xero)."""
+    customer = CustomerFactory()
+    jobs = [
+        JobFactory(customer=customer, status=Job.Status.DONE, number=f"J-{7000 + n}")
+        for n in range(count)
+    ]
     for job in jobs:
         JobLineFactory(job=job)
     return jobs
