@@ -64,11 +64,8 @@ def _events_store(
             )
             cursor.execute(sql, params)
             new_ids += [pk for (pk,) in cursor.fetchall()]
-    # At most every NOTIFY_EVERY_SECONDS from a process, as for webhook deliveries: in a
-    # burst (a month end's Mark done) the dispatchers' next pass takes the rest.
-    if new_ids and notify_due():
+    if new_ids:
         inbox_notify()
-        notify_sent()
     return new_ids
 
 

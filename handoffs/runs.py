@@ -178,15 +178,16 @@ def _perform(handoff: Handoff, runs: list[HandoffRun]) -> list[Outcome | Excepti
     return results
 
 
-def handoff_run_execute(*, run_id: int) -> HandoffRun | None:
+def handoff_run_execute(*, run_id: int, gather: bool = False) -> HandoffRun | None:
     """Execute a run once (with due companions, if the handoff batches): done, skipped,
-    retry later, or a review item. Never silent."""
+    retry later, or a review item. Never silent. `gather` (a worker's task): the batch may
+    be held a little for runs still arriving (gathering.py)."""
     name = HandoffRun.objects.filter(pk=run_id).values_list("handoff", flat=True).first()
     if name is None:
         return None
     handoff = handoff_get(name)
     batching = handoff.batch is not None and handoff.batch_size > 1
-    if batching and gather_hold(run_id, handoff):
+    if batching and gather and gather_hold(run_id, handoff):
         return None
     runs = _batch_claim(run_id, handoff if batching else None)
     if not runs and batching and handoff.gather_seconds:

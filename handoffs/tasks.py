@@ -25,7 +25,7 @@ def process_events(event_ids: list[int]) -> None:
 
 @shared_task(name="handoffs.tasks.run_handoff")
 def run_handoff(run_id: int) -> None:
-    handoff_run_execute(run_id=run_id)
+    handoff_run_execute(run_id=run_id, gather=True)
 
 
 @shared_task(name="handoffs.tasks.sweep")
