@@ -32,6 +32,8 @@ EVENTS_PER_TASK = 50
 IDLE_SECONDS = 1.0
 MAX_PAUSE_SECONDS = 5.0
 NOTIFY_EVERY_SECONDS = 0.1
+# While events keep coming, a pass at most this often.
+BUSY_PASS_SECONDS = 0.1
 _notified_at = float("-inf")
 
 
@@ -115,6 +117,10 @@ def dispatch_forever(*, stop: threading.Event) -> None:
             close_old_connections()
             sent = events_dispatch()
             pause = 0.0
+            if sent:
+                # Busy: the events of the next moment go together, a task for up to 50
+                # (a lone event, after a quiet moment, still goes at once).
+                stop.wait(BUSY_PASS_SECONDS)
             if sent < BATCH:
                 wakeup.wait(IDLE_SECONDS)
         except Exception as error:  # broker or database down: wait, then try again
