@@ -204,11 +204,11 @@ def handoff_run_execute(*, run_id: int, gather: bool = False) -> HandoffRun | No
             _failed(each, attempt, result, calls)
         else:
             _finished(each, attempt, result, calls)
-    fault_point(f"after_commit:{handoff.name}")
     if batching and len(runs) == handoff.batch_size:
         # After this batch, not beside it: the next finds what this one read (tax rates,
         # accounts, contacts) kept, instead of reading it at the same time.
         gather_next(handoff)
+    fault_point(f"after_commit:{handoff.name}")
     return runs[0]
 
 
