@@ -1,5 +1,6 @@
 """The inbox: verified deliveries stored as events, then turned into handoff runs."""
 
+import logging
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -14,6 +15,7 @@ from handoffs.registry import handoffs_for
 from handoffs.runs import handoff_run_start
 from integration_hub import labels
 
+logger = logging.getLogger(__name__)
 PENDING = InboundEvent.State.PENDING
 INSERT_CHUNK = 1000  # events per INSERT: well inside SQLite's and PostgreSQL's parameter limits
 
@@ -188,6 +190,21 @@ def inbound_event_process(*, event_id: int) -> None:
     event.note = "; ".join(notes)
     event.processed_at = timezone.now()
     event.save(update_fields=["state", "note", "processed_at"])
+
+
+def inbound_events_process(*, event_ids: list[int]) -> None:
+    """Process many stored events, each in its own transaction (inbound_event_process).
+
+    One that fails is logged and stays pending, as when its own task failed: the sweeper
+    sends it again. The others go on.
+    """
+    for event_id in event_ids:
+        try:
+            inbound_event_process(event_id=event_id)
+        except Exception:
+            logger.exception(
+                "Inbound event %s could not be processed; the sweeper retries it", event_id
+            )
 
 
 def inbox_drain(*, rounds: int = 50) -> int:

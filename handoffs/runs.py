@@ -23,6 +23,7 @@ from connectors.errors import (
     Waiting,
 )
 from handoffs.enqueue import run_enqueue
+from handoffs.gathering import gather_enqueue, gather_hold, gather_next, gather_substitute
 from handoffs.leases import attempts_lost, holder_gone, lapsed, lease_new, leases_kept
 from handoffs.models import HandoffAttempt, HandoffRun, InboundEvent
 from handoffs.registry import Handoff, Outcome, handoff_get
@@ -64,8 +65,10 @@ def handoff_run_start(
             )
     except IntegrityError:
         return HandoffRun.objects.get(handoff=handoff.name, key=key), False
-    countdown = handoff.gather_seconds or None
-    after_commit(run_enqueue, run.pk, queue=run.queue, countdown=countdown)
+    if handoff.gather_seconds:
+        after_commit(gather_enqueue, run, handoff)
+    else:
+        after_commit(run_enqueue, run.pk, queue=run.queue)
     return run, True
 
 
@@ -175,15 +178,22 @@ def _perform(handoff: Handoff, runs: list[HandoffRun]) -> list[Outcome | Excepti
     return results
 
 
-def handoff_run_execute(*, run_id: int) -> HandoffRun | None:
+def handoff_run_execute(*, run_id: int, gather: bool = False) -> HandoffRun | None:
     """Execute a run once (with due companions, if the handoff batches): done, skipped,
-    retry later, or a review item. Never silent."""
+    retry later, or a review item. Never silent. `gather` (a worker's task): the batch may
+    be held a little for runs still arriving (gathering.py)."""
     name = HandoffRun.objects.filter(pk=run_id).values_list("handoff", flat=True).first()
     if name is None:
         return None
     handoff = handoff_get(name)
     batching = handoff.batch is not None and handoff.batch_size > 1
+    if batching and gather and gather_hold(run_id, handoff):
+        return None
     runs = _batch_claim(run_id, handoff if batching else None)
+    if not runs and batching and handoff.gather_seconds:
+        # Its run went in another batch; the runs that gathered behind it did not.
+        substitute = gather_substitute(handoff)
+        runs = _batch_claim(substitute, handoff) if substitute is not None else []
     if not runs:
         return None
     attempts = [_attempt_start(r) for r in runs]
@@ -194,6 +204,10 @@ def handoff_run_execute(*, run_id: int) -> HandoffRun | None:
             _failed(each, attempt, result, calls)
         else:
             _finished(each, attempt, result, calls)
+    if batching and len(runs) == handoff.batch_size:
+        # After this batch, not beside it: the next finds what this one read (tax rates,
+        # accounts, contacts) kept, instead of reading it at the same time.
+        gather_next(handoff)
     fault_point(f"after_commit:{handoff.name}")
     return runs[0]
 

@@ -4,7 +4,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from handoffs.inbox import inbound_event_process
+from handoffs.inbox import inbound_event_process, inbound_events_process
 from handoffs.models import WorkerHeartbeat
 from handoffs.polling import finance_poll
 from handoffs.reconcile import reconcile as systems_reconcile
@@ -18,9 +18,14 @@ def process_event(event_id: int) -> None:
     inbound_event_process(event_id=event_id)
 
 
+@shared_task(name="handoffs.tasks.process_events")
+def process_events(event_ids: list[int]) -> None:
+    inbound_events_process(event_ids=event_ids)
+
+
 @shared_task(name="handoffs.tasks.run_handoff")
 def run_handoff(run_id: int) -> None:
-    handoff_run_execute(run_id=run_id)
+    handoff_run_execute(run_id=run_id, gather=True)
 
 
 @shared_task(name="handoffs.tasks.sweep")

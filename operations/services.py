@@ -6,6 +6,7 @@ import filetype
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
@@ -172,12 +173,14 @@ def job_transition(*, job: Job, to: str, by=None, by_finance: bool = False) -> J
 @transaction.atomic
 def job_complete(*, job: Job, by, note: str) -> Job:
     """Mark a job done with a sign-off; refuse a job with no lines or no customer."""
-    job = Job.objects.select_for_update().get(pk=job.pk)
+    # Whether it has lines, read with the job: one query.
+    lines = JobLine.objects.filter(job=OuterRef("pk"))
+    job = Job.objects.select_for_update().annotate(has_lines=Exists(lines)).get(pk=job.pk)
     transition_check(job=job, to=Job.Status.DONE)
     problems = []
     if job.customer_id is None:
         problems.append("it has no customer")
-    if not job.lines.exists():
+    if not job.has_lines:
         problems.append("it has no line items, so there is nothing to invoice")
     if not note.strip():
         problems.append("the sign-off note is empty: say what was done")

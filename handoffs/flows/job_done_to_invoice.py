@@ -96,15 +96,23 @@ def _customer_record(job: JobFacts) -> Record:
 
 
 def _moved(
-    customers: dict[int, str], results: dict, money, organisation: str, *, lately: bool
+    customers: dict[int, str],
+    results: dict,
+    money,
+    organisation: str,
+    *,
+    lately: bool,
+    ahead: list[str] | None = None,
 ) -> dict[int, str]:
     """Follow the runs' customers (run → id) the finance system merged away or archived;
     return each followed run's survivor. A run whose customer a person must settle waits
-    on its item. `lately`: leave out the customers read lately (customers_moved)."""
+    on its item. `lately`: leave out the customers read lately (customers_moved).
+    `ahead`: the customers of the jobs waiting their turn, checked in the same calls, so a
+    month end reads each contact once, 100 at a time."""
     said = customers_check(
         system=money.system,
         organisation=organisation,
-        ids=sorted(set(customers.values())),
+        ids=sorted(set(customers.values()) | set(ahead or ())),
         unless_read_lately=lately,
     )
     followed = {}
@@ -161,7 +169,10 @@ def finance_customers(
     # refusal (_refused_moved), so an invoice batch reads no contact twice in an hour.
     pks = {run.pk: records[job.number].pk for run, job in jobs}
     linked = {run: found[pk] for run, pk in pks.items() if pk in found}
-    for run, survivor in _moved(linked, results, money, organisation, lately=True).items():
+    ahead = _customers_next(money, organisation)
+    for run, survivor in _moved(
+        linked, results, money, organisation, lately=True, ahead=ahead
+    ).items():
         found[pks[run]] = survivor
     already = set(found)
     missing = {
