@@ -210,13 +210,16 @@ SESSION_WORKER: list = []
 
 
 @pytest.fixture(autouse=True)
-def inbox_taken_before_the_flush(request, _django_db_helper):
+def inbox_taken_before_the_flush(request):
     """After a transactional test, wait until the session's dispatcher and worker are done
     with the events it stored: the flush that empties the tables would otherwise take its
     locks while they hold theirs, and PostgreSQL ends one of them as a deadlock."""
-    yield
     marker = request.node.get_closest_marker("django_db")
-    if SESSION_WORKER and marker and marker.kwargs.get("transaction"):
+    transactional = bool(marker and marker.kwargs.get("transaction"))
+    if transactional:  # set up before this fixture, so flushed after this waits
+        request.getfixturevalue("_django_db_helper")
+    yield
+    if SESSION_WORKER and transactional:
         poll(
             lambda: not InboundEvent.objects.filter(state="pending").exists()
             and not HandoffRun.objects.filter(state__in=["pending", "running"]).exists(),
