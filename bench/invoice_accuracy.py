@@ -35,6 +35,7 @@ os.environ.setdefault("XERO_CLIENT_SECRET", "bench-secret")
 os.environ.setdefault("HUBSPOT_ACCESS_TOKEN", "bench-hubspot-token")
 
 from benchdb import bench_django, customers_linked, owned, xero_connect  # noqa: E402
+from figures import Figure, report  # noqa: E402
 
 sys.stdout.reconfigure(line_buffering=True)
 
@@ -208,35 +209,36 @@ def main() -> int:
     figures_items = items.filter(kind=ReviewItem.Kind.FIGURES_DIFFER).count()
     sandbox.stop()
 
-    lines = [
-        ("jobs invoiced in the sandbox", f"{JOBS}", f"{counts['invoiced']}", ""),
-        ("totals differing from the sandbox's", "0", f"{counts['hub']}", ""),
-        ("  naive: GST rounded on the invoice total", "", "", f"{counts['naive_total']}"),
-        ("  naive: unit prices cut to 2 decimals", "", "", f"{counts['naive_places']}"),
-        ("Xero's figures kept on the job that differ", "0", f"{counts['kept']}", ""),
-        ("figures-differ review items", "0", f"{figures_items}", ""),
-        ("refusals from Xero", "0", f"{refused.count()}", ""),
-        ("  of them on a review item", "all", f"{on_items}", ""),
-        ("Xero calls (429s)", "", f"{sum(org.requests.values())} ({org.rejected})", ""),
-        ("time (s)", f"< {TIMEOUT}", f"{seconds:.1f}", ""),
-    ]
     print(f"Invoice accuracy: {JOBS} generated jobs (seed {os.environ.get('BENCH_SEED', 13)})")
-    print(f"{'figure':<46} {'target':>8} {'measured':>12} {'baseline':>9}")
-    for figure, target, measured, baseline in lines:
-        print(f"{figure:<46} {target:>8} {measured:>12} {baseline:>9}")
-    missed = []
-    lost = JOBS - counts["invoiced"] - refused.count()
-    if lost > 0:
-        missed.append(f"{lost} jobs neither invoiced nor refused")
-    if counts["hub"] or counts["kept"] or figures_items:
-        missed.append(f"{counts['hub']} invoices' figures differ from the sandbox's")
-    if on_items < refused.count():
-        missed.append(f"{refused.count() - on_items} refusals without a review item")
-    if seconds >= TIMEOUT:
-        missed.append(f"took {seconds:.0f} s")
-    for miss in missed:
-        print(f"MISSED: {miss}.")
-    return 1 if missed else 0
+    calls = sum(org.requests.values())
+    print(f"Xero calls: {calls} ({org.rejected} answered 429)")
+    naive = max(counts["naive_total"], counts["naive_places"])
+    return report(
+        [
+            Figure(
+                "jobs neither invoiced nor refused",
+                JOBS - counts["invoiced"] - refused.count(),
+                0,
+                unit="",
+            ),
+            Figure(
+                "totals differing from the sandbox's",
+                counts["hub"],
+                0,
+                naive,
+                "",
+                baseline_is=(
+                    f"GST rounded on the invoice total: {counts['naive_total']}; "
+                    f"unit prices cut to 2 decimals: {counts['naive_places']}"
+                ),
+            ),
+            Figure("Xero's figures kept on the job that differ", counts["kept"], 0, unit=""),
+            Figure("figures-differ review items", figures_items, 0, unit=""),
+            Figure("refusals from Xero", refused.count(), None, unit=""),
+            Figure("refusals without a review item", refused.count() - on_items, 0, unit=""),
+            Figure("time", seconds, TIMEOUT, unit="s"),
+        ]
+    )
 
 
 if __name__ == "__main__":
