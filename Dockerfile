@@ -12,4 +12,5 @@ RUN SECRET_KEY=build DATABASE_URL=sqlite:////tmp/build.db CELERY_BROKER_URL=memo
 RUN useradd --create-home hub && mkdir -p /app/var/media && chown -R hub /app/var
 USER hub
 EXPOSE 8000
-CMD ["gunicorn", "integration_hub.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "30"]
+# Workers and timeout: gunicorn.conf.py (two workers a core; WEB_CONCURRENCY sets another count).
+CMD ["gunicorn", "integration_hub.wsgi", "--bind", "0.0.0.0:8000"]

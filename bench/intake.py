@@ -8,9 +8,8 @@ one round of 2 s each, under 30 s in all, for CI.
 It makes its own database (hub_bench_intake_<pid>, dropped at the end) and uses Redis db 0
 for the hub's cache (refused unless empty, its keys deleted at the end); the broker is
 in-memory, since a webhook request never talks to it. It starts gunicorn as the Dockerfile
-does (sync workers; --workers 4 by default, since a worker waits idle through its commit's
-disk flush and two would leave two cores idle then: docs/performance.md has the pairs
-measured; --threads T runs gthread) on a free loopback port, then, each round, drives it
+does (gunicorn.conf.py: sync workers, two a core; --workers N sets another count,
+--threads T runs gthread) on a free loopback port, then, each round, drives it
 with wrk at 10 connections for S seconds:
 
 1. the trivial view (bench/intake_urls.py) under the same server, settings and middleware;
@@ -256,15 +255,15 @@ def post(port: int, request: tuple[str, dict[str, str], bytes]) -> tuple[int, by
 # The server -----------------------------------------------------------------------------------
 
 
-def gunicorn_start(port: int, workers: int, threads: int) -> subprocess.Popen:
+def gunicorn_start(port: int, workers: int | None, threads: int) -> subprocess.Popen:
     env = os.environ | {
         "DJANGO_SETTINGS_MODULE": "intake_settings",
         "HUBSPOT_WEBHOOK_URL": f"http://127.0.0.1:{port}/webhooks/hubspot/",
     }
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
     command = [gunicorn, "integration_hub.wsgi", "--pythonpath", str(HERE)]
-    command += ["--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
-    command += ["--threads", str(threads), "--timeout", "30", "--log-level", "warning"]
+    command += ["--bind", f"127.0.0.1:{port}", "--threads", str(threads), "--log-level", "warning"]
+    command += ["--workers", str(workers)] if workers else []  # else gunicorn.conf.py's
     server = subprocess.Popen(command, env=env, cwd=HERE.parent)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and server.poll() is None:
@@ -363,7 +362,7 @@ def duplicates_check(port: int, resend: list, signer: Signer) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--short", action="store_true", default=bool(os.environ.get("BENCH_SHORT")))
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seconds", type=float)
     parser.add_argument("--rounds", type=int)
@@ -380,6 +379,7 @@ def main() -> int:
                 server, port, rounds, seconds, Path(folder)
             )
         problems += duplicates_check(port, resend, signer)
+        workers = len(server_processes(server)[0])
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -396,8 +396,8 @@ def main() -> int:
     trivial = f"the trivial view: {med['trivial']:.0f} requests/s, {cpu_ms['trivial']:.2f} ms CPU"
     insert = f"a bare single-row INSERT+COMMIT loop from Python: {inserts:.0f}/s"
     print(
-        f"\ngunicorn --workers {args.workers} (sync), wrk -t{THREADS} -c{CONNECTIONS}, "
-        f"{rounds} round(s) of {seconds:g} s each; medians."
+        f"\ngunicorn, {workers} {'gthread' if args.threads > 1 else 'sync'} workers, "
+        f"wrk -t{THREADS} -c{CONNECTIONS}, {rounds} round(s) of {seconds:g} s each; medians."
     )
     for problem in problems:
         print(f"  problem: {problem}")
