@@ -275,19 +275,57 @@ class FaultHub:
     def invoices_pay(self, jobs: list[Job]) -> list[str]:
         """Approve each job's invoice in Xero and record its full payment, as the bookkeeper
         would (Xero's webhooks follow); return the invoice ids."""
+        return self._bookkeeper(jobs, pay=True)
+
+    def invoices_approve(self, jobs: list[Job]) -> list[str]:
+        """Approve each job's invoice in Xero (Xero's webhooks follow); return the ids."""
+        return self._bookkeeper(jobs, pay=False)
+
+    def _bookkeeper(self, jobs: list[Job], *, pay: bool) -> list[str]:
         from connectors.sandbox.xero import console
 
         tenant = next(iter(self.xero.store.organisations))
         invoices = {i["Reference"]: i for i in self.xero_invoices()}
-        paid = []
+        done = []
         for job in jobs:
             invoice = invoices[job.number]
             path = [tenant, "invoices", invoice["InvoiceID"]]
             console.act(self.xero.store, [*path, "approve"], {})
-            console.act(self.xero.store, [*path, "pay"], {"amount": str(invoice["AmountDue"])})
-            paid.append(invoice["InvoiceID"])
-        self.sent += 2 * len(jobs)
-        return paid
+            if pay:
+                console.act(self.xero.store, [*path, "pay"], {"amount": str(invoice["AmountDue"])})
+            done.append(invoice["InvoiceID"])
+        self.sent += (2 if pay else 1) * len(jobs)
+        return done
+
+    def quotes_change(self, jobs: list[Job]) -> None:
+        """A salesperson adds an hour of labour to each job's deal in the CRM (its webhook
+        follows); the hub asks staff whether to apply it to the job."""
+        store = self.hubspot.store
+        for job in jobs:
+            amount = 0.0
+            for line_id in store.associated_ids("deals", job.origin_ref, "line_items"):
+                line = dict(store.get("line_items", line_id)["properties"])
+                if line["hs_sku"] == "LABOUR-HR":
+                    line["quantity"] = str(float(line["quantity"]) + 1)
+                    changed = {"quantity": line["quantity"]}
+                    store.update("line_items", line_id, changed, notify=False)
+                amount += float(line["quantity"]) * float(line["price"])
+            changed = {"amount": f"{amount:.2f}"}
+            store.update("deals", job.origin_ref, changed, change_source="CRM_UI")
+        self.sent += len(jobs)
+
+    def items_resolve(self, jobs: list[Job], kind: str, action: str) -> None:
+        """Wait for each job's open item of `kind`, then resolve it with `action` as staff."""
+        for job in jobs:
+            item = self.until(
+                lambda job=job: ReviewItem.objects.filter(
+                    kind=kind, status="open", record_ref__in=(job.number, job.origin_ref)
+                ).first(),
+                f"the {kind} item of {job.number}",
+            )
+            if item:
+                self.api("post", f"/api/review-items/{item.pk}/resolve/", {"action": action})
+                self.sent += 1
 
     def xero_post(self, events: list[tuple[str, str, str]]) -> int:
         """POST one signed Xero delivery of INVOICE events: (invoice id, type, UTC time)."""
@@ -413,6 +451,7 @@ class FaultHub:
         moved: dict[str, tuple[str, str]] | None = None,
         paid: list[str] = (),
         phoned: dict[str, str] | None = None,
+        credited: dict[str, str] | None = None,
         since: float | None = None,
         timeout: float = 90,
         notes: list[str] = (),
@@ -420,7 +459,12 @@ class FaultHub:
         """Wait for the hub to be quiet again, measure, and add the scenario's row to the
         scorecard. `since` is when the fault ended (time.monotonic()); now by default."""
         expected = Expected(
-            deals=deals, finished=finished, moved=moved or {}, paid=list(paid), phoned=phoned or {}
+            deals=deals,
+            finished=finished,
+            moved=moved or {},
+            paid=list(paid),
+            phoned=phoned or {},
+            credited=credited or {},
         )
         since = time.monotonic() if since is None else since
         notes = [*self.notes, *notes]
@@ -433,6 +477,18 @@ class FaultHub:
 
     def xero_invoice(self, invoice_id: str) -> dict:
         return next(i for i in self.xero_invoices() if i["InvoiceID"] == invoice_id)
+
+    def xero_credit_notes(self, invoice_number: str) -> list[dict]:
+        """The credit notes the hub made for an invoice (by their Reference)."""
+        from connectors.xero.credits import reference_of
+
+        reference = reference_of(invoice_number)
+        return [
+            note
+            for org in self.xero.store.organisations.values()
+            for note in org.credit_notes.values()
+            if note.get("Reference") == reference
+        ]
 
     def xero_contact(self, contact_id: str) -> dict:
         return next(c for c in self.xero_contacts() if c["ContactID"] == contact_id)

@@ -6,7 +6,8 @@ again, what was lost, duplicated, stuck or silent, and how long recovery took.
   missing with no run still working on it and no open review item; or an event posted
   (and re-posted as HubSpot retries) that the hub never stored.
 - duplicated: a second effect for the scenario's deals: two live Xero invoices with one
-  job's Reference, two Xero contacts or two register customers with one customer's name
+  job's Reference (one credited in full is not live), two credit notes or allocations for
+  one invoice, two Xero contacts or two register customers with one customer's name
   (a second job for a deal is refused by a unique constraint).
 - stuck: runs not finished (done, skipped or waiting on an open item) once the deadline
   passed, events or outbox rows never processed, attempts left 'running'.
@@ -127,6 +128,7 @@ class Expected:
     moved: dict[str, tuple[str, str]] = field(default_factory=dict)  # company: (contact, street)
     paid: list[str] = field(default_factory=list)  # invoices paid: the job and the deal say so
     phoned: dict[str, str] = field(default_factory=dict)  # Xero contact: HubSpot's new phone
+    credited: dict[str, str] = field(default_factory=dict)  # job: invoice credited, redrafted
 
 
 @dataclass
@@ -144,6 +146,7 @@ def expectations(hub, expected: Expected) -> Iterator[Expect]:
     job has its invoice in Xero and knows its number; each moved customer's HubSpot
     company carries Xero's new address, and each Xero contact HubSpot's new phone."""
     deals, finished = expected.deals, expected.finished
+    yield from credits_expected(hub, expected.credited)
     for contact, phone in expected.phoned.items():
         phones = [p.get("PhoneNumber") for p in hub.xero_contact(contact).get("Phones") or []]
         yield Expect(
@@ -199,6 +202,34 @@ def expectations(hub, expected: Expected) -> Iterator[Expect]:
             )
 
 
+def credits_expected(hub, credited: dict[str, str]) -> Iterator[Expect]:
+    """Each credited invoice has its credit note, allocated to it; its job has a new draft
+    and knows it."""
+    for number, invoice_id in credited.items():
+        job, invoice = Job.objects.get(number=number), hub.xero_invoice(invoice_id)
+        notes = hub.xero_credit_notes(invoice["InvoiceNumber"])
+        allocated = [a for note in notes for a in note.get("Allocations") or []]
+        yield Expect(
+            f"{invoice['InvoiceNumber']} of job {number} is credited in full "
+            f"({invoice.get('AmountCredited')} of {invoice['Total']}, {len(notes)} credit notes)",
+            bool(notes) and invoice.get("AmountCredited") == invoice["Total"] and allocated,
+            [number],
+            ["credit_and_redraft"],
+        )
+        drafts = [
+            i["InvoiceNumber"]
+            for i in hub.xero_invoices()
+            if i.get("Reference") == number and i["InvoiceID"] != invoice_id
+        ]
+        yield Expect(
+            f"job {number} has its new draft and knows it (job: {job.invoice_number}, "
+            f"Xero: {', '.join(drafts) or 'none'})",
+            job.invoice_number in drafts,
+            [number],
+            ["credit_and_redraft"],
+        )
+
+
 def classify(expect: Expect) -> str:
     """ok, explained (an open item says why), working (a run is on it), silent or lost."""
     if expect.met:
@@ -230,12 +261,24 @@ def duplicates(hub, deals: list[str]) -> list[str]:
     live = [
         i
         for i in hub.xero_invoices()
-        if i["Status"] not in ("VOIDED", "DELETED") and i.get("Reference") in numbers
+        if i["Status"] not in ("VOIDED", "DELETED")
+        and i.get("AmountCredited", 0) < i["Total"]
+        and i.get("Reference") in numbers
     ]
     for ref, n in Counter(i["Reference"] for i in live).items():
         if n > 1:
             numbers_made = [i["InvoiceNumber"] for i in live if i["Reference"] == ref]
             found.append(f"Xero has {n} invoices for job {ref}: {', '.join(numbers_made)}")
+    for invoice in hub.xero_invoices():
+        if invoice.get("Reference") not in numbers:
+            continue
+        notes = hub.xero_credit_notes(invoice["InvoiceNumber"])
+        allocated = sum(len(note.get("Allocations") or []) for note in notes)
+        if len(notes) > 1 or allocated > 1:
+            found.append(
+                f"Xero has {len(notes)} credit notes ({allocated} allocations) for "
+                f"{invoice['InvoiceNumber']}"
+            )
     contacts = [c for c in hub.xero_contacts() if c.get("Name") in names]
     for name, n in Counter(c["Name"] for c in contacts).items():
         if n > 1:

@@ -1,6 +1,8 @@
 """A worker's pool process killed at each point of the invoice handoff, then Xero answering
 503 while the hub recovers, then staff pressing Retry on the review item: each job still
-ends with exactly one invoice (the issue's real case: one job got INV-0027 and INV-0062)."""
+ends with exactly one invoice (the issue's real case: one job got INV-0027 and INV-0062).
+The same kill while staff credit an approved invoice and redraft it: one credit note, one
+allocation and one new draft each."""
 
 import time
 
@@ -66,3 +68,42 @@ def test_pool_processes_killed_twice_while_deals_are_won_and_invoiced(fault_hub)
         since=ended,
     )
     assert first and second and row.clean, row.explain()
+
+
+CREDIT_POINTS = [
+    "after_call:xero:create_credit_notes",
+    "after_call:xero:create_credit_note_allocation",
+    "after_commit:credit_and_redraft",
+]
+
+
+@pytest.mark.parametrize("point", CREDIT_POINTS)
+def test_killed_while_crediting_an_approved_invoice_leaves_one_credit_and_one_new_draft(
+    fault_hub, point
+):
+    """Staff credit approved invoices whose jobs changed; a pool process dies right after
+    Xero made the credit note (or its allocation, or once the run committed): each invoice
+    still gets one credit note, one allocation, and its job one new draft."""
+    scenario = f"kill at {point} while crediting and redrafting"
+    hub = fault_hub.start(fault_points=(point,))
+    deals = hub.deals_create(2)
+    hub.deals_win(deals)
+    jobs = hub.jobs(deals)
+    hub.jobs_finish(jobs)
+    numbers = [job.number for job in jobs]
+    hub.until(
+        lambda: not Job.objects.filter(number__in=numbers, invoice_number="").exists(),
+        "both jobs invoiced",
+    )
+    invoices = dict(zip(numbers, hub.invoices_approve(jobs), strict=True))
+    hub.until(
+        lambda: set(Job.objects.filter(number__in=numbers).values_list("invoice_status", flat=True))
+        == {"awaiting_payment"},
+        "the approvals to reach the jobs",
+    )
+    hub.quotes_change(jobs)
+    hub.items_resolve(jobs, "quote_changed", "apply_to_job")
+    hub.items_resolve(jobs, "approved_invoice_changed", "credit_and_redraft")
+    hub.fault_awaited(point, scenario=scenario, deals=deals)
+    row = hub.score(scenario, deals=deals, finished=True, credited=invoices)
+    assert row.clean, row.explain()
