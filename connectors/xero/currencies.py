@@ -33,8 +33,10 @@ def currencies(xero: XeroAccounting, *, fresh: bool = False) -> set[str]:
     return found
 
 
-def currency_refusal(code: str, jobs: list[str], organisation: str) -> Invalid:
-    """The one item every invoice in a currency Xero has not enabled waits on."""
+def currency_refusal(code: str, jobs: list[str], xero: XeroAccounting) -> Invalid:
+    """The one item every invoice in a currency the organisation has not enabled waits on
+    (one an organisation: another may have it enabled)."""
+    organisation = xero.connection.tenant_name or "connected"
     listed = ", ".join(sorted(jobs))
     return Invalid(
         f"No invoice was sent: the job is priced in {code}, and the Xero organisation "
@@ -43,7 +45,7 @@ def currency_refusal(code: str, jobs: list[str], organisation: str) -> Invalid:
         system="xero",
         code="currency_not_enabled",
         title=f"Invoices in {code} wait: Xero does not have {code} enabled",
-        root=f"xero:currency:{code}",
+        root=f"xero:currency:{code}:{xero.connection.tenant_id}",
         fix=f"In Xero, add {code} under Settings → Currencies (it needs a plan with "
         "multi-currency), then press Retry: each invoice waiting on this item is sent once, "
         f"in {code}, at Xero's rate for the day.",

@@ -305,11 +305,8 @@ class XeroFinance:
         if set(jobs.values()) - enabled:
             enabled = currencies(xero, fresh=True)
         missing = {c for c in jobs.values() if c not in enabled}
-        organisation = xero.connection.tenant_name or "connected"
         return {
-            number: currency_refusal(
-                currency, [n for n, c in jobs.items() if c == currency], organisation
-            )
+            number: currency_refusal(currency, [n for n, c in jobs.items() if c == currency], xero)
             for number, currency in jobs.items()
             if currency in missing
         }
@@ -342,8 +339,10 @@ class XeroFinance:
         only when the cache shows a problem."""
         if not jobs:
             return {}
-        found = lines_problems(self._xero(), InvoiceSettings.current(), jobs)
-        return {number: setup_refusal(p) for number, p in found.items() if p}
+        xero = self._xero()
+        found = lines_problems(xero, InvoiceSettings.current(), jobs)
+        tenant = xero.connection.tenant_id
+        return {number: setup_refusal(p, tenant) for number, p in found.items() if p}
 
     def poll(self, *, store, refused) -> dict[str, int]:
         """Read what changed since the last poll in every organisation (connectors/xero/polling)."""

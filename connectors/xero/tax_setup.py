@@ -172,16 +172,16 @@ def lines_problems(
     return checked_against(xero, "tax-setup", _read, check)
 
 
-def setup_refusal(problems: list[Problem]) -> Invalid:
-    """The one error some lines give: one review item per setting gone wrong, whichever jobs
-    meet it, naming the codes Xero would take."""
+def setup_refusal(problems: list[Problem], tenant: str) -> Invalid:
+    """The one error some lines give: one review item per setting gone wrong in an
+    organisation, whichever jobs meet it, naming the codes Xero would take."""
     first = problems[0]
     return Invalid(
         "No invoice was sent: " + " ".join(p.text() for p in problems),
         system="xero",
         code="invoice_setup",
         title=f"Invoices wait: {first.why}",
-        root="xero:invoice-setup:" + "|".join(sorted(p.root for p in problems)),
+        root=f"xero:invoice-setup:{'|'.join(sorted(p.root for p in problems))}:{tenant}",
         fix=f"On the hub's Xero page, set '{first.setting}' under 'How jobs are written on "
         "invoices' to one of the codes Xero would take (or restore the code in Xero), then "
         "press Retry: each invoice waiting on this item is sent once.",

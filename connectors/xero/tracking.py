@@ -81,10 +81,11 @@ def tracking_refusals(
         }
 
     found = checked_against(xero, "tracking", _read, check)
-    return {number: _refusal(problems[0]) for number, problems in found.items() if problems}
+    tenant = xero.connection.tenant_id
+    return {number: _refusal(problems[0], tenant) for number, problems in found.items() if problems}
 
 
-def _refusal(problem: Problem) -> Invalid:
+def _refusal(problem: Problem, tenant: str) -> Invalid:
     wanted = problem.wanted
     has = ", ".join(problem.options) or "none"
     missing_category = problem.why.startswith("Xero has no tracking category")
@@ -102,7 +103,7 @@ def _refusal(problem: Problem) -> Invalid:
         system="xero",
         code="tracking_option",
         title=f"Invoices wait: {problem.why}",
-        root=f"xero:tracking:{wanted.category.lower()}:{wanted.option.lower()}",
+        root=f"xero:tracking:{wanted.category.lower()}:{wanted.option.lower()}:{tenant}",
         fix=f"{place[0].upper()}{place[1:]}, then press Retry: each invoice waiting on this "
         "item is sent once, tracked. (Or change the mapping on the hub's Xero page, under "
         "'Tracking categories'.)",

@@ -43,8 +43,9 @@ def test_a_currency_xero_has_not_enabled_is_one_item_and_retry_sends_it_once(
     priced_in(hub, "safety switch upgrade", "NZD")
     connect_xero(hub)
     job = finished_job(hub, django_user_model, "safety switch upgrade")
+    root = f"xero:currency:NZD:{xero_org(hub).tenant_id}"
     item = wait_for(
-        lambda: ReviewItem.objects.filter(status="open", root_key="xero:currency:NZD").first(),
+        lambda: ReviewItem.objects.filter(status="open", root_key=root).first(),
         what="the item about NZD",
     )
     assert item.title == "Invoices in NZD wait: Xero does not have NZD enabled"

@@ -81,7 +81,7 @@ def test_an_option_xero_lacks_is_one_item_for_every_job_and_retry_sends_them_tra
     red = Crew.objects.create(name="Red crew (Lee)")
     boss = django_user_model.objects.get()
     jobs = [finish(won_job(hub, name), boss, crew=red) for name in (SWITCH, LIGHTS)]
-    item = item_for("xero:tracking:crew:red crew (lee)")
+    item = item_for(f"xero:tracking:crew:red crew (lee):{xero_org(hub).tenant_id}")
     wait_for(
         lambda: HandoffRun.objects.filter(review_item=item).count() == 2, what="both jobs waiting"
     )
@@ -110,7 +110,7 @@ def test_an_archived_option_waits_and_names_the_options_xero_has(hub, django_use
     job = finish(
         won_job(hub, SWITCH), django_user_model.objects.get(), site="1 Mitchell St, Darwin NT 0800"
     )
-    item = item_for("xero:tracking:region:nt")
+    item = item_for(f"xero:tracking:region:nt:{xero_org(hub).tenant_id}")
     assert (
         item.title
         == "Invoices wait: Xero has archived the option 'NT' of tracking category 'Region'"

@@ -282,3 +282,16 @@ def test_an_unknown_item_code_offers_the_codes_of_the_organisation_that_refused_
     )
     assert item.details["organisation"] == second.tenant_id
     assert ("LED-600P", "LED-600P") in _known_codes(item)  # the second organisation's own
+
+
+def test_a_setup_problem_in_each_organisation_is_an_item_of_its_own(hub):
+    first, second = _connect_both(hub)
+    first.currencies.pop("NZD", None)
+    second.currencies.pop("NZD", None)
+    refused = {
+        org.name: XeroFinance(org.tenant_id).invoice_currencies_check({"J-1": "NZD"})["J-1"]
+        for org in (first, second)
+    }
+    assert refused[first.name].root != refused[second.name].root
+    for org in (first, second):
+        assert org.name in str(refused[org.name])
