@@ -394,7 +394,7 @@ def _jobs_not_invoiced(check: Check) -> None:
     numbers = operations().jobs_to_invoice()
     where: dict[str, str] = {}
     made: dict[str, InvoiceMade] = {}
-    for organisation, money in _organisations():  # a job's invoice may be in any of them
+    for organisation, money in finance_organisations():  # a job's invoice may be in any of them
         found = check.patiently(lambda m=money: m.invoices_by_reference(numbers) if numbers else {})
         for number, invoice in found.items():
             made.setdefault(number, invoice)
@@ -408,7 +408,7 @@ def _jobs_not_invoiced(check: Check) -> None:
     check.progress("jobs", len(numbers))
 
 
-def _organisations() -> list[tuple[str, object]]:
+def finance_organisations() -> list[tuple[str, object]]:
     """Each organisation of the finance system (Xero tenants) and its connector; the
     default alone when it says of none (its refusal is the check's)."""
     money = finance()
@@ -468,7 +468,7 @@ def jobs_invoiced(
 
 def _invoices_orphaned(check: Check) -> None:
     """Looking for open invoices with no job:"""
-    for _, money in _organisations():
+    for _, money in finance_organisations():
         _invoices_orphaned_in(check, money)
 
 

@@ -13,6 +13,7 @@ from connectors.xero import connect
 from connectors.xero.finance import XeroFinance
 from handoffs.reconcile import reconcile
 from handoffs.review_actions.item_codes import _known_codes
+from onboarding.in_flight import work_in_flight_import
 from operations import services
 from operations.models import Job
 from ownership.models import InvoiceRoute, Link, Record
@@ -295,3 +296,28 @@ def test_a_setup_problem_in_each_organisation_is_an_item_of_its_own(hub):
     assert refused[first.name].root != refused[second.name].root
     for org in (first, second):
         assert org.name in str(refused[org.name])
+
+
+def test_the_work_in_flight_is_read_in_every_organisation(hub):
+    first, second = _connect_both(hub)
+    _default(first)
+    url, hub.xero.sender.webhook_url = hub.xero.sender.webhook_url, ""  # before the hub
+    try:
+        _, made = books.save_many(hub.xero.store, second, "Contacts", [{"Name": "Far Away"}], False)
+        line = {"Description": "Deposit", "Quantity": 1, "UnitAmount": 500, "AccountCode": "200"}
+        element = {
+            "Type": "ACCREC",
+            "Status": "AUTHORISED",
+            "Reference": "DEPOSIT",
+            "Contact": {"ContactID": made["Contacts"][0]["ContactID"]},
+            "LineItems": [line],
+        }
+        _, made = books.save_many(hub.xero.store, second, "Invoices", [element], False)
+    finally:
+        hub.xero.sender.webhook_url = url
+
+    said = work_in_flight_import()
+
+    assert said["invoices_alone"] == 1
+    link = Link.objects.get(system="xero", external_id=made["Invoices"][0]["InvoiceID"])
+    assert link.organisation == second.tenant_id
