@@ -404,7 +404,9 @@ def job_invoice_update(*, job: Job, changes: dict, by=None) -> Job:
 
     changes: any of invoice_number, invoice_status (a Job.PaymentStatus), amount_invoiced,
     amount_paid, amount_due. A done job with an invoice becomes invoiced, and paid once the
-    invoice is paid; an invoice voided or deleted sends an invoiced job back to done.
+    invoice is paid; an invoice voided or deleted sends an invoiced job back to done; a paid
+    job following an invoice not paid (its new draft, once the paid one was credited) is
+    invoiced again.
     """
     job = Job.objects.select_for_update().get(pk=job.pk)
     for name, value in changes.items():
@@ -412,6 +414,8 @@ def job_invoice_update(*, job: Job, changes: dict, by=None) -> Job:
     _as_user(job, by)
     job.save()
     cancelled = job.invoice_status in (Job.PaymentStatus.VOIDED, Job.PaymentStatus.DELETED)
+    if job.status == Job.Status.PAID and job.invoice_status != Job.PaymentStatus.PAID:
+        job = job_transition(job=job, to=Job.Status.INVOICED, by_finance=True)
     if job.status == Job.Status.DONE and job.invoice_number and not cancelled:
         job = job_transition(job=job, to=Job.Status.INVOICED, by_finance=True)
     if job.status == Job.Status.INVOICED and job.invoice_status == Job.PaymentStatus.PAID:

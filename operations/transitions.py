@@ -9,13 +9,14 @@ ALLOWED: dict[str, set[str]] = {
     S.ON_HOLD: {S.SCHEDULED, S.IN_PROGRESS, S.CANCELLED},
     S.DONE: {S.INVOICED, S.IN_PROGRESS},
     S.INVOICED: {S.PAID, S.DONE},
-    S.PAID: set(),
+    S.PAID: {S.INVOICED},
     S.CANCELLED: set(),
 }
 # Finance owns these: they follow the invoice in Xero, set by the hub's handoffs.
 FINANCE_ONLY = {S.INVOICED, S.PAID}
-# An invoice voided or deleted in Xero sends its job back to done; only finance does that.
-FINANCE_ONLY_MOVES = {(S.INVOICED, S.DONE)}
+# An invoice voided or deleted in Xero sends its job back to done, and a paid job whose
+# invoice was credited and drafted anew is invoiced again; only finance does that.
+FINANCE_ONLY_MOVES = {(S.INVOICED, S.DONE), (S.PAID, S.INVOICED)}
 
 
 class TransitionRefused(ValueError):

@@ -129,6 +129,22 @@ def test_credit_and_redraft_makes_one_credit_note_and_one_new_draft(
     assert ReviewItem.objects.get(pk=item.pk).status == "resolved"
 
 
+def test_a_paid_job_credited_and_redrafted_is_invoiced_again_not_paid(
+    hub, django_user_model, office_staff
+):
+    job, invoice = approved_job(hub, django_user_model)
+    bookkeeper(hub, invoice, "pay", amount="3141.60")
+    wait_for(lambda: Job.objects.get(pk=job.pk).status == "paid", what="the payment")
+    item = fewer_hours(hub, job, office_staff)
+    review_item_resolve(item=item, by=office_staff, action="credit_and_redraft")
+    wait_for(
+        lambda: Job.objects.get(pk=job.pk).invoice_status == "draft",
+        what="the job to follow the new draft",
+    )
+    job = Job.objects.get(pk=job.pk)
+    assert (job.status, job.amount_due) == ("invoiced", Decimal("2464.00"))
+
+
 def test_keep_the_invoice_stops_the_difference_being_flagged(hub, django_user_model, office_staff):
     job, invoice = approved_job(hub, django_user_model)
     item = fewer_hours(hub, job, office_staff)
