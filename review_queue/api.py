@@ -4,12 +4,14 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 
 from review_queue.actions import actions_for
 from review_queue.models import ReviewItem, ReviewLog
-from review_queue.selectors import QueueFilter, review_items_filtered
+from review_queue.selectors import QueueFilter, review_items_filtered, review_items_page
 from review_queue.services import (
     ResolutionRefused,
     review_item_assign,
@@ -84,10 +86,54 @@ class AssignSerializer(serializers.Serializer):
     )
 
 
+class QueuePagination(PageNumberPagination):
+    """The queue's own pages (review_queue/selectors.py `review_items_page`), as the
+    dashboard reads them: ids first from the matching index, and a count exact up to
+    COUNT_CAP (`count_exact` says whether it is; beyond, the items are more than `count`)."""
+
+    page_size_query_param, max_page_size = "page_size", 200
+
+    def paginate_queryset(self, queryset, request, view=None):
+        try:
+            number = int(request.query_params.get(self.page_query_param, 1))
+        except ValueError:
+            number = 0
+        if number < 1:
+            raise NotFound("The page must be a whole number from 1.")
+        self.request = request
+        self.page = review_items_page(queryset, number=number, size=self.get_page_size(request))
+        if self.page.past_end:
+            raise NotFound(f"There are {self.page.num_pages} pages; page {number} is past the end.")
+        return self.page.object_list
+
+    def get_paginated_response(self, data):
+        url = self.request.build_absolute_uri()
+        page = self.page
+        return Response(
+            {
+                "count": page.count,
+                "count_exact": page.exact,
+                "next": replace_query_param(url, "page", page.next_page_number)
+                if page.has_next
+                else None,
+                "previous": replace_query_param(url, "page", page.previous_page_number)
+                if page.has_previous
+                else None,
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema):
+        paged = super().get_paginated_response_schema(schema)
+        paged["properties"]["count_exact"] = {"type": "boolean"}
+        return paged
+
+
 class ReviewItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Review items. Filter with the queue's parameters: status, kind, system, q, age, sort."""
 
     serializer_class = ReviewItemSerializer
+    pagination_class = QueuePagination
 
     def get_queryset(self):
         if self.action == "list":

@@ -3,6 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
+from review_queue import selectors
 from review_queue.models import ReviewItem
 from tests.helpers import api_for
 from tests.review_queue.factories import ReviewItemFactory
@@ -38,6 +39,19 @@ def test_staff_list_items_with_the_queue_filters(api):
     assert body["results"][0]["actions"] == [
         {"name": "dismiss", "label": "Dismiss", "fields": ["note"]}
     ]
+
+
+def test_pages_count_up_to_the_cap_and_a_page_past_the_end_is_not_found(api, monkeypatch):
+    monkeypatch.setattr(selectors, "COUNT_CAP", 3)
+    for n in range(5):
+        ReviewItemFactory(title=f"Item {n}")
+    first = api.get("/api/review-items/", {"page_size": 2}).json()
+    assert (first["count"], first["count_exact"], len(first["results"])) == (3, False, 2)
+    assert first["previous"] is None and "page=2" in first["next"]
+    last = api.get("/api/review-items/", {"page_size": 2, "page": 3}).json()
+    assert (last["count"], last["count_exact"], last["next"]) == (5, True, None)
+    past = api.get("/api/review-items/", {"page_size": 2, "page": 4})
+    assert past.status_code == 404 and "There are 3 pages" in past.json()["detail"]
 
 
 def test_staff_dismiss_and_assign_through_the_api(api, staff):
