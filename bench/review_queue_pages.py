@@ -6,7 +6,8 @@ the end), seeds the items in SQL (generate_series: a mix of kinds, statuses, sys
 records, assignees and ages, two thirds open; no history rows: the page reads none)
 before the queue's indexes are built, as an existing queue is upgraded, then asks the
 queue page through Django's test client, logged in as office staff, for the first page,
-every filter and sort the page offers, page 1,000 and text searches: the p95 of RUNS
+every filter and sort the page offers, page 1,000 and text searches, and for pages of 50
+through the REST API (/api/review-items/: first, page 1,000 and a kind): the p95 of RUNS
 requests each (in rounds over all cases), against the targets (50 ms; search 100 ms).
 Page 1,000 must be page 1,000: a page that shows another number fails the bench.
 
@@ -123,6 +124,14 @@ def cases(me: int) -> list[tuple[str, dict, float]]:
     return [(n, p, PAGE_TARGET) for n, p in found] + [(n, p, SEARCH_TARGET) for n, p in searches]
 
 
+# The same pages through the REST API (50 a page, DRF's default size).
+API_CASES = [
+    ("API: first page", {}, PAGE_TARGET),
+    ("API: page 1,000", {"page": "1000"}, PAGE_TARGET),
+    ("API: kind disagreement", {"kind": "disagreement"}, PAGE_TARGET),
+]
+
+
 def timed(run, runs: int) -> list[float]:
     run()  # warm the caches once
     samples = []
@@ -159,14 +168,23 @@ def page_view(client: Client, params: dict):
     return run
 
 
-def old_page(user, params: dict):
+def api_page(client: Client, params: dict):
+    def run():
+        response = client.get("/api/review-items/", params)
+        if response.status_code != 200 or len(response.json()["results"]) != 50:
+            raise SystemExit(f"The API answered {response.status_code} for {params}.")
+
+    return run
+
+
+def old_page(user, params: dict, size: int = 25):
     """The page as it was: Paginator's exact count and the full rows at the offset."""
     query = QueryDict(mutable=True)
     query.update(params)
     items = review_items_filtered(QueueFilter.from_query(query), user=user)
 
     def run():
-        page = Paginator(items, 25).get_page(params.get("page"))
+        page = Paginator(items, size).get_page(params.get("page"))
         list(page.object_list)
 
     return run
@@ -187,13 +205,18 @@ def main() -> int:
     print(f"{ReviewItem.objects.count():,} items seeded and indexed in {took:.0f} s")
     client = Client()
     client.force_login(people[0])
-    measured = rounds({name: page_view(client, params) for name, params, _ in cases(people[1].pk)})
+    runs = {name: page_view(client, params) for name, params, _ in cases(people[1].pk)}
+    measured = rounds(runs | {name: api_page(client, params) for name, params, _ in API_CASES})
     with connection.cursor() as cursor:
         for column in ("title", "record_label", "reason"):
             cursor.execute(f"DROP INDEX item_{column}_trgm")
     figures = [
         Figure(name, p95(measured[name]), target, median(timed(old_page(people[0], params), 3)))
         for name, params, target in cases(people[1].pk)
+    ]
+    figures += [
+        Figure(name, p95(measured[name]), target, median(timed(old_page(people[0], params, 50), 3)))
+        for name, params, target in API_CASES
     ]
     return report(figures)
 

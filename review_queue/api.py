@@ -11,7 +11,12 @@ from rest_framework.utils.urls import replace_query_param
 
 from review_queue.actions import actions_for
 from review_queue.models import ReviewItem, ReviewLog
-from review_queue.selectors import QueueFilter, review_items_filtered, review_items_page
+from review_queue.selectors import (
+    WAITING_RUNS,
+    QueueFilter,
+    review_items_filtered,
+    review_items_page,
+)
 from review_queue.services import (
     ResolutionRefused,
     review_item_assign,
@@ -101,7 +106,9 @@ class QueuePagination(PageNumberPagination):
         if number < 1:
             raise NotFound("The page must be a whole number from 1.")
         self.request = request
-        self.page = review_items_page(queryset, number=number, size=self.get_page_size(request))
+        self.page = review_items_page(
+            queryset, number=number, size=self.get_page_size(request), annotations=WAITING_RUNS
+        )
         if self.page.past_end:
             raise NotFound(f"There are {self.page.num_pages} pages; page {number} is past the end.")
         return self.page.object_list

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from review_queue.models import ReviewItem
@@ -134,12 +134,14 @@ class QueuePage:
         return not self.object_list and self.number > 1
 
 
-def review_items_page(items: QuerySet[ReviewItem], *, number: int, size: int) -> QueuePage:
+def review_items_page(
+    items: QuerySet[ReviewItem], *, number: int, size: int, annotations: dict | None = None
+) -> QueuePage:
     """Return page `number` of the items, never another one when it is past the end.
 
     1. Read the page's ids (and one more, to know if a next page exists) from the index
        that matches the order, skipping index entries rather than rows.
-    2. Load those rows.
+    2. Load those rows (with `annotations`, for these rows alone).
     3. Count: the page itself tells the count when it is the last one; otherwise count up to
        COUNT_CAP; a page past the end counts exactly, to say how many pages there are.
     """
@@ -147,7 +149,7 @@ def review_items_page(items: QuerySet[ReviewItem], *, number: int, size: int) ->
     ids = list(items.values_list("pk", flat=True)[offset : offset + size + 1])
     has_next = len(ids) > size
     ids = ids[:size]
-    rows = items.in_bulk(ids)
+    rows = items.annotate(**(annotations or {})).in_bulk(ids)
     object_list = [rows[pk] for pk in ids]
     if has_next:
         capped = items.values("pk").order_by()[: COUNT_CAP + 1].count()
@@ -158,6 +160,11 @@ def review_items_page(items: QuerySet[ReviewItem], *, number: int, size: int) ->
     else:
         count, exact = items.count(), True
     return QueuePage(number, size, object_list, has_next, count, exact)
+
+
+# How many handoff runs wait on each item: what Retry needs to know, read with the page's
+# rows instead of once an item (handoffs/review_actions/retry.py uses it when present).
+WAITING_RUNS = {"waiting_runs": Count("runs", filter=Q(runs__state="needs_review"))}
 
 
 def review_items_open() -> QuerySet[ReviewItem]:

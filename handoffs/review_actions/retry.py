@@ -17,6 +17,8 @@ def _has_waiting_runs(item: ReviewItem) -> bool:
         ReviewItem.Kind.DUPLICATE,
     ):
         return False
+    if (waiting := getattr(item, "waiting_runs", None)) is not None:  # read with its page
+        return waiting > 0
     return item.runs.filter(state=HandoffRun.State.NEEDS_REVIEW).exists()
 
 

@@ -3,6 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
+from handoffs.models import HandoffRun
 from review_queue import selectors
 from review_queue.models import ReviewItem
 from tests.helpers import api_for
@@ -52,6 +53,26 @@ def test_pages_count_up_to_the_cap_and_a_page_past_the_end_is_not_found(api, mon
     assert (last["count"], last["count_exact"], last["next"]) == (5, True, None)
     past = api.get("/api/review-items/", {"page_size": 2, "page": 4})
     assert past.status_code == 404 and "There are 3 pages" in past.json()["detail"]
+
+
+def test_a_page_is_read_in_a_few_queries_and_offers_retry_where_runs_wait(
+    api, django_assert_max_num_queries
+):
+    items = [ReviewItemFactory(kind="handoff_failed") for _ in range(30)]
+    HandoffRun.objects.create(
+        handoff="deal_won_to_job",
+        key="deal:1",
+        record_system="hubspot",
+        record_type="deal",
+        record_ref="1",
+        state=HandoffRun.State.NEEDS_REVIEW,
+        review_item=items[0],
+    )
+    with django_assert_max_num_queries(5):  # who asks, the page's ids, its rows
+        body = api.get("/api/review-items/").json()
+    offered = {row["id"]: [a["name"] for a in row["actions"]] for row in body["results"]}
+    assert offered[items[0].pk] == ["retry", "dismiss"]
+    assert offered[items[1].pk] == ["dismiss"]
 
 
 def test_staff_dismiss_and_assign_through_the_api(api, staff):
