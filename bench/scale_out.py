@@ -4,7 +4,8 @@ Each run is bench/month_end.py's month-end (its jobs, customers and sandbox, reu
 it) split between two Xero organisations (half the customers invoice in the second, by a
 customer rule), with N "hosts": each host is one Celery worker process (prefork,
 `--concurrency 1`: one process executing tasks, under its parent), named
-`workerN@host-x`, with a var folder of its own, and one dispatcher. The hosts share only
+`workerN@host-x`, with a var folder of its own, and one dispatcher (BENCH_DISPATCHERS=1:
+one dispatcher in all, on the first host). The hosts share only
 PostgreSQL, Redis and the sandbox. Every job is marked done first (the events wait in
 the inbox), then the dispatchers start and the clock runs until every job is invoiced.
 
@@ -47,6 +48,8 @@ from integration_hub.supervisor import worker_command
 HOSTS = [int(n) for n in os.environ.get("BENCH_HOSTS", "1,2,4").split(",")]
 PACED_JOBS = int(os.environ.get("BENCH_PACED_JOBS", 400))
 PACED_MINUTE, PACED_CONCURRENT = 10, 2
+# Dispatchers in all (BENCH_DISPATCHERS; 0: one per host).
+DISPATCHERS = int(os.environ.get("BENCH_DISPATCHERS", 0))
 TIMEOUT = 300
 RESULT = "RESULT "
 
@@ -189,7 +192,7 @@ def month_end(hosts: int) -> dict:
     for job in Job.objects.filter(status=Job.Status.IN_PROGRESS).order_by("pk"):
         job_complete(job=job, by=tech, note="Done at month end.")
     started = time.monotonic()
-    dispatchers = [host_process(n, sandbox.url, "dispatcher") for n in range(hosts)]
+    dispatchers = [host_process(n, sandbox.url, "dispatcher") for n in range(DISPATCHERS or hosts)]
     invoiced = 0
     while time.monotonic() - started < TIMEOUT and invoiced < JOBS:
         time.sleep(0.2)
