@@ -18,8 +18,8 @@ minute limit on this machine (a tenant would need 3,000 jobs a minute), so a las
 has 4 hosts against a sandbox and a hub both set to PACED_MINUTE calls a minute and
 PACED_CONCURRENT at once, where the limit binds.
 
-Figures: seconds to invoice every job per host count (target: month_end's, 60 s per
-1,000 jobs; baseline: the 1-host run, so baseline/value is the speed-up), calls in any
+Figures: jobs invoiced a second per host count (no target: the month-end's time is
+bench/month_end.py's; baseline: the 1-host run, so "x better" is the speed-up), calls in any
 60 s and at once per organisation (targets: the limits), 429s and jobs not invoiced
 exactly once (targets 0). A 2-core machine runs 4 hosts' workers and dispatchers on 2
 cores: the point is that the limits and exactly-once hold, with the throughput shown.
@@ -352,17 +352,19 @@ def figures_of(result: dict, *, minute: int, concurrent: int, base: dict | None)
         ),
         Figure(f"429 answers, {label}", sum(t["rejected_429"] for t in tenants), 0, unit=""),
     ]
-    if base is not None:
-        figures.insert(
-            0,
-            Figure(
-                f"seconds to invoice all, {label}",
-                result["wall_s"],
-                max(60 * result["jobs"] / 1000, 10),
-                base["wall_s"],
-                "s",
-            ),
-        )
+    # Throughput has no target of its own (the month-end's time is bench/month_end.py's):
+    # it is shown beside the 1-host run's; the limits and exactly-once are the targets.
+    figures.insert(
+        0,
+        Figure(
+            f"jobs invoiced a second, {label}",
+            result["jobs"] / result["wall_s"],
+            None,
+            base["jobs"] / base["wall_s"] if base else None,
+            "/s",
+            at_least=True,
+        ),
+    )
     return figures
 
 
