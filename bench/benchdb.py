@@ -23,9 +23,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "integration_hub.settings")
 SERVER = "postgresql://postgres@127.0.0.1:5432"
 
 
-def owned(name: str, *, redis: dict[str, int] | None = None) -> str:
+def owned(name: str, *, redis: dict[str, int] | None = None, template: str = "") -> str:
     """Make the bench's own database and claim its Redis databases; return the database's
-    name. Both are given back when the process ends."""
+    name. Both are given back when the process ends. With `template` (another database of
+    the bench's, migrated, with no one connected) the new database is a copy of it."""
     import psycopg
     import redis as redis_client
 
@@ -41,7 +42,8 @@ def owned(name: str, *, redis: dict[str, int] | None = None) -> str:
             sys.exit(2)
         claimed.append(store)
     with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as c:
-        c.execute(f'CREATE DATABASE "{database}"')
+        copy = f' TEMPLATE "{template}"' if template else ""
+        c.execute(f'CREATE DATABASE "{database}"{copy}')
     atexit.register(_give_back, database, claimed)
     return database
 
@@ -94,9 +96,10 @@ def xero_connect(sandbox, org, scopes: str = "offline_access accounting.invoices
     )
 
 
-def customers_linked(org, names: list[str]) -> list:
+def customers_linked(org, names: list[str], *, organisation: str = "") -> list:
     """Register customers with these names, each linked to a new Xero contact of the same
-    name in the sandbox's organisation (as a finished onboarding leaves them)."""
+    name in the sandbox's organisation (as a finished onboarding leaves them). With several
+    organisations, `organisation` (its tenant id) is the one the links say they are in."""
     import uuid
 
     from operations.models import Customer
@@ -118,5 +121,5 @@ def customers_linked(org, names: list[str]) -> list:
             external_id=str(customer.pk),
             label=customer.name,
         )
-        link_add(record=record, system="xero", external_id=contact_id)
+        link_add(record=record, system="xero", external_id=contact_id, organisation=organisation)
     return customers
