@@ -75,8 +75,14 @@ LOST = {"default": "closedlost", "2001": "2001004"}
 ITEMS = [
     ("Labour - electrician (hours)", "LABOUR-HR", "110"),
     ("Call-out fee", "CALLOUT", "165"),
-    ("Switchboard upgrade", "SWBD-UPG", "1450"),
-    ("LED downlight supply and install", "LED-DL", "85"),
+    ("RCBO safety switch", "RCBO", "95"),
+    ("Three-phase circuit", "3PH-CCT", "850"),
+]
+# New customers' names: distinct enough that matching never takes one for another.
+NAMES = [
+    f"{a} {b}"
+    for a in ("Acacia", "Banksia", "Coral", "Drummond", "Ellery", "Fenwick", "Galah", "Hollis")
+    for b in ("Dental", "Motors", "Bakery", "Florist", "Joinery", "Vets", "Lawyers", "Cafe")
 ]
 
 
@@ -102,7 +108,8 @@ class Month:
             company = self.store.create(
                 "companies",
                 {
-                    "name": f"Bench Customer {n} Pty Ltd",
+                    "name": NAMES.pop(rng.randrange(len(NAMES))),
+                    "domain": f"customer{n}.com.au",
                     "phone": f"02 9555 {n:04d}",
                     "address": f"{n} Bench St",
                     "city": "Sydney",
@@ -114,7 +121,7 @@ class Month:
             )
             self.store.create(
                 "contacts",
-                {"firstname": "Sam", "lastname": f"Bench{n}", "email": f"sam{n}@bench.example"},
+                {"firstname": "Sam", "lastname": f"Lee{n}", "email": f"sam@customer{n}.com.au"},
                 change_source="CRM_UI",
                 associations=[("companies", company["id"])],
             )
@@ -528,6 +535,8 @@ def main() -> int:
     )
     items = Counter(ReviewItem.objects.values_list("kind", flat=True))
     print(f"Review items: {dict(items)}")
+    for item in ReviewItem.objects.order_by("pk")[:12]:
+        print(f"  {item.kind}: {item.title}: {item.reason[:160]}")
     figures = [
         Figure(
             "vendor calls per business event", total / max(events, 1), 2, naive / max(events, 1), ""

@@ -310,6 +310,11 @@ class CrmConnector(RecordStore, CustomerDirectory, Protocol):
         """Return the deal's stage now and, when it is won, what it promised."""
         ...
 
+    def stage(self, stage_id: str) -> tuple[str, bool]:
+        """Return a deal stage's name and whether a deal at it is won (cheap: no read of
+        any deal)."""
+        ...
+
     def customers_of_contact(self, contact_id: str) -> list[str]:
         """Return the customers (companies) a contact person belongs to."""
         ...

@@ -311,7 +311,8 @@ class HubSpotCrm:
         return self.client.deals_in_stages(self.client.won_stages(), without="job_number")
 
     def deal_state(self, deal_id: str) -> DealState:
-        """Return the deal's stage now and, when won, what it promised."""
+        """Return the deal's stage now and, when won, what it promised (four calls at most;
+        a deal not won, one)."""
         bundle = self.client.deal_bundle(deal_id)
         title = bundle.deal.properties.get("dealname") or f"Deal {deal_id}"
         promise, problem = None, None
@@ -321,10 +322,18 @@ class HubSpotCrm:
             except Invalid as invalid:
                 problem = invalid
             else:
-                # The customer as the engine reads it (the company and its main contact).
-                customer = self.customer_read(promise.customer.external_id)
-                promise = replace(promise, customer=customer)
+                # The customer as the engine reads it (the company and its main person).
+                person = bundle.main_contact.properties if bundle.main_contact else {}
+                company = bundle.company
+                values = self._customer_values(company.properties, person)  # type: ignore[union-attr]
+                promise = replace(promise, customer=_details(company.id, values))  # type: ignore[union-attr]
         return DealState(deal_id, title, bundle.stage.label, bundle.stage.is_won, promise, problem)
+
+    def stage(self, stage_id: str) -> tuple[str, bool]:
+        """Return a deal stage's name and whether it is a won one, from the pipelines (kept a
+        few minutes: no call for most stage changes)."""
+        found = self.client.deal_stage(pipeline_id="", stage_id=stage_id)
+        return found.label, found.is_won
 
 
 def _details(company_id: str, found: dict) -> CustomerDetails:

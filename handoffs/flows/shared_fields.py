@@ -25,6 +25,11 @@ RECORD_TYPES = {
     "job": ("job", "deal"),
     "invoice": ("invoice",),
 }
+# A job's progress changes the job's own fields only, never what its deal promised: the
+# deal (its amount and lines, read from the CRM) is left unread.
+JOB_PROGRESS = frozenset(
+    {"job.status_changed", "job.completed", "job.rescheduled", "job.site_changed"}
+)
 CHANGES = frozenset(
     f"{noun}.{verb}"
     for noun in (*RECORD_TYPES, "contact")
@@ -79,6 +84,8 @@ def _records(run: HandoffRun) -> tuple[list[Record], list[str], list[Exception]]
     said: list[str] = []
     missed: list[Exception] = []
     types = _record_types(noun, system, run.payload.get("property"))
+    if run.payload["type"] in JOB_PROGRESS:
+        types = ("job",)
     for each in ids:
         found = list(
             Record.objects.filter(
