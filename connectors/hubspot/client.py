@@ -478,7 +478,9 @@ class HubSpotClient:
         if not stage.is_won:
             return bundle
         linked = {name: self._linked(deal, name) for name in DEAL_LINKS}
-        company, people = self._company_with_people(linked["companies"][:1])
+        company, people = None, []
+        if linked["companies"]:
+            company, people = self.company_with_people(linked["companies"][0], COMPANY_PROPERTIES)
         main = min(people, key=int, default=None)  # the company's first person
         contact_ids = linked["contacts"]
         wanted = [*contact_ids, main] if main else contact_ids
@@ -507,17 +509,17 @@ class HubSpotClient:
         ordered = sorted(rows.results, key=lambda row: row.type.endswith("_unlabeled"))
         return list(dict.fromkeys(str(row.id) for row in ordered))
 
-    def _company_with_people(self, company_ids: list[str]) -> tuple[CrmObject | None, list[str]]:
-        """The company (of none or one id) with the ids of its people, in one call; None
-        when there is none, or HubSpot no longer has it."""
-        if not company_ids:
-            return None, []
+    def company_with_people(
+        self, company_id: str, properties: list[str]
+    ) -> tuple[CrmObject | None, list[str]]:
+        """Return a company with the ids of its people, in one call (None when HubSpot no
+        longer has it; a merged-away id answers with the company it went into)."""
         try:
             company = self._call(
-                f"company {company_ids[0]}",
+                f"company {company_id}",
                 self.api.crm.companies.basic_api.get_by_id,
-                company_ids[0],
-                properties=COMPANY_PROPERTIES,
+                company_id,
+                properties=properties,
                 associations=["contacts"],
             )
         except NotFound:

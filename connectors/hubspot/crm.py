@@ -29,6 +29,8 @@ from connectors.hubspot.properties import PropertiesReport, properties_ensure
 from integration_hub import labels
 
 SYSTEM = "hubspot"
+# Up to this many companies are read one call each, with their people's ids; more, in batches.
+FEW = 2
 COMPANY = ["name", "address", "city", "state", "zip", "country", "abn", "description", "phone"]
 DEAL = {
     "deal": {"sales_stage": "dealstage", "amount": "amount"},
@@ -152,11 +154,27 @@ class HubSpotCrm:
         }
 
     def _customers_read(self, ids: list[str]) -> dict[str, dict[str, Value]]:
-        return self._customers_of(self.client.companies_read(ids, COMPANY))
+        """The companies' values with their main people's. A company or two: each read with
+        its people's ids (a call each); more: 100 companies a call and their people in one
+        more. Then the main people, in one call."""
+        if len(ids) > FEW:
+            return self._customers_of(self.client.companies_read(ids, COMPANY))
+        companies: dict[str, dict] = {}
+        people: dict[str, str | None] = {}
+        for company_id in ids:
+            company, persons = self.client.company_with_people(company_id, COMPANY)
+            if company is not None:
+                companies[company.id] = company.properties
+                people[company.id] = min(persons, key=int, default=None)
+        return self._customers_of(companies, people)
 
-    def _customers_of(self, companies: dict[str, dict]) -> dict[str, dict[str, Value]]:
-        """Companies' values with their main contacts' (two calls per 100 companies)."""
-        people = self._contacts_of(list(companies)) if companies else {}
+    def _customers_of(
+        self, companies: dict[str, dict], people: dict[str, str | None] | None = None
+    ) -> dict[str, dict[str, Value]]:
+        """Companies' values with their main contacts' (two calls per 100 companies, one
+        when their main people are known)."""
+        if people is None:
+            people = self._contacts_of(list(companies)) if companies else {}
         contacts = self.client.contacts_read([c for c in people.values() if c])
         return {
             company_id: self._customer_values(props, contacts.get(people[company_id] or "", {}))
