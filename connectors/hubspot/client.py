@@ -147,6 +147,7 @@ class HubSpotClient:
             Credential(access_token, account(access_token), stored=False) if access_token else None
         )
         self.api = sdk(base_url=base_url)
+        self._kept: Credential | None = None
         self.timeout = timeout or settings.HUBSPOT_TIMEOUT_SECONDS
 
     def _call(self, what: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -156,13 +157,16 @@ class HubSpotClient:
         every worker, and the call made again: only a refusal of the renewed token means
         the connection is gone (the one "Reconnect HubSpot" item).
         """
-        now = self.credential or credential()
+        # The token is looked up once for this client's calls (one run's), then kept.
+        now = self.credential or self._kept or credential()
+        self._kept = None if self.credential else now
         try:
             return self._send(now, what, method, *args, **kwargs)
         except AuthExpired as refused:
             renewed = credential_renewed(now) if _status(refused) == 401 else None
             if renewed is None:
                 raise
+        self._kept = None if self.credential else renewed
         try:
             return self._send(renewed, what, method, *args, **kwargs)
         except AuthExpired as refused:

@@ -44,10 +44,11 @@ def promise_to_job(run: HandoffRun, promise: JobPromise) -> Outcome:
     # A quote accepted in a Xero organisation: its customer is that organisation's contact.
     home = run.payload.get("tenant") or ""
     customer = customer_first_seen(details=promise.customer, within=home).record
-    with transaction.atomic():  # the customer's link lands with it: no event finds it unlinked
+    # The customer, the job and the links land together, in one commit: no event finds the
+    # customer unlinked or the job without its deal (the register is the hub's own database).
+    with transaction.atomic():
         customer_id = _customer_id(promise, customer)
-    job = register.job_create(promise=promise, customer_id=customer_id)
-    with transaction.atomic():  # the hub's records of the deal and the job: one commit
+        job = register.job_create(promise=promise, customer_id=customer_id)
         deal = _records_link(promise, job, home)
     verb = "Created" if job.created else "Found the existing"
     return Outcome(
