@@ -540,7 +540,7 @@ def main() -> int:
     runs = Counter(run_kind(r) for r in HandoffRun.objects.all())
     for kind, count in sorted(runs.items()):
         print(f"  {shares.get(kind, 0):7.1f} calls  {count:4d} runs  {kind}")
-    print(f"  {total - sum(shares.values()):7.1f} calls outside any run")
+    print(f"  {total - sum(shares.values()):7.1f} the sandboxes' count less the runs' records")
     print("The calls the runs recorded, by handoff and operation:")
     for name, count in OPERATIONS.most_common(14):
         print(f"  {count:5d}  {name}")
