@@ -112,6 +112,23 @@ class CustomerDetails:
     tax_number: str = ""
     contact_name: str = ""
 
+    @classmethod
+    def from_values(
+        cls, system: str, external_id: str, values: dict[str, Value]
+    ) -> "CustomerDetails":
+        """The details a system's shared values of a customer say (shared_values' inverse)."""
+        address = values.get("billing_address")
+        return cls(
+            system=system,
+            external_id=external_id,
+            name=str(values.get("billing_name") or ""),
+            email=str(values.get("email") or ""),
+            phone=str(values.get("phone") or ""),
+            address=address if isinstance(address, Address) else Address(),
+            tax_number=str(values.get("tax_number") or ""),
+            contact_name=str(values.get("contact_name") or ""),
+        )
+
     def shared_values(self) -> dict[str, Value]:
         """These details as the shared fields the hub keeps for customers."""
         return {
@@ -308,6 +325,11 @@ class CrmConnector(RecordStore, CustomerDirectory, Protocol):
 
     def deal_state(self, deal_id: str) -> DealState:
         """Return the deal's stage now and, when it is won, what it promised."""
+        ...
+
+    def stage(self, stage_id: str) -> tuple[str, bool]:
+        """Return a deal stage's name and whether a deal at it is won (cheap: no read of
+        any deal)."""
         ...
 
     def customers_of_contact(self, contact_id: str) -> list[str]:

@@ -275,8 +275,11 @@ def field_rules_defaults_load() -> int:
 
 def values_agreed(*, record: Record, values: dict[str, Value]) -> None:
     """Remember that the systems hold these values now: the hub just copied them from one
-    system into another (a contact made from the register's customer, a job from a deal)."""
-    for field, value in values.items():
-        AgreedValue.objects.update_or_create(
-            record=record, field=field, defaults={"value": stored(value)}
-        )
+    system into another (a contact made from the register's customer, a job from a deal).
+    One statement, whatever the number of fields."""
+    AgreedValue.objects.bulk_create(
+        [AgreedValue(record=record, field=f, value=stored(v)) for f, v in values.items()],
+        update_conflicts=True,
+        unique_fields=["record", "field"],
+        update_fields=["value", "agreed_at"],
+    )

@@ -3,7 +3,7 @@
 import json
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
@@ -52,6 +52,7 @@ COMPANY_PROPERTIES = [
     "zip",
     "country",
     "abn",
+    "description",
 ]
 CONTACT_PROPERTIES = ["firstname", "lastname", "email", "phone", "jobtitle"]
 LINE_ITEM_PROPERTIES = [
@@ -65,6 +66,8 @@ LINE_ITEM_PROPERTIES = [
     "hs_discount_percentage",
 ]
 PRIMARY_DEAL_TO_COMPANY = 5
+# What a deal is read with, for a job: the ids of these associated objects.
+DEAL_LINKS = ("companies", "contacts", "line_items")
 # HubSpot's batch endpoints take 100 inputs.
 BATCH_SIZE = 100
 ASSOCIATIONS_BATCH_SIZE = 1000  # HubSpot's limit on an associations batch read
@@ -103,6 +106,8 @@ class DealBundle:
     company: CrmObject | None
     contacts: list[CrmObject]
     line_items: list[CrmObject]
+    # The company's main person (its first): who the customer's contact name and email are.
+    main_contact: CrmObject | None = None
 
 
 def _summary(result: Any) -> str:
@@ -142,6 +147,7 @@ class HubSpotClient:
             Credential(access_token, account(access_token), stored=False) if access_token else None
         )
         self.api = sdk(base_url=base_url)
+        self._kept: Credential | None = None
         self.timeout = timeout or settings.HUBSPOT_TIMEOUT_SECONDS
 
     def _call(self, what: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -151,13 +157,16 @@ class HubSpotClient:
         every worker, and the call made again: only a refusal of the renewed token means
         the connection is gone (the one "Reconnect HubSpot" item).
         """
-        now = self.credential or credential()
+        # The token is looked up once for this client's calls (one run's), then kept.
+        now = self.credential or self._kept or credential()
+        self._kept = None if self.credential else now
         try:
             return self._send(now, what, method, *args, **kwargs)
         except AuthExpired as refused:
             renewed = credential_renewed(now) if _status(refused) == 401 else None
             if renewed is None:
                 raise
+        self._kept = None if self.credential else renewed
         try:
             return self._send(renewed, what, method, *args, **kwargs)
         except AuthExpired as refused:
@@ -451,32 +460,79 @@ class HubSpotClient:
         return [stage.id for stage in self._deal_stages().values() if stage.is_won]
 
     def deal_bundle(self, deal_id: str) -> DealBundle:
-        """Fetch a deal with everything a job needs from it."""
+        """Fetch a deal and, when its stage is a won one, everything a job needs from it.
+
+        Four calls at most, one after another: the deal with the ids of its companies,
+        people and line items; its primary company with the ids of the company's people;
+        the deal's people and the company's main one; the line items. A deal at a stage
+        that is not won costs the first call only.
+        """
         deal = self._call(
             f"deal {deal_id}",
             self.api.crm.deals.basic_api.get_by_id,
             deal_id,
             properties=DEAL_PROPERTIES,
+            associations=list(DEAL_LINKS),
         )
         props = deal.properties
         stage = self.deal_stage(
             pipeline_id=props.get("pipeline") or "default", stage_id=props.get("dealstage") or ""
         )
-        companies = self._associated("deals", deal_id, "companies")
-        companies.sort(key=lambda row: PRIMARY_DEAL_TO_COMPANY not in row[1])
-        company_ids = [company_id for company_id, _ in companies[:1]]
-        contact_ids = [
-            contact_id for contact_id, _ in self._associated("deals", deal_id, "contacts")
-        ]
-        line_ids = [line_id for line_id, _ in self._associated("deals", deal_id, "line_items")]
-        company = self._batch_read("companies", company_ids, COMPANY_PROPERTIES)
-        return DealBundle(
-            deal=CrmObject(deal.id, props),
-            stage=stage,
-            company=company[0] if company else None,
-            contacts=self._batch_read("contacts", contact_ids, CONTACT_PROPERTIES),
-            line_items=self._batch_read("line_items", line_ids, LINE_ITEM_PROPERTIES),
+        bundle = DealBundle(CrmObject(deal.id, props), stage, None, [], [])
+        if not stage.is_won:
+            return bundle
+        linked = {name: self._linked(deal, name) for name in DEAL_LINKS}
+        company, people = None, []
+        if linked["companies"]:
+            company, people = self.company_with_people(linked["companies"][0], COMPANY_PROPERTIES)
+        main = min(people, key=int, default=None)  # the company's first person
+        contact_ids = linked["contacts"]
+        wanted = [*contact_ids, main] if main else contact_ids
+        found = self._read_many("contacts", wanted, CONTACT_PROPERTIES)
+        return replace(
+            bundle,
+            company=company,
+            contacts=[found[i] for i in contact_ids if i in found],
+            line_items=self._batch_read("line_items", linked["line_items"], LINE_ITEM_PROPERTIES),
+            main_contact=found.get(main) if main else None,
         )
+
+    def _linked(self, deal, to_type: str) -> list[str]:
+        """The ids of one type of object a deal read with its associations names (the primary
+        company first); a list longer than the read's page is read on its own."""
+        every = deal.associations or {}
+        # HubSpot names line items "line items" in this answer.
+        rows = every.get(to_type) or every.get(to_type.replace("_", " "))
+        if rows is None:
+            return []
+        if rows.paging and rows.paging.next:
+            found = self._associated("deals", deal.id, to_type)
+            found.sort(key=lambda row: PRIMARY_DEAL_TO_COMPANY not in row[1])
+            return [to_id for to_id, _ in found]
+        # The primary company is named "deal_to_company", every company "..._unlabeled".
+        ordered = sorted(rows.results, key=lambda row: row.type.endswith("_unlabeled"))
+        return list(dict.fromkeys(str(row.id) for row in ordered))
+
+    def company_with_people(
+        self, company_id: str, properties: list[str]
+    ) -> tuple[CrmObject | None, list[str]]:
+        """Return a company with the ids of its people, in one call (None when HubSpot no
+        longer has it; a merged-away id answers with the company it went into)."""
+        try:
+            company = self._call(
+                f"company {company_id}",
+                self.api.crm.companies.basic_api.get_by_id,
+                company_id,
+                properties=properties,
+                associations=["contacts"],
+            )
+        except NotFound:
+            return None, []
+        rows = (company.associations or {}).get("contacts")
+        people = list(dict.fromkeys(str(row.id) for row in (rows.results if rows else [])))
+        if rows is not None and rows.paging and rows.paging.next:
+            people = self.associated("companies", company.id, "contacts")
+        return CrmObject(company.id, company.properties), people
 
     def _one(self, read_many, kind: str, object_id: str, properties: list[str]) -> dict:
         found = read_many([object_id], properties)

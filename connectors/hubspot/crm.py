@@ -29,6 +29,8 @@ from connectors.hubspot.properties import PropertiesReport, properties_ensure
 from integration_hub import labels
 
 SYSTEM = "hubspot"
+# Up to this many companies are read one call each, with their people's ids; more, in batches.
+FEW = 2
 COMPANY = ["name", "address", "city", "state", "zip", "country", "abn", "description", "phone"]
 DEAL = {
     "deal": {"sales_stage": "dealstage", "amount": "amount"},
@@ -152,11 +154,27 @@ class HubSpotCrm:
         }
 
     def _customers_read(self, ids: list[str]) -> dict[str, dict[str, Value]]:
-        return self._customers_of(self.client.companies_read(ids, COMPANY))
+        """The companies' values with their main people's. A company or two: each read with
+        its people's ids (a call each); more: 100 companies a call and their people in one
+        more. Then the main people, in one call."""
+        if len(ids) > FEW:
+            return self._customers_of(self.client.companies_read(ids, COMPANY))
+        companies: dict[str, dict] = {}
+        people: dict[str, str | None] = {}
+        for company_id in ids:
+            company, persons = self.client.company_with_people(company_id, COMPANY)
+            if company is not None:
+                companies[company.id] = company.properties
+                people[company.id] = min(persons, key=int, default=None)
+        return self._customers_of(companies, people)
 
-    def _customers_of(self, companies: dict[str, dict]) -> dict[str, dict[str, Value]]:
-        """Companies' values with their main contacts' (two calls per 100 companies)."""
-        people = self._contacts_of(list(companies)) if companies else {}
+    def _customers_of(
+        self, companies: dict[str, dict], people: dict[str, str | None] | None = None
+    ) -> dict[str, dict[str, Value]]:
+        """Companies' values with their main contacts' (two calls per 100 companies, one
+        when their main people are known)."""
+        if people is None:
+            people = self._contacts_of(list(companies)) if companies else {}
         contacts = self.client.contacts_read([c for c in people.values() if c])
         return {
             company_id: self._customer_values(props, contacts.get(people[company_id] or "", {}))
@@ -311,7 +329,8 @@ class HubSpotCrm:
         return self.client.deals_in_stages(self.client.won_stages(), without="job_number")
 
     def deal_state(self, deal_id: str) -> DealState:
-        """Return the deal's stage now and, when won, what it promised."""
+        """Return the deal's stage now and, when won, what it promised (four calls at most;
+        a deal not won, one)."""
         bundle = self.client.deal_bundle(deal_id)
         title = bundle.deal.properties.get("dealname") or f"Deal {deal_id}"
         promise, problem = None, None
@@ -321,10 +340,18 @@ class HubSpotCrm:
             except Invalid as invalid:
                 problem = invalid
             else:
-                # The customer as the engine reads it (the company and its main contact).
-                customer = self.customer_read(promise.customer.external_id)
-                promise = replace(promise, customer=customer)
+                # The customer as the engine reads it (the company and its main person).
+                person = bundle.main_contact.properties if bundle.main_contact else {}
+                company = bundle.company
+                values = self._customer_values(company.properties, person)  # type: ignore[union-attr]
+                promise = replace(promise, customer=_details(company.id, values))  # type: ignore[union-attr]
         return DealState(deal_id, title, bundle.stage.label, bundle.stage.is_won, promise, problem)
+
+    def stage(self, stage_id: str) -> tuple[str, bool]:
+        """Return a deal stage's name and whether it is a won one, from the pipelines (kept a
+        few minutes: no call for most stage changes)."""
+        found = self.client.deal_stage(pipeline_id="", stage_id=stage_id)
+        return found.label, found.is_won
 
 
 def _details(company_id: str, found: dict) -> CustomerDetails:

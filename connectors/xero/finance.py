@@ -87,14 +87,18 @@ class XeroFinance:
 
     def __init__(self, organisation: str = "") -> None:
         self.organisation = organisation
+        self._default = ""
 
     def within(self, organisation: str) -> "XeroFinance":
         """This connector reaching one organisation (a tenant id; "" for the default)."""
         return XeroFinance(organisation)
 
     def home(self) -> str:
-        """The tenant id this connector reaches (the default's when it was given none)."""
-        return self.organisation or self.organisation_default()
+        """The tenant id this connector reaches (the default's when it was given none, asked
+        once in this connector's life: one run's)."""
+        if not self.organisation and not self._default:
+            self._default = self.organisation_default()
+        return self.organisation or self._default
 
     def _xero(self) -> XeroAccounting:
         return XeroAccounting.connected(self.organisation or None)

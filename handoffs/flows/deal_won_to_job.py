@@ -14,8 +14,20 @@ def key(happened: BusinessEvent) -> str:
 
 
 def perform(run: HandoffRun) -> Outcome:
-    """Read the deal as it is now; if its stage is a won one, create its job (once)."""
-    deal = crm().deal_state(run.record_ref)
+    """Read the deal as it is now; if its stage is a won one, create its job (once).
+
+    A change to a stage that is not won needs no read: whatever the deal's stage is now,
+    the change that made it won (if any) has its own run.
+    """
+    sales = crm()
+    moved_to = run.payload.get("stage")
+    if moved_to:
+        name, won = sales.stage(moved_to)
+        if not won:
+            return Outcome(
+                f"The deal moved to '{name}', which is not a won stage: no job.", skipped=True
+            )
+    deal = sales.deal_state(run.record_ref)
     run.record_label = deal.title
     HandoffRun.objects.filter(pk=run.pk).update(record_label=run.record_label)
     if deal.problem is not None:

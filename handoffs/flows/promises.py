@@ -2,7 +2,7 @@
 
 from django.db import transaction
 
-from connectors.base import JobPromise
+from connectors.base import JobPromise, JobRef
 from connectors.registry import operations
 from handoffs.models import HandoffRun
 from handoffs.registry import Outcome
@@ -44,9 +44,22 @@ def promise_to_job(run: HandoffRun, promise: JobPromise) -> Outcome:
     # A quote accepted in a Xero organisation: its customer is that organisation's contact.
     home = run.payload.get("tenant") or ""
     customer = customer_first_seen(details=promise.customer, within=home).record
-    with transaction.atomic():  # the customer's link lands with it: no event finds it unlinked
+    # The customer, the job and the links land together, in one commit: no event finds the
+    # customer unlinked or the job without its deal (the register is the hub's own database).
+    with transaction.atomic():
         customer_id = _customer_id(promise, customer)
-    job = register.job_create(promise=promise, customer_id=customer_id)
+        job = register.job_create(promise=promise, customer_id=customer_id)
+        deal = _records_link(promise, job, home)
+    verb = "Created" if job.created else "Found the existing"
+    return Outcome(
+        f"{verb} job {job.number} for {promise.customer.name}.",
+        result={"job": job.number, "customer_record": customer.pk, "deal_record": deal.pk},
+    )
+
+
+def _records_link(promise: JobPromise, job: JobRef, home: str) -> Record:
+    """Link the deal (or quote) and its job both ways; return the deal's record."""
+    register = operations()
     why = f"job {job.number} made for it"
     deal = record_for_link(
         type=Record.Type.DEAL,
@@ -67,8 +80,4 @@ def promise_to_job(run: HandoffRun, promise: JobPromise) -> Outcome:
     )
     if job.created:  # made from the deal's promise: they agree on it as of now
         values_agreed(record=deal, values={"amount": promise.amount, "line_items": promise.lines})
-    verb = "Created" if job.created else "Found the existing"
-    return Outcome(
-        f"{verb} job {job.number} for {promise.customer.name}.",
-        result={"job": job.number, "customer_record": customer.pk, "deal_record": deal.pk},
-    )
+    return deal

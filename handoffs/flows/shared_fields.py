@@ -8,7 +8,7 @@ value backwards. A customer seen for the first time is matched across the system
 
 from django.conf import settings
 
-from connectors.base import BusinessEvent
+from connectors.base import BusinessEvent, CustomerDetails
 from connectors.registry import crm, in_organisation, systems
 from handoffs.models import HandoffRun
 from handoffs.registry import Handoff, Outcome, handoff_register
@@ -25,6 +25,11 @@ RECORD_TYPES = {
     "job": ("job", "deal"),
     "invoice": ("invoice",),
 }
+# A job's progress changes the job's own fields only, never what its deal promised: the
+# deal (its amount and lines, read from the CRM) is left unread.
+JOB_PROGRESS = frozenset(
+    {"job.status_changed", "job.completed", "job.rescheduled", "job.site_changed"}
+)
 CHANGES = frozenset(
     f"{noun}.{verb}"
     for noun in (*RECORD_TYPES, "contact")
@@ -56,9 +61,11 @@ def applies(happened: BusinessEvent) -> bool:
     return not happened.data.get("echo") and happened.data.get("property") != "dealstage"
 
 
-def _records(run: HandoffRun) -> tuple[list[Record], list[str], list[Exception]]:
+def _records(run: HandoffRun, fresh: dict) -> tuple[list[Record], list[str], list[Exception]]:
     """The records the changed object belongs to, matching a customer seen for the first time;
-    what matching said; the systems it could not ask (the run waits for them, then again)."""
+    what matching said; the systems it could not ask (the run waits for them, then again).
+    A customer's values read for matching are put in `fresh` (by record, then system), so the
+    engine does not read them again."""
     noun, system, object_id = (
         run.payload["type"].partition(".")[0],
         run.record_system,
@@ -79,6 +86,8 @@ def _records(run: HandoffRun) -> tuple[list[Record], list[str], list[Exception]]
     said: list[str] = []
     missed: list[Exception] = []
     types = _record_types(noun, system, run.payload.get("property"))
+    if run.payload["type"] in JOB_PROGRESS:
+        types = ("job",)
     for each in ids:
         found = list(
             Record.objects.filter(
@@ -94,10 +103,30 @@ def _records(run: HandoffRun) -> tuple[list[Record], list[str], list[Exception]]
             # Read in the organisation the change came from (a Xero tenant), if it says one.
             home = run.payload.get("tenant") or ""
             found_in = in_organisation(systems()[system], home)
-            seen = customer_first_seen(details=found_in.customer_read(each), within=home)
+            details, values = _customer_seen(found_in, each)
+            seen = customer_first_seen(details=details, within=home)
             found, said, missed = [seen.record], said + seen.said, missed + seen.missed
+            if values is not None and _linked_as(seen.record, system, each):
+                fresh.setdefault(seen.record.pk, {})[system] = values
         records += found
     return records, said, missed
+
+
+def _customer_seen(store, external_id: str) -> tuple[CustomerDetails, dict | None]:
+    """A customer's details as its system has them, and, for a system of one account, the
+    values they came from (the engine's own read of them)."""
+    if hasattr(store, "within"):  # a customer in one of several organisations (Xero)
+        return store.customer_read(external_id), None
+    values = store.values_read("customer", [external_id]).get(external_id)
+    if values is None:  # merged into another, or gone: the system's own read says which
+        return store.customer_read(external_id), None
+    return CustomerDetails.from_values(store.system, external_id, values), values
+
+
+def _linked_as(record: Record, system: str, external_id: str) -> bool:
+    """Whether the record's one link in this system is this id (the one the engine reads)."""
+    ids = list(record.links.filter(system=system).values_list("external_id", flat=True))
+    return ids == [external_id]
 
 
 def _record_types(noun: str, system: str, prop: str | None) -> tuple[str, ...]:
@@ -120,9 +149,10 @@ def _unlinked(record: Record) -> bool:
 def batch(runs: list[HandoffRun]) -> list[Outcome | Exception]:
     """Converge the records of many changes at once: each system is read once for them all."""
     found: dict[int, tuple | Exception] = {}
+    fresh: dict[int, dict[str, dict]] = {}
     for run in runs:
         try:
-            found[run.pk] = _records(run)
+            found[run.pk] = _records(run, fresh)
         except Exception as error:  # this change's own problem (or a bug) stays its own
             found[run.pk] = error
     records = {
@@ -131,7 +161,8 @@ def batch(runs: list[HandoffRun]) -> list[Outcome | Exception]:
         if not isinstance(each, Exception)
         for record in each[0]
     }
-    outcomes = dict(zip(records, records_converge(records=list(records.values())), strict=True))
+    converged = records_converge(records=list(records.values()), fresh=fresh)
+    outcomes = dict(zip(records, converged, strict=True))
     return [_outcome(run, found[run.pk], outcomes) for run in runs]
 
 

@@ -42,6 +42,17 @@ def mark_won(hub, deal: dict) -> None:
     )
 
 
+def hubspot_calls(run: HandoffRun) -> list[str]:
+    """The HubSpot calls a run's attempts made, besides reading the pipelines (which the
+    hub keeps a few minutes, so a run may or may not read them)."""
+    return [
+        c["operation"]
+        for attempt in run.attempt_log.all()
+        for c in attempt.calls
+        if c["system"] == "hubspot" and not c["operation"].startswith("PipelinesApi")
+    ]
+
+
 def job_for(deal: dict) -> Job | None:
     return Job.objects.filter(origin_system="hubspot", origin_ref=deal["id"]).first()
 
@@ -88,6 +99,38 @@ def test_it_creates_one_job_when_the_won_event_arrives_twice(hub):
     wait_for(lambda: won.filter(state="done").exists(), what="the run")
     assert Job.objects.filter(origin_ref=deal["id"]).count() == 1
     assert won.count() == 1
+
+
+def test_a_won_deal_becomes_its_job_in_four_hubspot_calls(hub):
+    deal = open_deals_with_company(hub, 1)[0]
+    mark_won(hub, deal)
+    run = wait_for(
+        lambda: HandoffRun.objects.filter(handoff="deal_won_to_job", state="done").first(),
+        what="the run",
+    )
+    # The deal with its associations, the company with its people, the people, the lines.
+    assert hubspot_calls(run) == [
+        "BasicApi.get_by_id",
+        "BasicApi.get_by_id",
+        "BatchApi.read",
+        "BatchApi.read",
+    ]
+    assert job_for(deal).customer.contact_name
+
+
+def test_a_stage_change_that_is_not_a_win_reads_no_deal(hub):
+    deal = open_deals_with_company(hub, 1)[0]
+    stage = (
+        "qualifiedtobuy" if deal["properties"]["dealstage"] != "qualifiedtobuy" else "contractsent"
+    )
+    hub.sandbox.store.update("deals", deal["id"], {"dealstage": stage})
+    run = wait_for(
+        lambda: HandoffRun.objects.filter(handoff="deal_won_to_job", state="skipped").first(),
+        what="the run",
+    )
+    assert hubspot_calls(run) == []
+    assert "not a won stage" in run.summary
+    assert job_for(deal) is None
 
 
 def test_a_rerun_after_a_worker_died_finds_the_job_instead_of_making_another(hub):

@@ -13,6 +13,7 @@ from operations.models import Job, JobEvent
 from ownership.models import FieldRule
 from review_queue.models import ReviewItem
 from review_queue.services import review_item_preview, review_item_resolve
+from tests.conftest import hub_settled
 from tests.helpers import items_besides_xero_connection, wait_for
 
 
@@ -194,3 +195,21 @@ def test_a_started_job_is_not_edited_silently(hub, office_staff):
     review_item_resolve(item=item, by=office_staff, action="apply_to_job")
     wait_for(lambda: Job.objects.get(pk=job.pk).amount == Decimal("8640.00"), what="the job")
     assert Job.objects.get(pk=job.pk).status == "in_progress"
+
+
+def test_a_job_started_reads_its_deals_job_fields_but_not_the_line_items(hub):
+    job = won_job(hub)
+    wait_for(lambda: deal(hub, job).get("job_number") == job.number, what="the job's number")
+    wait_for(lambda: hub_settled(hub), what="the hub to finish with the new job")
+    services.job_transition(job=job, to="in_progress")
+    run = wait_for(
+        lambda: HandoffRun.objects.filter(
+            payload__type="job.status_changed", state__in=["done", "skipped"]
+        ).first(),
+        what="the run for the job's start",
+    )
+    calls = [c for a in run.attempt_log.all() for c in a.calls if c["system"] == "hubspot"]
+    # The deal's job fields read, the job's status written: its promise is not the change.
+    assert len(calls) == 2, calls
+    assert not any("line_items" in c["request"] for c in calls)
+    assert deal(hub, job)["job_status"] == "in_progress"

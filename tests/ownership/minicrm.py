@@ -112,6 +112,9 @@ class MiniCrm:
     def pipelines(self) -> dict[str, str]:
         return {"sales": "Sales"}
 
+    def stage(self, stage_id: str) -> tuple[str, bool]:
+        return stage_id, stage_id == "won"
+
     def deal_state(self, deal_id: str) -> DealState:
         deal = self.deals[deal_id]
         won = deal["deal"]["sales_stage"] == "won"

@@ -18,6 +18,9 @@ Route = tuple[str, re.Pattern, Callable]
 DEFAULT_PROPERTIES = ("hs_object_id", "createdate", "hs_lastmodifieddate")
 NUMBER = re.compile(r"/\d+")
 FORM = "application/x-www-form-urlencoded"
+# HubSpot-defined association types a v3 read names "<from>_to_<to>_unlabeled" (the others,
+# such as the primary deal → company 5, are "<from>_to_<to>").
+UNLABELED = {341, 342, 279, 280}
 
 
 @dataclass
@@ -165,10 +168,18 @@ class Api:
         linked = {}
         for name in associations:
             to_type = object_type(name)
-            ids = self.store.associated_ids(kind, obj["id"], to_type)
-            if ids:
+            found = self.store.associated(kind, obj["id"], to_type)
+            if found:
+                # One row per association type, named as a v3 read names them: a labelled
+                # or primary type "deal_to_company", the plain one "..._unlabeled".
                 label = f"{SINGULAR[kind]}_to_{SINGULAR[to_type]}"
-                linked[name] = {"results": [{"id": i, "type": label} for i in ids]}
+                linked[name] = {
+                    "results": [
+                        {"id": i, "type": f"{label}_unlabeled" if t in UNLABELED else label}
+                        for i, types in found.items()
+                        for t in types
+                    ]
+                }
         if linked:
             body["associations"] = linked
         return body
