@@ -212,16 +212,20 @@ SESSION_WORKER: list = []
 @pytest.fixture(autouse=True)
 def inbox_taken_before_the_flush(request):
     """After a transactional test, wait until the session's dispatcher and worker are done
-    with the events it stored: the flush that empties the tables would otherwise take its
-    locks while they hold theirs, and PostgreSQL ends one of them as a deadlock."""
+    with the events it stored (in the outbox or the inbox): the flush that empties the
+    tables would otherwise take its locks while they hold theirs, and PostgreSQL ends one
+    of them as a deadlock."""
     marker = request.node.get_closest_marker("django_db")
     transactional = bool(marker and marker.kwargs.get("transaction"))
     if transactional:  # set up before this fixture, so flushed after this waits
         request.getfixturevalue("_django_db_helper")
     yield
     if SESSION_WORKER and transactional:
+        from operations.models import JobEvent
+
         poll(
-            lambda: not InboundEvent.objects.filter(state="pending").exists()
+            lambda: not JobEvent.objects.filter(forwarded_at__isnull=True).exists()
+            and not InboundEvent.objects.filter(state="pending").exists()
             and not HandoffRun.objects.filter(state__in=["pending", "running"]).exists(),
             timeout=60,
         )
