@@ -147,13 +147,15 @@ def hub_settled(hub) -> bool:
 
 def xero_limits_forget() -> None:
     """Forget the vendor calls earlier tests made, and what the hub keeps of Xero's tax
-    rates, accounts and tracking categories: the sandboxes are fresh too."""
+    rates, accounts, tracking categories and the length of its contact list: the sandboxes
+    are fresh too."""
     shared = redis.Redis.from_url(settings.REDIS_URL)
     keys = [
         *shared.scan_iter("limits:*"),
         *shared.scan_iter("*xero:tax-setup:*"),
         *shared.scan_iter("*xero:tracking:*"),
         *shared.scan_iter("*xero:currencies:*"),
+        *shared.scan_iter("*xero:contacts-pages:*"),
     ]
     if keys:
         shared.delete(*keys)

@@ -181,7 +181,12 @@ def finance_customers(
         if r.pk not in found
     }
     hub_ids = {r.pk: hub_id for hub_id, r in missing.items()}
-    for hub_id, customer_id in money.customers_by_hub_id(list(missing)).items():
+    # One search for both: the contacts the hub made (its id as ContactNumber, should an
+    # answer have been lost) and those that may be the customers not linked yet.
+    customers = {records[job.number].pk: job.customer for _, job in jobs}
+    sought = [customers[record.pk] for record in missing.values()]
+    by_hub_id, candidates = money.customers_sought(list(missing), sought) if missing else ({}, [])
+    for hub_id, customer_id in by_hub_id.items():
         link_add(
             record=missing[hub_id],
             system=money.system,
@@ -190,10 +195,14 @@ def finance_customers(
             organisation=organisation,
         )
         found[missing[hub_id].pk] = customer_id
+    candidates_of = dict(zip([r.pk for r in missing.values()], candidates, strict=True))
     new = {}
     unmatched = [(run, job) for run, job in jobs if records[job.number].pk not in found]
     sightings = customers_first_seen(
-        many=[job.customer for _, job in unmatched], only={money.system}, within=organisation
+        many=[job.customer for _, job in unmatched],
+        only={money.system},
+        within=organisation,
+        asked={money.system: [candidates_of[records[job.number].pk] for _, job in unmatched]},
     )
     for (run, job), seen in zip(unmatched, sightings, strict=True):
         record = records[job.number]
@@ -218,13 +227,15 @@ def finance_customers(
             if each.refused:
                 results[run.pk] = each.refused
                 continue
-            link_add(
-                record=records[job.number],
-                system=money.system,
-                external_id=each.customer_id,
-                reason=f"made for job {job.number}",
-                organisation=organisation,
-            )
+            # The new contact's own webhook may have linked it first (a slow answer).
+            if not links.filter(record=records[job.number], external_id=each.customer_id).exists():
+                link_add(
+                    record=records[job.number],
+                    system=money.system,
+                    external_id=each.customer_id,
+                    reason=f"made for job {job.number}",
+                    organisation=organisation,
+                )
             # Made from the register's values: the systems agree on them as of now.
             made_from = job.customer.shared_values()
             del made_from["contact_name"]  # a contact is made without its person
