@@ -7,6 +7,7 @@ and a name that only might be the customer waits on a person, never a guess."""
 import pytest
 from django.utils import timezone
 
+from connectors.calls import calls_recorded
 from connectors.errors import ConnectorError
 from connectors.xero import contacts
 from handoffs.flows.job_done_to_invoice import batch
@@ -41,8 +42,8 @@ def jobs_done(count: int) -> list[Job]:
     return jobs
 
 
-def runs_for(jobs: list[Job]) -> list[HandoffRun]:
-    """The jobs' invoicing runs, held as a worker holds the batch it runs."""
+def runs_for(jobs: list[Job], state: str = "running") -> list[HandoffRun]:
+    """The jobs' invoicing runs, held as a worker holds the batch it runs (or waiting)."""
     return [
         HandoffRun.objects.get_or_create(
             handoff="job_done_to_invoice",
@@ -52,7 +53,7 @@ def runs_for(jobs: list[Job]) -> list[HandoffRun]:
                 "record_system": "operations",
                 "record_type": "job",
                 "record_ref": job.number,
-                "state": "running",
+                "state": state,
                 "lease_expires_at": timezone.now() + timezone.timedelta(hours=1),
             },
         )[0]
@@ -116,9 +117,9 @@ def test_contacts_are_found_by_number_matched_or_made_and_a_mere_name_asks_a_per
         "ContactStatus": "ACTIVE",
         "UpdatedDateUTC": "/Date(1732500000000+0000)/",
     }
-    org.requests.clear()
     runs = runs_for(jobs)
-    outcomes = settle(runs)
+    with calls_recorded() as calls:
+        outcomes = settle(runs)
     finish(runs)
     assert isinstance(outcomes[1], ConnectorError)  # waits on its item
     item = ReviewItem.objects.get(kind="possible_duplicate")
@@ -129,4 +130,25 @@ def test_contacts_are_found_by_number_matched_or_made_and_a_mere_name_asks_a_per
     made = [c for c in org.contacts.values() if c.get("ContactNumber", "").startswith("HUB-")]
     assert sorted(c["Name"] for c in made) == sorted(r.name for r in records[2:])
     # One read of the list, one request to make the two contacts.
-    assert org.requests["GET /Contacts"] == 1 and org.requests["PUT /Contacts"] == 1
+    operations = [c["operation"] for c in calls if "contacts" in c["operation"]]
+    assert operations == ["get_contacts", "create_contacts"]
+
+
+def test_the_new_customers_of_jobs_waiting_their_turn_are_settled_in_the_same_calls(hub, list_read):
+    connect_xero(hub)
+    org = xero_org(hub)
+    jobs = jobs_done(4)
+    waiting = runs_for(jobs[2:], state="pending")
+    runs = runs_for(jobs[:2])
+    with calls_recorded() as calls:
+        settle(runs)
+    # All four customers have their contacts: one search, one request to make them.
+    made = sorted(c["Name"] for c in org.contacts.values() if c["Name"].startswith("Newco"))
+    assert made == [f"Newco {n} Pty Ltd" for n in range(4)]
+    operations = [c["operation"] for c in calls if "contacts" in c["operation"]]
+    assert operations == ["get_contacts", "create_contacts"]
+    HandoffRun.objects.filter(pk__in=[run.pk for run in waiting]).update(state="running")
+    settle(waiting)
+    finish(runs + waiting)
+    assert org.requests["PUT /Contacts"] == 1  # their turn makes no contact
+    assert sorted(i["Reference"] for i in org.invoices.values()) == sorted(j.number for j in jobs)
