@@ -516,8 +516,11 @@ class FinanceConnector(RecordStore, CustomerDirectory, Protocol):
         """Every organisation connected now: id → name."""
         ...
 
-    def customers_by_hub_id(self, hub_ids: list[str]) -> dict[str, str]:
-        """Return the customers that carry the hub's id (hub id → their id), in few calls."""
+    def customers_sought(
+        self, hub_ids: list[str], many: list[CustomerDetails]
+    ) -> tuple[dict[str, str], list[list[CustomerDetails]]]:
+        """Return the customers that carry the hub's ids (hub id → their id) and the
+        customers that may be each of `many` (in order), found together in few calls."""
         ...
 
     def customers_create(

@@ -50,10 +50,14 @@ def _events_insert(*, source: str, events: list[VendorEvent], delivery: str) -> 
 
 
 def _events_store(
-    *, source: str, events: list[VendorEvent], delivery: WebhookDelivery | None = None
+    *,
+    source: str,
+    events: list[VendorEvent],
+    delivery: WebhookDelivery | None = None,
+    wake: bool = True,
 ) -> list[int]:
     """Insert the events not seen before; the dispatcher hands them to the workers once the
-    transaction commits. Return the new ids."""
+    transaction commits (woken unless `wake` is false). Return the new ids."""
     new_ids = []
     with connection.cursor() as cursor:
         for start in range(0, len(events), INSERT_CHUNK):
@@ -64,7 +68,7 @@ def _events_store(
             )
             cursor.execute(sql, params)
             new_ids += [pk for (pk,) in cursor.fetchall()]
-    if new_ids:
+    if new_ids and wake:
         inbox_notify()
     return new_ids
 
@@ -154,12 +158,15 @@ def polled_events_store(*, source: str, events: list[VendorEvent]) -> int:
 
 @transaction.atomic
 def operations_events_forward() -> int:
-    """Move operations' outbox events into the inbox, as if the job system had sent them."""
+    """Move operations' outbox events into the inbox, as if the job system had sent them;
+    return how many. The dispatcher does it on each pass (and hands them on in the same
+    pass, so it wakes no one), the sweeper after a crash, inbox_drain in one process."""
     pending = events_pending()
     if not pending:
         return 0
     ids = [pk for pk, _ in pending]
-    _events_store(source="operations", events=[event for _, event in pending], delivery=None)
+    events = [event for _, event in pending]
+    _events_store(source="operations", events=events, delivery=None, wake=False)
     events_mark_forwarded(ids)
     return len(ids)
 

@@ -114,14 +114,19 @@ def _directories(details: CustomerDetails, only: set[str] | None, within: str = 
 
 
 def customers_first_seen(
-    *, many: list[CustomerDetails], only: set[str], within: str = ""
+    *,
+    many: list[CustomerDetails],
+    only: set[str],
+    within: str = "",
+    asked: dict[str, list[list[CustomerDetails]]] | None = None,
 ) -> list[Sighting]:
     """customer_first_seen for many customers of one system, each other system asked once
-    for all their candidates (where it can: `customer_candidates_many`)."""
-    asked: dict[str, list] = {}
+    for all their candidates (where it can: `customer_candidates_many`). `asked`: each
+    system's candidates for them (in order) that the caller already has."""
+    asked = dict(asked or {})
     failed: dict[str, ConnectorError] = {}
     for system, directory in _directories(many[0], only, within).items() if many else ():
-        if hasattr(directory, "customer_candidates_many"):
+        if system not in asked and hasattr(directory, "customer_candidates_many"):
             try:
                 asked[system] = directory.customer_candidates_many(many)
             except ConnectorError as error:

@@ -147,13 +147,15 @@ def hub_settled(hub) -> bool:
 
 def xero_limits_forget() -> None:
     """Forget the vendor calls earlier tests made, and what the hub keeps of Xero's tax
-    rates, accounts and tracking categories: the sandboxes are fresh too."""
+    rates, accounts, tracking categories and the length of its contact list: the sandboxes
+    are fresh too."""
     shared = redis.Redis.from_url(settings.REDIS_URL)
     keys = [
         *shared.scan_iter("limits:*"),
         *shared.scan_iter("*xero:tax-setup:*"),
         *shared.scan_iter("*xero:tracking:*"),
         *shared.scan_iter("*xero:currencies:*"),
+        *shared.scan_iter("*xero:contacts-pages:*"),
     ]
     if keys:
         shared.delete(*keys)
@@ -212,16 +214,20 @@ SESSION_WORKER: list = []
 @pytest.fixture(autouse=True)
 def inbox_taken_before_the_flush(request):
     """After a transactional test, wait until the session's dispatcher and worker are done
-    with the events it stored: the flush that empties the tables would otherwise take its
-    locks while they hold theirs, and PostgreSQL ends one of them as a deadlock."""
+    with the events it stored (in the outbox or the inbox): the flush that empties the
+    tables would otherwise take its locks while they hold theirs, and PostgreSQL ends one
+    of them as a deadlock."""
     marker = request.node.get_closest_marker("django_db")
     transactional = bool(marker and marker.kwargs.get("transaction"))
     if transactional:  # set up before this fixture, so flushed after this waits
         request.getfixturevalue("_django_db_helper")
     yield
     if SESSION_WORKER and transactional:
+        from operations.models import JobEvent
+
         poll(
-            lambda: not InboundEvent.objects.filter(state="pending").exists()
+            lambda: not JobEvent.objects.filter(forwarded_at__isnull=True).exists()
+            and not InboundEvent.objects.filter(state="pending").exists()
             and not HandoffRun.objects.filter(state__in=["pending", "running"]).exists(),
             timeout=60,
         )

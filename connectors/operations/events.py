@@ -1,12 +1,13 @@
 """Operations' outbox read as vendor events, the way a webhook delivery is read."""
 
-from collections.abc import Callable
-
 from django.utils import timezone
 
 from connectors.base import VendorEvent
-from operations.events import events_subscribe
+from operations.events import OUTBOX_CHANNEL
 from operations.models import JobEvent
+
+# PostgreSQL announces each commit that added outbox events on this channel.
+CHANNEL = OUTBOX_CHANNEL
 
 BATCH = 500
 
@@ -44,8 +45,3 @@ def events_pending(*, limit: int = BATCH) -> list[tuple[int, VendorEvent]]:
 def events_mark_forwarded(ids: list[int]) -> None:
     """Note that these outbox events are now in the hub's inbox."""
     JobEvent.objects.filter(pk__in=ids).update(forwarded_at=timezone.now())
-
-
-def outbox_subscribe(forward: Callable[[], None]) -> None:
-    """Be told, after each commit that recorded outbox events, that there are some to take."""
-    events_subscribe(forward)

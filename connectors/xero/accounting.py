@@ -1,10 +1,12 @@
 """The hub's calls to Xero's Accounting API, through xero-python, for one connection."""
 
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 from xero_python.accounting import (
     AccountingApi,
@@ -24,6 +26,7 @@ from connectors.xero.contacts import (
     ContactMade,
     CustomerQuery,
     NewContact,
+    Sought,
     candidates,
     contact_made,
     contact_model,
@@ -38,6 +41,8 @@ from connectors.xero.tokens import access_token, access_token_renew, reconnect_n
 
 PAGE_SIZE = 100  # Xero's page of contacts
 LIST_PAGE_SIZE = 1000  # the largest page Xero gives (pageSize), for reading whole lists
+# How long the hub keeps how many pages an organisation's contact list takes.
+LIST_PAGES_KEPT_SECONDS = 86400
 
 
 class TokenRefused(Exception):
@@ -183,31 +188,59 @@ class XeroAccounting:
         extra = {"if_modified_since": since} if since else {}
         return self._pages(what, method, resource, LIST_PAGE_SIZE, where=where, **extra)
 
-    def contacts_by_number(self, numbers: list[str]) -> dict[str, str]:
-        """Return ContactNumber -> ContactID for the contacts carrying these numbers."""
+    def contacts_sought(self, numbers: list[str], customers: list[CustomerQuery]) -> Sought:
+        """Find the contacts carrying these ContactNumbers and the ACTIVE contacts that may be
+        these customers (the same ABN, email or name), all in as few calls as can be.
+
+        The `where` tests of all of them, OR-joined, take a call per WHERE_MAX_BYTES; when
+        that is more than one call and the organisation's whole active list is shorter in
+        pages of LIST_PAGE_SIZE, the list is read instead (a month end's 200 new customers:
+        one call for a list of a few hundred contacts, not fourteen).
+        """
         wanted = set(numbers)
         clauses = [[f"ContactNumber=={text}"] for n in sorted(wanted) if (text := quoted(n))]
-        return {
-            contact.contact_number: contact.contact_id
-            for contact in self._contacts_where(
-                f"finding {len(wanted)} contacts by number", where_chunks(clauses)
-            )
-            if contact.contact_number in wanted
-        }
-
-    def contacts_candidates_many(self, customers: list[CustomerQuery]) -> dict[str, list[dict]]:
-        """Return, per customer key, the ACTIVE contacts that may be that customer.
-
-        The same ABN, the same email or the same name, found for all customers in a few
-        calls. Xero's names are unique among active contacts, so a same-named contact would
-        also stop a new one being created.
-        """
-        contacts = self._contacts_where(
-            f"looking for {len(customers)} customers among the contacts",
-            where_chunks([customer_clauses(c) for c in customers]),
-        )
+        wheres = where_chunks(clauses + [customer_clauses(c) for c in customers])
+        what = f"looking for {len(wanted) + len(customers)} customers among the contacts"
+        contacts = self._contacts_listed(what, most=len(wheres) - 1)
+        if contacts is None:
+            contacts = self._contacts_where(what, wheres)
         unique = list({c.contact_id: c for c in contacts}.values())
-        return {customer.key: candidates(customer, unique) for customer in customers}
+        numbered = [c for c in unique if c.contact_number in wanted]
+        return Sought(
+            by_number={c.contact_number: c.contact_id for c in numbered},
+            candidates={c.key: candidates(c, unique) for c in customers},
+            contacts={c.contact_id: c for c in unique},
+        )
+
+    def _contacts_listed(self, what: str, *, most: int) -> list | None:
+        """The whole active contact list, if it takes at most `most` calls; else None (and
+        how long it is, or that it is longer, is kept a day, so no call is spent learning it
+        again)."""
+        key = f"xero:contacts-pages:{self.connection.tenant_id}"
+        try:
+            known = cache.get(key)
+        except Exception:  # a cache that cannot be read knows nothing
+            known = None
+        if most < 1 or (known is not None and known > most):
+            return None
+        found, page = [], 1
+        while page <= most:
+            answer = self._call(
+                what,
+                self.api.get_contacts,
+                where='ContactStatus=="ACTIVE"',
+                page=page,
+                page_size=LIST_PAGE_SIZE,
+            )
+            found += answer.contacts
+            if len(answer.contacts) < LIST_PAGE_SIZE:
+                with suppress(Exception):  # a cache that cannot be written is only slower
+                    cache.set(key, page, LIST_PAGES_KEPT_SECONDS)
+                return found
+            page += 1
+        with suppress(Exception):
+            cache.set(key, most + 1, LIST_PAGES_KEPT_SECONDS)
+        return None
 
     def contacts_create(self, new: list[NewContact], *, idempotency_key: str) -> list[ContactMade]:
         """Create contacts, 50 to a request, each with its ContactID or Xero's refusal.

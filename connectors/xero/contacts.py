@@ -64,6 +64,17 @@ class ContactMade:
         return Invalid(self.message, system="xero", code=self.code, fix=self.fix)
 
 
+@dataclass(frozen=True)
+class Sought:
+    """What one search of the contacts found: the hub's numbers' contacts (ContactNumber ->
+    ContactID), each customer's possible contacts (by its key, as `candidates` says) and
+    the xero-python contacts read (by ContactID), for their details."""
+
+    by_number: dict[str, str]
+    candidates: dict[str, list[dict]]
+    contacts: dict
+
+
 def quoted(value: str) -> str | None:
     """The value as a string in a `where` clause; None when it cannot be written safely.
 

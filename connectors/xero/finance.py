@@ -44,7 +44,13 @@ from connectors.xero.mapping import (
 from connectors.xero.organisations import connection_for, organisations_connected
 from connectors.xero.polling import xero_poll
 from connectors.xero.tax_setup import lines_problems, setup_refusal
-from connectors.xero.terms import contacts_terms, due_date, terms_known, terms_remember
+from connectors.xero.terms import (
+    contacts_terms,
+    due_date,
+    terms_known,
+    terms_none,
+    terms_remember,
+)
 from connectors.xero.tracking import line_tracking, tracking_refusals
 from integration_hub import labels
 
@@ -155,24 +161,11 @@ class XeroFinance:
 
     def customer_candidates(self, details: CustomerDetails) -> list[CustomerDetails]:
         """Return the active contacts with the same ABN, email or name."""
-        xero = self._xero()
-        query = CustomerQuery("customer", details.name, details.email, details.tax_number)
-        found = xero.contacts_candidates_many([query])["customer"]
-        return [contact_details(c) for c in xero.contacts_by_id([c["id"] for c in found])]
+        return self.customers_sought([], [details])[1][0]
 
     def customer_candidates_many(self, many: list[CustomerDetails]) -> list[list[CustomerDetails]]:
         """Candidates for many customers in a few calls (each customer's list, in order)."""
-        xero = self._xero()
-        queries = [CustomerQuery(str(n), d.name, d.email, d.tax_number) for n, d in enumerate(many)]
-        found = xero.contacts_candidates_many(queries)
-        ids = sorted({c["id"] for each in found.values() for c in each})
-        contacts = (
-            {c.contact_id: contact_details(c) for c in xero.contacts_by_id(ids)} if ids else {}
-        )
-        return [
-            [contacts[c["id"]] for c in found[str(n)] if c["id"] in contacts]
-            for n in range(len(many))
-        ]
+        return self.customers_sought([], many)[1]
 
     def customers_changed(self, since: datetime | None) -> list[CustomerDetails]:
         """Return the active contacts changed after `since` (all of them without it)."""
@@ -195,11 +188,22 @@ class XeroFinance:
             if code(c.contact_status) == "ARCHIVED"
         }
 
-    def customers_by_hub_id(self, hub_ids: list[str]) -> dict[str, str]:
-        """Return hub id → ContactID for the contacts carrying the hub's ContactNumber."""
+    def customers_sought(
+        self, hub_ids: list[str], many: list[CustomerDetails]
+    ) -> tuple[dict[str, str], list[list[CustomerDetails]]]:
+        """Return hub id → ContactID for the contacts carrying the hub's ContactNumber, and
+        each customer's possible contacts (in order), found together in as few calls as can
+        be (XeroAccounting.contacts_sought)."""
         numbers = {_hub_number(h): h for h in hub_ids}
-        found = self._xero().contacts_by_number(list(numbers))
-        return {numbers[number]: contact_id for number, contact_id in found.items()}
+        queries = [CustomerQuery(str(n), d.name, d.email, d.tax_number) for n, d in enumerate(many)]
+        sought = self._xero().contacts_sought(list(numbers), queries)
+        return (
+            {numbers[number]: contact_id for number, contact_id in sought.by_number.items()},
+            [
+                [contact_details(sought.contacts[c["id"]]) for c in sought.candidates[str(n)]]
+                for n in range(len(many))
+            ],
+        )
 
     def customers_create(
         self, new: list[tuple[str, CustomerDetails]], *, idempotency_key: str
@@ -218,6 +222,8 @@ class XeroFinance:
             for hub_id, details in new
         ]
         made = self._xero().contacts_create(contacts, idempotency_key=idempotency_key)
+        # Made with no terms of their own: their invoices read none.
+        terms_none([m.contact_id for m in made if not m.refused])
         return [CustomerMade(m.key, m.contact_id, m.error() if m.refused else None) for m in made]
 
     # Invoices ---------------------------------------------------------------------------

@@ -50,6 +50,12 @@ def terms_remember(contacts: list) -> None:
         cache.set_many({_key(c.contact_id): _terms_of(c) for c in contacts}, CACHE_SECONDS)
 
 
+def terms_none(contact_ids: list[str]) -> None:
+    """Keep that these contacts, just made by the hub, have no sales terms of their own."""
+    with suppress(Exception):  # a cache that cannot be written is only slower
+        cache.set_many({_key(cid): NO_TERMS for cid in contact_ids}, CACHE_SECONDS)
+
+
 def terms_known(contact_ids: list[str]) -> set[str]:
     """Return those of these contacts whose terms the hub keeps (it read them lately)."""
     try:

@@ -14,7 +14,7 @@ item per currency.
 """
 
 import hashlib
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -54,6 +54,8 @@ from ownership.services import (
 
 # The finance system takes up to 50 invoices in one request (Xero's documented batch size).
 BATCH_SIZE = 50
+# Jobs waiting their turn whose new customers a batch settles with its own.
+AHEAD = 200
 
 
 # An invoice voided or deleted in the finance system sends its job back to done.
@@ -157,6 +159,56 @@ def _refused_moved(
             )
 
 
+@dataclass(frozen=True)
+class _Ahead:
+    """A job waiting its turn, whose customer is settled with a batch's (its results are
+    the batch's to drop: its own run decides for it)."""
+
+    pk: str
+
+
+def _jobs_ahead(
+    jobs: list[tuple[HandoffRun, JobFacts]], money, organisation: str
+) -> list[tuple[_Ahead, JobFacts]]:
+    """The finished jobs waiting their turn (up to AHEAD) whose customers have no contact in
+    the organisation yet, one per customer not in this batch: a month end's new customers
+    are looked up in one search and made 50 to a request, not a search per batch."""
+    here = {job.number for _, job in jobs}
+    numbers = (
+        HandoffRun.objects.filter(
+            handoff="job_done_to_invoice",
+            state__in=[HandoffRun.State.PENDING, HandoffRun.State.RETRYING],
+        )
+        .exclude(record_ref__in=here)
+        .order_by("created_at")
+        .values_list("record_ref", flat=True)[:AHEAD]
+    )
+    register, seen, waiting = operations(), {job.customer_id for _, job in jobs}, {}
+    for number in numbers:
+        try:
+            job = register.job_read(number)
+        except ConnectorError:  # its own run says so, in its turn
+            continue
+        if job.customer_id and job.customer_id not in seen and not job.invoice_number:
+            seen.add(job.customer_id)
+            waiting[number] = (job, _customer_record(job))
+    linked = set(
+        Link.objects.filter(
+            _of_organisation(money, organisation),
+            system=money.system,
+            record__in=[record for _, record in waiting.values()],
+        ).values_list("record_id", flat=True)
+    )
+    waiting = {n: w for n, w in waiting.items() if w[1].pk not in linked}
+    try:
+        chosen = organisations_for(waiting) if waiting else {}
+    except Exception:  # the CRM could not say: each waits for its own turn
+        return []
+    return [
+        (_Ahead(f"ahead:{n}"), waiting[n][0]) for n, org in chosen.items() if org == organisation
+    ]
+
+
 def finance_customers(
     jobs: list[tuple[HandoffRun, JobFacts]], results: dict, money, organisation: str
 ) -> dict[str, str]:
@@ -175,13 +227,24 @@ def finance_customers(
     ).items():
         found[pks[run]] = survivor
     already = set(found)
+    everyone: list[tuple[HandoffRun | _Ahead, JobFacts]] = list(jobs)
+    if any(r.pk not in found for r in records.values()):
+        # Settled here too: the new customers of the jobs waiting their turn.
+        ahead = _jobs_ahead(jobs, money, organisation)
+        records |= {job.number: _customer_record(job) for _, job in ahead}
+        everyone += ahead
     missing = {
         customer_hub_id(record=r, system=money.system): r
         for r in records.values()
         if r.pk not in found
     }
     hub_ids = {r.pk: hub_id for hub_id, r in missing.items()}
-    for hub_id, customer_id in money.customers_by_hub_id(list(missing)).items():
+    # One search for both: the contacts the hub made (its id as ContactNumber, should an
+    # answer have been lost) and those that may be the customers not linked yet.
+    customers = {records[job.number].pk: job.customer for _, job in everyone}
+    sought = [customers[record.pk] for record in missing.values()]
+    by_hub_id, candidates = money.customers_sought(list(missing), sought) if missing else ({}, [])
+    for hub_id, customer_id in by_hub_id.items():
         link_add(
             record=missing[hub_id],
             system=money.system,
@@ -190,10 +253,14 @@ def finance_customers(
             organisation=organisation,
         )
         found[missing[hub_id].pk] = customer_id
+    candidates_of = dict(zip([r.pk for r in missing.values()], candidates, strict=True))
     new = {}
-    unmatched = [(run, job) for run, job in jobs if records[job.number].pk not in found]
+    unmatched = [(run, job) for run, job in everyone if records[job.number].pk not in found]
     sightings = customers_first_seen(
-        many=[job.customer for _, job in unmatched], only={money.system}, within=organisation
+        many=[job.customer for _, job in unmatched],
+        only={money.system},
+        within=organisation,
+        asked={money.system: [candidates_of[records[job.number].pk] for _, job in unmatched]},
     )
     for (run, job), seen in zip(unmatched, sightings, strict=True):
         record = records[job.number]
@@ -218,13 +285,15 @@ def finance_customers(
             if each.refused:
                 results[run.pk] = each.refused
                 continue
-            link_add(
-                record=records[job.number],
-                system=money.system,
-                external_id=each.customer_id,
-                reason=f"made for job {job.number}",
-                organisation=organisation,
-            )
+            # The new contact's own webhook may have linked it first (a slow answer).
+            if not links.filter(record=records[job.number], external_id=each.customer_id).exists():
+                link_add(
+                    record=records[job.number],
+                    system=money.system,
+                    external_id=each.customer_id,
+                    reason=f"made for job {job.number}",
+                    organisation=organisation,
+                )
             # Made from the register's values: the systems agree on them as of now.
             made_from = job.customer.shared_values()
             del made_from["contact_name"]  # a contact is made without its person
@@ -233,6 +302,9 @@ def finance_customers(
     # Newly linked: the engine learns what the systems agree on before anyone changes it.
     linked = [r for r in records.values() if r.pk in found and r.pk not in already]
     records_look_again(records=linked, change=f"linked in {money.system}")
+    for run, _ in everyone:
+        if isinstance(run, _Ahead):
+            results.pop(run.pk, None)
     return {
         job.number: found[records[job.number].pk]
         for _, job in jobs

@@ -7,7 +7,6 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from handoffs.models import HandoffRun, InboundEvent
-from handoffs.sweep import sweep
 from operations import services
 from operations.models import Job, JobEvent
 from ownership.models import FieldRule
@@ -70,20 +69,6 @@ def test_the_deal_shows_the_day_a_morning_job_is_booked_for_in_sydney(hub):
     services.job_reschedule(job=job, start=start, end=None, crew=None)
     wait_for(
         lambda: deal(hub, job).get("job_scheduled_start") == "2026-12-03", what="the local day"
-    )
-
-
-def test_an_event_left_in_the_outbox_is_forwarded_by_the_sweeper(hub):
-    job = won_job(hub)
-    wait_for(lambda: deal(hub, job).get("job_number"), what="the deal told of its job")
-    # As if the process died between committing the change and forwarding it.
-    JobEvent.objects.create(job=job, type="job.status_changed", data={"from": "x", "to": "y"})
-    assert sweep()["outbox"] == 1
-    wait_for(
-        lambda: InboundEvent.objects.filter(
-            source="operations", event_type="job.status_changed", state="processed"
-        ).exists(),
-        what="the swept event",
     )
 
 

@@ -1,15 +1,18 @@
-"""Run the dispatcher: hand the inbox's stored events to the workers until stopped."""
+"""Run the dispatcher: forward the outbox and hand stored events to the workers until stopped."""
 
 import signal
 import threading
 
 from django.core.management.base import BaseCommand
 
-from handoffs.dispatch import dispatch_forever
+from handoffs.dispatcher import dispatch_forever
 
 
 class Command(BaseCommand):
-    help = "Hand stored inbox events to the workers (woken by NOTIFY); stop with SIGTERM or ^C."
+    help = (
+        "Forward the operations outbox to the inbox and hand stored inbox events to the "
+        "workers (woken by NOTIFY); stop with SIGTERM or ^C."
+    )
 
     def handle(self, *args, **options) -> None:
         stop = threading.Event()

@@ -3,6 +3,7 @@
 from urllib.parse import quote_plus
 
 import pytest
+from django.core.cache import cache
 
 from connectors.base import Address
 from connectors.calls import calls_recorded
@@ -38,13 +39,29 @@ def gets(calls: list[dict]) -> list[dict]:
     return [c for c in calls if c["operation"] == "get_contacts"]
 
 
-def test_contacts_are_found_by_number_a_few_gets_for_many(xero, organisation):
+def test_contacts_are_found_by_number_in_one_read_of_a_short_list(xero, organisation):
     ids = seed(
         xero, organisation, *({"Name": f"C{n}", "ContactNumber": f"HUB-{n}"} for n in range(60))
     )
     wanted = [f"HUB-{n}" for n in range(120)]
     with calls_recorded() as calls:
-        found = XeroAccounting(organisation).contacts_by_number(wanted)
+        found = XeroAccounting(organisation).contacts_sought(wanted, []).by_number
+    assert found == {f"HUB-{n}": ids[n] for n in range(60)}
+    # Three `where` reads would do; the whole list of 60 is one.
+    assert len(gets(calls)) == 1
+    clauses = [[f'ContactNumber=="{n}"'] for n in sorted(wanted)]
+    assert len(where_chunks(clauses)) == 3
+
+
+def test_a_long_contact_list_is_searched_by_where_a_few_gets_for_many(xero, organisation):
+    ids = seed(
+        xero, organisation, *({"Name": f"C{n}", "ContactNumber": f"HUB-{n}"} for n in range(60))
+    )
+    wanted = [f"HUB-{n}" for n in range(120)]
+    # As if the list had taken more pages than the `where` reads last time.
+    cache.set(f"xero:contacts-pages:{organisation.tenant_id}", 9)
+    with calls_recorded() as calls:
+        found = XeroAccounting(organisation).contacts_sought(wanted, []).by_number
     assert found == {f"HUB-{n}": ids[n] for n in range(60)}
     assert len(gets(calls)) == 3  # not 120
     clauses = [[f'ContactNumber=="{n}"'] for n in sorted(wanted)]
@@ -69,7 +86,7 @@ def test_possible_contacts_of_many_customers_are_found_in_one_call(xero, organis
         CustomerQuery("5", 'The "Quoted" Co', "new@quoted.example"),
     ]
     with calls_recorded() as calls:
-        found = XeroAccounting(organisation).contacts_candidates_many(customers)
+        found = XeroAccounting(organisation).contacts_sought([], customers).candidates
     assert found == {
         "1": [{"id": ids[0], "name": "Harbour View Cafe Pty Ltd", "why": "same ABN"}],
         "2": [{"id": ids[1], "name": "Bondi Physiotherapy", "why": "same email"}],
