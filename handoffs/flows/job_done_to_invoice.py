@@ -30,7 +30,7 @@ from connectors.base import (
     JobLineFacts,
     Tracking,
 )
-from connectors.errors import ConnectorError, Waiting
+from connectors.errors import ConnectorError, RateLimited, Waiting
 from connectors.registry import crm, finance, operations
 from handoffs.flows.invoice_figures import figures_compare
 from handoffs.flows.invoice_tracking import tracking_compare, tracking_of
@@ -619,9 +619,16 @@ def _invoice(jobs: list[tuple[HandoffRun, JobFacts]], results: dict, organisatio
         HandoffRun.objects.filter(pk__in=[run.pk for run, _ in chunk]).update(
             effect_sent_at=timezone.now()
         )
-        made = money.invoices_create(
-            drafts, idempotency_key=request_key, read_ahead=_customers_next(money, organisation)
-        )
+        try:
+            made = money.invoices_create(
+                drafts, idempotency_key=request_key, read_ahead=_customers_next(money, organisation)
+            )
+        except RateLimited:
+            # Refused before Xero acted (the hub's own pacing, or Xero's 429): this request
+            # reached nobody, so the next attempt sends at once instead of looking it up.
+            for run, _ in chunk:
+                HandoffRun.objects.filter(pk=run.pk).update(effect_sent_at=run.effect_sent_at)
+            raise
         good = []
         for (run, job), invoice in zip(chunk, made, strict=True):
             if invoice.refused:  # refused: nothing was made for this job

@@ -209,3 +209,15 @@ def test_a_job_whose_invoice_xero_made_unrecorded_never_gets_a_second_one(hub, d
     by_job = sorted((i["Reference"], i["InvoiceNumber"]) for i in xero_invoices(hub))
     assert by_job == sorted([(first.number, made["InvoiceNumber"]), (second.number, ANY)])
     assert Job.objects.get(pk=first.pk).invoice_number == made["InvoiceNumber"]
+
+
+def test_a_batch_xero_refused_with_429_is_sent_again_without_looking_it_up(hub, django_user_model):
+    connect_xero(hub)
+    org = hub.xero.store.organisations[next(iter(hub.xero.store.organisations))]
+    hub.xero.store.fault_add(operation="PUT /Invoices", status=429, count=1, retry_after=5)
+    job = finished_job(hub, django_user_model, "safety switch upgrade")
+    wait_for(lambda: Job.objects.get(pk=job.pk).status == "invoiced", what="the invoice")
+    assert [f["count"] for f in hub.xero.store.call_faults] == [0]  # the 429 did happen
+    # Xero acted on nothing: no lookup by reference, no settling wait, one invoice.
+    assert org.requests["GET /Invoices"] == 0
+    assert len(xero_invoices(hub)) == 1
