@@ -1,9 +1,25 @@
 """Typed readers for settings that come from the environment."""
 
 import os
+import re
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
+
+
+def test_worker_environment() -> None:
+    """In a pytest-xdist worker (gw0, gw1, ...), make NAME_GW1 (say) the worker's NAME and
+    drop every NAME_GWn: `./hub test` gives each test worker Redis databases and a var
+    folder of its own this way (pytest-django gives each its own test database), and the
+    processes a test starts see plain variables it may set otherwise. Nothing outside
+    pytest-xdist sets PYTEST_XDIST_WORKER."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "").upper()
+    if not worker:
+        return
+    for name in [n for n in os.environ if re.fullmatch(r".+_GW\d+", n)]:
+        value = os.environ.pop(name)
+        if name.endswith(f"_{worker}"):
+            os.environ[name.removesuffix(f"_{worker}")] = value
 
 
 def env_str(name: str, default: str | None = None) -> str:

@@ -10,7 +10,17 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 
-from integration_hub.env import env_bool, env_float, env_http_url, env_int, env_list, env_str
+from integration_hub.env import (
+    env_bool,
+    env_float,
+    env_http_url,
+    env_int,
+    env_list,
+    env_str,
+    test_worker_environment,
+)
+
+test_worker_environment()  # under pytest-xdist only: this test worker's own Redis and var/
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("HUB_VAR_DIR", str(BASE_DIR / "var")))
