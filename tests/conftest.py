@@ -145,17 +145,16 @@ def hub_settled(hub) -> bool:
     return hub_quiet() and all(s.wait_idle(timeout=0) for s in senders) and hub_quiet()
 
 
-def xero_limits_forget() -> None:
-    """Forget the vendor calls earlier tests made, and what the hub keeps of Xero's tax
-    rates, accounts, tracking categories and the length of its contact list: the sandboxes
-    are fresh too."""
+def vendor_memory_forget() -> None:
+    """Forget the vendor calls earlier tests made, and all the hub keeps of what the vendors
+    said (Xero's tax rates, accounts, tracking categories, currencies, contacts' payment
+    terms and the length of its contact list; HubSpot's deal stages): the sandboxes are
+    fresh too, and a test must not pass or fail by what an earlier one left."""
     shared = redis.Redis.from_url(settings.REDIS_URL)
     keys = [
         *shared.scan_iter("limits:*"),
-        *shared.scan_iter("*xero:tax-setup:*"),
-        *shared.scan_iter("*xero:tracking:*"),
-        *shared.scan_iter("*xero:currencies:*"),
-        *shared.scan_iter("*xero:contacts-pages:*"),
+        *shared.scan_iter("*:xero:*"),
+        *shared.scan_iter("*:hubspot:*"),
     ]
     if keys:
         shared.delete(*keys)
@@ -190,7 +189,6 @@ def hub(live_server, hubspot_sandbox, xero_sandbox, celery_worker, settings):
     hubspot_sandbox.store.reset("demo")
     hubspot_sandbox.store.clear_faults()
     xero_sandbox.store.reset()
-    xero_limits_forget()
     settings.HUBSPOT_API_BASE_URL = hubspot_sandbox.url
     settings.XERO_API_BASE_URL = f"{xero_sandbox.url}/api.xro/2.0"
     settings.XERO_TOKEN_URL = f"{xero_sandbox.url}/connect/token"
@@ -234,12 +232,15 @@ def inbox_taken_before_the_flush(request):
 
 
 @pytest.fixture(autouse=True)
-def webhook_refusals_uncounted():
-    """Start each test with no webhook refusal counted: the counts outlive a test's database."""
+def nothing_kept_from_earlier_tests():
+    """Start each test with no webhook refusal counted, no vendor call counted against the
+    hub's limits and nothing kept of what the vendors said: all of it outlives a test's
+    database, and a test must pass in whatever order the workers take the files."""
     shared = redis.Redis.from_url(settings.REDIS_URL)
     keys = list(shared.scan_iter("*webhook-refusals:*"))
     if keys:
         shared.delete(*keys)
+    vendor_memory_forget()
 
 
 @pytest.fixture(autouse=True)

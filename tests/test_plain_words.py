@@ -33,7 +33,7 @@ from ownership.models import FieldRule, Proposal, Record
 from ownership.services import field_rules_defaults_load
 from review_queue.actions import _ACTIONS
 from review_queue.models import ReviewItem
-from tests.conftest import xero_limits_forget
+from tests.conftest import vendor_memory_forget
 from tests.helpers import demo_hubspot
 
 # What the review queue's own services log besides the registered actions.
@@ -299,9 +299,9 @@ def a_busy_day(store) -> None:
 def test_no_page_staff_read_shows_an_internal_code(client, settings, tmp_path):
     settings.VAR_DIR = tmp_path
     field_rules_defaults_load()  # a transactional test before may have emptied the table
-    xero_limits_forget()  # earlier tests' HubSpot calls must not make the seed's runs wait
+    vendor_memory_forget()  # earlier tests' HubSpot calls must not make the seed's runs wait
     call_command("seed_demo", stdout=io.StringIO())
-    xero_limits_forget()  # the seed's HubSpot calls must not make the day's runs wait
+    vendor_memory_forget()  # the seed's HubSpot calls must not make the day's runs wait
     with demo_hubspot(settings, tmp_path) as sandbox:
         a_busy_day(sandbox.store)
     assert set(ReviewItem.objects.values_list("kind", flat=True)) == set(ReviewItem.Kind.values)

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from handoffs.models import HandoffRun
+from handoffs.models import HandoffRun, InboundEvent
 from operations.models import Job
 from review_queue.models import ReviewItem
 
@@ -19,10 +19,19 @@ POINTS = [
 ]
 
 
-def waiting_on_xero() -> ReviewItem | None:
-    """The 'Xero is not answering' item, once no invoice run is still trying."""
+def waiting_on_xero(jobs: list[Job]) -> ReviewItem | None:
+    """The 'Xero is not answering' item, once the jobs' invoice runs wait on it, no run of
+    any handoff is still trying and no event waits to start one: every handoff that met
+    Xero's 503s waits on this one item (a run still trying could fail after Retry and open
+    a new one)."""
     runs = HandoffRun.objects.filter(handoff="job_done_to_invoice")
-    if runs.exclude(state__in=["needs_review", "done", "skipped"]).exists():
+    if runs.filter(record_ref__in=[j.number for j in jobs], state="needs_review").count() < len(
+        jobs
+    ):
+        return None
+    if InboundEvent.objects.filter(state="pending").exists():
+        return None
+    if HandoffRun.objects.filter(state__in=["pending", "running", "retrying"]).exists():
         return None
     return ReviewItem.objects.filter(status="open", kind="unavailable", system="xero").first()
 
@@ -40,8 +49,9 @@ def test_killed_then_xero_503_then_staff_retry_leaves_one_invoice_per_job(fault_
     hub.xero.store.faults = {"status": 503}
     later = hub.deals_create(1)
     hub.deals_win(later)
-    hub.jobs_finish(hub.jobs(later))
-    item = hub.until(waiting_on_xero, "the runs to wait on 'Xero is not answering'")
+    jobs = hub.jobs(later)
+    hub.jobs_finish(jobs)
+    item = hub.until(lambda: waiting_on_xero(jobs), "the runs to wait on 'Xero is not answering'")
     # 2. Xero is back; staff press Retry.
     hub.xero.store.faults = {}
     ended = time.monotonic()

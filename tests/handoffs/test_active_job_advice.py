@@ -15,7 +15,7 @@ from operations.models import Customer
 from ownership.models import FieldRule
 from ownership.services import field_rules_defaults_load
 from review_queue.models import ReviewItem
-from tests.conftest import xero_limits_forget
+from tests.conftest import vendor_memory_forget
 from tests.helpers import demo_hubspot
 
 pytestmark = pytest.mark.django_db
@@ -29,9 +29,9 @@ def seeded(settings, tmp_path) -> None:
     field_rules_defaults_load()
     # Earlier tests' HubSpot calls, then the seed's, count against the hub's shared limit:
     # forget them, so no run here waits for the next 10 seconds.
-    xero_limits_forget()
+    vendor_memory_forget()
     call_command("seed_demo", stdout=io.StringIO())
-    xero_limits_forget()
+    vendor_memory_forget()
 
 
 @pytest.fixture

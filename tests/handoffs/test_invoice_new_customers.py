@@ -130,9 +130,19 @@ def test_contacts_are_found_by_number_matched_or_made_and_a_mere_name_asks_a_per
     made = [c for c in org.contacts.values() if c.get("ContactNumber", "").startswith("HUB-")]
     assert sorted(c["Name"] for c in made) == sorted(r.name for r in records[2:])
     # One read of the list, one request to make the two contacts (a call the hub's own
-    # pacing held back, for settle() to run the batch again, reached nobody).
-    sent = [c for c in calls if "contacts" in c["operation"] and c["status"] == "ok"]
-    assert [c["operation"] for c in sent] == ["get_contacts", "create_contacts"], calls
+    # pacing held back, for settle() to run the batch again, reached nobody), then one read
+    # of the matched contact's payment terms, for its invoice's due date.
+    sent = [
+        (c["operation"], c["request"])
+        for c in calls
+        if "contacts" in c["operation"] and c["status"] == "ok"
+    ]
+    assert [operation for operation, _ in sent] == [
+        "get_contacts",
+        "create_contacts",
+        "get_contacts",
+    ], calls
+    assert sent[0][1].startswith("looking for") and sent[2][1] == "reading 1 contacts", sent
 
 
 def test_the_new_customers_of_jobs_waiting_their_turn_are_settled_in_the_same_calls(hub, list_read):

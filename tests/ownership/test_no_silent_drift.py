@@ -33,7 +33,7 @@ from ownership.catalogue import field_of
 from ownership.models import FieldRule, Link, Record
 from ownership.values import same
 from review_queue.models import ReviewItem
-from tests.conftest import xero_limits_forget
+from tests.conftest import vendor_memory_forget
 
 APP_ID = 54321
 # What people type, per field: few values, so that edits collide and undo each other.
@@ -296,7 +296,7 @@ def test_no_shared_field_drifts_silently(world, settings, chosen, steps, seed):
     settings.XERO_API_BASE_URL = f"{world.xero.url}/api.xro/2.0"
     settings.XERO_TOKEN_URL = f"{world.xero.url}/connect/token"
     settings.XERO_MINUTE_LIMIT = settings.HUBSPOT_CALLS_PER_10_SECONDS = 100_000
-    xero_limits_forget()
+    vendor_memory_forget()
     with transaction.atomic():
         for (record_type, name), rule in chosen.items():
             FieldRule.objects.filter(record_type=record_type, field=name).update(

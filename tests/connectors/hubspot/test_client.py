@@ -9,7 +9,7 @@ from connectors.errors import NotFound, RateLimited
 from connectors.hubspot.client import HubSpotClient
 from connectors.limits import RedisCounts
 from connectors.sandbox.hubspot.server import start_in_thread
-from tests.conftest import xero_limits_forget
+from tests.conftest import vendor_memory_forget
 
 TOKEN = "client-test-token"
 READ = "POST /crm/v3/objects/{kind}/batch/read"
@@ -31,7 +31,7 @@ def crm():
 def hubspot(crm, settings):
     """A client for the sandbox, with fresh books and nothing counted against the limit."""
     crm.store.reset("empty")
-    xero_limits_forget()
+    vendor_memory_forget()
     limits._counts.clear()
     yield HubSpotClient(base_url=crm.url, access_token=TOKEN)
     limits._counts.clear()
@@ -85,7 +85,7 @@ def test_a_burst_is_paced_by_the_shared_limit_and_never_meets_a_429(settings, mo
     settings.HUBSPOT_CALLS_PER_10_SECONDS = 10
     limited = sandbox_start(rate_limit_per_10s=10)
     try:
-        xero_limits_forget()
+        vendor_memory_forget()
         (company,) = made(limited, "companies", 1)
         outcomes = []
         for _ in range(3):  # three workers, each with its own connection to Redis
