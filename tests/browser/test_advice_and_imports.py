@@ -5,6 +5,7 @@ from playwright.sync_api import expect
 
 from connectors.base import BusinessEvent
 from ownership.models import FieldRule
+from review_queue.models import ReviewItem
 from tests.browser.conftest import log_in, shoot
 from tests.handoffs.test_active_job_advice import seeded
 from tests.helpers import demo_hubspot
@@ -30,9 +31,12 @@ def test_a_renamed_company_opens_an_item_whose_advice_is_about_the_name(
         Command()._run(
             "shared_fields", BusinessEvent("customer.changed", "hubspot", cafe, {"event": "t"})
         )
+    item = ReviewItem.objects.get(kind="active_job_affected", details__field="billing_name")
+    assert "(it was 'Harbour View Cafe')" in item.reason, item.reason
     log_in(page, live_server.url)
     page.get_by_role("link", name="Review queue").first.click()
-    page.get_by_role("link", name="Customer renamed while a job is active").first.click()
+    link = page.get_by_role("link", name="Customer renamed while a job is active")
+    link.and_(page.locator(f"[href$='/review/{item.pk}/']")).click()
     expect(page.get_by_text("(it was 'Harbour View Cafe')").first).to_be_visible()
     expect(page.get_by_text("nothing moves").first).to_be_visible()
     expect(page.get_by_text("whether the work moves")).to_have_count(0)
