@@ -377,8 +377,8 @@ class OperationsConnector(RecordStore, CustomerDirectory, Protocol):
         """Return a job as the flows need it (NotFound when there is none)."""
         ...
 
-    def customers_of_jobs(self, numbers: list[str]) -> list[str]:
-        """Return the customers (ids) of these jobs."""
+    def customers_invoiced_next(self, limit: int) -> list[str]:
+        """Return the customers (ids) whose invoices come next, each once, up to `limit`."""
         ...
 
     def job_for_origin(self, system: str, ref: str) -> str | None:

@@ -8,7 +8,7 @@ only sees `OperationsConnector` (connectors/base.py).
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import Case, Q, When
 from django.utils import timezone
 
 from connectors.base import (
@@ -499,12 +499,20 @@ class JobRegister:
             .first()
         )
 
-    def customers_of_jobs(self, numbers: list[str]) -> list[str]:
-        """The customers (ids) of these jobs, in one query."""
-        return [
-            str(pk)
-            for pk in Job.objects.filter(number__in=numbers).values_list("customer_id", flat=True)
-        ]
+    def customers_invoiced_next(self, limit: int) -> list[str]:
+        """The customers (ids) whose invoices come next, each once, up to `limit`: those of
+        the jobs finished and not invoiced yet, then those of the jobs under way (a month
+        end finishes them next, at whatever pace its people mark them done)."""
+        done = Q(status=Job.Status.DONE, invoice_number="")
+        jobs = Job.objects.filter(done | Q(status=Job.Status.IN_PROGRESS)).order_by(
+            Case(When(done, then=0), default=1), "pk"
+        )
+        customers: dict[str, None] = {}
+        for pk in jobs.values_list("customer_id", flat=True).iterator(chunk_size=2000):
+            customers.setdefault(str(pk))
+            if len(customers) == limit:
+                break
+        return list(customers)
 
     def jobs_to_invoice(self) -> list[str]:
         """The jobs finished and never invoiced (numbers)."""

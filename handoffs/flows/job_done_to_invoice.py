@@ -387,13 +387,9 @@ def refusal_count(run: HandoffRun) -> None:
 
 
 def _customers_next(money, organisation: str, limit: int = 200) -> list[str]:
-    """The organisation's customers of the finished jobs waiting their turn (their terms
-    are read ahead, in the same calls)."""
-    numbers = HandoffRun.objects.filter(
-        handoff="job_done_to_invoice",
-        state__in=[HandoffRun.State.PENDING, HandoffRun.State.RETRYING],
-    ).values_list("record_ref", flat=True)[:limit]
-    customers = operations().customers_of_jobs(list(numbers))
+    """The organisation's customers whose invoices come next (their terms are read ahead,
+    in the same calls): of the finished jobs waiting their turn, then of the jobs under way."""
+    customers = operations().customers_invoiced_next(limit)
     records = Link.objects.filter(
         system=operations().system, record_type="customer", external_id__in=customers
     ).values_list("record_id", flat=True)
