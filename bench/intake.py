@@ -33,6 +33,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -360,6 +361,9 @@ def duplicates_check(port: int, resend: list, signer: Signer) -> list[str]:
 
 
 def main() -> int:
+    if shutil.which("wrk") is None:
+        print("Debian's wrk is missing: `./hub bench intake` installs it (apt-get install wrk).")
+        return 2
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--short", action="store_true", default=bool(os.environ.get("BENCH_SHORT")))
     parser.add_argument("--workers", type=int)
