@@ -36,8 +36,13 @@ def the_item() -> ReviewItem:
     )
 
 
-def invoice_run() -> HandoffRun:
-    return HandoffRun.objects.get(handoff="job_done_to_invoice")
+def invoice_run() -> HandoffRun | None:
+    """The job's invoice run, once the job's completion has reached the hub."""
+    return HandoffRun.objects.filter(handoff="job_done_to_invoice").first()
+
+
+def invoice_run_in(state: str) -> bool:
+    return getattr(invoice_run(), "state", None) == state
 
 
 def test_a_deal_promising_another_amount_than_its_lines_is_one_item_before_any_invoice(
@@ -53,7 +58,7 @@ def test_a_deal_promising_another_amount_than_its_lines_is_one_item_before_any_i
         "2,856.00 (4.00 less), both excluding GST. No invoice was drafted yet."
     )
     assert "set its amount in HubSpot to 2,856.00" in item.action
-    wait_for(lambda: invoice_run().state == "needs_review", what="the invoice to wait")
+    wait_for(lambda: invoice_run_in("needs_review"), what="the invoice to wait")
     assert invoice_run().review_item_id == item.pk
     assert xero_invoices(hub) == []
     assert Job.objects.get(pk=job.pk).status == "done"
@@ -70,7 +75,7 @@ def test_a_deal_promising_another_amount_than_its_lines_is_one_item_before_any_i
     review_item_resolve(item=item, by=office_staff, action="retry")
     again = the_item()
     assert again.pk != item.pk and "2,860.00" in again.reason
-    wait_for(lambda: invoice_run().state == "needs_review", what="the invoice to wait again")
+    wait_for(lambda: invoice_run_in("needs_review"), what="the invoice to wait again")
     assert xero_invoices(hub) == []
 
 
@@ -92,7 +97,7 @@ def test_use_the_lines_drafts_the_invoice_from_the_lines_with_gst_inside(
     assert (invoice["Total"], invoice["LineAmountTypes"]) == (2856.0, "Inclusive")
     item.refresh_from_db()
     assert (item.status, item.resolution) == ("resolved", "use_lines")
-    wait_for(lambda: invoice_run().state == "done", what="the run to finish")
+    wait_for(lambda: invoice_run_in("done"), what="the run to finish")
     assert Job.objects.get(pk=job.pk).amount == 2860  # the deal keeps what it promised
 
 
