@@ -299,7 +299,6 @@ def a_busy_day(store) -> None:
 def test_no_page_staff_read_shows_an_internal_code(client, settings, tmp_path):
     settings.VAR_DIR = tmp_path
     field_rules_defaults_load()  # a transactional test before may have emptied the table
-    vendor_memory_forget()  # earlier tests' HubSpot calls must not make the seed's runs wait
     call_command("seed_demo", stdout=io.StringIO())
     vendor_memory_forget()  # the seed's HubSpot calls must not make the day's runs wait
     with demo_hubspot(settings, tmp_path) as sandbox:

@@ -622,8 +622,11 @@ def _invoice(jobs: list[tuple[HandoffRun, JobFacts]], results: dict, organisatio
         except RateLimited:
             # Refused before Xero acted (the hub's own pacing, or Xero's 429): this request
             # reached nobody, so the next attempt sends at once instead of looking it up.
+            earlier: dict = {}
             for run, _ in chunk:
-                HandoffRun.objects.filter(pk=run.pk).update(effect_sent_at=run.effect_sent_at)
+                earlier.setdefault(run.effect_sent_at, []).append(run.pk)
+            for sent_at, pks in earlier.items():
+                HandoffRun.objects.filter(pk__in=pks).update(effect_sent_at=sent_at)
             raise
         good = []
         for (run, job), invoice in zip(chunk, made, strict=True):

@@ -27,10 +27,9 @@ def seeded(settings, tmp_path) -> None:
     before counted against the hub's limits."""
     settings.VAR_DIR = tmp_path
     field_rules_defaults_load()
-    # Earlier tests' HubSpot calls, then the seed's, count against the hub's shared limit:
-    # forget them, so no run here waits for the next 10 seconds.
-    vendor_memory_forget()
     call_command("seed_demo", stdout=io.StringIO())
+    # The seed's HubSpot calls count against the hub's shared limit (earlier tests' are
+    # forgotten before each test): forget them, so no run here waits for the next 10 s.
     vendor_memory_forget()
 
 

@@ -7,7 +7,6 @@ import requests
 from django.test import Client
 
 from connectors import limits
-from tests.conftest import vendor_memory_forget
 
 
 @pytest.fixture
@@ -17,7 +16,6 @@ def hubspot_account(hubspot_sandbox, settings):
     hubspot_sandbox.store.clear_faults()
     settings.HUBSPOT_API_BASE_URL = hubspot_sandbox.url
     settings.HUBSPOT_AUTHORIZE_URL = f"{hubspot_sandbox.url}/oauth/authorize"
-    vendor_memory_forget()
     limits._counts.clear()
     sender = hubspot_sandbox.sender
     # These tests reach HubSpot alone: what they change sends no webhooks into the hub.

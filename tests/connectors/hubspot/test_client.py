@@ -31,7 +31,6 @@ def crm():
 def hubspot(crm, settings):
     """A client for the sandbox, with fresh books and nothing counted against the limit."""
     crm.store.reset("empty")
-    vendor_memory_forget()
     limits._counts.clear()
     yield HubSpotClient(base_url=crm.url, access_token=TOKEN)
     limits._counts.clear()

@@ -15,7 +15,6 @@ from django.utils import timezone
 
 from connectors import limits
 from connectors.models import XeroConnection
-from tests.conftest import vendor_memory_forget
 
 
 @pytest.fixture
@@ -27,7 +26,6 @@ def xero(xero_sandbox, settings):
     settings.XERO_IDENTITY_URL = xero_sandbox.url
     settings.XERO_TOKEN_URL = f"{xero_sandbox.url}/connect/token"
     settings.XERO_API_BASE_URL = f"{xero_sandbox.url}/api.xro/2.0"
-    vendor_memory_forget()
     limits._counts.clear()
     store, sender = xero_sandbox.store, xero_sandbox.sender
     kept = (store.minute_limit, store.day_limit, store.concurrent_limit)
