@@ -8,32 +8,30 @@ from ownership.models import FieldRule
 from review_queue.models import ReviewItem
 from tests.browser.conftest import log_in, shoot
 from tests.handoffs.test_active_job_advice import seeded
-from tests.helpers import demo_hubspot
 
 
 def test_a_renamed_company_opens_an_item_whose_advice_is_about_the_name(
-    live_server, page, staff_login, settings, tmp_path
+    hub, page, staff_login, settings, tmp_path
 ):
+    """The rename happens in the hub's own HubSpot sandbox, the one the suite's worker reads:
+    the register's echo of the new name may reach that worker, and it must find HubSpot
+    saying the same (a private sandbox had it read the old name and write it back)."""
     from handoffs.management.commands.seed_demo import Command
 
     seeded(settings, tmp_path)
     FieldRule.objects.filter(record_type="customer", field="billing_name").update(
         owner="hubspot", carriers={"operations": "name"}
     )
-    with demo_hubspot(settings, tmp_path) as sandbox:
-        deal = next(
-            d
-            for d in sandbox.store.list("deals")
-            if d["properties"]["dealname"].startswith("Harbour")
-        )
-        cafe = sandbox.store.associated_ids("deals", deal["id"], "companies")[0]
-        sandbox.store.update("companies", cafe, {"name": "Harbour View Cafe & Bar"}, notify=False)
-        Command()._run(
-            "shared_fields", BusinessEvent("customer.changed", "hubspot", cafe, {"event": "t"})
-        )
+    store = hub.sandbox.store
+    deal = next(d for d in store.list("deals") if d["properties"]["dealname"].startswith("Harbour"))
+    cafe = store.associated_ids("deals", deal["id"], "companies")[0]
+    store.update("companies", cafe, {"name": "Harbour View Cafe & Bar"}, notify=False)
+    Command()._run(
+        "shared_fields", BusinessEvent("customer.changed", "hubspot", cafe, {"event": "t"})
+    )
     item = ReviewItem.objects.get(kind="active_job_affected", details__field="billing_name")
     assert "(it was 'Harbour View Cafe')" in item.reason, item.reason
-    log_in(page, live_server.url)
+    log_in(page, hub.url)
     page.get_by_role("link", name="Review queue").first.click()
     link = page.get_by_role("link", name="Customer renamed while a job is active")
     link.and_(page.locator(f"[href$='/review/{item.pk}/']")).click()
