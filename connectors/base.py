@@ -377,8 +377,9 @@ class OperationsConnector(RecordStore, CustomerDirectory, Protocol):
         """Return a job as the flows need it (NotFound when there is none)."""
         ...
 
-    def customers_invoiced_next(self, limit: int) -> list[str]:
-        """Return the customers (ids) whose invoices come next, each once, up to `limit`."""
+    def jobs_invoiced_next(self, limit: int) -> dict[str, str]:
+        """Return customer id → the number of its job whose invoice comes next, for up to
+        `limit` customers, in the order their invoices come."""
         ...
 
     def job_for_origin(self, system: str, ref: str) -> str | None:

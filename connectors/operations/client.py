@@ -499,20 +499,20 @@ class JobRegister:
             .first()
         )
 
-    def customers_invoiced_next(self, limit: int) -> list[str]:
-        """The customers (ids) whose invoices come next, each once, up to `limit`: those of
-        the jobs finished and not invoiced yet, then those of the jobs under way (a month
-        end finishes them next, at whatever pace its people mark them done)."""
+    def jobs_invoiced_next(self, limit: int) -> dict[str, str]:
+        """Customer id → the number of its job invoiced next, for up to `limit` customers:
+        those of the jobs finished and not invoiced yet, then those of the jobs under way (a
+        month end finishes them next, at whatever pace its people mark them done)."""
         done = Q(status=Job.Status.DONE, invoice_number="")
         jobs = Job.objects.filter(done | Q(status=Job.Status.IN_PROGRESS)).order_by(
             Case(When(done, then=0), default=1), "pk"
         )
-        customers: dict[str, None] = {}
-        for pk in jobs.values_list("customer_id", flat=True).iterator(chunk_size=2000):
-            customers.setdefault(str(pk))
+        customers: dict[str, str] = {}
+        for pk, number in jobs.values_list("customer_id", "number").iterator(chunk_size=2000):
+            customers.setdefault(str(pk), number)
             if len(customers) == limit:
                 break
-        return list(customers)
+        return customers
 
     def jobs_to_invoice(self) -> list[str]:
         """The jobs finished and never invoiced (numbers)."""

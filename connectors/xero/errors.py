@@ -106,8 +106,8 @@ REFUSALS = (
     (
         re.compile(r"already assigned to another contact", re.I),
         "contact_name_taken",
-        "Xero needs unique contact names: rename one of them in Xero, or link the customer to "
-        "the existing contact, then press Retry.",
+        "Xero needs unique contact names and numbers: rename one of them in Xero, or link the "
+        "customer to the existing contact, then press Retry.",
     ),
     (
         re.compile(r"must be (supplied|specified)|is required", re.I),

@@ -27,7 +27,7 @@ from connectors.base import (
 from connectors.errors import ConnectorError, Invalid
 from connectors.models import InvoiceSettings
 from connectors.xero.accounting import XeroAccounting
-from connectors.xero.contacts import CustomerQuery, NewContact
+from connectors.xero.contacts import ContactMade, CustomerQuery, NewContact
 from connectors.xero.credits import invoice_credit
 from connectors.xero.currencies import currencies, currency_refusal
 from connectors.xero.errors import refusal
@@ -222,6 +222,16 @@ class XeroFinance:
             for hub_id, details in new
         ]
         made = self._xero().contacts_create(contacts, idempotency_key=idempotency_key)
+        # Refused as taken: another worker's batch may have made the very contact, carrying
+        # the hub's id, between this one's search and its request. That one is the customer's.
+        taken = {_hub_number(m.key) for m in made if m.code == "contact_name_taken"}
+        theirs = self._xero().contacts_sought(sorted(taken), []).by_number if taken else {}
+        made = [
+            ContactMade(m.key, theirs[_hub_number(m.key)])
+            if m.refused and _hub_number(m.key) in theirs
+            else m
+            for m in made
+        ]
         # Made with no terms of their own: their invoices read none.
         terms_none([m.contact_id for m in made if not m.refused])
         return [CustomerMade(m.key, m.contact_id, m.error() if m.refused else None) for m in made]

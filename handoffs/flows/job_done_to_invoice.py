@@ -54,7 +54,7 @@ from ownership.services import (
 
 # The finance system takes up to 50 invoices in one request (Xero's documented batch size).
 BATCH_SIZE = 50
-# Jobs waiting their turn whose new customers a batch settles with its own.
+# The customers of the jobs invoiced next whose contacts a batch settles with its own.
 AHEAD = 200
 
 
@@ -170,36 +170,33 @@ class _Ahead:
 def _jobs_ahead(
     jobs: list[tuple[HandoffRun, JobFacts]], money, organisation: str
 ) -> list[tuple[_Ahead, JobFacts]]:
-    """The finished jobs waiting their turn (up to AHEAD) whose customers have no contact in
-    the organisation yet, one per customer not in this batch: a month end's new customers
-    are looked up in one search and made 50 to a request, not a search per batch."""
-    here = {job.number for _, job in jobs}
-    numbers = (
-        HandoffRun.objects.filter(
-            handoff="job_done_to_invoice",
-            state__in=[HandoffRun.State.PENDING, HandoffRun.State.RETRYING],
-        )
-        .exclude(record_ref__in=here)
-        .order_by("created_at")
-        .values_list("record_ref", flat=True)[:AHEAD]
+    """The jobs whose invoices come next (finished and waiting their turn, then under way;
+    up to AHEAD customers) whose customers have no contact in the organisation yet, one per
+    customer not in this batch: a month end's new customers are looked up in one search
+    and made 50 to a request, whatever the pace at which its jobs are marked done, not a
+    search per batch. (A job under way that is cancelled later leaves its customer's
+    contact in the finance system, without an invoice.)"""
+    register, seen = operations(), {job.customer_id for _, job in jobs}
+    next_up = {c: n for c, n in register.jobs_invoiced_next(AHEAD).items() if c not in seen}
+    records = dict(
+        Link.objects.filter(
+            system=register.system, record_type=Record.Type.CUSTOMER, external_id__in=next_up
+        ).values_list("record_id", "external_id")
     )
-    register, seen, waiting = operations(), {job.customer_id for _, job in jobs}, {}
-    for number in numbers:
+    settled = Link.objects.filter(
+        _of_organisation(money, organisation), system=money.system, record_id__in=records
+    ).values_list("record_id", flat=True)
+    for record_id in settled:
+        next_up.pop(records[record_id], None)
+    waiting = {}
+
+    for number in next_up.values():
         try:
             job = register.job_read(number)
         except ConnectorError:  # its own run says so, in its turn
             continue
-        if job.customer_id and job.customer_id not in seen and not job.invoice_number:
-            seen.add(job.customer_id)
+        if job.customer_id and not job.invoice_number:
             waiting[number] = (job, _customer_record(job))
-    linked = set(
-        Link.objects.filter(
-            _of_organisation(money, organisation),
-            system=money.system,
-            record__in=[record for _, record in waiting.values()],
-        ).values_list("record_id", flat=True)
-    )
-    waiting = {n: w for n, w in waiting.items() if w[1].pk not in linked}
     try:
         chosen = organisations_for(waiting) if waiting else {}
     except Exception:  # the CRM could not say: each waits for its own turn
@@ -389,7 +386,7 @@ def refusal_count(run: HandoffRun) -> None:
 def _customers_next(money, organisation: str, limit: int = 200) -> list[str]:
     """The organisation's customers whose invoices come next (their terms are read ahead,
     in the same calls): of the finished jobs waiting their turn, then of the jobs under way."""
-    customers = operations().customers_invoiced_next(limit)
+    customers = list(operations().jobs_invoiced_next(limit))
     records = Link.objects.filter(
         system=operations().system, record_type="customer", external_id__in=customers
     ).values_list("record_id", flat=True)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from connectors.calls import calls_recorded
 from connectors.errors import ConnectorError
 from connectors.xero import contacts
+from connectors.xero.finance import XeroFinance
 from handoffs.flows.job_done_to_invoice import batch
 from handoffs.models import HandoffRun
 from operations.models import Job
@@ -163,3 +164,70 @@ def test_the_new_customers_of_jobs_waiting_their_turn_are_settled_in_the_same_ca
     finish(runs + waiting)
     assert org.requests["PUT /Contacts"] == 1  # their turn makes no contact
     assert sorted(i["Reference"] for i in org.invoices.values()) == sorted(j.number for j in jobs)
+
+
+def test_the_new_customers_of_jobs_under_way_are_settled_in_the_same_calls(hub, list_read):
+    """People mark a month end's jobs done at their own pace: the first batch that makes
+    contacts makes those of the jobs still under way too, so the batches after it search
+    for and make none. A job only booked, or cancelled, makes no contact."""
+    connect_xero(hub)
+    org = xero_org(hub)
+    jobs = jobs_done(4)
+    finished, under_way = jobs[:2], jobs[2:]
+    Job.objects.filter(pk__in=[job.pk for job in under_way]).update(status="in_progress")
+    for status in ("scheduled", "cancelled"):
+        JobFactory(status=status, customer=CustomerFactory(name=f"Not yet ({status}) Pty Ltd"))
+    runs = runs_for(finished)
+    with calls_recorded() as calls:
+        settle(runs)
+    made = sorted(c["Name"] for c in org.contacts.values() if c["Name"].endswith("Pty Ltd"))
+    assert made == [f"Newco {n} Pty Ltd" for n in range(4)]
+    operations = [c["operation"] for c in calls if "contacts" in c["operation"]]
+    assert operations == ["get_contacts", "create_contacts"]
+    finish(runs)
+    Job.objects.filter(pk__in=[job.pk for job in under_way]).update(status="done")
+    later = runs_for(under_way)
+    with calls_recorded() as calls:
+        settle(later)
+    finish(later)
+    assert [c["operation"] for c in calls if "contacts" in c["operation"]] == []
+    assert org.requests["PUT /Contacts"] == 1
+    assert sorted(i["Reference"] for i in org.invoices.values()) == sorted(
+        j.number for j in finished + under_way
+    )
+
+
+def test_a_contact_another_batch_made_after_the_search_is_linked_not_refused(
+    hub, list_read, monkeypatch
+):
+    """Two workers' batches may settle the same new customer (one as its own, one ahead):
+    both search, find nothing, and ask Xero to make it. Xero refuses the second as a number
+    already taken; that contact carries the hub's id, so it is the customer's: linked and
+    invoiced, with no item."""
+    connect_xero(hub)
+    org = xero_org(hub)
+    jobs = jobs_done(2)
+    searched = XeroFinance.customers_sought
+
+    def another_batch_makes_it_after_the_search(self, hub_ids, many):
+        answer = searched(self, hub_ids, many)
+        org.contacts["c-theirs"] = {
+            "ContactID": "c-theirs",
+            "Name": "Newco 0 Pty Ltd",
+            "ContactNumber": f"HUB-{hub_ids[0]}",
+            "EmailAddress": "accounts@newco0.example",
+            "ContactStatus": "ACTIVE",
+            "UpdatedDateUTC": "/Date(1732500000000+0000)/",
+        }
+        return answer
+
+    monkeypatch.setattr(XeroFinance, "customers_sought", another_batch_makes_it_after_the_search)
+    runs = runs_for(jobs)
+    outcomes = settle(runs)
+    finish(runs)
+    assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+    by_reference = {i["Reference"]: i["Contact"]["ContactID"] for i in org.invoices.values()}
+    assert by_reference[jobs[0].number] == "c-theirs"
+    names = [c["Name"] for c in org.contacts.values() if c["Name"].startswith("Newco")]
+    assert sorted(names) == ["Newco 0 Pty Ltd", "Newco 1 Pty Ltd"]
+    assert not ReviewItem.objects.exclude(kind="xero_connection").exists()
