@@ -9,7 +9,7 @@ import redis
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
-from django.db.models import Case, F, Q, When
+from django.db.models import F, Q
 from django.utils import timezone
 
 from connectors.base import BusinessEvent
@@ -101,20 +101,23 @@ def _batch_claim(run_id: int, handoff: Handoff | None) -> list[HandoffRun]:
         mine &= Q(lease=held.lease)
     else:
         mine &= Q(state__in=UNFINISHED) | lapsed()
-    takeable = mine
-    if handoff is not None:
-        due = Q(handoff=handoff.name, state__in=UNFINISHED, next_attempt_at__lte=timezone.now())
-        takeable |= due | Q(handoff=handoff.name) & lapsed()
-    limit = handoff.batch_size if handoff is not None else 1
     with transaction.atomic():
-        rows = list(
-            HandoffRun.objects.select_for_update(skip_locked=True)
-            .filter(takeable)
-            .order_by(Case(When(pk=run_id, then=0), default=1), "pk")
-            .values_list("pk", "state")[:limit]
-        )
-        if not rows or rows[0][0] != run_id:
+        # Its own run is waited for, never skipped: gather_enqueue locks a waiting run for a
+        # moment too, and a task that skipped its run then would leave it, and the runs
+        # gathered behind it, to the sweeper. Once another claim's lock is gone, a run it
+        # took no longer matches.
+        rows = list(HandoffRun.objects.select_for_update().filter(mine).values_list("pk", "state"))
+        if not rows:
             return []
+        if handoff is not None:
+            due = Q(state__in=UNFINISHED, next_attempt_at__lte=timezone.now()) | lapsed()
+            rows += (
+                HandoffRun.objects.select_for_update(skip_locked=True)
+                .filter(due, handoff=handoff.name)
+                .exclude(pk=run_id)
+                .order_by("pk")
+                .values_list("pk", "state")[: handoff.batch_size - 1]
+            )
         ids = [pk for pk, _ in rows]
         taken_back = [pk for pk, state in rows if state == HandoffRun.State.RUNNING]
         attempts_lost(taken_back)
