@@ -146,55 +146,43 @@ def test_contacts_are_found_by_number_matched_or_made_and_a_mere_name_asks_a_per
     assert sent[0][1].startswith("looking for") and sent[2][1] == "reading 1 contacts", sent
 
 
-def test_the_new_customers_of_jobs_waiting_their_turn_are_settled_in_the_same_calls(hub, list_read):
+@pytest.mark.parametrize("later", ["waiting their turn", "under way"])
+def test_the_new_customers_of_the_jobs_that_come_next_are_settled_in_the_same_calls(
+    hub, list_read, later
+):
+    """The first batch that makes contacts makes those of the jobs that come next too:
+    finished and waiting their turn, or still under way (people mark a month end's jobs
+    done at their own pace). Their batches then search for and make none. A job only
+    booked, or cancelled, makes no contact."""
     connect_xero(hub)
     org = xero_org(hub)
     jobs = jobs_done(4)
-    waiting = runs_for(jobs[2:], state="pending")
+    if later == "under way":
+        Job.objects.filter(pk__in=[job.pk for job in jobs[2:]]).update(status="in_progress")
+    else:
+        runs_for(jobs[2:], state="pending")
+    for status in ("scheduled", "cancelled"):
+        JobFactory(status=status, customer=CustomerFactory(name=f"Not yet ({status}) Pty Ltd"))
     runs = runs_for(jobs[:2])
     with calls_recorded() as calls:
         settle(runs)
     # All four customers have their contacts: one search, one request to make them.
-    made = sorted(c["Name"] for c in org.contacts.values() if c["Name"].startswith("Newco"))
-    assert made == [f"Newco {n} Pty Ltd" for n in range(4)]
-    operations = [c["operation"] for c in calls if "contacts" in c["operation"]]
-    assert operations == ["get_contacts", "create_contacts"]
-    HandoffRun.objects.filter(pk__in=[run.pk for run in waiting]).update(state="running")
-    settle(waiting)
-    finish(runs + waiting)
-    assert org.requests["PUT /Contacts"] == 1  # their turn makes no contact
-    assert sorted(i["Reference"] for i in org.invoices.values()) == sorted(j.number for j in jobs)
-
-
-def test_the_new_customers_of_jobs_under_way_are_settled_in_the_same_calls(hub, list_read):
-    """People mark a month end's jobs done at their own pace: the first batch that makes
-    contacts makes those of the jobs still under way too, so the batches after it search
-    for and make none. A job only booked, or cancelled, makes no contact."""
-    connect_xero(hub)
-    org = xero_org(hub)
-    jobs = jobs_done(4)
-    finished, under_way = jobs[:2], jobs[2:]
-    Job.objects.filter(pk__in=[job.pk for job in under_way]).update(status="in_progress")
-    for status in ("scheduled", "cancelled"):
-        JobFactory(status=status, customer=CustomerFactory(name=f"Not yet ({status}) Pty Ltd"))
-    runs = runs_for(finished)
-    with calls_recorded() as calls:
-        settle(runs)
     made = sorted(c["Name"] for c in org.contacts.values() if c["Name"].endswith("Pty Ltd"))
     assert made == [f"Newco {n} Pty Ltd" for n in range(4)]
     operations = [c["operation"] for c in calls if "contacts" in c["operation"]]
     assert operations == ["get_contacts", "create_contacts"]
     finish(runs)
-    Job.objects.filter(pk__in=[job.pk for job in under_way]).update(status="done")
-    later = runs_for(under_way)
-    with calls_recorded() as calls:
-        settle(later)
-    finish(later)
-    assert [c["operation"] for c in calls if "contacts" in c["operation"]] == []
-    assert org.requests["PUT /Contacts"] == 1
-    assert sorted(i["Reference"] for i in org.invoices.values()) == sorted(
-        j.number for j in finished + under_way
+    Job.objects.filter(pk__in=[job.pk for job in jobs[2:]]).update(status="done")
+    HandoffRun.objects.filter(record_ref__in=[job.number for job in jobs[2:]]).update(
+        state="running"
     )
+    waiting = runs_for(jobs[2:])
+    with calls_recorded() as calls:
+        settle(waiting)
+    finish(waiting)
+    assert [c["operation"] for c in calls if "contacts" in c["operation"]] == []
+    assert org.requests["PUT /Contacts"] == 1  # their turn makes no contact
+    assert sorted(i["Reference"] for i in org.invoices.values()) == sorted(j.number for j in jobs)
 
 
 def test_a_contact_another_batch_made_after_the_search_is_linked_not_refused(
