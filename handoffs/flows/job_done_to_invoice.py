@@ -178,18 +178,9 @@ def _jobs_ahead(
     contact in the finance system, without an invoice.)"""
     register, seen = operations(), {job.customer_id for _, job in jobs}
     next_up = {c: n for c, n in register.jobs_invoiced_next(AHEAD).items() if c not in seen}
-    records = dict(
-        Link.objects.filter(
-            system=register.system, record_type=Record.Type.CUSTOMER, external_id__in=next_up
-        ).values_list("record_id", "external_id")
-    )
-    settled = Link.objects.filter(
-        _of_organisation(money, organisation), system=money.system, record_id__in=records
-    ).values_list("record_id", flat=True)
-    for record_id in settled:
-        next_up.pop(records[record_id], None)
+    for customer in _contacts_of(money, organisation, list(next_up)):
+        del next_up[customer]
     waiting = {}
-
     for number in next_up.values():
         try:
             job = register.job_read(number)
@@ -383,18 +374,24 @@ def refusal_count(run: HandoffRun) -> None:
     )
 
 
+def _contacts_of(money, organisation: str, customers: list[str]) -> dict[str, str]:
+    """The register's customers (ids) linked in the organisation → their finance ids."""
+    records = dict(
+        Link.objects.filter(
+            system=operations().system, record_type=Record.Type.CUSTOMER, external_id__in=customers
+        ).values_list("record_id", "external_id")
+    )
+    linked = Link.objects.filter(
+        _of_organisation(money, organisation), system=money.system, record_id__in=records
+    ).values_list("record_id", "external_id")
+    return {records[record]: contact for record, contact in linked}
+
+
 def _customers_next(money, organisation: str, limit: int = 200) -> list[str]:
     """The organisation's customers whose invoices come next (their terms are read ahead,
     in the same calls): of the finished jobs waiting their turn, then of the jobs under way."""
     customers = list(operations().jobs_invoiced_next(limit))
-    records = Link.objects.filter(
-        system=operations().system, record_type="customer", external_id__in=customers
-    ).values_list("record_id", flat=True)
-    return list(
-        Link.objects.filter(
-            _of_organisation(money, organisation), system=money.system, record_id__in=records
-        ).values_list("external_id", flat=True)
-    )
+    return list(_contacts_of(money, organisation, customers).values())
 
 
 def invoices_record(
