@@ -123,3 +123,26 @@ def customers_linked(org, names: list[str], *, organisation: str = "") -> list:
         )
         link_add(record=record, system="xero", external_id=contact_id, organisation=organisation)
     return customers
+
+
+def hub_processes(name: str, env: dict[str, str]) -> list:
+    """Start the hub's worker (2 processes) and its dispatcher as the demo runs them, with
+    these settings added; their output goes to var/bench-<name>-<process>.log."""
+    import subprocess
+
+    from integration_hub.supervisor import worker_command
+
+    root = Path(__file__).resolve().parent.parent
+    (root / "var").mkdir(exist_ok=True)
+    started = []
+    for process, command in (
+        ("worker", worker_command(f"bench-{os.getpid()}", concurrency=2, loglevel="warning")),
+        ("dispatcher", [sys.executable, "manage.py", "dispatch"]),
+    ):
+        log = open(root / "var" / f"bench-{name}-{process}.log", "wb")  # noqa: SIM115
+        started.append(
+            subprocess.Popen(
+                command, env=os.environ | env, cwd=root, stdout=log, stderr=subprocess.STDOUT
+            )
+        )
+    return started

@@ -32,10 +32,14 @@ os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "xLGZLUIiOVlM5RLI3zE-w1pJC9mqr5-J
 os.environ.setdefault("XERO_CLIENT_ID", "bench-client")
 os.environ.setdefault("XERO_CLIENT_SECRET", "bench-secret")
 
-from benchdb import bench_django, customers_linked, owned, xero_connect  # noqa: E402
+from benchdb import (  # noqa: E402
+    bench_django,
+    customers_linked,
+    hub_processes,
+    owned,
+    xero_connect,
+)
 from figures import Figure, report  # noqa: E402
-
-from integration_hub.supervisor import worker_command  # noqa: E402
 
 JOBS, CUSTOMERS = int(os.environ.get("BENCH_JOBS", 1000)), 200
 BASELINE_SECONDS, TIMEOUT = int(os.environ.get("BENCH_BASELINE_SECONDS", 65)), 300
@@ -169,20 +173,14 @@ def minute_wait(org, calls: int) -> None:
 def processes_start(sandbox_url: str) -> tuple[subprocess.Popen, subprocess.Popen]:
     """The hub's worker and its dispatcher (which hands the inbox's events to the worker),
     as the demo runs them."""
-    env = os.environ | {
-        "XERO_API_BASE_URL": f"{sandbox_url}/api.xro/2.0",
-        "XERO_TOKEN_URL": f"{sandbox_url}/connect/token",
-    }
-    started = []
-    for name, command in (
-        ("worker", worker_command(f"bench-{os.getpid()}", concurrency=2, loglevel="warning")),
-        ("dispatcher", [sys.executable, "manage.py", "dispatch"]),
-    ):
-        log = open(ROOT / "var" / f"bench-{name}.log", "wb")  # noqa: SIM115 (closed with it)
-        started.append(
-            subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        )
-    return started[0], started[1]
+    worker, dispatcher = hub_processes(
+        "month-end",
+        {
+            "XERO_API_BASE_URL": f"{sandbox_url}/api.xro/2.0",
+            "XERO_TOKEN_URL": f"{sandbox_url}/connect/token",
+        },
+    )
+    return worker, dispatcher
 
 
 def peak_kib(pid: int) -> tuple[int, int]:

@@ -52,7 +52,7 @@ for name, value in {
 }.items():
     os.environ.setdefault(name, value)
 
-from benchdb import bench_django, owned, xero_connect  # noqa: E402
+from benchdb import bench_django, hub_processes, owned, xero_connect  # noqa: E402
 from figures import Figure, report  # noqa: E402
 
 sys.stdout.reconfigure(line_buffering=True)
@@ -326,24 +326,15 @@ def web_start():
 
 def processes_start(hubspot_url: str, xero_url: str) -> list[subprocess.Popen]:
     """The worker and the dispatcher, as the demo runs them."""
-    from integration_hub.supervisor import worker_command
-
-    env = os.environ | {
-        "HUBSPOT_API_BASE_URL": hubspot_url,
-        "XERO_API_BASE_URL": f"{xero_url}/api.xro/2.0",
-        "XERO_TOKEN_URL": f"{xero_url}/connect/token",
-        "XERO_IDENTITY_URL": xero_url,
-    }
-    started = []
-    for name, command in (
-        ("worker", worker_command(f"bench-{os.getpid()}", concurrency=2, loglevel="warning")),
-        ("dispatcher", [sys.executable, "manage.py", "dispatch"]),
-    ):
-        log = open(ROOT / "var" / f"bench-calls-{name}.log", "wb")  # noqa: SIM115
-        started.append(
-            subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        )
-    return started
+    return hub_processes(
+        "calls",
+        {
+            "HUBSPOT_API_BASE_URL": hubspot_url,
+            "XERO_API_BASE_URL": f"{xero_url}/api.xro/2.0",
+            "XERO_TOKEN_URL": f"{xero_url}/connect/token",
+            "XERO_IDENTITY_URL": xero_url,
+        },
+    )
 
 
 def busy() -> list[str]:
