@@ -5,6 +5,10 @@ this module for `crm()`, `finance()`, `operations()` or a system by name, never 
 vendor; a stored event is read by the connector of the system that sent it.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.conf import settings
 from django.utils.module_loading import import_string
 
@@ -33,9 +37,30 @@ def operations():
     return connector("operations")
 
 
+_SHARED: ContextVar[dict[str, object] | None] = ContextVar("shared_systems", default=None)
+
+
 def systems() -> dict[str, object]:
     """Every connected system by its name: {"hubspot": <HubSpot connector>, ...}."""
+    shared = _SHARED.get()
+    if shared is not None:
+        return shared
     return {each.system: each for each in (connector(role) for role in ROLES)}
+
+
+@contextmanager
+def systems_shared() -> Iterator[None]:
+    """Within this block `systems()` answers the same connectors each time, so what one
+    part read is there for the next (a deal read for its invoice's fields holds its job's
+    too). Connectors keep what they read only while they live: one engine run."""
+    if _SHARED.get() is not None:
+        yield
+        return
+    token = _SHARED.set({each.system: each for each in (connector(role) for role in ROLES)})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
 
 
 def system(name: str):

@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from connectors.base import Notice, Value
 from connectors.errors import ConnectorError, NotFound, Waiting
-from connectors.registry import in_organisation, systems
+from connectors.registry import in_organisation, systems, systems_shared
 from ownership.catalogue import field_of
 from ownership.disagreements import disagreement_open
 from ownership.models import AgreedValue, FieldChoice, FieldRule, Link, Record
@@ -64,6 +64,9 @@ class Convergence:
     followed: list[tuple[str, str, str]] = field(default_factory=list)
     # Each system's values as read (for what a caller checks besides the rules).
     values: dict[str, dict[str, Value]] = field(default_factory=dict)
+    # The systems written, and the records those writes moved there, brought in line after.
+    written: list[str] = field(default_factory=list)
+    followers: list["Convergence"] = field(default_factory=list)
 
     def summary(self) -> str:
         """One line a person reads in the run list."""
@@ -82,11 +85,19 @@ class Convergence:
             said.append(f"held back {', '.join(self.held)} for a person to approve")
         if self.settled:
             said.append(f"the {labels(self.settled)} agree again, so its item was closed")
-        return f"{self.record}: " + ("; ".join(said) + "." if said else "every copy agrees.")
+        line = f"{self.record}: " + ("; ".join(said) + "." if said else "every copy agrees.")
+        return " ".join([line, *(f.summary() for f in self.followers if f.changed)])
 
     @property
     def changed(self) -> bool:
-        return bool(self.wrote or self.flagged or self.held or self.settled or self.followed)
+        return bool(
+            self.wrote
+            or self.flagged
+            or self.held
+            or self.settled
+            or self.followed
+            or any(f.changed for f in self.followers)
+        )
 
 
 def _read(
@@ -107,6 +118,13 @@ def _read(
             if system in known and system not in values[record.pk]:
                 home = homes.get((system, external_id), "")
                 wanted.setdefault((system, record.type, home), []).append(record)
+    ahead: dict[tuple[str, str], dict[str, list[str]]] = {}
+    for (system, record_type, home), batch in wanted.items():
+        ahead.setdefault((system, home), {})[record_type] = [links[r.pk][system] for r in batch]
+    for (system, home), each_type in ahead.items():  # what one call reads for several types
+        read_ahead = getattr(in_organisation(known[system], home), "values_read_ahead", None)
+        if read_ahead is not None and len(each_type) > 1:
+            read_ahead(each_type)
     for (system, record_type, home), batch in wanted.items():
         ids = [links[r.pk][system] for r in batch]
         try:
@@ -200,6 +218,7 @@ class _Plan:
         """Count the writes to a system among the carried and the restored."""
         label = systems()[system].label
         done.wrote[label] = list(names)
+        done.written.append(system)
         for name in names:
             verdict = self.verdicts.get((system, name))
             if verdict:
@@ -251,7 +270,7 @@ def _write(
     record id, which the run retries."""
     known = systems()
     failures: dict[int, list[Exception]] = {}
-    batches: dict[tuple[str, str, str], dict[str, tuple[_Plan, dict]]] = {}
+    batches: dict[tuple[str, str], dict[str, dict[str, tuple[_Plan, dict]]]] = {}
     for plan in plans:
         record = plan.record
         for system, changes in plan.writes.items():
@@ -269,16 +288,16 @@ def _write(
                 changes = {k: v for k, v in changes.items() if k not in unforced}
             if changes:
                 home = homes.get((system, external_id), "")
-                batches.setdefault((system, record.type, home), {})[external_id] = (plan, changes)
-    for (system, record_type, home), batch in batches.items():
-        try:
-            answers = in_organisation(known[system], home).values_write(
-                record_type, {i: changes for i, (_, changes) in batch.items()}
-            )
-        except ConnectorError as error:
-            answers = dict.fromkeys(batch, error)
-        for external_id, (plan, changes) in batch.items():
-            answer = answers[external_id]
+                by_type = batches.setdefault((system, home), {})
+                by_type.setdefault(record.type, {})[external_id] = (plan, changes)
+    for (system, home), by_type in batches.items():
+        answered = _written(
+            in_organisation(known[system], home),
+            {kind: {i: ch for i, (_, ch) in batch.items()} for kind, batch in by_type.items()},
+        )
+        every = [pair for batch in by_type.values() for pair in batch.items()]
+        for external_id, (plan, changes) in every:
+            answer = answered[plan.record.type][external_id]
             if isinstance(answer, ConnectorError):
                 failures.setdefault(plan.record.pk, []).append(answer)
                 continue
@@ -288,6 +307,25 @@ def _write(
             plan.values[system] |= changes
             plan.wrote(system, list(changes), dones[plan.record.pk])
     return failures
+
+
+def _written(store, changes: dict[str, dict[str, dict]]) -> dict[str, dict[str, object]]:
+    """Each record's answer to its write ({record type: {id: notices or the failure}}): the
+    record types a connector writes together (a HubSpot deal holds three) in one call, the
+    others a call a type."""
+    together = getattr(store, "values_write_together", None)
+    calls = [changes] if together and len(changes) > 1 else [{k: v} for k, v in changes.items()]
+    answered: dict[str, dict[str, object]] = {}
+    for some in calls:
+        try:
+            if len(some) > 1:
+                answered |= together(some)
+            else:
+                ((kind, each),) = some.items()
+                answered[kind] = store.values_write(kind, each)
+        except ConnectorError as error:
+            answered |= {kind: dict.fromkeys(each, error) for kind, each in some.items()}
+    return answered
 
 
 def _notice_open(notice: Notice, record: Record, system: str, external_id: str) -> None:
@@ -366,18 +404,59 @@ def records_converge(
     """
     if dry_run:
         return [_converged(records, {}, dry_run=True).get(r.pk) for r in records]
-    token = uuid.uuid4().hex
-    mine = _claim(records, token)
-    try:
-        done = _converged([r for r in records if r.pk in mine], fresh or {})
-    finally:
-        Record.objects.filter(pk__in=mine, claim=token).update(claim="", claimed_until=None)
+    with systems_shared():  # what the first pass read is there for the records it moved
+        done = _claimed_converge(records, fresh or {})
+        moved = _followers(done, skip={r.pk for r in records})
+        if moved:
+            again = _claimed_converge(list(moved), {})
+            for record, leader in moved.items():
+                if isinstance(again.get(record.pk), Convergence):
+                    leader.followers.append(again[record.pk])
     busy = RecordBusy(
         "Another run is bringing this record in line right now; this one goes on after it.",
         system="hub",
         retry_after=1,
     )
     return [done.get(r.pk, busy) for r in records]
+
+
+def _claimed_converge(records: list[Record], fresh: dict) -> dict[int, Convergence | Exception]:
+    """Converge the records no other run is converging; leave the others out."""
+    token = uuid.uuid4().hex
+    mine = _claim(records, token)
+    try:
+        return _converged([r for r in records if r.pk in mine], fresh)
+    finally:
+        Record.objects.filter(pk__in=mine, claim=token).update(claim="", claimed_until=None)
+
+
+def _followers(
+    done: dict[int, Convergence | Exception], skip: set[int]
+) -> dict[Record, Convergence]:
+    """The records the writes just made moved in the system written (a register's job
+    follows its invoice: see `moves` on a connector), each with the convergence that moved
+    it. Their own events come later; bringing them in line now, with what this run
+    already read, lets those events find nothing left to do."""
+    known = systems()
+    wanted: dict[tuple[str, str, str], Convergence] = {}
+    for each in done.values():
+        if not isinstance(each, Convergence):
+            continue
+        for system in set(each.written):
+            then = getattr(known.get(system), "moves", {}).get(each.record.type)
+            if then:
+                for external_id in each.record.links.filter(system=system).values_list(
+                    "external_id", flat=True
+                ):
+                    wanted[(then, system, external_id)] = each
+    moved: dict[Record, Convergence] = {}
+    for (then, system, external_id), leader in wanted.items():
+        found = Record.objects.filter(
+            type=then, links__system=system, links__external_id=external_id
+        ).first()
+        if found is not None and found.pk not in skip:
+            moved[found] = leader
+    return moved
 
 
 def _claim(records: list[Record], token: str) -> set[int]:

@@ -205,15 +205,7 @@ class HubSpotCrm:
         """Write the fields on the companies (and their main contacts) or on the deals, 100
         records a call; answer each record's outcome."""
         if record_type != "customer":
-            props = {
-                deal_id: {DEAL[record_type][name]: _text(v) for name, v in values.items()}
-                for deal_id, values in changes.items()
-            }
-            failed = self.client.deals_update(props)
-            for deal_id, written in props.items():
-                if deal_id not in failed:
-                    self._deals.get(deal_id, {}).update(written)
-            return {i: failed.get(i, []) for i in changes}
+            return self.values_write_together({record_type: changes})[record_type]
         companies, people = {}, {}
         for company_id, values in changes.items():
             companies[company_id], people[company_id] = _customer_props(values)
@@ -235,6 +227,34 @@ class HubSpotCrm:
             if contacts[company_id] in refused:
                 failed[company_id] = refused[contacts[company_id]]
         return {i: failed.get(i, []) for i in changes}
+
+    def values_write_together(
+        self, changes: dict[str, dict[str, dict]]
+    ) -> dict[str, dict[str, list[Notice] | ConnectorError]]:
+        """Write the fields of several record types ({record type: {id: values}}): a deal
+        holds the deal's, its job's and its invoice's, written in one call for them all
+        (100 deals a call); companies as `values_write` does."""
+        answers = {}
+        if "customer" in changes:
+            answers["customer"] = self.values_write("customer", changes["customer"])
+        props: dict[str, dict[str, str]] = {}
+        for record_type, held in changes.items():
+            for deal_id, values in held.items() if record_type != "customer" else ():
+                written = {DEAL[record_type][name]: _text(v) for name, v in values.items()}
+                props.setdefault(deal_id, {}).update(written)
+        failed = self.client.deals_update(props) if props else {}
+        for deal_id, written in props.items():
+            if deal_id not in failed:
+                self._deals.get(deal_id, {}).update(written)
+        for record_type, held in changes.items():
+            if record_type != "customer":
+                answers[record_type] = {i: failed.get(i, []) for i in held}
+        return answers
+
+    def values_read_ahead(self, wanted: dict[str, list[str]]) -> None:
+        """Read every deal the engine is about to ask for, whichever record types it holds
+        them for, in one call (100 deals a call): `values_read` then finds them read."""
+        self._deals_read([i for kind, ids in wanted.items() if kind != "customer" for i in ids])
 
     def write_held(self, record_type: str, external_id: str, values: dict) -> Notice | None:
         """HubSpot takes every write at once."""

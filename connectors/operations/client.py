@@ -180,6 +180,9 @@ class JobRegister:
         | {("job", "site_address"), ("job", "site_notes")}
         | {("invoice", name) for name in ("number", "status", "total", "amount_paid", "amount_due")}
     )
+    # Writing an invoice's fields moves its job's status (done → invoiced → paid, and back):
+    # the engine brings the job in line in the same run (ownership/engine.py, _followers).
+    moves = {"invoice": "job"}
 
     # Shared fields ---------------------------------------------------------------------
 
