@@ -91,6 +91,12 @@ def _record_of(system: str, external_id: str) -> Record | None:
     return Record.objects.filter(links__in=link).first()
 
 
+def _linked_in(details: CustomerDetails, system: str, organisation: str) -> bool:
+    """Whether the customer's record is linked in this system (and organisation) already."""
+    record = _record_of(details.system, details.external_id)
+    return bool(record and record.links.filter(system=system, organisation=organisation).exists())
+
+
 @dataclass
 class Sighting:
     """The hub's record of a customer just seen, what matching did, and which systems could
@@ -116,7 +122,7 @@ def _directories(details: CustomerDetails, only: set[str] | None, within: str = 
 def customers_first_seen(
     *,
     many: list[CustomerDetails],
-    only: set[str],
+    only: set[str] | None = None,
     within: str = "",
     asked: dict[str, list[list[CustomerDetails]]] | None = None,
 ) -> list[Sighting]:
@@ -127,10 +133,18 @@ def customers_first_seen(
     failed: dict[str, ConnectorError] = {}
     for system, directory in _directories(many[0], only, within).items() if many else ():
         if system not in asked and hasattr(directory, "customer_candidates_many"):
-            try:
-                asked[system] = directory.customer_candidates_many(many)
+            try:  # only the customers not linked there yet are looked for
+                home = organisation_of(directory)
+                sought = [n for n, d in enumerate(many) if not _linked_in(d, system, home)]
+                found = (
+                    directory.customer_candidates_many([many[n] for n in sought]) if sought else []
+                )
             except ConnectorError as error:
                 failed[system] = error
+                continue
+            asked[system] = [[] for _ in many]
+            for n, candidates in zip(sought, found, strict=True):
+                asked[system][n] = candidates
     sightings = []
     for n, details in enumerate(many):
         known = {system: found[n] for system, found in asked.items()}

@@ -9,13 +9,13 @@ value backwards. A customer seen for the first time is matched across the system
 from django.conf import settings
 
 from connectors.base import BusinessEvent, CustomerDetails
-from connectors.registry import crm, in_organisation, systems
+from connectors.registry import crm, in_organisation, operations, systems
 from handoffs.models import HandoffRun
 from handoffs.registry import Handoff, Outcome, handoff_register
 from integration_hub import labels
 from ownership.engine import records_converge
-from ownership.matching import customer_first_seen
-from ownership.models import Record
+from ownership.matching import customers_first_seen
+from ownership.models import AgreedValue, Record
 from ownership.selectors import records_moved_from
 
 # What each changed object is, in the hub's records: event noun → record types to look at.
@@ -30,6 +30,8 @@ RECORD_TYPES = {
 JOB_PROGRESS = frozenset(
     {"job.status_changed", "job.completed", "job.rescheduled", "job.site_changed"}
 )
+# Made in a vendor system: told by a "created" event (see _nothing_new).
+MADE_ELSEWHERE = frozenset({"customer.created", "invoice.created"})
 CHANGES = frozenset(
     f"{noun}.{verb}"
     for noun in (*RECORD_TYPES, "contact")
@@ -61,21 +63,60 @@ def applies(happened: BusinessEvent) -> bool:
     return not happened.data.get("echo") and happened.data.get("property") != "dealstage"
 
 
-def _records(run: HandoffRun, fresh: dict) -> tuple[list[Record], list[str], list[Exception]]:
-    """The records the changed object belongs to, matching a customer seen for the first time;
-    what matching said; the systems it could not ask (the run waits for them, then again).
-    A customer's values read for matching are put in `fresh` (by record, then system), so the
-    engine does not read them again."""
+def _nothing_new(run: HandoffRun) -> Outcome | None:
+    """A change that needs no reading, said, or None.
+
+    - A contact, company or invoice made in Xero or HubSpot that the hub had linked before
+      its "created" event came: the hub made it and brought it in line then (a contact or
+      an invoice it made), or matched it, reading it after it was made. Every later change
+      to it comes as its own event. (The register's customers and jobs the hub makes are
+      brought in line by their own "created" events, so those are read.)
+    - A job's new status that every system already agreed on: the run that wrote it (an
+      invoice's status moves its job's) brought the job in line already.
+    """
+    kind, system = run.payload["type"], run.record_system
+    noun = kind.partition(".")[0]
+    linked = Record.objects.filter(
+        links__system=system, links__external_id=run.record_ref, links__record_type=noun
+    )
+    if kind in MADE_ELSEWHERE and system != operations().system and linked.exists():
+        said = labels.record_phrase(system, run.record_type, run.record_ref)
+        return Outcome(
+            f"{labels.sentence(said)} was made and linked before {labels.SYSTEMS[system]} "
+            "told of it: nothing new to bring in line.",
+            skipped=True,
+        )
+    status = run.payload.get("to")
+    if kind != "job.status_changed" or not status:
+        return None
+    agreed = AgreedValue.objects.filter(record__in=linked, field="status")
+    if linked.exists() and set(agreed.values_list("value", flat=True)) == {status}:
+        if agreed.count() == linked.count():
+            shown = labels.label("job_status", status)
+            return Outcome(
+                f"Job {run.record_ref} is now '{shown}', which every system already has: "
+                "nothing to bring in line.",
+                skipped=True,
+            )
+    return None
+
+
+def _records(run: HandoffRun, asked: dict) -> tuple[list[Record], list[str]]:
+    """The records the changed object belongs to, and the customers among them to match
+    first (seen for the first time, or not linked everywhere yet). `asked`: the companies
+    of each person the batch asked about, so each is asked once."""
     noun, system, object_id = (
         run.payload["type"].partition(".")[0],
         run.record_system,
         run.record_ref,
     )
     if noun == "record":
-        return list(Record.objects.filter(pk=object_id)), [], []
+        return list(Record.objects.filter(pk=object_id)), []
     ids = [object_id]
     if noun == "contact":  # a person: the customers (companies) they belong to
-        noun, ids = "customer", crm().customers_of_contact(object_id)
+        if (system, object_id) not in asked:
+            asked[(system, object_id)] = crm().customers_of_contact(object_id)
+        noun, ids = "customer", asked[(system, object_id)]
     records: list[Record] = []
     # A merge: the records linked to the merged-away ids too (the engine follows them).
     merged = [str(i) for i in run.payload.get("merged") or []] if noun == "customer" else []
@@ -83,11 +124,10 @@ def _records(run: HandoffRun, fresh: dict) -> tuple[list[Record], list[str], lis
         links__system=system, links__external_id__in=merged, type=Record.Type.CUSTOMER
     ).distinct()
     records += records_moved_from(system=system, external_ids=merged)
-    said: list[str] = []
-    missed: list[Exception] = []
     types = _record_types(noun, system, run.payload.get("property"))
     if run.payload["type"] in JOB_PROGRESS:
         types = ("job",)
+    to_match = []
     for each in ids:
         found = list(
             Record.objects.filter(
@@ -99,28 +139,78 @@ def _records(run: HandoffRun, fresh: dict) -> tuple[list[Record], list[str], lis
         if noun == "customer" and not found:  # its link may have followed a merge
             found = records_moved_from(system=system, external_ids=[each])
         if noun == "customer" and system in systems() and (not found or _unlinked(found[0])):
-            # Seen for the first time, or not yet linked everywhere: match it across systems.
-            # Read in the organisation the change came from (a Xero tenant), if it says one.
-            home = run.payload.get("tenant") or ""
-            found_in = in_organisation(systems()[system], home)
-            details, values = _customer_seen(found_in, each)
-            seen = customer_first_seen(details=details, within=home)
-            found, said, missed = [seen.record], said + seen.said, missed + seen.missed
-            if values is not None and _linked_as(seen.record, system, each):
-                fresh.setdefault(seen.record.pk, {})[system] = values
-        records += found
+            to_match.append(each)
+        else:
+            records += found
+    return records, to_match
+
+
+def _sightings(runs: list[HandoffRun], found: dict, fresh: dict) -> dict[tuple, object]:
+    """Match the customers the batch's changes name that are new or not linked everywhere:
+    each system read once for them and each other system asked once for all their
+    candidates, in the organisation the change came from (a Xero tenant), if it says one.
+    Their values read are put in `fresh` (by record, then system): the engine does not read
+    them again. Answers {(system, organisation, id): Sighting, or the failure to retry}."""
+    wanted: dict[tuple[str, str], list[str]] = {}
+    for run in runs:
+        if isinstance(found[run.pk], tuple):
+            group = wanted.setdefault((run.record_system, run.payload.get("tenant") or ""), [])
+            group += [i for i in found[run.pk][1] if i not in group]
+    sightings: dict[tuple, object] = {}
+    for (system, home), ids in wanted.items():
+        groups = [ids]
+        while groups:
+            some = groups.pop()
+            try:
+                sightings |= _sighted(system, home, some, fresh)
+            except Exception as error:  # all together failed: each alone says its own
+                if len(some) == 1:
+                    sightings[(system, home, some[0])] = error
+                else:
+                    groups += [[each] for each in some]
+    return sightings
+
+
+def _sighted(system: str, home: str, ids: list[str], fresh: dict) -> dict[tuple, object]:
+    seen = _customers_seen(in_organisation(systems()[system], home), ids)
+    matched = customers_first_seen(many=[d for d, _ in seen.values()], within=home)
+    sightings = {}
+    for (external_id, (_, values)), sighting in zip(seen.items(), matched, strict=True):
+        sightings[(system, home, external_id)] = sighting
+        if values is not None and _linked_as(sighting.record, system, external_id):
+            fresh.setdefault(sighting.record.pk, {})[system] = values
+    return sightings
+
+
+def _customers_seen(store, ids: list[str]) -> dict[str, tuple[CustomerDetails, dict | None]]:
+    """Customers' details as their system has them, and, for a system of one account, the
+    values they came from (the engine's own read of them), read together."""
+    if hasattr(store, "within"):  # customers in one of several organisations (Xero)
+        return {i: (store.customer_read(i), None) for i in ids}
+    values = store.values_read("customer", ids)
+    return {
+        i: (CustomerDetails.from_values(store.system, i, values[i]), values[i])
+        if i in values
+        else (store.customer_read(i), None)  # merged into another, or gone: its read says
+        for i in ids
+    }
+
+
+def _matched(run: HandoffRun, found: tuple, sightings: dict):
+    """The run's records with its customers matched; what matching said; the systems it
+    could not ask (the run waits for them, then runs again). A failure to match, raised."""
+    records, to_match = found
+    records = list(records)
+    said: list[str] = []
+    missed: list[Exception] = []
+    for each in to_match:
+        sighting = sightings[(run.record_system, run.payload.get("tenant") or "", each)]
+        if isinstance(sighting, Exception):
+            raise sighting
+        records.append(sighting.record)
+        said += sighting.said
+        missed += sighting.missed
     return records, said, missed
-
-
-def _customer_seen(store, external_id: str) -> tuple[CustomerDetails, dict | None]:
-    """A customer's details as its system has them, and, for a system of one account, the
-    values they came from (the engine's own read of them)."""
-    if hasattr(store, "within"):  # a customer in one of several organisations (Xero)
-        return store.customer_read(external_id), None
-    values = store.values_read("customer", [external_id]).get(external_id)
-    if values is None:  # merged into another, or gone: the system's own read says which
-        return store.customer_read(external_id), None
-    return CustomerDetails.from_values(store.system, external_id, values), values
 
 
 def _linked_as(record: Record, system: str, external_id: str) -> bool:
@@ -148,17 +238,25 @@ def _unlinked(record: Record) -> bool:
 
 def batch(runs: list[HandoffRun]) -> list[Outcome | Exception]:
     """Converge the records of many changes at once: each system is read once for them all."""
-    found: dict[int, tuple | Exception] = {}
+    found: dict[int, tuple | Outcome | Exception] = {}
     fresh: dict[int, dict[str, dict]] = {}
+    asked: dict[tuple[str, str], list[str]] = {}
     for run in runs:
         try:
-            found[run.pk] = _records(run, fresh)
+            found[run.pk] = _nothing_new(run) or _records(run, asked)
         except Exception as error:  # this change's own problem (or a bug) stays its own
             found[run.pk] = error
+    sightings = _sightings(runs, found, fresh)
+    for run in runs:
+        if isinstance(found[run.pk], tuple):
+            try:
+                found[run.pk] = _matched(run, found[run.pk], sightings)
+            except Exception as error:
+                found[run.pk] = error
     records = {
         record.pk: record
         for each in found.values()
-        if not isinstance(each, Exception)
+        if isinstance(each, tuple)
         for record in each[0]
     }
     converged = records_converge(records=list(records.values()), fresh=fresh)
@@ -167,7 +265,7 @@ def batch(runs: list[HandoffRun]) -> list[Outcome | Exception]:
 
 
 def _outcome(run: HandoffRun, found, outcomes: dict) -> Outcome | Exception:
-    if isinstance(found, Exception):
+    if not isinstance(found, tuple):  # a failure, or a change with nothing new
         return found
     records, said, missed = found
     if not records:
