@@ -1,0 +1,125 @@
+"""What the hub already knows is not read again (issue 14, vendor calls per event).
+
+- An invoice paid in Xero moves its job in the register (invoiced → paid): the run that
+  carried the payment brings the job's status to the deal too, so the register's event for
+  that move finds every system agreeing and reads nothing.
+- Xero telling of an invoice the hub itself made (its "created" event) reads nothing.
+- Customers new to the hub that one batch of changes names are read together and looked
+  for in Xero in one search.
+- A deal's fields of several kinds (its job's and its invoice's) are read, and written, in
+  one call.
+"""
+
+from django.utils import timezone
+
+from connectors.hubspot.crm import HubSpotCrm
+from handoffs.flows.shared_fields import batch
+from handoffs.models import HandoffRun
+from operations.models import Job
+from ownership.models import Record
+from tests.helpers import wait_for
+from tests.xero_helpers import bookkeeper, connect_xero, invoiced_job, xero_org
+
+
+def deal(hub, job: Job) -> dict:
+    return hub.sandbox.store.get("deals", job.origin_ref)["properties"]
+
+
+def runs(system: str, kind: str) -> list[HandoffRun]:
+    return list(
+        HandoffRun.objects.filter(
+            handoff="shared_fields", record_system=system, payload__type=kind
+        ).order_by("pk")
+    )
+
+
+def test_the_run_that_carries_a_payment_brings_the_jobs_status_along(hub, django_user_model):
+    job, invoice = invoiced_job(hub, django_user_model)
+    bookkeeper(hub, invoice, "approve")
+    bookkeeper(hub, invoice, "pay", amount="3141.60")
+    wait_for(lambda: deal(hub, job).get("job_status") == "paid", what="the status on the deal")
+    paid = wait_for(
+        lambda: next(
+            (r for r in runs("operations", "job.status_changed") if r.payload["to"] == "paid"),
+            None,
+        ),
+        what="the register's event",
+    )
+    paid = wait_for(
+        lambda: HandoffRun.objects.filter(pk=paid.pk, state__in=["done", "skipped"]).first(),
+        what="its run",
+    )
+    assert "which every system already has" in paid.summary, paid.summary
+    carried = [
+        r for r in runs("xero", "invoice.updated") if "HubSpot now has the job status" in r.summary
+    ]
+    assert carried, [r.summary for r in runs("xero", "invoice.updated")]
+
+
+def test_xero_telling_of_an_invoice_the_hub_made_reads_nothing(hub, django_user_model):
+    job, invoice = invoiced_job(hub, django_user_model)
+    made = wait_for(
+        lambda: HandoffRun.objects.filter(
+            handoff="shared_fields",
+            record_ref=invoice["InvoiceID"],
+            payload__type="invoice.created",
+            state__in=["done", "skipped"],
+        ).first(),
+        what="the run of Xero's event",
+    )
+    assert "made and linked before Xero told of it" in made.summary, made.summary
+    assert deal(hub, job)["invoice_number"] == invoice["InvoiceNumber"]
+
+
+def changed(company_id: str) -> HandoffRun:
+    """A HubSpot company's change, held as a worker holds the batch it runs."""
+    return HandoffRun.objects.create(
+        handoff="shared_fields",
+        key=f"hubspot:customer.changed:{company_id}:test",
+        queue="default",
+        record_system="hubspot",
+        record_type="record",
+        record_ref=company_id,
+        payload={"object_id": company_id, "type": "customer.changed", "property": "phone"},
+        state="running",
+        lease_expires_at=timezone.now() + timezone.timedelta(hours=1),
+    )
+
+
+def test_new_customers_of_one_batch_are_read_together_and_sought_in_xero_once(hub, monkeypatch):
+    connect_xero(hub)
+    monkeypatch.setattr(hub.sandbox.store, "listeners", [])  # no webhooks: this batch only
+    companies = [
+        hub.sandbox.store.create("companies", {"name": f"Newco {n} Pty Ltd", "phone": f"0{n}"})
+        for n in range(3)
+    ]
+    held = [changed(company["id"]) for company in companies]
+    org = xero_org(hub)
+    org.requests.clear()
+    hub.sandbox.store.requests.clear()
+    outcomes = batch(held)
+    assert all(not isinstance(o, Exception) for o in outcomes), outcomes
+    assert org.requests["GET /Contacts"] == 1, org.requests
+    assert hub.sandbox.store.requests["GET /crm/v3/objects/companies/{id}"] == 0
+    for company in companies:
+        assert Record.objects.filter(
+            links__system="hubspot", links__external_id=company["id"]
+        ).exists()
+    HandoffRun.objects.filter(pk__in=[run.pk for run in held]).update(state="done")
+
+
+def test_a_deals_fields_of_several_kinds_are_read_and_written_in_one_call(hub):
+    (some,) = hub.sandbox.store.list("deals")[:1]
+    crm = HubSpotCrm()
+    hub.sandbox.store.requests.clear()
+    crm.values_read_ahead({"job": [some["id"]], "invoice": [some["id"]]})
+    job = crm.values_read("job", [some["id"]])
+    invoice = crm.values_read("invoice", [some["id"]])
+    assert (job[some["id"]]["number"], invoice[some["id"]]["number"]) == ("", "")
+    answers = crm.values_write_together(
+        {"job": {some["id"]: {"status": "done"}}, "invoice": {some["id"]: {"number": "INV-9"}}}
+    )
+    assert answers == {"job": {some["id"]: []}, "invoice": {some["id"]: []}}
+    assert sum(hub.sandbox.store.requests.values()) == 2, hub.sandbox.store.requests
+    shown = hub.sandbox.store.get("deals", some["id"])["properties"]
+    assert (shown["job_status"], shown["invoice_number"]) == ("done", "INV-9")
