@@ -9,6 +9,7 @@ value backwards. A customer seen for the first time is matched across the system
 from django.conf import settings
 
 from connectors.base import BusinessEvent, CustomerDetails
+from connectors.errors import ConnectorError
 from connectors.registry import crm, in_organisation, operations, systems
 from handoffs.models import HandoffRun
 from handoffs.registry import Handoff, Outcome, handoff_register
@@ -240,7 +241,7 @@ def batch(runs: list[HandoffRun]) -> list[Outcome | Exception]:
     """Converge the records of many changes at once: each system is read once for them all."""
     found: dict[int, tuple | Outcome | Exception] = {}
     fresh: dict[int, dict[str, dict]] = {}
-    asked: dict[tuple[str, str], list[str]] = {}
+    asked = _companies_of_people(runs)
     for run in runs:
         try:
             found[run.pk] = _nothing_new(run) or _records(run, asked)
@@ -262,6 +263,24 @@ def batch(runs: list[HandoffRun]) -> list[Outcome | Exception]:
     converged = records_converge(records=list(records.values()), fresh=fresh)
     outcomes = dict(zip(records, converged, strict=True))
     return [_outcome(run, found[run.pk], outcomes) for run in runs]
+
+
+def _companies_of_people(runs: list[HandoffRun]) -> dict[tuple[str, str], list[str]]:
+    """The companies of the people the batch's changes name, asked in one call where the
+    CRM can; a person it leaves out (or a failed call) is asked about on its own."""
+    sales = crm()
+    people = [
+        run.record_ref
+        for run in runs
+        if run.payload["type"].startswith("contact.") and run.record_system == sales.system
+    ]
+    if len(people) < 2 or not hasattr(sales, "customers_of_contacts"):
+        return {}
+    try:
+        found = sales.customers_of_contacts(people)
+    except ConnectorError:
+        return {}
+    return {(sales.system, person): companies for person, companies in found.items()}
 
 
 def _outcome(run: HandoffRun, found, outcomes: dict) -> Outcome | Exception:

@@ -71,16 +71,16 @@ def test_xero_telling_of_an_invoice_the_hub_made_reads_nothing(hub, django_user_
     assert deal(hub, job)["invoice_number"] == invoice["InvoiceNumber"]
 
 
-def changed(company_id: str) -> HandoffRun:
-    """A HubSpot company's change, held as a worker holds the batch it runs."""
+def changed(object_id: str, kind: str = "customer.changed") -> HandoffRun:
+    """A HubSpot company's (or person's) change, held as a worker holds the batch it runs."""
     return HandoffRun.objects.create(
         handoff="shared_fields",
-        key=f"hubspot:customer.changed:{company_id}:test",
+        key=f"hubspot:{kind}:{object_id}:test",
         queue="default",
         record_system="hubspot",
         record_type="record",
-        record_ref=company_id,
-        payload={"object_id": company_id, "type": "customer.changed", "property": "phone"},
+        record_ref=object_id,
+        payload={"object_id": object_id, "type": kind, "property": "phone"},
         state="running",
         lease_expires_at=timezone.now() + timezone.timedelta(hours=1),
     )
@@ -105,6 +105,19 @@ def test_new_customers_of_one_batch_are_read_together_and_sought_in_xero_once(hu
         assert Record.objects.filter(
             links__system="hubspot", links__external_id=company["id"]
         ).exists()
+    HandoffRun.objects.filter(pk__in=[run.pk for run in held]).update(state="done")
+
+
+def test_the_companies_of_a_batchs_people_are_asked_in_one_call(hub, monkeypatch):
+    connect_xero(hub)
+    monkeypatch.setattr(hub.sandbox.store, "listeners", [])
+    people = [c["id"] for c in hub.sandbox.store.list("contacts")[:2]]
+    held = [changed(person, "contact.changed") for person in people]
+    hub.sandbox.store.requests.clear()
+    batch(held)
+    asked = {k: v for k, v in hub.sandbox.store.requests.items() if "contacts/companies" in k}
+    each = "GET /crm/v4/objects/contacts/{id}/associations/companies"
+    assert hub.sandbox.store.requests[each] == 0 and sum(asked.values()) == 1, asked
     HandoffRun.objects.filter(pk__in=[run.pk for run in held]).update(state="done")
 
 
