@@ -293,7 +293,7 @@ def rounds_run(
     figures: dict[str, list] = {"trivial": [], "single": [], "batch": []}
     problems, resend = [], []
     # Enough distinct deliveries that the fastest plausible server never sends one twice.
-    singles_needed, batches_needed = int(seconds * 5000), int(seconds * 250)
+    singles_needed, batches_needed = int(seconds * 10000), int(seconds * 600)
     for number in range(1, rounds + 1):
         figures["trivial"].append(wrk_measured(server, port, trivial_file, seconds))
         for kind, made in (
