@@ -436,10 +436,17 @@ def invoices_record(
     for job, made in pairs:  # kept before the job reads as invoiced
         register.job_invoice_figures(job.number, made.figures)
     outcomes = records_converge(records=records, fresh=fresh)
+    # An invoice not brought in line now (a system failed, or its record was busy) gets a
+    # run of its own, retried until it is: Xero's "created" event for it reads nothing.
+    behind = [r for r, o in zip(records, outcomes, strict=True) if isinstance(o, Exception)]
+    if behind:
+        records_look_again(
+            records=behind, change=f"made, not in line: {timezone.now().isoformat()}"
+        )
     said = {}
     for (job, made), outcome in zip(pairs, outcomes, strict=True):
         later = (
-            f" ({outcome.message} The next run for the job tells the rest.)"
+            f" ({outcome.message} A run of its own brings the rest in line.)"
             if isinstance(outcome, Exception)
             else ""
         )

@@ -6,18 +6,24 @@
 - Xero telling of an invoice the hub itself made (its "created" event) reads nothing.
 - Customers new to the hub that one batch of changes names are read together and looked
   for in Xero in one search.
+- An invoice the hub made but could not bring in line then gets a run of its own.
 - A deal's fields of several kinds (its job's and its invoice's) are read, and written, in
   one call.
 """
 
 from django.utils import timezone
 
+from connectors.base import InvoiceMade
 from connectors.hubspot.crm import HubSpotCrm
+from connectors.registry import operations
+from handoffs.flows import job_done_to_invoice as invoicing
 from handoffs.flows.shared_fields import batch
 from handoffs.models import HandoffRun
 from operations.models import Job
+from ownership.engine import RecordBusy
 from ownership.models import Record
 from tests.helpers import wait_for
+from tests.operations.factories import JobFactory, JobLineFactory
 from tests.xero_helpers import bookkeeper, connect_xero, invoiced_job, xero_org
 
 
@@ -136,3 +142,29 @@ def test_a_deals_fields_of_several_kinds_are_read_and_written_in_one_call(hub):
     assert sum(hub.sandbox.store.requests.values()) == 2, hub.sandbox.store.requests
     shown = hub.sandbox.store.get("deals", some["id"])["properties"]
     assert (shown["job_status"], shown["invoice_number"]) == ("done", "INV-9")
+
+
+def test_an_invoice_not_in_line_when_made_gets_a_run_of_its_own(hub, monkeypatch):
+    """Xero's "created" event for an invoice the hub made reads nothing, so an invoice the
+    making run could not bring in line (a system failed, its record was busy) is not left
+    to that event: a run of its own brings it in line, retried until it does."""
+    connect_xero(hub)
+    job = JobFactory(status="done", origin_system="hubspot", origin_ref="1")
+    JobLineFactory(job=job)
+    busy = RecordBusy("Another run is bringing this record in line.", system="hub")
+    monkeypatch.setattr(invoicing, "records_converge", lambda records, fresh: [busy] * len(records))
+    made = InvoiceMade(reference=job.number, invoice_id="inv-1", number="INV-9", status="draft")
+    (said,) = invoicing.invoices_record([(operations().job_read(job.number), made)]).values()
+    assert "A run of its own brings the rest in line" in said.summary
+    invoice = Record.objects.get(type="invoice", links__external_id="inv-1")
+    (again,) = HandoffRun.objects.filter(handoff="shared_fields", record_ref=str(invoice.pk))
+    assert again.payload["type"] == "record.choice" and again.state in (
+        "pending",
+        "running",
+        "done",
+    )
+    wait_for(
+        lambda: HandoffRun.objects.filter(pk=again.pk, state__in=["done", "skipped"]).exists()
+        or HandoffRun.objects.filter(pk=again.pk, state="needs_review").exists(),
+        what="the invoice's own run",
+    )
