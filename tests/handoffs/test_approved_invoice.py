@@ -190,8 +190,14 @@ def test_a_voided_invoice_shows_nothing_due_and_the_job_is_invoiced_anew_once(
     assert org.invoices[invoice["InvoiceID"]]["Status"] == "VOIDED"
     assert Job.objects.get(pk=job.pk).invoice_number == new["InvoiceNumber"]
     wait_for(lambda: deal(hub, job).get("payment_status") == "draft", what="the deal")
-    # The re-invoicing run again: still one new invoice.
-    again = HandoffRun.objects.get(handoff="job_done_to_invoice", key__contains=":again:")
+    # The re-invoicing run again, once it has finished (the deal shows the new draft while
+    # the run that made it is still ending): still one new invoice.
+    again = wait_for(
+        lambda: HandoffRun.objects.filter(
+            handoff="job_done_to_invoice", key__contains=":again:", state="done"
+        ).first(),
+        what="the re-invoicing run to finish",
+    )
     handoff_run_replay(run=again)
     wait_for(lambda: HandoffRun.objects.get(pk=again.pk).state == "skipped", what="the replay")
     assert len(xero_invoices(hub)) == 2
