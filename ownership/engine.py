@@ -193,26 +193,29 @@ def _followers(
     """The records the writes just made moved in the system written (a register's job
     follows its invoice: see `moves` on a connector), each with the convergence that moved
     it. Their own events come later; bringing them in line now, with what this run
-    already read, lets those events find nothing left to do."""
+    already read, lets those events find nothing left to do. Two queries a kind moved."""
     known = systems()
-    wanted: dict[tuple[str, str, str], Convergence] = {}
+    leaders: dict[tuple[str, str], dict[int, Convergence]] = {}
     for each in done.values():
-        if not isinstance(each, Convergence):
-            continue
-        for system in set(each.written):
-            then = getattr(known.get(system), "moves", {}).get(each.record.type)
-            if then:
-                for external_id in each.record.links.filter(system=system).values_list(
-                    "external_id", flat=True
-                ):
-                    wanted[(then, system, external_id)] = each
+        if isinstance(each, Convergence):
+            for system in set(each.written):
+                then = getattr(known.get(system), "moves", {}).get(each.record.type)
+                if then:
+                    leaders.setdefault((system, then), {})[each.record.pk] = each
     moved: dict[Record, Convergence] = {}
-    for (then, system, external_id), leader in wanted.items():
-        found = Record.objects.filter(
-            type=then, links__system=system, links__external_id=external_id
-        ).first()
-        if found is not None and found.pk not in skip:
-            moved[found] = leader
+    for (system, then), led in leaders.items():
+        ids = dict(
+            Link.objects.filter(record__in=list(led), system=system).values_list(
+                "external_id", "record_id"
+            )
+        )
+        followers = (
+            Link.objects.filter(system=system, record_type=then, external_id__in=list(ids))
+            .exclude(record__in=skip)
+            .select_related("record")
+        )
+        for link in followers:
+            moved[link.record] = led[ids[link.external_id]]
     return moved
 
 

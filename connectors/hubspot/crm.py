@@ -237,18 +237,18 @@ class HubSpotCrm:
         answers = {}
         if "customer" in changes:
             answers["customer"] = self.values_write("customer", changes["customer"])
+        on_deals = {kind: held for kind, held in changes.items() if kind != "customer"}
         props: dict[str, dict[str, str]] = {}
-        for record_type, held in changes.items():
-            for deal_id, values in held.items() if record_type != "customer" else ():
+        for record_type, held in on_deals.items():
+            for deal_id, values in held.items():
                 written = {DEAL[record_type][name]: _text(v) for name, v in values.items()}
                 props.setdefault(deal_id, {}).update(written)
         failed = self.client.deals_update(props) if props else {}
         for deal_id, written in props.items():
             if deal_id not in failed:
                 self._deals.get(deal_id, {}).update(written)
-        for record_type, held in changes.items():
-            if record_type != "customer":
-                answers[record_type] = {i: failed.get(i, []) for i in held}
+        for record_type, held in on_deals.items():
+            answers[record_type] = {i: failed.get(i, []) for i in held}
         return answers
 
     def values_read_ahead(self, wanted: dict[str, list[str]]) -> None:

@@ -31,8 +31,6 @@ RECORD_TYPES = {
 JOB_PROGRESS = frozenset(
     {"job.status_changed", "job.completed", "job.rescheduled", "job.site_changed"}
 )
-# Made in a vendor system: told by a "created" event (see _nothing_new).
-MADE_ELSEWHERE = frozenset({"customer.created", "invoice.created"})
 CHANGES = frozenset(
     f"{noun}.{verb}"
     for noun in (*RECORD_TYPES, "contact")
@@ -67,20 +65,21 @@ def applies(happened: BusinessEvent) -> bool:
 def _nothing_new(run: HandoffRun) -> Outcome | None:
     """A change that needs no reading, said, or None.
 
-    - A contact, company or invoice made in Xero or HubSpot that the hub had linked before
-      its "created" event came: the hub made it and brought it in line then (a contact or
-      an invoice it made), or matched it, reading it after it was made. Every later change
-      to it comes as its own event. (The register's customers and jobs the hub makes are
-      brought in line by their own "created" events, so those are read.)
+    - The finance system telling of an invoice the hub had linked before the event came:
+      only the hub links an invoice, when it makes it (job_done_to_invoice.invoices_record),
+      and it brings the invoice in line then, or asks for a run of its own that does. Every
+      later change to it comes as its own event. (Customers and jobs are read: the hub links
+      some without bringing them in line, as a won deal's customer is matched.)
     - A job's new status that every system already agreed on: the run that wrote it (an
       invoice's status moves its job's) brought the job in line already.
     """
     kind, system = run.payload["type"], run.record_system
-    noun = kind.partition(".")[0]
     linked = Record.objects.filter(
-        links__system=system, links__external_id=run.record_ref, links__record_type=noun
+        links__system=system,
+        links__external_id=run.record_ref,
+        links__record_type=kind.partition(".")[0],
     )
-    if kind in MADE_ELSEWHERE and system != operations().system and linked.exists():
+    if kind == "invoice.created" and system != operations().system and linked.exists():
         said = labels.record_phrase(system, run.record_type, run.record_ref)
         return Outcome(
             f"{labels.sentence(said)} was made and linked before {labels.SYSTEMS[system]} "
@@ -88,18 +87,17 @@ def _nothing_new(run: HandoffRun) -> Outcome | None:
             skipped=True,
         )
     status = run.payload.get("to")
-    if kind != "job.status_changed" or not status:
+    if kind != "job.status_changed" or not status or not linked.exists():
         return None
-    agreed = AgreedValue.objects.filter(record__in=linked, field="status")
-    if linked.exists() and set(agreed.values_list("value", flat=True)) == {status}:
-        if agreed.count() == linked.count():
-            shown = labels.label("job_status", status)
-            return Outcome(
-                f"Job {run.record_ref} is now '{shown}', which every system already has: "
-                "nothing to bring in line.",
-                skipped=True,
-            )
-    return None
+    agreed = AgreedValue.objects.filter(record__in=linked, field="status", value=status)
+    if agreed.count() < linked.count():
+        return None
+    shown = labels.label("job_status", status)
+    return Outcome(
+        f"Job {run.record_ref} is now '{shown}', which every system already has: "
+        "nothing to bring in line.",
+        skipped=True,
+    )
 
 
 def _records(run: HandoffRun, asked: dict) -> tuple[list[Record], list[str]]:
@@ -173,6 +171,7 @@ def _sightings(runs: list[HandoffRun], found: dict, fresh: dict) -> dict[tuple, 
 
 
 def _sighted(system: str, home: str, ids: list[str], fresh: dict) -> dict[tuple, object]:
+    """Match these customers of one system and organisation together (see _sightings)."""
     seen = _customers_seen(in_organisation(systems()[system], home), ids)
     matched = customers_first_seen(many=[d for d, _ in seen.values()], within=home)
     sightings = {}
